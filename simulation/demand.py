@@ -1,0 +1,164 @@
+"""Demand: the calendar of multipliers, walk-in draws at stores, and online orders.
+
+Mean demand per (store or zone, SKU, channel, day) = catalog rate x demand scale x weekday x month x
+promotion lift x shock factor. Walk-in units are negative binomial per (store, SKU, day). Online demand
+arrives as orders: the count per (zone, channel, day) is negative binomial with mean = expected units /
+(lines per order x units per line); each order gets 1 + Poisson(lines - 1) lines, each line a SKU drawn
+in proportion to its (promoted) rate and 1 + Poisson(units - 1) units, and an arrival time from the
+hourly profile. The expected units per SKU therefore match the rates exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .network import World
+from .scenario import CHANNELS, ONLINE_CHANNELS, Promotion, Shock
+from .streams import negative_binomial
+
+_MONTH_START = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
+
+
+def month_of(day: int) -> int:
+    """Day 0 is Monday 1 January; the year repeats every 365 days."""
+    return int(np.searchsorted(_MONTH_START, day % 365, side="right") - 1)
+
+
+@dataclass
+class Calendar:
+    """Promotions and shocks in force now; SimPy processes add and remove them at their start and end."""
+
+    world: World
+    promotions: list[Promotion] = field(default_factory=list)
+    shocks: list[Shock] = field(default_factory=list)
+
+    def season(self, day: int) -> float:
+        d = self.world.scenario.demand
+        return d.weekday[day % 7] * d.monthly[month_of(day)]
+
+    def promotion_lift(self, channel: str) -> np.ndarray:
+        """Lift per SKU for a channel (SKUs are sorted fastest first, so a share is a prefix)."""
+        lift = np.ones(self.world.skus.size)
+        for promo in self.promotions:
+            if channel in promo.channels:
+                lift[: int(round(promo.sku_share * lift.size))] *= promo.lift
+        return lift
+
+    def _node_factor(self, attr: str) -> np.ndarray:
+        out = np.ones(self.world.n_nodes)
+        index = {nid: i for i, nid in enumerate(self.world.node_ids)}
+        for shock in self.shocks:
+            for nid in shock.nodes:
+                out[index[nid]] *= getattr(shock, attr)
+        return out
+
+    def node_capacity_factor(self) -> np.ndarray:
+        return self._node_factor("capacity_factor")
+
+    def node_lead_time_factor(self) -> np.ndarray:
+        return self._node_factor("lead_time_factor")
+
+    def node_demand_factor(self) -> np.ndarray:
+        return self._node_factor("demand_factor")
+
+    def zone_demand_factor(self) -> np.ndarray:
+        out = np.ones(len(self.world.zone_ids))
+        index = {zid: i for i, zid in enumerate(self.world.zone_ids)}
+        for shock in self.shocks:
+            for zid in shock.zones:
+                out[index[zid]] *= shock.demand_factor
+        return out
+
+
+def walk_in_demand(world: World, calendar: Calendar, day: int, rng: np.random.Generator) -> np.ndarray:
+    """Units wanted per (store, SKU) today."""
+    rows = world.store_rows
+    scale = np.array([world.scenario.network.nodes[r].demand_scale for r in rows])
+    scale = scale * calendar.node_demand_factor()[rows] * calendar.season(day)
+    mean = scale[:, None] * (world.skus.rate * calendar.promotion_lift("walk_in"))[None, :]
+    return negative_binomial(rng, mean, world.skus.overdispersion[None, :]).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class OrderBatch:
+    """One day's online orders, sorted by arrival time; lines point at their order by position."""
+
+    zone: np.ndarray
+    channel: np.ndarray      # index into ONLINE_CHANNELS
+    node: np.ndarray         # serving node
+    hour: np.ndarray         # absolute hour of arrival (24 * day + hour of day)
+    transit: np.ndarray      # hours from hand-over to the carrier until delivery / ready for pickup
+    line_order: np.ndarray
+    line_sku: np.ndarray
+    line_qty: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.zone.size)
+
+
+class OrderGenerator:
+    """Draws each day's online orders from the 'online_orders' and 'transit' streams."""
+
+    def __init__(self, world: World):
+        self.world = world
+        online = world.scenario.demand.online
+        self.lines_mean = online.basket_lines_mean
+        self.units_mean = online.units_per_line_mean
+        profile = np.asarray(online.hourly_profile, float)
+        self.hour_cdf = np.cumsum(profile) / profile.sum()
+        alpha = world.skus.overdispersion
+        self.order_alpha = float(alpha.mean()) if alpha.size else 0.0
+        # Transit draws are made per distinct (distribution) so tiers sharing one cost one call.
+        self.transit_dists: list = []
+        self.transit_group = np.zeros(world.zone_node.shape, np.int64)
+        for z, row in enumerate(world.zone_transit):
+            for c, dist in enumerate(row):
+                if dist not in self.transit_dists:
+                    self.transit_dists.append(dist)
+                self.transit_group[z, c] = self.transit_dists.index(dist)
+
+    def draw(self, calendar: Calendar, day: int, rng: np.random.Generator, transit_rng: np.random.Generator) -> OrderBatch:
+        w = self.world
+        n_zones, n_channels = w.zone_mix.shape
+        rate = w.skus.rate
+        weights = [rate * calendar.promotion_lift(name) for name in ONLINE_CHANNELS]
+        units_per_order = self.lines_mean * self.units_mean
+        zone_factor = w.zone_scale * calendar.zone_demand_factor() * calendar.season(day)
+        expected_units = zone_factor[:, None] * w.zone_mix * np.array([wt.sum() for wt in weights])[None, :]
+        counts = negative_binomial(rng, expected_units / units_per_order, self.order_alpha).astype(np.int64)
+
+        zone = np.repeat(np.tile(np.arange(n_zones)[:, None], (1, n_channels)).ravel(), counts.ravel())
+        channel = np.repeat(np.tile(np.arange(n_channels), n_zones), counts.ravel())
+        n = zone.size
+        hour = 24.0 * day + np.searchsorted(self.hour_cdf, rng.random(n), side="right") + rng.random(n)
+        n_lines = 1 + rng.poisson(self.lines_mean - 1.0, n)
+        line_order = np.repeat(np.arange(n), n_lines)
+        line_channel = channel[line_order]
+        line_sku = np.empty(line_order.size, np.int64)
+        u = rng.random(line_order.size)
+        for c, wt in enumerate(weights):
+            mask = line_channel == c
+            cdf = np.cumsum(wt)
+            line_sku[mask] = np.minimum(np.searchsorted(cdf, u[mask] * cdf[-1], side="right"), wt.size - 1)
+        line_qty = 1 + rng.poisson(self.units_mean - 1.0, line_order.size)
+
+        group = self.transit_group[zone, channel]
+        transit = np.empty(n)
+        for g, dist in enumerate(self.transit_dists):
+            mask = group == g
+            transit[mask] = dist.sample(transit_rng, int(mask.sum()))
+
+        # Arrival order: orders sorted by time, lines follow their order.
+        order = np.argsort(hour, kind="stable")
+        rank = np.empty(n, np.int64)
+        rank[order] = np.arange(n)
+        line_perm = np.argsort(rank[line_order], kind="stable")
+        return OrderBatch(zone=zone[order], channel=channel[order], node=w.zone_node[zone[order], channel[order]],
+                          hour=hour[order], transit=transit[order], line_order=rank[line_order][line_perm],
+                          line_sku=line_sku[line_perm], line_qty=line_qty[line_perm].astype(np.int64))
+
+
+__all__ = ["CHANNELS", "Calendar", "OrderBatch", "OrderGenerator", "walk_in_demand", "month_of"]

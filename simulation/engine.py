@@ -1,0 +1,337 @@
+"""The engine: one run of a scenario with one seed.
+
+SimPy decides *when*; numba kernels (``kernels.py``) decide *how much*. State is struct-of-arrays,
+node x SKU integer arrays owned by :class:`Simulation`; the scenario is never written to.
+
+Order of events within day ``d`` (SimPy time ``d + fraction``):
+
+====== ==============================================================================================
+0.00   calendar: promotions and shocks that start today take effect (those ending today lapse)
+0.10   receipts: replenishment shipments due today arrive into on hand (and are in stock for today)
+0.20   backorders: open online lines older than their channel's ``max_wait_days`` are cancelled; the
+       rest are filled oldest first from on hand and queue for picking at opening time
+0.50   demand: walk-in customers buy from store shelves (unmet demand is lost); online orders arrive
+       through the day, are allocated in arrival order from their serving node, queue for picking
+       (FIFO, node capacity and opening hours) and are handed to the carrier; unfilled lines are
+       backordered or lost per channel
+0.80   review epochs: each node class whose review period falls today is marked due
+0.85   replenishment: due nodes, deepest first, order by their policy against inventory position
+       (on hand + in transit - backordered); a short source rations its on hand among the nodes
+       asking today; shipments depart and arrive at the start of day ``d + L`` (L >= 1 whole days,
+       sampled per lane per day, stretched by shocks)
+0.95   close: perishable stock ages and spoils, forecasts learn today's demand, the day is recorded
+====== ==============================================================================================
+
+Conservation is checked at the end of every run for every node and SKU:
+``initial + received == sold + shipped out + spoiled + on hand`` and, network-wide,
+``initial + supplied == sold + spoiled + on hand + in transit``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import simpy
+
+from . import kernels
+from .demand import Calendar, OrderGenerator, walk_in_demand
+from .kpis import Ledger
+from .network import World, compile_world, lead_days
+from .orders import BackorderQueue, OrderBook
+from .policies import Planning, build_policy
+from .scenario import NODE_TYPES, ONLINE_CHANNELS, Scenario
+from .streams import make_streams
+
+CALENDAR, RECEIVE, RELEASE, DEMAND, REVIEW, REPLENISH, CLOSE = 0.0, 0.1, 0.2, 0.5, 0.8, 0.85, 0.95
+
+
+class ConservationError(RuntimeError):
+    """Units were created or destroyed: a bug in the engine, never a property of the scenario."""
+
+
+class Simulation:
+    """Mutable state of one run. Build, call :meth:`execute`, read the ledger and order book."""
+
+    def __init__(self, scenario: Scenario, seed: int, replication: int = 0, world: World | None = None):
+        self.scenario = scenario
+        self.seed, self.replication = seed, replication
+        self.world = world if world is not None else compile_world(scenario)
+        w = self.world
+        self.horizon = scenario.run.horizon_days
+        self.warmup = scenario.run.warmup_days
+        self.streams = make_streams(seed, replication)
+        self.env = simpy.Environment()
+        self.calendar = Calendar(w)
+        self.orders = OrderBook()
+        self.backorders = BackorderQueue()
+        self.ledger = Ledger(self.warmup, w.node_type)
+        self.order_generator = OrderGenerator(w) if len(w.zone_ids) else None
+
+        n, k = w.n_nodes, w.skus.size
+        self.policies, self.class_row = {}, np.zeros(n, np.int64)
+        self.on_hand = np.zeros((n, k), np.int64)
+        for code, cls in enumerate(NODE_TYPES):
+            rows = np.flatnonzero(w.node_type == code)
+            if rows.size == 0:
+                continue
+            self.class_row[rows] = np.arange(rows.size)
+            plan = Planning(w.planning_mean[rows], w.planning_var[rows], w.mean_lead_days[rows], w.var_lead_days[rows])
+            policy = build_policy(getattr(scenario.replenishment, cls), plan, f"replenishment.{cls}")
+            self.policies[cls] = (rows, policy)
+            self.on_hand[rows] = policy.initial_stock()
+        self.stocked = self.on_hand > 0
+        self.initial = self.on_hand.copy()
+        self.pipeline = np.zeros((n, k), np.int64)
+        self.backordered = np.zeros((n, k), np.int64)
+        self.supplied = np.zeros((n, k), np.int64)      # units received from the outside supplier
+        self.received = np.zeros((n, k), np.int64)
+        self.outflow = np.zeros((n, k), np.int64)       # sold + shipped to other nodes
+        self.sold = np.zeros((n, k), np.int64)          # sold to customers (walk-in and online)
+        self.today_sold = np.zeros((n, k), np.int64)
+        self.spoiled = np.zeros((n, k), np.int64)
+        self.today_in = np.zeros((n, k), np.int64)
+        self.today_out = np.zeros((n, k), np.int64)
+        self.today_demand = np.zeros((n, k), np.int64)  # what each node was asked for (forecast input)
+        self.perishable = np.flatnonzero(w.skus.shelf_life_days > 0)
+        life = w.skus.shelf_life_days[self.perishable]
+        self.cohorts = np.zeros((n, self.perishable.size, int(life.max()) if life.size else 1), np.int64)
+        self.cohorts[:, :, 0] = self.on_hand[:, self.perishable]
+        self.shelf_life = life.astype(np.int64)
+        # Picking: capacity per node per day (shocks scale it), carried-over queue per node.
+        self.pick_rate = np.repeat(w.capacity[:, None], self.horizon + 400, axis=1)
+        self.busy_until = np.zeros(n)
+        self._due: set[str] = set()
+        self.unit_cost = w.skus.unit_cost
+        self.unit_margin = w.skus.price - w.skus.unit_cost
+        self.wall_seconds = 0.0
+
+    # ------------------------------------------------------------------------------------ SimPy
+    def execute(self) -> "Simulation":
+        start = time.perf_counter()
+        env = self.env
+        for promo in self.scenario.demand.promotions:
+            env.process(self._window(promo, self.calendar.promotions))
+        for shock in self.scenario.demand.shocks:
+            env.process(self._window(shock, self.calendar.shocks))
+        for cls, (_, policy) in self.policies.items():
+            env.process(self._review_epochs(cls, policy))
+        env.process(self._days())
+        env.run(until=self.horizon)
+        self.check_conservation()
+        self.wall_seconds = time.perf_counter() - start
+        return self
+
+    def _at(self, t: float):
+        return self.env.timeout(max(0.0, t - self.env.now))
+
+    def _window(self, event, active: list):
+        yield self._at(event.start_day + CALENDAR)
+        active.append(event)
+        yield self._at(min(event.end_day, self.horizon) + CALENDAR)
+        active.remove(event)
+
+    def _review_epochs(self, cls: str, policy):
+        day = policy.review_offset_days % policy.review_period_days
+        while day < self.horizon:
+            yield self._at(day + REVIEW)
+            self._due.add(cls)
+            day += policy.review_period_days
+
+    def _days(self):
+        for day in range(self.horizon):
+            yield self._at(day + RELEASE)
+            self._release_backorders(day)
+            yield self._at(day + DEMAND)
+            self._serve_walk_in(day)
+            self._serve_online(day)
+            yield self._at(day + REPLENISH)
+            self._replenish(day)
+            yield self._at(day + CLOSE)
+            self._close_day(day)
+
+    def _arrive(self, when: float, rows, skus, qty):
+        yield self._at(when)
+        self.on_hand[rows, skus] += qty
+        self.pipeline[rows, skus] -= qty
+        self.today_in[rows, skus] += qty
+
+    # ------------------------------------------------------------------------------------ demand
+    def _serve_walk_in(self, day: int) -> None:
+        w = self.world
+        if w.store_rows.size == 0:
+            return
+        demand = walk_in_demand(w, self.calendar, day, self.streams["walk_in"])
+        open_share = np.minimum(self.calendar.node_capacity_factor()[w.store_rows], 1.0)
+        sold = kernels.serve_walk_in(self.on_hand, w.store_rows, demand, open_share)
+        self.today_out[w.store_rows] += sold
+        self.today_sold[w.store_rows] += sold
+        self.today_demand[w.store_rows] += demand
+        if day >= self.warmup:
+            self.ledger.walk_in(demand, sold, self.unit_margin)
+
+    def _serve_online(self, day: int) -> None:
+        if self.order_generator is None:
+            return
+        w = self.world
+        self.pick_rate[:, day] = w.capacity * self.calendar.node_capacity_factor()
+        batch = self.order_generator.draw(self.calendar, day, self.streams["online_orders"], self.streams["transit"])
+        if batch.size == 0:
+            return
+        line_node = batch.node[batch.line_order]
+        filled = kernels.allocate_lines(self.on_hand, line_node, batch.line_sku, batch.line_qty)
+        np.add.at(self.today_out, (line_node, batch.line_sku), filled)
+        np.add.at(self.today_sold, (line_node, batch.line_sku), filled)
+        np.add.at(self.today_demand, (line_node, batch.line_sku), batch.line_qty)
+
+        short = batch.line_qty - filled
+        waits = np.array([getattr(self.scenario.channels, c).unfilled == "backorder" for c in ONLINE_CHANNELS])
+        line_waits = waits[batch.channel[batch.line_order]] & (short > 0)
+        line_lost = ~waits[batch.channel[batch.line_order]] & (short > 0)
+        n = batch.size
+
+        def per_order(values):
+            return np.bincount(batch.line_order, weights=values, minlength=n).astype(np.int64)
+
+        ids = self.orders.append(
+            created_hour=batch.hour, zone=batch.zone, channel=batch.channel, node=batch.node,
+            lines=np.bincount(batch.line_order, minlength=n), units=per_order(batch.line_qty),
+            lines_first=per_order(short == 0), units_first=per_order(filled), open_lines=per_order(line_waits),
+            lost_lines=per_order(line_lost), lost_units=per_order(np.where(line_lost, short, 0)),
+            shipments=np.zeros(n, np.int64), delivered_hour=np.full(n, np.nan), transit=batch.transit)
+        if line_waits.any():
+            self.backorders.append(order=ids[batch.line_order[line_waits]], node=line_node[line_waits],
+                                   sku=batch.line_sku[line_waits], remaining=short[line_waits],
+                                   day=np.full(int(line_waits.sum()), day))
+            np.add.at(self.backordered, (line_node[line_waits], batch.line_sku[line_waits]), short[line_waits])
+        if line_lost.any() and day >= self.warmup:
+            self.ledger.online_lost(batch.node[batch.line_order[line_lost]], batch.channel[batch.line_order[line_lost]],
+                                    short[line_lost] * self.unit_margin[batch.line_sku[line_lost]])
+        shipping = per_order(filled) > 0
+        self._pick(ids[shipping], batch.hour[shipping], batch.node[shipping])
+
+    def _pick(self, order_ids: np.ndarray, ready: np.ndarray, nodes: np.ndarray) -> None:
+        """Queue orders (or backorder releases) for picking and record their delivery time."""
+        if order_ids.size == 0:
+            return
+        done = kernels.pick_orders(ready, nodes, self.busy_until, self.pick_rate, self.world.open_hour,
+                                   self.world.close_hour)
+        delivered = self.orders["delivered_hour"]
+        arrival = done + self.orders["transit"][order_ids]
+        delivered[order_ids] = np.fmax(delivered[order_ids], arrival)
+        self.orders["shipments"][order_ids] += 1
+
+    def _release_backorders(self, day: int) -> None:
+        queue = self.backorders
+        if queue.size == 0:
+            return
+        max_wait = np.array([getattr(self.scenario.channels, c).max_wait_days for c in ONLINE_CHANNELS])
+        order, node, sku, remaining = queue["order"], queue["node"], queue["sku"], queue["remaining"]
+        channel = self.orders["channel"][order]
+        expired = day - queue["day"] > max_wait[channel]
+        if expired.any():
+            np.add.at(self.backordered, (node[expired], sku[expired]), -remaining[expired])
+            np.add.at(self.orders["lost_units"], order[expired], remaining[expired])
+            np.add.at(self.orders["lost_lines"], order[expired], 1)
+            np.add.at(self.orders["open_lines"], order[expired], -1)
+            if day >= self.warmup:
+                self.ledger.online_lost(node[expired], channel[expired], remaining[expired] * self.unit_margin[sku[expired]])
+            remaining[expired] = 0
+        filled = kernels.allocate_lines(self.on_hand, node, sku, remaining)
+        if filled.any():
+            np.add.at(self.today_out, (node, sku), filled)
+            np.add.at(self.today_sold, (node, sku), filled)
+            np.add.at(self.backordered, (node, sku), -filled)
+            remaining -= filled
+            done_now = (filled > 0) & (remaining == 0)
+            np.add.at(self.orders["open_lines"], order[done_now], -1)
+            released = np.unique(order[filled > 0])
+            self._pick(released, np.full(released.size, 24.0 * day), self.orders["node"][released])
+        queue.keep(remaining > 0)
+
+    # ------------------------------------------------------------------------------------ replenishment
+    def _replenish(self, day: int) -> None:
+        w = self.world
+        # Drawn every day, shipments or not, so lead times line up across policies (common random numbers).
+        lead = w.sample_lead_days(self.streams["lead_time"])
+        stretch = self.calendar.node_lead_time_factor()
+        stretch = np.maximum(stretch, np.where(w.source >= 0, stretch[np.maximum(w.source, 0)], 1.0))
+        lead = np.where(stretch > 1, lead_days(np.ceil(lead * stretch)), lead)
+        due = np.zeros(w.n_nodes, bool)
+        for cls in self._due:
+            due[self.policies[cls][0]] = True
+        self._due.clear()
+        for depth in range(int(w.depth.max()), 0, -1):
+            rows = np.flatnonzero(due & (w.depth == depth))
+            if rows.size:
+                self._order_and_ship(day, rows, lead)
+
+    def _order_and_ship(self, day: int, rows: np.ndarray, lead: np.ndarray) -> None:
+        w = self.world
+        position = self.on_hand[rows] + self.pipeline[rows] - self.backordered[rows]
+        wanted = np.zeros_like(position)
+        for code in np.unique(w.node_type[rows]):
+            members = w.node_type[rows] == code
+            cls_rows, policy = self.policies[NODE_TYPES[code]]
+            wanted[members] = policy.order_quantities(self.class_row[rows[members]], position[members])
+        shipped = np.zeros_like(wanted)
+        for parent in np.unique(w.source[rows]):
+            kids = np.flatnonzero(w.source[rows] == parent)
+            if parent < 0:
+                shipped[kids] = wanted[kids]
+                self.supplied[rows[kids]] += wanted[kids]
+                continue
+            self.today_demand[parent] += wanted[kids].sum(axis=0)
+            if self.scenario.replenishment.rationing == "priority":
+                rank = np.argsort(w.priority[rows[kids]], kind="stable")
+                sent = kernels.ration_priority(self.on_hand[parent], wanted[kids], rank)
+            else:
+                sent = kernels.ration_proportional(self.on_hand[parent], wanted[kids])
+            shipped[kids] = sent
+            out = sent.sum(axis=0)
+            self.on_hand[parent] -= out
+            self.today_out[parent] += out
+        self.pipeline[rows] += shipped
+        if day >= self.warmup:
+            self.ledger.shipped(w.node_type[rows], shipped.sum(axis=1) * w.lane_cost[rows])
+        for days in np.unique(lead[rows]):
+            r, k = np.nonzero(shipped * (lead[rows] == days)[:, None])
+            if r.size:
+                self.env.process(self._arrive(day + int(days) + RECEIVE, rows[r], k, shipped[r, k]))
+
+    # ------------------------------------------------------------------------------------ close
+    def _close_day(self, day: int) -> None:
+        if self.perishable.size:
+            p = self.perishable
+            spoiled = kernels.age_stock(self.cohorts, self.shelf_life, self.today_in[:, p], self.today_out[:, p])
+            self.on_hand[:, p] -= spoiled
+            self.spoiled[:, p] += spoiled
+            if day >= self.warmup:
+                self.ledger.spoiled(self.world.node_type, spoiled @ self.unit_cost[p])
+        for cls, (rows, policy) in self.policies.items():
+            policy.observe(self.today_demand[rows])
+        self.received += self.today_in
+        self.outflow += self.today_out
+        self.sold += self.today_sold
+        self.ledger.close_day(day, self)
+        for today in (self.today_in, self.today_out, self.today_sold, self.today_demand):
+            today[:] = 0
+
+    # ------------------------------------------------------------------------------------ checks
+    def check_conservation(self) -> None:
+        problems = []
+        if (self.on_hand < 0).any():
+            problems.append(f"negative on hand at {int((self.on_hand < 0).sum())} node-SKUs")
+        node_gap = self.initial + self.received - self.outflow - self.spoiled - self.on_hand
+        if node_gap.any():
+            n, k = np.argwhere(node_gap)[0]
+            problems.append(f"node {self.world.node_ids[n]} SKU {k}: initial + received - out - spoiled - on hand = {node_gap[n, k]}")
+        total_in = self.initial.sum() + self.supplied.sum()
+        sold_to_customers = self.sold.sum()
+        total_out = sold_to_customers + self.spoiled.sum() + self.on_hand.sum() + self.pipeline.sum()
+        if total_in != total_out:
+            problems.append(f"network: initial + supplied = {total_in} but sold + spoiled + on hand + in transit = {total_out}")
+        if (self.backordered < 0).any() or self.backordered.sum() != self.backorders["remaining"].sum():
+            problems.append("backordered units do not match the open backorder lines")
+        if problems:
+            raise ConservationError("unit conservation failed: " + "; ".join(problems))

@@ -1,0 +1,219 @@
+"""KPIs: what a run measured, as tidy DataFrames.
+
+During the run a :class:`Ledger` adds up counts after warm-up (and keeps a small daily series at
+node-type level); at the end :func:`kpi_table` turns counts and the order book into rates. Rows are
+``metric, channel, node_type, value``; ``all`` rows are computed from summed counts, never by averaging
+rates. The README defines each metric.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from .scenario import NODE_TYPES, ONLINE_CHANNELS
+
+DAYS_PER_YEAR = 365.0
+DAILY_METRICS = ("on_hand_units", "on_hand_value", "in_transit_units", "backordered_units", "stockout_rate",
+                 "sold_units", "outflow_units")
+
+
+class Ledger:
+    """Running sums keyed by (metric, channel, node_type), and the daily node-type series."""
+
+    def __init__(self, warmup: int, node_type: np.ndarray):
+        self.warmup = warmup
+        self._node_type = node_type
+        self.sums: dict[tuple[str, str, str], float] = defaultdict(float)
+        self.daily: list[tuple[int, str, str, float]] = []
+        self.days_measured = 0
+
+    def add(self, metric: str, channel: str, node_type: str, value: float) -> None:
+        self.sums[(metric, channel, node_type)] += float(value)
+
+    def walk_in(self, demand: np.ndarray, sold: np.ndarray, unit_margin: np.ndarray) -> None:
+        wanted = demand > 0
+        self.add("units", "walk_in", "store", demand.sum())
+        self.add("units_first", "walk_in", "store", sold.sum())
+        self.add("lines", "walk_in", "store", wanted.sum())
+        self.add("lines_first", "walk_in", "store", (wanted & (sold == demand)).sum())
+        lost = demand - sold
+        self.add("lost_sales_units", "walk_in", "store", lost.sum())
+        self.add("cost_lost_margin", "walk_in", "store", (lost @ unit_margin).sum())
+
+    def online_lost(self, nodes: np.ndarray, channels: np.ndarray, margin: np.ndarray) -> None:
+        """Margin of online units lost (never shipped), by serving node type and channel."""
+        self._by_node_channel("cost_lost_margin", self._node_type[nodes], channels, margin)
+
+    def _by_node_channel(self, metric, node_types, channels, values):
+        for t in np.unique(node_types):
+            for c in np.unique(channels):
+                mask = (node_types == t) & (channels == c)
+                if mask.any():
+                    self.add(metric, ONLINE_CHANNELS[c], NODE_TYPES[t], values[mask].sum())
+
+    def shipped(self, node_types: np.ndarray, cost: np.ndarray) -> None:
+        for t in np.unique(node_types):
+            self.add("cost_transport", "all", NODE_TYPES[t], cost[node_types == t].sum())
+
+    def spoiled(self, node_types: np.ndarray, value_per_node: np.ndarray) -> None:
+        for t in np.unique(node_types):
+            self.add("cost_spoilage", "all", NODE_TYPES[t], value_per_node[node_types == t].sum())
+
+    def close_day(self, day: int, sim) -> None:
+        w = sim.world
+        cost = w.skus.unit_cost
+        per_node = {
+            "on_hand_units": sim.on_hand.sum(axis=1),
+            "on_hand_value": sim.on_hand @ cost,
+            "in_transit_units": sim.pipeline.sum(axis=1),
+            "backordered_units": sim.backordered.sum(axis=1),
+            "stockout_days": ((sim.on_hand == 0) & sim.stocked).sum(axis=1),
+            "stocked": sim.stocked.sum(axis=1),
+            "sold_units": sim.today_sold.sum(axis=1),
+            "outflow_units": sim.today_out.sum(axis=1),
+            "outflow_value": sim.today_out @ cost,
+            "sold_value": sim.today_sold @ cost,
+            "spoiled_units": sim.spoiled.sum(axis=1),
+        }
+        by_type = {name: np.bincount(w.node_type, weights=v, minlength=len(NODE_TYPES)) for name, v in per_node.items()}
+        present = np.bincount(w.node_type, minlength=len(NODE_TYPES)) > 0
+        for t, name in enumerate(NODE_TYPES):
+            if present[t]:
+                self._record_day(day, name, {m: by_type[m][t] for m in by_type})
+        self._record_day(day, "all", {m: v.sum() for m, v in by_type.items()})
+        if day < self.warmup:
+            return
+        self.days_measured += 1
+        rate = sim.scenario.costs.holding_rate_per_year / DAYS_PER_YEAR
+        for t, name in enumerate(NODE_TYPES):
+            if present[t]:
+                self.add("inventory_value_days", "all", name, by_type["on_hand_value"][t])
+                self.add("cost_holding", "all", name, by_type["on_hand_value"][t] * rate)
+                self.add("outflow_value", "all", name, by_type["outflow_value"][t])
+                self.add("sold_value", "all", name, by_type["sold_value"][t])
+                self.add("stockout_days", "all", name, by_type["stockout_days"][t])
+                self.add("stocked_days", "all", name, by_type["stocked"][t])
+
+    def _record_day(self, day: int, node_type: str, values: dict) -> None:
+        for metric in DAILY_METRICS:
+            if metric == "stockout_rate":
+                value = values["stockout_days"] / values["stocked"] if values["stocked"] else 0.0
+            else:
+                value = values[metric]
+            self.daily.append((day, node_type, metric, float(value)))
+
+    def daily_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.daily, columns=["day", "node_type", "metric", "value"])
+
+
+def orders_frame(sim) -> pd.DataFrame:
+    """One row per online order: when, where from, what was filled and when it was delivered."""
+    book, w = sim.orders, sim.world
+    frame = pd.DataFrame({name: book[name].copy() for name in book._data})
+    frame["channel"] = pd.Categorical.from_codes(frame["channel"], ONLINE_CHANNELS)
+    frame["node_type"] = pd.Categorical.from_codes(w.node_type[book["node"]], NODE_TYPES)
+    frame["tier"] = np.array([str(t) for t in w.zone_tier], dtype=object)[book["zone"]] if len(w.zone_tier) else []
+    frame["promise_hours"] = w.zone_promise[book["zone"], book["channel"]] if book.size else []
+    frame["last_mile_cost"] = w.zone_last_mile[book["zone"], book["channel"]] if book.size else []
+    frame["zone"] = np.array(w.zone_ids, dtype=object)[book["zone"]] if book.size else []
+    frame["node"] = np.array(w.node_ids, dtype=object)[book["node"]] if book.size else []
+    frame["created_day"] = (frame["created_hour"] // 24).astype(np.int64)
+    frame["delivery_hours"] = frame["delivered_hour"] - frame["created_hour"]
+    return frame
+
+
+def _with_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    parts = [frame, frame.assign(channel="all"), frame.assign(node_type="all"), frame.assign(channel="all", node_type="all")]
+    return pd.concat(parts).groupby(["channel", "node_type"], as_index=False, observed=True).sum(numeric_only=True)
+
+
+def kpi_table(sim) -> pd.DataFrame:
+    """The KPI table of a finished run: columns metric, channel, node_type, value."""
+    ledger = sim.ledger
+    rows: list[tuple[str, str, str, float]] = []
+    orders = orders_frame(sim)
+    measured = orders[orders["created_day"] >= sim.warmup]
+
+    # Fill: counts per (channel, node_type), walk-in from the ledger, online from the order book.
+    counts = [{"channel": c, "node_type": t, "units": ledger.sums[("units", c, t)],
+               "units_first": ledger.sums[("units_first", c, t)], "lines": ledger.sums[("lines", c, t)],
+               "lines_first": ledger.sums[("lines_first", c, t)], "orders": 0.0, "orders_first": 0.0,
+               "lost_sales_units": ledger.sums[("lost_sales_units", c, t)]}
+              for (m, c, t) in list(ledger.sums) if m == "units"]
+    if len(measured):
+        online = measured.assign(
+            channel=measured["channel"].astype(str), node_type=measured["node_type"].astype(str),
+            orders=1.0, orders_first=(measured["lines_first"] == measured["lines"]).astype(float),
+            lost_sales_units=measured["lost_units"].astype(float))
+        counts += online.groupby(["channel", "node_type"], as_index=False)[
+            ["units", "units_first", "lines", "lines_first", "orders", "orders_first", "lost_sales_units"]
+        ].sum().to_dict("records")
+    if counts:
+        fill = _with_totals(pd.DataFrame(counts))
+        for r in fill.itertuples(index=False):
+            rows.append(("demand_units", r.channel, r.node_type, r.units))
+            rows.append(("lost_sales_units", r.channel, r.node_type, r.lost_sales_units))
+            for metric, num, den in (("fill_rate_units", r.units_first, r.units), ("fill_rate_lines", r.lines_first, r.lines),
+                                     ("fill_rate_orders", r.orders_first, r.orders)):
+                if den > 0:
+                    rows.append((metric, r.channel, r.node_type, num / den))
+            if r.orders > 0:
+                rows.append(("orders", r.channel, r.node_type, r.orders))
+
+    # Delivery: online orders created after warm-up and resolved (no line still waiting) by the end.
+    resolved = measured[(measured["open_lines"] == 0)]
+    if len(resolved):
+        resolved = resolved.assign(channel=resolved["channel"].astype(str), node_type=resolved["node_type"].astype(str))
+        on_time = (resolved["lost_lines"] == 0) & (resolved["delivery_hours"] <= resolved["promise_hours"] + 1e-9)
+        resolved = resolved.assign(on_time=on_time.astype(float))
+        for keys in (["channel", "node_type"], ["channel"], ["node_type"], []):
+            groups = resolved.groupby(keys, observed=True) if keys else [((), resolved)]
+            for key, g in groups:
+                key = key if isinstance(key, tuple) else (key,)
+                labels = dict(zip(keys, key))
+                c, t = labels.get("channel", "all"), labels.get("node_type", "all")
+                rows.append(("on_time_rate", c, t, g["on_time"].mean()))
+                hours = g["delivery_hours"].dropna()
+                if len(hours):
+                    rows.append(("delivery_hours_mean", c, t, hours.mean()))
+                    rows.append(("delivery_hours_p50", c, t, hours.quantile(0.5)))
+                    rows.append(("delivery_hours_p95", c, t, hours.quantile(0.95)))
+    # Inventory and cost by node type (channel 'all').
+    days = max(ledger.days_measured, 1)
+    types = [t for t in NODE_TYPES if (sim.world.node_type == NODE_TYPES.index(t)).any()]
+    for t in types + ["all"]:
+        def total(metric, t=t):
+            return sum(ledger.sums[(metric, "all", x)] for x in types) if t == "all" else ledger.sums[(metric, "all", t)]
+        avg_value = total("inventory_value_days") / days
+        # A node type turns over what leaves it (to customers or other nodes); the network what it sells.
+        flow = total("sold_value") if t == "all" else total("outflow_value")
+        rows.append(("avg_inventory_value", "all", t, avg_value))
+        if avg_value > 0:
+            turns = flow / days * DAYS_PER_YEAR / avg_value
+            rows.append(("inventory_turns", "all", t, turns))
+            rows.append(("days_of_inventory", "all", t, DAYS_PER_YEAR / turns if turns > 0 else np.inf))
+        if total("stocked_days") > 0:
+            rows.append(("stockout_rate", "all", t, total("stockout_days") / total("stocked_days")))
+        rows.append(("cost_holding", "all", t, total("cost_holding")))
+        rows.append(("cost_spoilage", "all", t, total("cost_spoilage")))
+    # Transport: replenishment lanes (by destination node type, channel 'all') plus the last mile of
+    # every shipment of an online order (by channel and serving node type).
+    lanes = {t: ledger.sums[("cost_transport", "all", t)] for t in types}
+    lanes["all"] = sum(lanes.values())
+    transport = defaultdict(float, {("all", t): v for t, v in lanes.items()})
+    if len(measured):
+        shipped = measured.assign(channel=measured["channel"].astype(str), node_type=measured["node_type"].astype(str),
+                                  cost=measured["shipments"] * measured["last_mile_cost"])
+        for r in _with_totals(shipped[["channel", "node_type", "cost"]]).itertuples(index=False):
+            transport[(r.channel, r.node_type)] += r.cost
+    rows += [("cost_transport", c, t, v) for (c, t), v in sorted(transport.items())]
+    # Lost margin: walk-in from the ledger, online lost + cancelled units.
+    lost = pd.DataFrame([{"channel": c, "node_type": t, "value": v} for (m, c, t), v in ledger.sums.items()
+                         if m == "cost_lost_margin"], columns=["channel", "node_type", "value"])
+    if len(lost):
+        for r in _with_totals(lost).itertuples(index=False):
+            rows.append(("cost_lost_margin", r.channel, r.node_type, r.value))
+    return pd.DataFrame(rows, columns=["metric", "channel", "node_type", "value"])

@@ -1,0 +1,59 @@
+"""Online orders over a whole run: the order book and the backorder queue (growable arrays)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+ORDER_COLUMNS = {
+    "created_hour": np.float64, "zone": np.int64, "channel": np.int64, "node": np.int64,
+    "lines": np.int64, "units": np.int64, "lines_first": np.int64, "units_first": np.int64,
+    "open_lines": np.int64, "lost_lines": np.int64, "lost_units": np.int64, "shipments": np.int64,
+    "delivered_hour": np.float64, "transit": np.float64,
+}
+LINE_COLUMNS = {"order": np.int64, "node": np.int64, "sku": np.int64, "remaining": np.int64, "day": np.int64}
+
+
+class Table:
+    """Named columns that grow by appending whole arrays (amortised doubling, no per-row Python)."""
+
+    def __init__(self, columns: dict[str, type], capacity: int = 1024):
+        self._data = {name: np.empty(capacity, dtype) for name, dtype in columns.items()}
+        self.size = 0
+
+    def append(self, **values) -> np.ndarray:
+        n = len(next(iter(values.values())))
+        need = self.size + n
+        if need > len(next(iter(self._data.values()))):
+            cap = max(need, 2 * len(next(iter(self._data.values()))))
+            for name, arr in self._data.items():
+                grown = np.empty(cap, arr.dtype)
+                grown[: self.size] = arr[: self.size]
+                self._data[name] = grown
+        for name, arr in self._data.items():
+            arr[self.size: need] = values[name]
+        ids = np.arange(self.size, need)
+        self.size = need
+        return ids
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        """A live view of one column (writes go into the table)."""
+        return self._data[name][: self.size]
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Drop rows where ``mask`` is False, keeping order."""
+        kept = int(mask.sum())
+        for name, arr in self._data.items():
+            arr[:kept] = arr[: self.size][mask]
+        self.size = kept
+
+
+class OrderBook(Table):
+    def __init__(self):
+        super().__init__(ORDER_COLUMNS)
+
+
+class BackorderQueue(Table):
+    """Unfilled online order lines waiting at their serving node, oldest first."""
+
+    def __init__(self):
+        super().__init__(LINE_COLUMNS)

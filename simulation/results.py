@@ -1,0 +1,63 @@
+"""What a run returns and how it lands on disk (atomically: temp file, then rename)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """KPIs, daily series and orders of one run, with the manifest that says what produced them."""
+
+    kpis: pd.DataFrame       # metric, channel, node_type, value
+    daily: pd.DataFrame      # day, node_type, metric, value
+    orders: pd.DataFrame     # one row per online order
+    manifest: dict = field(default_factory=dict)
+
+    def kpi(self, metric: str, channel: str = "all", node_type: str = "all") -> float:
+        """One KPI value, e.g. ``res.kpi("fill_rate_units", channel="walk_in")``."""
+        hit = self.kpis[(self.kpis.metric == metric) & (self.kpis.channel == channel) & (self.kpis.node_type == node_type)]
+        if hit.empty:
+            raise KeyError(f"no KPI {metric!r} for channel={channel!r}, node_type={node_type!r}")
+        return float(hit.value.iloc[0])
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write kpis.parquet, daily.parquet and manifest.json into ``out_dir``; returns the folder."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        meta = {"scenario": self.manifest.get("scenario", ""), "seed": str(self.manifest.get("seed", ""))}
+        for name, frame in (("kpis", self.kpis), ("daily", self.daily)):
+            atomic_write(out / f"{name}.parquet", lambda tmp, f=frame: f.attrs.update(meta) or f.to_parquet(tmp, index=False))
+        atomic_write(out / "manifest.json", lambda tmp: Path(tmp).write_text(json.dumps(self.manifest, indent=2, default=str)))
+        return out
+
+
+def atomic_write(path: Path, writer) -> None:
+    """Call ``writer(tmp_path)`` then rename over ``path``: readers never see a half-written file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def environment() -> dict:
+    import numba
+    import numpy
+    import simpy
+
+    from . import __version__
+    return {"package_version": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
+            "numba": numba.__version__, "simpy": simpy.__version__, "platform": platform.platform(),
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}

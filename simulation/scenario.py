@@ -1,0 +1,600 @@
+"""The scenario: a validated, immutable description of one simulated world.
+
+``load_scenario`` reads YAML with ``yaml.safe_load``, applies dotted-path overrides, validates with
+pydantic into frozen objects, then checks cross-references (lanes name real nodes, tiers are covered,
+warm-up is shorter than the horizon, ...). Every problem becomes one line naming its field path;
+they are raised together as a :class:`ScenarioError`. The run never writes into a scenario.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Mapping, Union
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from .distributions import Distribution, Spec
+
+NodeType = Literal["central_warehouse", "forward_warehouse", "store"]
+NODE_TYPES: tuple[str, ...] = ("central_warehouse", "forward_warehouse", "store")
+Tier = Literal[1, 2, 3, 4, "remote"]
+TIERS: tuple = (1, 2, 3, 4, "remote")
+ONLINE_CHANNELS: tuple[str, ...] = ("bopis", "home_delivery", "instant")
+CHANNELS: tuple[str, ...] = ("walk_in",) + ONLINE_CHANNELS
+SUPPLIER = "supplier"
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class ScenarioError(ValueError):
+    """A scenario (or an override) is invalid. ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str], source: str | None = None):
+        self.problems = list(problems)
+        self.source = source
+        head = f"invalid scenario {source}" if source else "invalid scenario"
+        super().__init__(f"{head}: {len(self.problems)} problem(s)\n" + "\n".join(f"  {p}" for p in self.problems))
+
+
+# --------------------------------------------------------------------------------------------- network
+
+
+class Node(Spec):
+    """A stocking location. Capacity is the picking rate for online orders while open."""
+
+    id: str = Field(min_length=1)
+    type: NodeType
+    demand_scale: float = Field(1.0, ge=0, description="walk-in demand at a store, in multiples of the catalog rate")
+    capacity_orders_per_hour: PositiveFloat = 100.0
+    open_hour: float = Field(8.0, ge=0, lt=24)
+    close_hour: float = Field(22.0, gt=0, le=24)
+    priority: int = Field(0, ge=0, description="rationing priority when the source is short (0 served first)")
+    zone: str | None = Field(None, description="the demand zone the store sits in")
+
+    @model_validator(mode="after")
+    def _hours(self) -> Node:
+        if self.close_hour <= self.open_hour:
+            raise ValueError(f"close_hour ({self.close_hour}) must be after open_hour ({self.open_hour})")
+        return self
+
+
+class Zone(Spec):
+    """A demand zone (a catchment, district or county) that places online orders."""
+
+    id: str = Field(min_length=1)
+    tier: Tier
+    demand_scale: float = Field(1.0, ge=0, description="online demand in multiples of the catalog rate")
+    forward_warehouse: str | None = Field(None, description="the forward warehouse whose radius covers the zone")
+    channel_mix: dict[Literal["bopis", "home_delivery", "instant"], Share] | None = None
+
+
+class Lane(Spec):
+    """Replenishment lane(s) from one source to one or more nodes, with a lead time in days."""
+
+    from_: str = Field(alias="from", min_length=1)
+    to: list[str] = Field(min_length=1)
+    lead_time_days: Distribution
+    cost_per_unit: float = Field(0.0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_to(cls, data):
+        if isinstance(data, dict) and isinstance(data.get("to"), str):
+            data = {**data, "to": [data["to"]]}
+        return data
+
+
+class Network(Spec):
+    nodes: list[Node] = Field(min_length=1)
+    zones: list[Zone] = Field(default_factory=list)
+    lanes: list[Lane] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------------------------- catalog
+
+
+class Popularity(Spec):
+    """How per-SKU demand rates are spread: lognormal (sigma) or Zipf (exponent) around the mean."""
+
+    kind: Literal["lognormal", "zipf"] = "lognormal"
+    sigma: PositiveFloat = 1.2
+    exponent: PositiveFloat = 0.9
+
+
+class CostSpread(Spec):
+    mean: PositiveFloat = 20.0
+    cv: float = Field(0.8, ge=0)
+
+
+class Catalog(Spec):
+    """SKUs: generated from a few parameters, or loaded from ``file`` (CSV or Parquet)."""
+
+    skus: int | None = Field(None, ge=1)
+    file: str | None = None
+    seed: int = Field(0, ge=0, description="catalog generation seed (fixed apart from the run seed)")
+    mean_daily_units: PositiveFloat = 1.0
+    popularity: Popularity = Popularity()
+    overdispersion: float = Field(0.0, ge=0, description="negative binomial alpha: variance = mean + alpha*mean^2")
+    unit_cost: CostSpread = CostSpread()
+    margin: float = Field(0.35, ge=0, lt=1, description="gross margin: price = cost / (1 - margin)")
+    perishable_share: Share = 0.0
+    shelf_life_days: int = Field(7, ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Catalog:
+        if (self.skus is None) == (self.file is None):
+            raise ValueError("give exactly one of 'skus' (generate) or 'file' (load)")
+        return self
+
+
+# --------------------------------------------------------------------------------------------- channels
+
+
+class Channel(Spec):
+    """A sales channel: its promise, transit time to the customer, and what happens to unmet demand."""
+
+    promise_hours: float | dict[Tier, PositiveFloat] = Field(24.0)
+    transit_hours: Distribution | dict[Tier, Distribution] = 0.0
+    unfilled: Literal["lost", "backorder"] = "lost"
+    max_wait_days: int = Field(3, ge=1, description="a backordered line still open after this many days is cancelled")
+
+
+def _default_channels() -> dict[str, Channel]:
+    return {
+        "walk_in": Channel(promise_hours=0.0, unfilled="lost"),
+        "bopis": Channel(promise_hours=24.0, transit_hours=12.0, unfilled="backorder", max_wait_days=2),
+        "home_delivery": Channel(promise_hours=48.0, transit_hours=24.0, unfilled="backorder", max_wait_days=5),
+        "instant": Channel(promise_hours=1.0, transit_hours=0.4, unfilled="lost"),
+    }
+
+
+class Channels(Spec):
+    walk_in: Channel = _default_channels()["walk_in"]
+    bopis: Channel = _default_channels()["bopis"]
+    home_delivery: Channel = _default_channels()["home_delivery"]
+    instant: Channel = _default_channels()["instant"]
+
+    @model_validator(mode="after")
+    def _walk_in_is_lost(self) -> Channels:
+        if self.walk_in.unfilled != "lost":
+            raise ValueError("walk_in.unfilled must be 'lost': a walk-in customer does not wait")
+        return self
+
+
+# --------------------------------------------------------------------------------------------- demand
+
+
+class Promotion(Spec):
+    """A demand lift on some channels (and optionally a share of SKUs) over days [start_day, end_day)."""
+
+    name: str
+    start_day: int = Field(ge=0)
+    end_day: int = Field(gt=0)
+    lift: float = Field(gt=0, description="demand multiplier while the promotion runs")
+    channels: list[Literal["walk_in", "bopis", "home_delivery", "instant"]] = list(CHANNELS)
+    sku_share: Share = Field(1.0, description="share of SKUs promoted (the fastest movers first)")
+
+    @model_validator(mode="after")
+    def _days(self) -> Promotion:
+        if self.end_day <= self.start_day:
+            raise ValueError(f"end_day ({self.end_day}) must be after start_day ({self.start_day})")
+        return self
+
+
+class Shock(Spec):
+    """A disruption (typhoon, rainstorm) at some nodes and zones over days [start_day, end_day)."""
+
+    name: str
+    start_day: int = Field(ge=0)
+    end_day: int = Field(gt=0)
+    nodes: list[str] = Field(default_factory=list)
+    zones: list[str] = Field(default_factory=list)
+    capacity_factor: Share = Field(1.0, description="picking capacity and store opening (0 closes the node)")
+    lead_time_factor: float = Field(1.0, ge=1, description="stretch of lead times on lanes into the nodes")
+    demand_factor: float = Field(1.0, ge=0, description="demand multiplier at the nodes and zones")
+
+    @model_validator(mode="after")
+    def _days(self) -> Shock:
+        if self.end_day <= self.start_day:
+            raise ValueError(f"end_day ({self.end_day}) must be after start_day ({self.start_day})")
+        return self
+
+
+def _default_hourly() -> list[float]:
+    # Online orders by hour of day: a quiet night, a lunchtime bump and an evening peak.
+    return [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 0.8, 1.0, 1.1, 1.2, 1.4,
+            1.5, 1.3, 1.1, 1.1, 1.2, 1.4, 1.7, 2.0, 2.1, 1.8, 1.2, 0.6]
+
+
+class Online(Spec):
+    channel_mix: dict[Literal["bopis", "home_delivery", "instant"], Share] = {
+        "bopis": 0.25, "home_delivery": 0.6, "instant": 0.15}
+    basket_lines_mean: float = Field(2.0, ge=1, description="order lines per order: 1 + Poisson(mean - 1)")
+    units_per_line_mean: float = Field(1.0, ge=1, description="units per line: 1 + Poisson(mean - 1)")
+    hourly_profile: list[Annotated[float, Field(ge=0)]] = Field(default_factory=_default_hourly, min_length=24, max_length=24)
+
+
+class Demand(Spec):
+    weekday: list[Annotated[float, Field(ge=0)]] = Field([1.0] * 7, min_length=7, max_length=7,
+                                                         description="multipliers Monday..Sunday")
+    monthly: list[Annotated[float, Field(ge=0)]] = Field([1.0] * 12, min_length=12, max_length=12)
+    online: Online = Online()
+    promotions: list[Promotion] = Field(default_factory=list)
+    shocks: list[Shock] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------- policies
+
+
+class Policies(Spec):
+    """Fulfilment policies. This engine version supports split stock with assigned sourcing:
+    walk-in from the store shelf, instant orders from the zone's forward warehouse (else the central
+    warehouse), BOPIS and home delivery from the central warehouse."""
+
+    inventory_mode: Literal["split"] = "split"
+    sourcing: Literal["assigned"] = "assigned"
+    transfers: Literal["none"] = "none"
+
+
+class Level(Spec):
+    """A stock level for every SKU at a node: exactly one of ``units`` (the same for all SKUs),
+    ``days_of_cover`` (mean daily demand x days) or ``service_level`` (cycle service level over the
+    protection period, normal approximation)."""
+
+    units: int | None = Field(None, ge=0)
+    days_of_cover: float | None = Field(None, ge=0)
+    service_level: float | None = Field(None, gt=0, lt=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_is_units(cls, data):
+        if isinstance(data, (int, float)) and not isinstance(data, bool):
+            return {"units": data}
+        return data
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Level:
+        given = [k for k in ("units", "days_of_cover", "service_level") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of units, days_of_cover, service_level (got {given or 'none'})")
+        return self
+
+
+class PolicyBase(Spec):
+    review_period_days: int = Field(1, ge=1)
+    review_offset_days: int = Field(0, ge=0)
+    service_level: float = Field(0.95, gt=0, lt=1, description="target for levels not given explicitly")
+    order_cover_days: PositiveFloat = Field(7.0, description="order size in days of mean demand (min_max, reorder_qty)")
+
+
+class MinMaxSpec(PolicyBase):
+    """(s, S): when inventory position <= s, order up to S."""
+
+    policy: Literal["min_max"]
+    s: Level | None = None
+    S: Level | None = None
+
+
+class ReorderQtySpec(PolicyBase):
+    """(s, Q): when inventory position <= s, order the smallest multiple of Q that lifts it above s."""
+
+    policy: Literal["reorder_qty"]
+    s: Level | None = None
+    Q: Level | None = None
+
+
+class OrderUpToSpec(PolicyBase):
+    """(R, S): every R days order up to S."""
+
+    policy: Literal["order_up_to"]
+    review_period_days: int = Field(7, ge=1)
+    S: Level | None = None
+
+
+class BaseStockSpec(PolicyBase):
+    """Base stock S: review every day and replace what was used (one-for-one)."""
+
+    policy: Literal["base_stock"]
+    S: Level | None = None
+
+    @model_validator(mode="after")
+    def _daily(self) -> BaseStockSpec:
+        if self.review_period_days != 1:
+            raise ValueError("base_stock reviews every day; use order_up_to for a longer review period")
+        return self
+
+
+class ForecastSpec(PolicyBase):
+    """Order up to forecast x (lead time + review) + z * forecast error, with exponential smoothing."""
+
+    policy: Literal["forecast_order_up_to"]
+    alpha: float = Field(0.2, gt=0, le=1, description="smoothing weight of the newest day")
+
+
+ReplenishmentSpec = Annotated[
+    Union[MinMaxSpec, ReorderQtySpec, OrderUpToSpec, BaseStockSpec, ForecastSpec],
+    Field(discriminator="policy"),
+]
+
+
+class Replenishment(Spec):
+    rationing: Literal["proportional", "priority"] = Field(
+        "proportional", description="how a short source splits stock among requesting nodes")
+    central_warehouse: ReplenishmentSpec = OrderUpToSpec(policy="order_up_to", service_level=0.98)
+    forward_warehouse: ReplenishmentSpec = BaseStockSpec(policy="base_stock")
+    store: ReplenishmentSpec = BaseStockSpec(policy="base_stock")
+
+
+# --------------------------------------------------------------------------------------------- costs, run
+
+
+class Costs(Spec):
+    holding_rate_per_year: float = Field(0.25, ge=0, description="holding cost as a share of unit cost per year")
+    last_mile_per_order: dict[Literal["bopis", "home_delivery", "instant"], Annotated[float, Field(ge=0)]] = {
+        "bopis": 1.5, "home_delivery": 6.0, "instant": 8.0}
+    tier_cost_multiplier: dict[Tier, PositiveFloat] = {1: 1.0, 2: 1.2, 3: 1.6, 4: 2.3, "remote": 3.0}
+
+
+class Run(Spec):
+    horizon_days: int = Field(365, ge=1, le=3650)
+    warmup_days: int = Field(30, ge=0)
+    seed: int = Field(0, ge=0)
+    replications: int = Field(1, ge=1)
+
+
+class Scenario(Spec):
+    """A whole scenario. Build with :func:`load_scenario` or :func:`scenario_from_dict`."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    network: Network
+    catalog: Catalog
+    channels: Channels = Channels()
+    demand: Demand = Demand()
+    policies: Policies = Policies()
+    replenishment: Replenishment = Replenishment()
+    costs: Costs = Costs()
+    run: Run = Run()
+
+    def digest(self) -> str:
+        """sha256 of the canonical JSON form: equal scenarios have equal digests."""
+        text = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def node_ids(self, node_type: str) -> list[str]:
+        return [n.id for n in self.network.nodes if n.type == node_type]
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Read a YAML scenario, apply ``{"dotted.path": value}`` overrides and validate it."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError([f"{path}: no such file"], str(path))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ScenarioError([f"YAML syntax: {exc}".replace("\n", " ")], str(path)) from None
+    if not isinstance(raw, dict):
+        raise ScenarioError([f"top level must be a mapping of sections, got {type(raw).__name__}"], str(path))
+    catalog = raw.get("catalog")
+    if isinstance(catalog, dict) and isinstance(catalog.get("file"), str):
+        catalog["file"] = str((path.parent / catalog["file"]).resolve())
+    return scenario_from_dict(raw, overrides, source=str(path))
+
+
+def scenario_from_dict(raw: Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
+                       source: str | None = None) -> Scenario:
+    """Validate a plain dict (as YAML would give) into a :class:`Scenario`."""
+    raw = apply_overrides(raw, overrides or {}, source)
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError([_describe(err) for err in exc.errors()], source) from None
+    problems = _reference_problems(scenario)
+    if problems:
+        raise ScenarioError(problems, source)
+    return scenario
+
+
+def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """A new scenario equal to ``scenario`` with dotted-path overrides applied (and re-validated)."""
+    return scenario_from_dict(scenario.model_dump(mode="json", by_alias=True, exclude_unset=True), overrides)
+
+
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _split_path(key: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for name, index in _SEGMENT.findall(key):
+        parts.append(int(index) if index else (int(name) if name.isdigit() else name))
+    return parts
+
+
+def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], source: str | None = None) -> dict:
+    """Set each ``a.b[2].c`` path in a deep copy of ``raw``; missing mappings are created."""
+    data = copy.deepcopy(dict(raw))
+    problems = []
+    for key, value in overrides.items():
+        parts = _split_path(key)
+        if not parts:
+            problems.append(f"override {key!r}: empty path")
+            continue
+        target: Any = data
+        for depth, part in enumerate(parts[:-1]):
+            where = ".".join(map(str, parts[: depth + 1]))
+            if isinstance(part, int):
+                if not isinstance(target, list) or part >= len(target):
+                    problems.append(f"override {key}: {where} is not a list item that exists")
+                    break
+                target = target[part]
+            elif isinstance(target, dict):
+                target = target.setdefault(part, {})
+            else:
+                problems.append(f"override {key}: {where} is not a section")
+                break
+        else:
+            last = parts[-1]
+            if isinstance(last, int) and isinstance(target, list) and last < len(target):
+                target[last] = value
+            elif isinstance(last, str) and isinstance(target, dict):
+                target[last] = value
+            else:
+                problems.append(f"override {key}: cannot set {last!r} there")
+    if problems:
+        raise ScenarioError(problems, source)
+    return data
+
+
+def parse_set_options(items: list[str]) -> dict[str, Any]:
+    """``["a.b=3", "c=[1, 2]"]`` -> ``{"a.b": 3, "c": [1, 2]}``; values are parsed as YAML."""
+    out: dict[str, Any] = {}
+    problems = []
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(f"--set {item!r}: expected PATH=VALUE")
+            continue
+        try:
+            out[key.strip()] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            problems.append(f"--set {item!r}: value is not valid YAML")
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def _path(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            part = "from" if part == "from_" else str(part)
+            text += f".{part}" if text else part
+    return text or "(top level)"
+
+
+def _describe(err: dict) -> str:
+    loc, kind, ctx, value = err["loc"], err["type"], err.get("ctx") or {}, err.get("input")
+    bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+    if kind in bounds:
+        limit = next(iter(ctx.values()))
+        message = f"must be {bounds[kind]} {limit}, got {value!r}"
+    elif kind == "missing":
+        message = "required field is missing"
+    elif kind == "extra_forbidden":
+        message = "unknown field (check the spelling)"
+    elif kind == "value_error":
+        message = str(ctx.get("error", err["msg"]))
+    else:
+        shown = value if isinstance(value, (int, float, str, bool)) or value is None else type(value).__name__
+        message = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {shown!r}"
+    return f"{_path(loc)}: {message}"
+
+
+def _reference_problems(sc: Scenario) -> list[str]:
+    """Cross-field checks pydantic cannot see: names that must refer to each other, coverage, timing."""
+    problems: list[str] = []
+    net = sc.network
+    node_type: dict[str, str] = {}
+    for i, node in enumerate(net.nodes):
+        if node.id == SUPPLIER:
+            problems.append(f"network.nodes[{i}].id: '{SUPPLIER}' is reserved for the outside supplier")
+        elif node.id in node_type:
+            problems.append(f"network.nodes[{i}].id: duplicate node id {node.id!r}")
+        node_type[node.id] = node.type
+    if "central_warehouse" not in node_type.values():
+        problems.append("network.nodes: needs at least one central_warehouse")
+    zone_ids: set[str] = set()
+    for i, zone in enumerate(net.zones):
+        if zone.id in zone_ids:
+            problems.append(f"network.zones[{i}].id: duplicate zone id {zone.id!r}")
+        zone_ids.add(zone.id)
+        if zone.forward_warehouse is not None and node_type.get(zone.forward_warehouse) != "forward_warehouse":
+            problems.append(f"network.zones[{i}].forward_warehouse: {zone.forward_warehouse!r} is not a forward_warehouse node")
+        mix = zone.channel_mix if zone.channel_mix is not None else sc.demand.online.channel_mix
+        if zone.channel_mix is not None and not math.isclose(sum(mix.values()), 1, abs_tol=1e-6):
+            problems.append(f"network.zones[{i}].channel_mix: shares must sum to 1, got {sum(mix.values()):.6g}")
+        if mix.get("instant", 0) > 0 and zone.forward_warehouse is None:
+            problems.append(f"network.zones[{i}].channel_mix: zone {zone.id!r} has instant demand "
+                            f"({mix['instant']:g}) but no forward_warehouse to serve it; set one or give instant 0")
+    for i, node in enumerate(net.nodes):
+        if node.zone is not None and node.zone not in zone_ids:
+            problems.append(f"network.nodes[{i}].zone: unknown zone {node.zone!r}")
+
+    inbound: dict[str, list[int]] = {}
+    for i, lane in enumerate(net.lanes):
+        if lane.from_ != SUPPLIER and lane.from_ not in node_type:
+            problems.append(f"network.lanes[{i}].from: unknown node {lane.from_!r}")
+        for j, dest in enumerate(lane.to):
+            if dest not in node_type:
+                problems.append(f"network.lanes[{i}].to[{j}]: unknown node {dest!r}")
+            elif dest == lane.from_:
+                problems.append(f"network.lanes[{i}].to[{j}]: a node cannot supply itself ({dest!r})")
+            else:
+                inbound.setdefault(dest, []).append(i)
+    for i, node in enumerate(net.nodes):
+        lanes_in = inbound.get(node.id, [])
+        if not lanes_in:
+            problems.append(f"network.nodes[{i}]: node {node.id!r} has no inbound lane (add one under network.lanes)")
+        elif len(lanes_in) > 1:
+            problems.append(f"network.nodes[{i}]: node {node.id!r} has {len(lanes_in)} inbound lanes {lanes_in}; give it one source")
+    if not problems:
+        problems += _cycle_problems(sc)
+
+    if not math.isclose(sum(sc.demand.online.channel_mix.values()), 1, abs_tol=1e-6):
+        problems.append(f"demand.online.channel_mix: shares must sum to 1, got {sum(sc.demand.online.channel_mix.values()):.6g}")
+    tiers_used = {z.tier for z in net.zones}
+    for name in ONLINE_CHANNELS:
+        channel = getattr(sc.channels, name)
+        for field in ("promise_hours", "transit_hours"):
+            table = getattr(channel, field)
+            if isinstance(table, dict):
+                for tier in sorted(tiers_used - set(table), key=str):
+                    problems.append(f"channels.{name}.{field}: no value for tier {tier!r}, which network.zones uses")
+    for tier in sorted(tiers_used - set(sc.costs.tier_cost_multiplier), key=str):
+        problems.append(f"costs.tier_cost_multiplier: no value for tier {tier!r}, which network.zones uses")
+
+    run = sc.run
+    if run.warmup_days >= run.horizon_days:
+        problems.append(f"run.warmup_days: must be < run.horizon_days ({run.horizon_days}), got {run.warmup_days}")
+    for kind, events in (("promotions", sc.demand.promotions), ("shocks", sc.demand.shocks)):
+        for i, event in enumerate(events):
+            if event.start_day >= run.horizon_days:
+                problems.append(f"demand.{kind}[{i}].start_day: must be < run.horizon_days ({run.horizon_days}), got {event.start_day}")
+    for i, shock in enumerate(sc.demand.shocks):
+        for j, node in enumerate(shock.nodes):
+            if node not in node_type:
+                problems.append(f"demand.shocks[{i}].nodes[{j}]: unknown node {node!r}")
+        for j, zone in enumerate(shock.zones):
+            if zone not in zone_ids:
+                problems.append(f"demand.shocks[{i}].zones[{j}]: unknown zone {zone!r}")
+    if sc.catalog.file is not None and not Path(sc.catalog.file).is_file():
+        problems.append(f"catalog.file: no such file {sc.catalog.file!r}")
+    return problems
+
+
+def _cycle_problems(sc: Scenario) -> list[str]:
+    """Every node must trace back to the supplier through its single inbound lane."""
+    source = {dest: lane.from_ for lane in sc.network.lanes for dest in lane.to}
+    problems = []
+    for i, node in enumerate(sc.network.nodes):
+        seen, here = {node.id}, source[node.id]
+        while here != SUPPLIER:
+            if here in seen:
+                problems.append(f"network.nodes[{i}]: node {node.id!r} sits on a supply cycle and never reaches the supplier")
+                break
+            seen.add(here)
+            here = source[here]
+    return problems
