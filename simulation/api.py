@@ -18,7 +18,8 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0) -> Ru
     start = time.perf_counter()
     world = compile_world(scenario)
     sim = Simulation(scenario, seed, replication, world).execute()
-    kpis, orders, daily = kpi_table(sim), orders_frame(sim), sim.ledger.daily_frame()
+    orders = orders_frame(sim)
+    kpis, daily = kpi_table(sim, orders), sim.ledger.daily_frame()
     wall = time.perf_counter() - start
     node_sku_days = world.n_nodes * world.skus.size * scenario.run.horizon_days
     manifest = {

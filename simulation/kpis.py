@@ -13,7 +13,10 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from .scenario import NODE_TYPES, ONLINE_CHANNELS
+from .scenario import NODE_TYPES, ONLINE_CHANNELS, TIERS
+
+TIER_NAMES = [str(t) for t in TIERS]
+TIER_CODES = {t: i for i, t in enumerate(TIERS)}
 
 DAYS_PER_YEAR = 365.0
 DAILY_METRICS = ("on_hand_units", "on_hand_value", "in_transit_units", "backordered_units", "stockout_rate",
@@ -112,15 +115,17 @@ class Ledger:
 def orders_frame(sim) -> pd.DataFrame:
     """One row per online order: when, where from, what was filled and when it was delivered."""
     book, w = sim.orders, sim.world
-    frame = pd.DataFrame({name: book[name].copy() for name in book._data})
-    frame["channel"] = pd.Categorical.from_codes(frame["channel"], ONLINE_CHANNELS)
-    frame["node_type"] = pd.Categorical.from_codes(w.node_type[book["node"]], NODE_TYPES)
-    frame["tier"] = np.array([str(t) for t in w.zone_tier], dtype=object)[book["zone"]] if len(w.zone_tier) else []
-    frame["promise_hours"] = w.zone_promise[book["zone"], book["channel"]] if book.size else []
-    frame["last_mile_cost"] = w.zone_last_mile[book["zone"], book["channel"]] if book.size else []
-    frame["zone"] = np.array(w.zone_ids, dtype=object)[book["zone"]] if book.size else []
-    frame["node"] = np.array(w.node_ids, dtype=object)[book["node"]] if book.size else []
+    zone, node, channel = book["zone"], book["node"], book["channel"]
+    frame = pd.DataFrame({name: book[name].copy() for name in book._data if name not in ("zone", "node", "channel")})
+    frame.insert(0, "zone", pd.Categorical.from_codes(zone, w.zone_ids) if w.zone_ids else pd.Categorical([]))
+    frame.insert(1, "tier", pd.Categorical.from_codes(
+        np.array([TIER_CODES[t] for t in w.zone_tier], np.int64)[zone] if book.size else zone, TIER_NAMES))
+    frame.insert(2, "channel", pd.Categorical.from_codes(channel, ONLINE_CHANNELS))
+    frame.insert(3, "node", pd.Categorical.from_codes(node, w.node_ids))
+    frame.insert(4, "node_type", pd.Categorical.from_codes(w.node_type[node], NODE_TYPES))
     frame["created_day"] = (frame["created_hour"] // 24).astype(np.int64)
+    frame["promise_hours"] = w.zone_promise[zone, channel]
+    frame["last_mile_cost"] = w.zone_last_mile[zone, channel]
     frame["delivery_hours"] = frame["delivered_hour"] - frame["created_hour"]
     return frame
 
@@ -130,12 +135,24 @@ def _with_totals(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts).groupby(["channel", "node_type"], as_index=False, observed=True).sum(numeric_only=True)
 
 
-def kpi_table(sim) -> pd.DataFrame:
-    """The KPI table of a finished run: columns metric, channel, node_type, value."""
+def _online_counts(measured: pd.DataFrame) -> pd.DataFrame:
+    """Order-book counts per (channel, node_type), small and with plain string labels."""
+    counts = measured.assign(
+        orders=1.0, orders_first=(measured["lines_first"] == measured["lines"]).astype(float),
+        lost_sales_units=measured["lost_units"].astype(float),
+        last_mile=measured["shipments"] * measured["last_mile_cost"],
+    ).groupby(["channel", "node_type"], observed=True)[
+        ["units", "units_first", "lines", "lines_first", "orders", "orders_first", "lost_sales_units", "last_mile"]
+    ].sum().reset_index()
+    return counts.astype({"channel": str, "node_type": str})
+
+
+def kpi_table(sim, orders: pd.DataFrame) -> pd.DataFrame:
+    """The KPI table of a finished run (``orders`` from :func:`orders_frame`): metric, channel, node_type, value."""
     ledger = sim.ledger
     rows: list[tuple[str, str, str, float]] = []
-    orders = orders_frame(sim)
     measured = orders[orders["created_day"] >= sim.warmup]
+    online = _online_counts(measured) if len(measured) else None
 
     # Fill: counts per (channel, node_type), walk-in from the ledger, online from the order book.
     counts = [{"channel": c, "node_type": t, "units": ledger.sums[("units", c, t)],
@@ -143,14 +160,8 @@ def kpi_table(sim) -> pd.DataFrame:
                "lines_first": ledger.sums[("lines_first", c, t)], "orders": 0.0, "orders_first": 0.0,
                "lost_sales_units": ledger.sums[("lost_sales_units", c, t)]}
               for (m, c, t) in list(ledger.sums) if m == "units"]
-    if len(measured):
-        online = measured.assign(
-            channel=measured["channel"].astype(str), node_type=measured["node_type"].astype(str),
-            orders=1.0, orders_first=(measured["lines_first"] == measured["lines"]).astype(float),
-            lost_sales_units=measured["lost_units"].astype(float))
-        counts += online.groupby(["channel", "node_type"], as_index=False)[
-            ["units", "units_first", "lines", "lines_first", "orders", "orders_first", "lost_sales_units"]
-        ].sum().to_dict("records")
+    if online is not None:
+        counts += online.drop(columns="last_mile").to_dict("records")
     if counts:
         fill = _with_totals(pd.DataFrame(counts))
         for r in fill.itertuples(index=False):
@@ -166,7 +177,6 @@ def kpi_table(sim) -> pd.DataFrame:
     # Delivery: online orders created after warm-up and resolved (no line still waiting) by the end.
     resolved = measured[(measured["open_lines"] == 0)]
     if len(resolved):
-        resolved = resolved.assign(channel=resolved["channel"].astype(str), node_type=resolved["node_type"].astype(str))
         on_time = (resolved["lost_lines"] == 0) & (resolved["delivery_hours"] <= resolved["promise_hours"] + 1e-9)
         resolved = resolved.assign(on_time=on_time.astype(float))
         for keys in (["channel", "node_type"], ["channel"], ["node_type"], []):
@@ -174,7 +184,7 @@ def kpi_table(sim) -> pd.DataFrame:
             for key, g in groups:
                 key = key if isinstance(key, tuple) else (key,)
                 labels = dict(zip(keys, key))
-                c, t = labels.get("channel", "all"), labels.get("node_type", "all")
+                c, t = str(labels.get("channel", "all")), str(labels.get("node_type", "all"))
                 rows.append(("on_time_rate", c, t, g["on_time"].mean()))
                 hours = g["delivery_hours"].dropna()
                 if len(hours):
@@ -204,11 +214,9 @@ def kpi_table(sim) -> pd.DataFrame:
     lanes = {t: ledger.sums[("cost_transport", "all", t)] for t in types}
     lanes["all"] = sum(lanes.values())
     transport = defaultdict(float, {("all", t): v for t, v in lanes.items()})
-    if len(measured):
-        shipped = measured.assign(channel=measured["channel"].astype(str), node_type=measured["node_type"].astype(str),
-                                  cost=measured["shipments"] * measured["last_mile_cost"])
-        for r in _with_totals(shipped[["channel", "node_type", "cost"]]).itertuples(index=False):
-            transport[(r.channel, r.node_type)] += r.cost
+    if online is not None:
+        for r in _with_totals(online[["channel", "node_type", "last_mile"]]).itertuples(index=False):
+            transport[(r.channel, r.node_type)] += r.last_mile
     rows += [("cost_transport", c, t, v) for (c, t), v in sorted(transport.items())]
     # Lost margin: walk-in from the ledger, online lost + cancelled units.
     lost = pd.DataFrame([{"channel": c, "node_type": t, "value": v} for (m, c, t), v in ledger.sums.items()

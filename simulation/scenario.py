@@ -61,7 +61,7 @@ class Node(Spec):
     @model_validator(mode="after")
     def _hours(self) -> Node:
         if self.close_hour <= self.open_hour:
-            raise ValueError(f"close_hour ({self.close_hour}) must be after open_hour ({self.open_hour})")
+            raise ValueError(f"close_hour: must be > open_hour ({self.open_hour}), got {self.close_hour}")
         return self
 
 
@@ -184,7 +184,7 @@ class Promotion(Spec):
     @model_validator(mode="after")
     def _days(self) -> Promotion:
         if self.end_day <= self.start_day:
-            raise ValueError(f"end_day ({self.end_day}) must be after start_day ({self.start_day})")
+            raise ValueError(f"end_day: must be > start_day ({self.start_day}), got {self.end_day}")
         return self
 
 
@@ -203,7 +203,7 @@ class Shock(Spec):
     @model_validator(mode="after")
     def _days(self) -> Shock:
         if self.end_day <= self.start_day:
-            raise ValueError(f"end_day ({self.end_day}) must be after start_day ({self.start_day})")
+            raise ValueError(f"end_day: must be > start_day ({self.start_day}), got {self.end_day}")
         return self
 
 
@@ -347,6 +347,12 @@ class Run(Spec):
     warmup_days: int = Field(30, ge=0)
     seed: int = Field(0, ge=0)
     replications: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> Run:
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError(f"warmup_days: must be < horizon_days ({self.horizon_days}), got {self.warmup_days}")
+        return self
 
 
 class Scenario(Spec):
@@ -497,6 +503,10 @@ def _describe(err: dict) -> str:
         message = "unknown field (check the spelling)"
     elif kind == "value_error":
         message = str(ctx.get("error", err["msg"]))
+        # A model-level check names the field it is about as "field: problem"; put it in the path.
+        field, sep, rest = message.partition(": ")
+        if sep and field.isidentifier():
+            loc, message = (*loc, field), rest
     else:
         shown = value if isinstance(value, (int, float, str, bool)) or value is None else type(value).__name__
         message = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {shown!r}"
@@ -567,8 +577,6 @@ def _reference_problems(sc: Scenario) -> list[str]:
         problems.append(f"costs.tier_cost_multiplier: no value for tier {tier!r}, which network.zones uses")
 
     run = sc.run
-    if run.warmup_days >= run.horizon_days:
-        problems.append(f"run.warmup_days: must be < run.horizon_days ({run.horizon_days}), got {run.warmup_days}")
     for kind, events in (("promotions", sc.demand.promotions), ("shocks", sc.demand.shocks)):
         for i, event in enumerate(events):
             if event.start_day >= run.horizon_days:
