@@ -126,6 +126,8 @@ class Simulation:
         return self.env.timeout(max(0.0, t - self.env.now))
 
     def _window(self, event, active: list):
+        if event.start_day >= self.horizon:  # a shortened run never reaches it
+            return
         yield self._at(event.start_day + CALENDAR)
         active.append(event)
         yield self._at(min(event.end_day, self.horizon) + CALENDAR)

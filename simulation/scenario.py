@@ -17,14 +17,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping, Union
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, Tag, ValidationError, model_validator
 
 from .distributions import Distribution, Spec
 
 NodeType = Literal["central_warehouse", "forward_warehouse", "store"]
 NODE_TYPES: tuple[str, ...] = ("central_warehouse", "forward_warehouse", "store")
-Tier = Literal[1, 2, 3, 4, "remote"]
 TIERS: tuple = (1, 2, 3, 4, "remote")
+
+
+def _tier_from_text(value):
+    """YAML keys and JSON round trips give tiers as text: accept "2" for 2."""
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+Tier = Annotated[Literal[1, 2, 3, 4, "remote"], BeforeValidator(_tier_from_text)]
 ONLINE_CHANNELS: tuple[str, ...] = ("bopis", "home_delivery", "instant")
 CHANNELS: tuple[str, ...] = ("walk_in",) + ONLINE_CHANNELS
 SUPPLIER = "supplier"
@@ -137,11 +144,22 @@ class Catalog(Spec):
 # --------------------------------------------------------------------------------------------- channels
 
 
+def _single_or_by_tier(value) -> str:
+    # A mapping without 'kind' is a per-tier table; anything else is one value for every tier.
+    return "by_tier" if isinstance(value, dict) and "kind" not in value else "single"
+
+
+def ByTier(single):  # noqa: N802 (a type factory)
+    """One value for every tier, or a mapping ``{1: ..., 2: ..., remote: ...}``."""
+    return Annotated[Union[Annotated[single, Tag("single")], Annotated[dict[Tier, single], Tag("by_tier")]],
+                     Discriminator(_single_or_by_tier)]
+
+
 class Channel(Spec):
     """A sales channel: its promise, transit time to the customer, and what happens to unmet demand."""
 
-    promise_hours: float | dict[Tier, PositiveFloat] = Field(24.0)
-    transit_hours: Distribution | dict[Tier, Distribution] = 0.0
+    promise_hours: ByTier(Annotated[float, Field(ge=0)]) = 24.0
+    transit_hours: ByTier(Distribution) = 0.0
     unfilled: Literal["lost", "backorder"] = "lost"
     max_wait_days: int = Field(3, ge=1, description="a backordered line still open after this many days is cancelled")
 
@@ -480,11 +498,19 @@ def parse_set_options(items: list[str]) -> dict[str, Any]:
     return out
 
 
+_TYPE_TAG = re.compile(r"[\[(]|^(function-|tagged-union|constrained-|union)|^(int|float|str|bool|dict|list|single|by_tier)$")
+
+
 def _path(loc: tuple) -> str:
+    """('network', 'nodes', 3, 'capacity') -> 'network.nodes[3].capacity', without pydantic's type tags."""
     text = ""
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif part == "[key]":
+            text += " (key)"
+        elif _TYPE_TAG.search(str(part)):
+            continue
         else:
             part = "from" if part == "from_" else str(part)
             text += f".{part}" if text else part
@@ -576,11 +602,6 @@ def _reference_problems(sc: Scenario) -> list[str]:
     for tier in sorted(tiers_used - set(sc.costs.tier_cost_multiplier), key=str):
         problems.append(f"costs.tier_cost_multiplier: no value for tier {tier!r}, which network.zones uses")
 
-    run = sc.run
-    for kind, events in (("promotions", sc.demand.promotions), ("shocks", sc.demand.shocks)):
-        for i, event in enumerate(events):
-            if event.start_day >= run.horizon_days:
-                problems.append(f"demand.{kind}[{i}].start_day: must be < run.horizon_days ({run.horizon_days}), got {event.start_day}")
     for i, shock in enumerate(sc.demand.shocks):
         for j, node in enumerate(shock.nodes):
             if node not in node_type:
