@@ -20,8 +20,8 @@ lines = [
     "  nodes:",
     "    - {id: CW, type: central_warehouse, capacity_orders_per_hour: 420, open_hour: 6, close_hour: 23}",
 ]
-for f in range(1, 4):
-    lines.append(f"    - {{id: FW{f}, type: forward_warehouse, capacity_orders_per_hour: 45, open_hour: 7, close_hour: 23}}")
+lines += [f"    - {{id: FW{f}, type: forward_warehouse, capacity_orders_per_hour: 45, open_hour: 7, close_hour: 23}}"
+          for f in range(1, 4)]
 for s in range(1, 31):
     scale = round(float(rng.lognormal(0, 0.35)), 2)
     lines.append(f"    - {{id: S{s:02d}, type: store, demand_scale: {scale}, zone: Z{s:02d}}}")

@@ -15,7 +15,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .api import run
-from .engine import ConservationError
+from .engine import ConservationError, Simulation
 from .results import RunResult
 from .scenario import ScenarioError, load_scenario, parse_set_options
 
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         scenario = load_scenario(args.scenario, parse_set_options(args.set))
         if args.command == "validate":
+            Simulation(scenario, seed=scenario.run.seed)  # builds catalog, network and policies as a run would
             w = scenario.network
             print(f"{args.scenario}: valid scenario {scenario.name!r} ({len(w.nodes)} nodes, {len(w.zones)} zones, "
                   f"{scenario.run.horizon_days} days)")
@@ -91,10 +92,10 @@ def format_kpis(kpis: pd.DataFrame) -> str:
         stats = kpis.groupby(group, sort=False)["value"].agg(["mean", "std", "count"]).reset_index()
         half = 1.96 * stats["std"] / np.sqrt(stats["count"])
         text = [_fmt(m, v) + (f" ±{_fmt(m, h)}" if np.isfinite(h) else "")
-                for m, v, h in zip(stats["metric"], stats["mean"], half)]
+                for m, v, h in zip(stats["metric"], stats["mean"], half, strict=False)]
         table = stats.assign(text=text)
     else:
-        table = kpis.assign(text=[_fmt(m, v) for m, v in zip(kpis["metric"], kpis["value"])])
+        table = kpis.assign(text=[_fmt(m, v) for m, v in zip(kpis["metric"], kpis["value"], strict=False)])
     parts = []
     for title, metrics, index in (("Service by channel", SERVICE, ["channel", "node_type"]),
                                   ("Inventory and cost by node type", STOCK, ["node_type"])):

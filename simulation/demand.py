@@ -43,7 +43,7 @@ class Calendar:
         lift = np.ones(self.world.skus.size)
         for promo in self.promotions:
             if channel in promo.channels:
-                lift[: int(round(promo.sku_share * lift.size))] *= promo.lift
+                lift[: round(promo.sku_share * lift.size)] *= promo.lift
         return lift
 
     def _node_factor(self, attr: str) -> np.ndarray:
@@ -161,4 +161,4 @@ class OrderGenerator:
                           line_sku=line_sku[line_perm], line_qty=line_qty[line_perm].astype(np.int64))
 
 
-__all__ = ["CHANNELS", "Calendar", "OrderBatch", "OrderGenerator", "walk_in_demand", "month_of"]
+__all__ = ["CHANNELS", "Calendar", "OrderBatch", "OrderGenerator", "month_of", "walk_in_demand"]

@@ -9,7 +9,7 @@ parameterised by mean and coefficient of variation because that is how analysts 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -81,7 +81,7 @@ def _number_is_fixed(value):
 
 
 Distribution = Annotated[
-    Union[Fixed, Gamma, Lognormal, Discrete],
+    Fixed | Gamma | Lognormal | Discrete,
     Field(discriminator="kind"),
     BeforeValidator(_number_is_fixed),
 ]

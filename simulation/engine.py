@@ -107,7 +107,7 @@ class Simulation:
         self.wall_seconds = 0.0
 
     # ------------------------------------------------------------------------------------ SimPy
-    def execute(self) -> "Simulation":
+    def execute(self) -> Simulation:
         start = time.perf_counter()
         env = self.env
         for promo in self.scenario.demand.promotions:
@@ -274,7 +274,7 @@ class Simulation:
         wanted = np.zeros_like(position)
         for code in np.unique(w.node_type[rows]):
             members = w.node_type[rows] == code
-            cls_rows, policy = self.policies[NODE_TYPES[code]]
+            _cls_rows, policy = self.policies[NODE_TYPES[code]]
             wanted[members] = policy.order_quantities(self.class_row[rows[members]], position[members])
         shipped = np.zeros_like(wanted)
         for parent in np.unique(w.source[rows]):
@@ -310,7 +310,7 @@ class Simulation:
             self.spoiled[:, p] += spoiled
             if day >= self.warmup:
                 self.ledger.spoiled(self.world.node_type, spoiled @ self.unit_cost[p])
-        for cls, (rows, policy) in self.policies.items():
+        for (rows, policy) in self.policies.values():
             policy.observe(self.today_demand[rows])
         self.received += self.today_in
         self.outflow += self.today_out

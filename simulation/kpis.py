@@ -181,9 +181,8 @@ def kpi_table(sim, orders: pd.DataFrame) -> pd.DataFrame:
         resolved = resolved.assign(on_time=on_time.astype(float))
         for keys in (["channel", "node_type"], ["channel"], ["node_type"], []):
             groups = resolved.groupby(keys, observed=True) if keys else [((), resolved)]
-            for key, g in groups:
-                key = key if isinstance(key, tuple) else (key,)
-                labels = dict(zip(keys, key))
+            for key, g in groups:  # grouping by a list gives tuple keys, even for one column
+                labels = dict(zip(keys, key, strict=True))
                 c, t = str(labels.get("channel", "all")), str(labels.get("node_type", "all"))
                 rows.append(("on_time_rate", c, t, g["on_time"].mean()))
                 hours = g["delivery_hours"].dropna()
@@ -194,7 +193,7 @@ def kpi_table(sim, orders: pd.DataFrame) -> pd.DataFrame:
     # Inventory and cost by node type (channel 'all').
     days = max(ledger.days_measured, 1)
     types = [t for t in NODE_TYPES if (sim.world.node_type == NODE_TYPES.index(t)).any()]
-    for t in types + ["all"]:
+    for t in [*types, "all"]:
         def total(metric, t=t):
             return sum(ledger.sums[(metric, "all", x)] for x in types) if t == "all" else ledger.sums[(metric, "all", t)]
         avg_value = total("inventory_value_days") / days

@@ -42,7 +42,7 @@ class Table:
     def keep(self, mask: np.ndarray) -> None:
         """Drop rows where ``mask`` is False, keeping order."""
         kept = int(mask.sum())
-        for name, arr in self._data.items():
+        for arr in self._data.values():
             arr[:kept] = arr[: self.size][mask]
         self.size = kept
 

@@ -21,8 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from . import kernels
-from .scenario import (BaseStockSpec, ForecastSpec, Level, MinMaxSpec, OrderUpToSpec, ReorderQtySpec,
-                       ScenarioError)
+from .scenario import BaseStockSpec, ForecastSpec, Level, MinMaxSpec, OrderUpToSpec, ReorderQtySpec, ScenarioError
 
 
 class ReplenishmentPolicy(Protocol):

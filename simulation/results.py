@@ -7,7 +7,7 @@ import os
 import platform
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -60,4 +60,4 @@ def environment() -> dict:
     from . import __version__
     return {"package_version": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
             "numba": numba.__version__, "simpy": simpy.__version__, "platform": platform.platform(),
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds")}

@@ -13,8 +13,9 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping, Union
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BeforeValidator, Discriminator, Field, Tag, ValidationError, model_validator
@@ -33,7 +34,7 @@ def _tier_from_text(value):
 
 Tier = Annotated[Literal[1, 2, 3, 4, "remote"], BeforeValidator(_tier_from_text)]
 ONLINE_CHANNELS: tuple[str, ...] = ("bopis", "home_delivery", "instant")
-CHANNELS: tuple[str, ...] = ("walk_in",) + ONLINE_CHANNELS
+CHANNELS: tuple[str, ...] = ("walk_in", *ONLINE_CHANNELS)
 SUPPLIER = "supplier"
 
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -149,9 +150,9 @@ def _single_or_by_tier(value) -> str:
     return "by_tier" if isinstance(value, dict) and "kind" not in value else "single"
 
 
-def ByTier(single):  # noqa: N802 (a type factory)
+def ByTier(single):
     """One value for every tier, or a mapping ``{1: ..., 2: ..., remote: ...}``."""
-    return Annotated[Union[Annotated[single, Tag("single")], Annotated[dict[Tier, single], Tag("by_tier")]],
+    return Annotated[Annotated[single, Tag("single")] | Annotated[dict[Tier, single], Tag("by_tier")],
                      Discriminator(_single_or_by_tier)]
 
 
@@ -337,7 +338,7 @@ class ForecastSpec(PolicyBase):
 
 
 ReplenishmentSpec = Annotated[
-    Union[MinMaxSpec, ReorderQtySpec, OrderUpToSpec, BaseStockSpec, ForecastSpec],
+    MinMaxSpec | ReorderQtySpec | OrderUpToSpec | BaseStockSpec | ForecastSpec,
     Field(discriminator="policy"),
 ]
 
@@ -469,9 +470,8 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], source
                 break
         else:
             last = parts[-1]
-            if isinstance(last, int) and isinstance(target, list) and last < len(target):
-                target[last] = value
-            elif isinstance(last, str) and isinstance(target, dict):
+            settable = isinstance(target, dict) if isinstance(last, str) else (isinstance(target, list) and last < len(target))
+            if settable:
                 target[last] = value
             else:
                 problems.append(f"override {key}: cannot set {last!r} there")
@@ -512,8 +512,8 @@ def _path(loc: tuple) -> str:
         elif _TYPE_TAG.search(str(part)):
             continue
         else:
-            part = "from" if part == "from_" else str(part)
-            text += f".{part}" if text else part
+            name = "from" if part == "from_" else str(part)
+            text += f".{name}" if text else name
     return text or "(top level)"
 
 

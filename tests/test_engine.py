@@ -84,7 +84,8 @@ def test_shock_closes_stores_and_promotion_lifts_demand(tiny_path):
     promo = sim.with_overrides(quiet, {"demand.promotions": [
         {"name": "sale", "start_day": 40, "end_day": 60, "lift": 2.0, "channels": ["home_delivery"]}]})
     a, b, c = (sim.run(s, seed=9) for s in (quiet, closed, promo))
-    sold = lambda r: r.daily[(r.daily.node_type == "store") & (r.daily.metric == "sold_units") & r.daily.day.between(40, 59)].value.sum()  # noqa: E731
+    def sold(r):
+        return r.daily[(r.daily.node_type == "store") & (r.daily.metric == "sold_units") & r.daily.day.between(40, 59)].value.sum()
     assert sold(a) > 0 and sold(b) == 0  # closed stores sell nothing
     assert b.kpi("lost_sales_units", "walk_in") > a.kpi("lost_sales_units", "walk_in")
     assert c.kpi("demand_units", "home_delivery") > 1.1 * a.kpi("demand_units", "home_delivery")

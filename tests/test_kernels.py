@@ -50,7 +50,7 @@ def test_allocate_lines_matches_reference(seed):
 def _pick_reference(ready, job_node, busy, rate, open_h, close_h):
     busy = busy.copy()
     done = []
-    for t, node in zip(ready, job_node):
+    for t, node in zip(ready, job_node, strict=False):
         start = max(t, busy[node])
         while True:
             day = int(start // 24)
@@ -173,7 +173,7 @@ def _age_reference(cohorts, life, received, outflow):
                 ages[a] -= take
                 need -= take
             spoiled[n, p] = ages[-1]
-            ages = [0] + ages[:-1]
+            ages = [0, *ages[:-1]]
             cohorts[n, p, : life[p]] = ages
     return cohorts, spoiled
 

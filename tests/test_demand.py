@@ -1,0 +1,79 @@
+"""Demand generators agree with the moments they promise (fixed seeds, 99.9% normal bands)."""
+
+import numpy as np
+import pytest
+
+import simulation as sim
+from simulation.demand import Calendar, OrderGenerator, month_of, walk_in_demand
+from simulation.network import compile_world
+from simulation.scenario import ONLINE_CHANNELS
+from simulation.streams import make_streams, negative_binomial
+
+Z999 = 3.29
+
+
+@pytest.mark.parametrize("mean, alpha", [(0.3, 0.0), (4.0, 0.0), (4.0, 0.5), (25.0, 0.2)])
+def test_negative_binomial_mean_and_variance(mean, alpha):
+    n = 400_000
+    x = negative_binomial(np.random.default_rng(8), np.full(n, mean), alpha)
+    var = mean + alpha * mean**2
+    assert abs(x.mean() - mean) < Z999 * np.sqrt(var / n)
+    # variance of the sample variance ~ (mu4 - var^2)/n; a 2% band is > 5 standard errors at this n
+    assert x.var() == pytest.approx(var, rel=0.02)
+
+
+def test_streams_are_independent_of_each_other_and_of_policy():
+    a, b = make_streams(1, 0), make_streams(1, 0)
+    assert a["walk_in"].random() == b["walk_in"].random()
+    assert make_streams(1, 0)["walk_in"].random() != make_streams(1, 1)["walk_in"].random()
+    assert make_streams(1, 0)["walk_in"].random() != make_streams(1, 0)["online_orders"].random()
+
+
+@pytest.fixture(scope="module")
+def tiny_world():
+    sc = sim.load_scenario("scenarios/tiny.yaml", {"demand.promotions": [], "demand.shocks": []})
+    return compile_world(sc)
+
+
+def test_walk_in_demand_has_the_scenario_mean(tiny_world):
+    w = tiny_world
+    rng, cal, days = np.random.default_rng(3), Calendar(w), 700
+    total = np.zeros((w.store_rows.size, w.skus.size))
+    expected = np.zeros_like(total)
+    scale = np.array([w.scenario.network.nodes[r].demand_scale for r in w.store_rows])
+    for day in range(days):
+        total += walk_in_demand(w, cal, day, rng)
+        expected += cal.season(day) * scale[:, None] * w.skus.rate[None, :]
+    # network total per day: sum of many NB variables; check against the exact mean with its sd
+    mu = expected.sum()
+    var = (expected + w.skus.overdispersion[None, :] * (expected / days) ** 2 * days).sum()
+    assert abs(total.sum() - mu) < Z999 * np.sqrt(var)
+
+
+def test_online_orders_carry_the_expected_units_per_channel_and_follow_the_hourly_profile(tiny_world):
+    w = tiny_world
+    gen, cal = OrderGenerator(w), Calendar(w)
+    rng, transit_rng = np.random.default_rng(5), np.random.default_rng(6)
+    days = 300
+    units = np.zeros((days, len(ONLINE_CHANNELS)))
+    expected = np.zeros(len(ONLINE_CHANNELS))
+    hours = []
+    for day in range(days):
+        batch = gen.draw(cal, day, rng, transit_rng)
+        assert np.all(np.diff(batch.hour) >= 0)  # arrival order
+        assert np.all((batch.hour >= 24 * day) & (batch.hour < 24 * (day + 1)))
+        units[day] = np.bincount(batch.channel[batch.line_order], weights=batch.line_qty, minlength=3)
+        expected += cal.season(day) * (w.zone_scale[:, None] * w.zone_mix).sum(axis=0) * w.skus.rate.sum()
+        hours.append(batch.hour - 24 * day)
+    total = units.sum(axis=0)
+    se = units.std(axis=0, ddof=1) * np.sqrt(days)  # days are independent
+    assert np.all(np.abs(total - expected) < Z999 * se), (total, expected)
+    hours = np.concatenate(hours)
+    profile = np.asarray(w.scenario.demand.online.hourly_profile)
+    share = np.bincount(hours.astype(int), minlength=24) / hours.size
+    p = profile / profile.sum()
+    assert np.all(np.abs(share - p) < Z999 * np.sqrt(p * (1 - p) / hours.size) + 1e-12)
+
+
+def test_month_of_day():
+    assert [month_of(d) for d in (0, 30, 31, 58, 59, 364, 365)] == [0, 0, 1, 1, 2, 11, 0]

@@ -1,0 +1,63 @@
+"""Scenarios: immutable, hashable by content, overridable by dotted path, catalogs from files."""
+
+import pandas as pd
+import pydantic
+import pytest
+
+import simulation as sim
+from simulation.catalog import build_catalog
+from simulation.scenario import apply_overrides, parse_set_options
+
+
+def test_bundled_scenarios_have_the_documented_sizes(tiny_path, city_path):
+    tiny, city = sim.load_scenario(tiny_path), sim.load_scenario(city_path)
+    def count(sc, t):
+        return len(sc.node_ids(t))
+    assert (count(tiny, "central_warehouse"), count(tiny, "forward_warehouse"), count(tiny, "store")) == (1, 1, 4)
+    assert tiny.catalog.skus == 50 and tiny.run.horizon_days == 120
+    assert (count(city, "central_warehouse"), count(city, "forward_warehouse"), count(city, "store")) == (1, 3, 30)
+    assert len(city.network.zones) == 40 and city.catalog.skus == 2000 and city.run.horizon_days == 365
+    assert {z.tier for z in city.network.zones} == {1, 2, 3, 4, "remote"}
+
+
+def test_scenario_is_immutable(tiny_path):
+    sc = sim.load_scenario(tiny_path)
+    with pytest.raises(pydantic.ValidationError):
+        sc.run.horizon_days = 5
+
+
+def test_digest_depends_on_content_only(tiny_path):
+    a, b = sim.load_scenario(tiny_path), sim.load_scenario(tiny_path)
+    assert a.digest() == b.digest()
+    assert sim.with_overrides(a, {"run.seed": 99}).digest() != a.digest()
+    assert sim.with_overrides(a, {}).digest() == a.digest()
+
+
+def test_overrides_by_dotted_path_and_index():
+    raw = {"a": {"b": [{"c": 1}, {"c": 2}]}}
+    out = apply_overrides(raw, {"a.b[1].c": 5, "a.d.e": "x"})
+    assert out == {"a": {"b": [{"c": 1}, {"c": 5}], "d": {"e": "x"}}}
+    assert raw["a"]["b"][1]["c"] == 2  # the input is not touched
+    assert parse_set_options(["x.y=3", "z=[1, 2]", "w=min_max"]) == {"x.y": 3, "z": [1, 2], "w": "min_max"}
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_catalog_from_file(suffix, tmp_path, tiny_path):
+    frame = pd.DataFrame({"sku": ["A", "B", "C"], "mean_daily_units": [0.5, 3.0, 1.0], "unit_cost": [2.0, 5.0, 1.0],
+                          "price": [3.0, 8.0, 1.5], "shelf_life_days": [0, 5, 0]})
+    path = tmp_path / f"skus.{suffix}"
+    frame.to_csv(path, index=False) if suffix == "csv" else frame.to_parquet(path)
+    sc = sim.load_scenario(tiny_path, {"catalog": {"file": str(path)}})
+    table = build_catalog(sc.catalog)
+    assert list(table.sku) == ["B", "C", "A"]  # fastest first
+    assert list(table.shelf_life_days) == [5, 0, 0]
+    res = sim.run(sim.with_overrides(sc, {"run.horizon_days": 30}), seed=1)
+    assert res.manifest["skus"] == 3
+
+
+def test_generated_catalog_is_long_tailed_and_has_the_mean(tiny_path):
+    sc = sim.load_scenario(tiny_path, {"catalog.skus": 5000, "catalog.mean_daily_units": 0.4})
+    rate = build_catalog(sc.catalog).rate
+    assert rate.mean() == pytest.approx(0.4)
+    top = rate[: len(rate) // 10].sum() / rate.sum()
+    assert top > 0.3  # the top 10% of SKUs sell far more than 10% of units
