@@ -143,6 +143,7 @@ class Simulation:
     def _days(self):
         for day in range(self.horizon):
             yield self._at(day + RELEASE)
+            self.pick_rate[:, day] = self.world.capacity * self.calendar.node_capacity_factor()
             self._release_backorders(day)
             yield self._at(day + DEMAND)
             self._serve_walk_in(day)
@@ -175,8 +176,6 @@ class Simulation:
     def _serve_online(self, day: int) -> None:
         if self.order_generator is None:
             return
-        w = self.world
-        self.pick_rate[:, day] = w.capacity * self.calendar.node_capacity_factor()
         batch = self.order_generator.draw(self.calendar, day, self.streams["online_orders"], self.streams["transit"])
         if batch.size == 0:
             return

@@ -75,12 +75,19 @@ def _cover(spec, plan: Planning) -> np.ndarray:
     return np.maximum(1, np.rint(plan.mean * spec.order_cover_days)).astype(np.int64)
 
 
-@dataclass
-class MinMax:
-    s: np.ndarray
-    S: np.ndarray
+@dataclass(kw_only=True)
+class _Timing:
     review_period_days: int = 1
     review_offset_days: int = 0
+
+    def observe(self, demand):
+        """Fixed-level policies do not learn from demand."""
+
+
+@dataclass(kw_only=True)
+class MinMax(_Timing):
+    s: np.ndarray
+    S: np.ndarray
 
     def initial_stock(self):
         return self.S.copy()
@@ -88,16 +95,11 @@ class MinMax:
     def order_quantities(self, rows, position):
         return kernels.order_min_max(position, self.s[rows], self.S[rows])
 
-    def observe(self, demand):
-        pass
 
-
-@dataclass
-class ReorderQty:
+@dataclass(kw_only=True)
+class ReorderQty(_Timing):
     s: np.ndarray
     Q: np.ndarray
-    review_period_days: int = 1
-    review_offset_days: int = 0
 
     def initial_stock(self):
         return self.s + self.Q
@@ -105,17 +107,12 @@ class ReorderQty:
     def order_quantities(self, rows, position):
         return kernels.order_reorder_qty(position, self.s[rows], self.Q[rows])
 
-    def observe(self, demand):
-        pass
 
-
-@dataclass
-class OrderUpTo:
+@dataclass(kw_only=True)
+class OrderUpTo(_Timing):
     """Periodic order-up-to (R, S); base stock is the same rule reviewed every day."""
 
     S: np.ndarray
-    review_period_days: int = 1
-    review_offset_days: int = 0
 
     def initial_stock(self):
         return self.S.copy()
@@ -123,12 +120,9 @@ class OrderUpTo:
     def order_quantities(self, rows, position):
         return kernels.order_up_to(position, self.S[rows])
 
-    def observe(self, demand):
-        pass
 
-
-@dataclass
-class ForecastOrderUpTo:
+@dataclass(kw_only=True)
+class ForecastOrderUpTo(_Timing):
     """Order up to forecast * P + z * sqrt(mse * P), the forecast updated daily by exponential smoothing."""
 
     forecast: np.ndarray
@@ -136,8 +130,6 @@ class ForecastOrderUpTo:
     protection_days: np.ndarray
     z: float
     alpha: float
-    review_period_days: int = 1
-    review_offset_days: int = 0
 
     def levels(self, rows):
         return kernels.forecast_levels(self.forecast[rows], self.mse[rows], self.protection_days[rows], self.z)

@@ -190,40 +190,36 @@ class Channels(Spec):
 # --------------------------------------------------------------------------------------------- demand
 
 
-class Promotion(Spec):
-    """A demand lift on some channels (and optionally a share of SKUs) over days [start_day, end_day)."""
+class _Window(Spec):
+    """Something on the calendar over days [start_day, end_day)."""
 
     name: str
     start_day: int = Field(ge=0)
     end_day: int = Field(gt=0)
-    lift: float = Field(gt=0, description="demand multiplier while the promotion runs")
-    channels: list[Literal["walk_in", "bopis", "home_delivery", "instant"]] = list(CHANNELS)
-    sku_share: Share = Field(1.0, description="share of SKUs promoted (the fastest movers first)")
 
     @model_validator(mode="after")
-    def _days(self) -> Promotion:
+    def _days(self):
         if self.end_day <= self.start_day:
             raise ValueError(f"end_day: must be > start_day ({self.start_day}), got {self.end_day}")
         return self
 
 
-class Shock(Spec):
-    """A disruption (typhoon, rainstorm) at some nodes and zones over days [start_day, end_day)."""
+class Promotion(_Window):
+    """A demand lift on some channels (and optionally a share of SKUs)."""
 
-    name: str
-    start_day: int = Field(ge=0)
-    end_day: int = Field(gt=0)
+    lift: float = Field(gt=0, description="demand multiplier while the promotion runs")
+    channels: list[Literal["walk_in", "bopis", "home_delivery", "instant"]] = list(CHANNELS)
+    sku_share: Share = Field(1.0, description="share of SKUs promoted (the fastest movers first)")
+
+
+class Shock(_Window):
+    """A disruption (typhoon, rainstorm) at some nodes and zones."""
+
     nodes: list[str] = Field(default_factory=list)
     zones: list[str] = Field(default_factory=list)
     capacity_factor: Share = Field(1.0, description="picking capacity and store opening (0 closes the node)")
     lead_time_factor: float = Field(1.0, ge=1, description="stretch of lead times on lanes into the nodes")
     demand_factor: float = Field(1.0, ge=0, description="demand multiplier at the nodes and zones")
-
-    @model_validator(mode="after")
-    def _days(self) -> Shock:
-        if self.end_day <= self.start_day:
-            raise ValueError(f"end_day: must be > start_day ({self.start_day}), got {self.end_day}")
-        return self
 
 
 def _default_hourly() -> list[float]:
