@@ -273,7 +273,7 @@ class Simulation:
         wanted = np.zeros_like(position)
         for code in np.unique(w.node_type[rows]):
             members = w.node_type[rows] == code
-            _cls_rows, policy = self.policies[NODE_TYPES[code]]
+            policy = self.policies[NODE_TYPES[code]][1]
             wanted[members] = policy.order_quantities(self.class_row[rows[members]], position[members])
         shipped = np.zeros_like(wanted)
         for parent in np.unique(w.source[rows]):

@@ -218,7 +218,7 @@ class Shock(_Window):
     nodes: list[str] = Field(default_factory=list)
     zones: list[str] = Field(default_factory=list)
     capacity_factor: Share = Field(1.0, description="picking capacity and store opening (0 closes the node)")
-    lead_time_factor: float = Field(1.0, ge=1, description="stretch of lead times on lanes into the nodes")
+    lead_time_factor: float = Field(1.0, ge=1, description="stretch of lead times on lanes into and out of the nodes")
     demand_factor: float = Field(1.0, ge=0, description="demand multiplier at the nodes and zones")
 
 
