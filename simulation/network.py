@@ -50,7 +50,6 @@ class World:
     planning_var: np.ndarray     # [node, sku] daily variance
     mean_lead_days: np.ndarray   # [node] mean inbound lead time, whole days after rounding
     var_lead_days: np.ndarray    # [node] its variance
-    lane_lead_time: list         # [node] Distribution of the inbound lane's lead time in days
     lane_groups: list            # (Distribution, destination rows) per scenario lane, for sampling
 
     @property
@@ -124,7 +123,6 @@ def compile_world(sc: Scenario) -> World:
         zone_scale=np.array([z.demand_scale for z in zones], float), zone_mix=mix, zone_node=serving,
         zone_promise=promise, zone_last_mile=last_mile, zone_transit=transit,
         planning_mean=planning_mean, planning_var=planning_var, mean_lead_days=mean_lead, var_lead_days=var_lead,
-        lane_lead_time=lane_dist,
         lane_groups=[(lane.lead_time_days, np.array([index[d] for d in lane.to], np.int64)) for lane in sc.network.lanes],
     )
     return world
