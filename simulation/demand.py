@@ -48,10 +48,9 @@ class Calendar:
 
     def _node_factor(self, attr: str) -> np.ndarray:
         out = np.ones(self.world.n_nodes)
-        index = {nid: i for i, nid in enumerate(self.world.node_ids)}
         for shock in self.shocks:
             for nid in shock.nodes:
-                out[index[nid]] *= getattr(shock, attr)
+                out[self.world.node_index[nid]] *= getattr(shock, attr)
         return out
 
     def node_capacity_factor(self) -> np.ndarray:
@@ -65,18 +64,15 @@ class Calendar:
 
     def zone_demand_factor(self) -> np.ndarray:
         out = np.ones(len(self.world.zone_ids))
-        index = {zid: i for i, zid in enumerate(self.world.zone_ids)}
         for shock in self.shocks:
             for zid in shock.zones:
-                out[index[zid]] *= shock.demand_factor
+                out[self.world.zone_index[zid]] *= shock.demand_factor
         return out
 
 
 def walk_in_demand(world: World, calendar: Calendar, day: int, rng: np.random.Generator) -> np.ndarray:
     """Units wanted per (store, SKU) today."""
-    rows = world.store_rows
-    scale = np.array([world.scenario.network.nodes[r].demand_scale for r in rows])
-    scale = scale * calendar.node_demand_factor()[rows] * calendar.season(day)
+    scale = world.store_scale * calendar.node_demand_factor()[world.store_rows] * calendar.season(day)
     mean = scale[:, None] * (world.skus.rate * calendar.promotion_lift("walk_in"))[None, :]
     return negative_binomial(rng, mean, world.skus.overdispersion[None, :]).astype(np.int64)
 

@@ -40,7 +40,7 @@ from .kpis import Ledger
 from .network import World, compile_world, lead_days
 from .orders import BackorderQueue, OrderBook
 from .policies import Planning, build_policy
-from .scenario import NODE_TYPES, ONLINE_CHANNELS, Scenario
+from .scenario import NODE_TYPES, Scenario
 from .streams import make_streams
 
 CALENDAR, RECEIVE, RELEASE, DEMAND, REVIEW, REPLENISH, CLOSE = 0.0, 0.1, 0.2, 0.5, 0.8, 0.85, 0.95
@@ -186,7 +186,7 @@ class Simulation:
         np.add.at(self.today_demand, (line_node, batch.line_sku), batch.line_qty)
 
         short = batch.line_qty - filled
-        waits = np.array([getattr(self.scenario.channels, c).unfilled == "backorder" for c in ONLINE_CHANNELS])
+        waits = self.world.channel_backorders
         line_waits = waits[batch.channel[batch.line_order]] & (short > 0)
         line_lost = ~waits[batch.channel[batch.line_order]] & (short > 0)
         n = batch.size
@@ -226,7 +226,7 @@ class Simulation:
         queue = self.backorders
         if queue.size == 0:
             return
-        max_wait = np.array([getattr(self.scenario.channels, c).max_wait_days for c in ONLINE_CHANNELS])
+        max_wait = self.world.channel_max_wait
         order, node, sku, remaining = queue["order"], queue["node"], queue["sku"], queue["remaining"]
         channel = self.orders["channel"][order]
         expired = day - queue["day"] > max_wait[channel]

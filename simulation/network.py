@@ -38,6 +38,11 @@ class World:
     close_hour: np.ndarray
     priority: np.ndarray
     store_rows: np.ndarray       # node rows that are stores
+    store_scale: np.ndarray      # walk-in demand scale of each store row
+    node_index: dict             # node id -> row
+    zone_index: dict             # zone id -> row
+    channel_backorders: np.ndarray  # [online channel] unfilled lines wait (True) or are lost
+    channel_max_wait: np.ndarray    # [online channel] days a backordered line may wait
     zone_ids: list[str]
     zone_tier: list
     zone_scale: np.ndarray
@@ -119,6 +124,10 @@ def compile_world(sc: Scenario) -> World:
         lane_cost=lane_cost, capacity=np.array([n.capacity_orders_per_hour for n in nodes], float),
         open_hour=np.array([n.open_hour for n in nodes], float), close_hour=np.array([n.close_hour for n in nodes], float),
         priority=np.array([n.priority for n in nodes], np.int64), store_rows=store_rows,
+        store_scale=np.array([nodes[r].demand_scale for r in store_rows], float),
+        node_index=index, zone_index={z.id: i for i, z in enumerate(zones)},
+        channel_backorders=np.array([getattr(sc.channels, c).unfilled == "backorder" for c in ONLINE_CHANNELS]),
+        channel_max_wait=np.array([getattr(sc.channels, c).max_wait_days for c in ONLINE_CHANNELS], np.int64),
         zone_ids=[z.id for z in zones], zone_tier=[z.tier for z in zones],
         zone_scale=np.array([z.demand_scale for z in zones], float), zone_mix=mix, zone_node=serving,
         zone_promise=promise, zone_last_mile=last_mile, zone_transit=transit,

@@ -33,9 +33,8 @@ class RunResult:
         """Write kpis.parquet, daily.parquet and manifest.json into ``out_dir``; returns the folder."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        meta = {"scenario": self.manifest.get("scenario", ""), "seed": str(self.manifest.get("seed", ""))}
         for name, frame in (("kpis", self.kpis), ("daily", self.daily)):
-            atomic_write(out / f"{name}.parquet", lambda tmp, f=frame: f.attrs.update(meta) or f.to_parquet(tmp, index=False))
+            atomic_write(out / f"{name}.parquet", lambda tmp, f=frame: f.to_parquet(tmp, index=False))
         atomic_write(out / "manifest.json", lambda tmp: Path(tmp).write_text(json.dumps(self.manifest, indent=2, default=str)))
         return out
 
