@@ -39,18 +39,21 @@ class Calendar:
         return d.weekday[day % 7] * d.monthly[month_of(day)]
 
     def promotion_lift(self, channel: str) -> np.ndarray:
-        """Lift per SKU for a channel (SKUs are sorted fastest first, so a share is a prefix)."""
+        """Demand multiplier per SKU for a channel: promoted SKUs (a prefix, as SKUs are sorted fastest
+        first) are lifted; a promotion on other channels that cannibalises this one takes its share
+        of every SKU."""
         lift = np.ones(self.world.skus.size)
         for promo in self.promotions:
             if channel in promo.channels:
                 lift[: round(promo.sku_share * lift.size)] *= promo.lift
+            lift *= 1.0 - promo.cannibalise.get(channel, 0.0)
         return lift
 
     def _node_factor(self, attr: str) -> np.ndarray:
         out = np.ones(self.world.n_nodes)
         for shock in self.shocks:
             for nid in shock.nodes:
-                out[self.world.node_index[nid]] *= getattr(shock, attr)
+                out[self.world.node_rows[nid]] *= getattr(shock, attr)
         return out
 
     def node_capacity_factor(self) -> np.ndarray:
@@ -83,9 +86,9 @@ class OrderBatch:
 
     zone: np.ndarray
     channel: np.ndarray      # index into ONLINE_CHANNELS
-    node: np.ndarray         # serving node
     hour: np.ndarray         # absolute hour of arrival (24 * day + hour of day)
-    transit: np.ndarray      # hours from hand-over to the carrier until delivery / ready for pickup
+    transit: np.ndarray      # hours from hand-over to delivery, shipped from a central warehouse
+    transit_local: np.ndarray  # the same from a forward warehouse or store near the zone
     line_order: np.ndarray
     line_sku: np.ndarray
     line_qty: np.ndarray
@@ -93,6 +96,11 @@ class OrderBatch:
     @property
     def size(self) -> int:
         return int(self.zone.size)
+
+    @property
+    def line_start(self) -> np.ndarray:
+        """Order o's lines are line_start[o]:line_start[o + 1]."""
+        return np.concatenate(([0], np.cumsum(np.bincount(self.line_order, minlength=self.size)))).astype(np.int64)
 
 
 class OrderGenerator:
@@ -107,14 +115,16 @@ class OrderGenerator:
         self.hour_cdf = np.cumsum(profile) / profile.sum()
         alpha = world.skus.overdispersion
         self.order_alpha = float(alpha.mean()) if alpha.size else 0.0
-        # Transit draws are made per distinct (distribution) so tiers sharing one cost one call.
+        # Transit draws are made per distinct distribution so tiers sharing one cost one call. Every
+        # order draws both a central and a local transit time, so sourcing never shifts the stream.
         self.transit_dists: list = []
-        self.transit_group = np.zeros(world.zone_node.shape, np.int64)
+        self.transit_group = np.zeros((2, *world.zone_mix.shape), np.int64)
         for z, row in enumerate(world.zone_transit):
-            for c, dist in enumerate(row):
-                if dist not in self.transit_dists:
-                    self.transit_dists.append(dist)
-                self.transit_group[z, c] = self.transit_dists.index(dist)
+            for c, pair in enumerate(row):
+                for where, dist in enumerate(pair):
+                    if dist not in self.transit_dists:
+                        self.transit_dists.append(dist)
+                    self.transit_group[where, z, c] = self.transit_dists.index(dist)
 
     def draw(self, calendar: Calendar, day: int, rng: np.random.Generator, transit_rng: np.random.Generator) -> OrderBatch:
         w = self.world
@@ -141,8 +151,8 @@ class OrderGenerator:
             line_sku[mask] = np.minimum(np.searchsorted(cdf, u[mask] * cdf[-1], side="right"), wt.size - 1)
         line_qty = 1 + rng.poisson(self.units_mean - 1.0, line_order.size)
 
-        group = self.transit_group[zone, channel]
-        transit = np.empty(n)
+        transit = np.empty((2, n))
+        group = self.transit_group[:, zone, channel]
         for g, dist in enumerate(self.transit_dists):
             mask = group == g
             transit[mask] = dist.sample(transit_rng, int(mask.sum()))
@@ -152,8 +162,8 @@ class OrderGenerator:
         rank = np.empty(n, np.int64)
         rank[order] = np.arange(n)
         line_perm = np.argsort(rank[line_order], kind="stable")
-        return OrderBatch(zone=zone[order], channel=channel[order], node=w.zone_node[zone[order], channel[order]],
-                          hour=hour[order], transit=transit[order], line_order=rank[line_order][line_perm],
+        return OrderBatch(zone=zone[order], channel=channel[order], hour=hour[order], transit=transit[0, order],
+                          transit_local=transit[1, order], line_order=rank[line_order][line_perm],
                           line_sku=line_sku[line_perm], line_qty=line_qty[line_perm].astype(np.int64))
 
 

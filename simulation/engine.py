@@ -40,10 +40,24 @@ from .kpis import Ledger
 from .network import World, compile_world, lead_days
 from .orders import BackorderQueue, OrderBook
 from .policies import Planning, build_policy
-from .scenario import NODE_TYPES, Scenario
+from .scenario import NODE_TYPES, ONLINE_CHANNELS, Scenario
 from .streams import make_streams
 
 CALENDAR, RECEIVE, RELEASE, DEMAND, REVIEW, REPLENISH, CLOSE = 0.0, 0.1, 0.2, 0.5, 0.8, 0.85, 0.95
+HOME_DELIVERY, BOPIS = ONLINE_CHANNELS.index("home_delivery"), ONLINE_CHANNELS.index("bopis")
+CENTRAL = NODE_TYPES.index("central_warehouse")
+
+
+def next_cutoff(hours: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
+    """The first carrier cut-off (hour of day, rows of ``cutoffs``, nan padded) at or after each
+    absolute hour; rows without cut-offs leave at once."""
+    day = np.floor(hours / 24.0)
+    of_day = hours - 24.0 * day
+    with np.errstate(invalid="ignore"):
+        later = cutoffs >= of_day[:, None]
+    same_day = np.take_along_axis(cutoffs, np.argmax(later, axis=1)[:, None], axis=1)[:, 0]
+    out = np.where(later.any(axis=1), 24.0 * day + same_day, 24.0 * (day + 1) + cutoffs[:, 0])
+    return np.where(np.isnan(cutoffs[:, 0]) | ~np.isfinite(hours), hours, out)
 
 
 class ConservationError(RuntimeError):
@@ -100,7 +114,15 @@ class Simulation:
         self.shelf_life = life.astype(np.int64)
         # Picking: capacity per node per day (shocks scale it), carried-over queue per node.
         self.pick_rate = np.repeat(w.capacity[:, None], self.horizon + 400, axis=1)
-        self.busy_until = np.zeros(n)
+        self.busy_until = np.zeros((n, int(w.pickers.max())))
+        # Sourcing rules per online channel, and units per SKU each node keeps back from each channel.
+        rule = scenario.policies.sourcing
+        self.choose_store = np.array([c == "bopis" for c in ONLINE_CHANNELS])
+        self.whole_order_first = np.array([rule == "single_node_first" for _ in ONLINE_CHANNELS])
+        self.held_back = np.zeros((n, len(ONLINE_CHANNELS)), np.int64)
+        for c, name in enumerate(ONLINE_CHANNELS):
+            if name != "bopis":
+                self.held_back[:, c] = w.protection
         self._due: set[str] = set()
         self.unit_cost = w.skus.unit_cost
         self.unit_margin = w.skus.price - w.skus.unit_cost
@@ -176,51 +198,89 @@ class Simulation:
     def _serve_online(self, day: int) -> None:
         if self.order_generator is None:
             return
+        w = self.world
         batch = self.order_generator.draw(self.calendar, day, self.streams["online_orders"], self.streams["transit"])
+        fail_u = self.streams["records"].random(batch.line_qty.size)  # drawn every day: streams stay aligned
         if batch.size == 0:
             return
-        line_node = batch.node[batch.line_order]
-        filled = kernels.allocate_lines(self.on_hand, line_node, batch.line_sku, batch.line_qty)
+        line_node, filled, failed = kernels.source_orders(
+            self.on_hand, batch.zone, batch.channel, batch.line_start, batch.line_sku, batch.line_qty, w.cand_node,
+            self.whole_order_first, self.choose_store, self.held_back, w.inaccuracy, fail_u, self._picking_quota(day))
         np.add.at(self.today_out, (line_node, batch.line_sku), filled)
         np.add.at(self.today_sold, (line_node, batch.line_sku), filled)
         np.add.at(self.today_demand, (line_node, batch.line_sku), batch.line_qty)
 
         short = batch.line_qty - filled
-        waits = self.world.channel_backorders
-        line_waits = waits[batch.channel[batch.line_order]] & (short > 0)
-        line_lost = ~waits[batch.channel[batch.line_order]] & (short > 0)
+        line_channel = batch.channel[batch.line_order]
+        line_waits = w.channel_backorders[line_channel] & (short > 0)
+        line_lost = ~w.channel_backorders[line_channel] & (short > 0)
         n = batch.size
 
         def per_order(values):
             return np.bincount(batch.line_order, weights=values, minlength=n).astype(np.int64)
 
+        nan = np.full(n, np.nan)
         ids = self.orders.append(
-            created_hour=batch.hour, zone=batch.zone, channel=batch.channel, node=batch.node,
+            created_hour=batch.hour, zone=batch.zone, channel=batch.channel, node=line_node[batch.line_start[:-1]],
             lines=np.bincount(batch.line_order, minlength=n), units=per_order(batch.line_qty),
             lines_first=per_order(short == 0), units_first=per_order(filled), open_lines=per_order(line_waits),
             lost_lines=per_order(line_lost), lost_units=per_order(np.where(line_lost, short, 0)),
-            shipments=np.zeros(n, np.int64), delivered_hour=np.full(n, np.nan), transit=batch.transit)
+            record_failures=per_order(failed), shipments=np.zeros(n, np.int64), fulfilment_cost=np.zeros(n),
+            ready_hour=nan, dispatch_hour=nan, delivered_hour=nan, transit=batch.transit, transit_local=batch.transit_local)
         if line_waits.any():
             self.backorders.append(order=ids[batch.line_order[line_waits]], node=line_node[line_waits],
                                    sku=batch.line_sku[line_waits], remaining=short[line_waits],
                                    day=np.full(int(line_waits.sum()), day))
             np.add.at(self.backordered, (line_node[line_waits], batch.line_sku[line_waits]), short[line_waits])
         if line_lost.any() and day >= self.warmup:
-            self.ledger.online_lost(batch.node[batch.line_order[line_lost]], batch.channel[batch.line_order[line_lost]],
+            self.ledger.online_lost(line_node[line_lost], line_channel[line_lost],
                                     short[line_lost] * self.unit_margin[batch.line_sku[line_lost]])
-        shipping = per_order(filled) > 0
-        self._pick(ids[shipping], batch.hour[shipping], batch.node[shipping])
+        self._ship(ids[batch.line_order], line_node, filled > 0, batch.hour[batch.line_order])
 
-    def _pick(self, order_ids: np.ndarray, ready: np.ndarray, nodes: np.ndarray) -> None:
-        """Queue orders (or backorder releases) for picking and record their delivery time."""
-        if order_ids.size == 0:
+    def _picking_quota(self, day: int) -> np.ndarray:
+        """Orders each node can still pick today per channel: its pickers' free hours before closing x
+        their rate, less the part of a local node's day kept for instant and BOPIS orders."""
+        w = self.world
+        start = 24.0 * day + w.open_hour
+        free_from = np.maximum(self.busy_until, start[:, None])
+        picker = np.arange(self.busy_until.shape[1])[None, :] < w.pickers[:, None]
+        hours = np.where(picker, np.clip(24.0 * day + w.close_hour[:, None] - free_from, 0.0, None), 0.0).sum(axis=1)
+        orders = np.floor(hours * self.pick_rate[:, day] / w.pickers)
+        # Home deliveries may take only their share of a forward warehouse's or store's day.
+        quota = np.repeat(orders[:, None], len(ONLINE_CHANNELS), axis=1)
+        used = orders * (1.0 - self.scenario.policies.parcel_capacity_share)
+        local = w.node_type != CENTRAL
+        quota[local, HOME_DELIVERY] -= np.ceil(used[local])
+        # BOPIS customers choose any store that is open today, however busy.
+        quota[:, BOPIS] = np.where(self.pick_rate[:, day] > 0, np.iinfo(np.int32).max, 0)
+        return quota.astype(np.int64)
+
+    def _ship(self, line_order_id, line_node, shipped, line_ready) -> None:
+        """Each (order, node) with shipped lines is one shipment: it queues for picking at the node
+        (FIFO, by ready hour), leaves at the next carrier cut-off (parcels) and is delivered after
+        the order's transit time (central or local by the shipping node)."""
+        if not shipped.any():
             return
-        done = kernels.pick_orders(ready, nodes, self.busy_until, self.pick_rate, self.world.open_hour,
-                                   self.world.close_hour)
-        delivered = self.orders["delivered_hour"]
-        arrival = done + self.orders["transit"][order_ids]
-        delivered[order_ids] = np.fmax(delivered[order_ids], arrival)
-        self.orders["shipments"][order_ids] += 1
+        w, book = self.world, self.orders
+        key = line_order_id[shipped] * w.n_nodes + line_node[shipped]
+        key, first = np.unique(key, return_index=True)  # order ids grow with arrival time
+        orders, nodes = key // w.n_nodes, key % w.n_nodes
+        ready = line_ready[shipped][first]
+        work = np.ones(orders.size)
+        exponential = w.pick_exponential[nodes]
+        if exponential.any():
+            work[exponential] = self.streams["picking"].exponential(size=int(exponential.sum()))
+        picked = kernels.pick_orders(ready, nodes, self.busy_until, w.pickers, self.pick_rate, w.open_hour,
+                                     w.close_hour, work)
+        parcel = book["channel"][orders] == HOME_DELIVERY
+        dispatched = picked.copy()
+        dispatched[parcel] = next_cutoff(picked[parcel], w.cutoffs[nodes[parcel]])
+        central = w.node_type[nodes] == CENTRAL
+        delivered = dispatched + np.where(central, book["transit"][orders], book["transit_local"][orders])
+        for column, value in (("ready_hour", picked), ("dispatch_hour", dispatched), ("delivered_hour", delivered)):
+            np.fmax.at(book[column], orders, value)
+        np.add.at(book["shipments"], orders, 1)
+        np.add.at(book["fulfilment_cost"], orders, w.ship_cost[nodes])
 
     def _release_backorders(self, day: int) -> None:
         queue = self.backorders
@@ -238,7 +298,8 @@ class Simulation:
             if day >= self.warmup:
                 self.ledger.online_lost(node[expired], channel[expired], remaining[expired] * self.unit_margin[sku[expired]])
             remaining[expired] = 0
-        filled = kernels.allocate_lines(self.on_hand, node, sku, remaining)
+        can_pick = self.pick_rate[node, day] > 0  # a closed node releases nothing today
+        filled = kernels.allocate_lines(self.on_hand, node, sku, np.where(can_pick, remaining, 0), self.held_back[node, channel])
         if filled.any():
             np.add.at(self.today_out, (node, sku), filled)
             np.add.at(self.today_sold, (node, sku), filled)
@@ -246,8 +307,7 @@ class Simulation:
             remaining -= filled
             done_now = (filled > 0) & (remaining == 0)
             np.add.at(self.orders["open_lines"], order[done_now], -1)
-            released = np.unique(order[filled > 0])
-            self._pick(released, np.full(released.size, 24.0 * day), self.orders["node"][released])
+            self._ship(order, node, filled > 0, np.full(order.size, 24.0 * day))
         queue.keep(remaining > 0)
 
     # ------------------------------------------------------------------------------------ replenishment

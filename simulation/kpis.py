@@ -126,7 +126,9 @@ def orders_frame(sim) -> pd.DataFrame:
     frame["created_day"] = (frame["created_hour"] // 24).astype(np.int64)
     frame["promise_hours"] = w.zone_promise[zone, channel]
     frame["last_mile_cost"] = w.zone_last_mile[zone, channel]
+    frame["sla_hours"] = w.channel_sla[channel]
     frame["delivery_hours"] = frame["delivered_hour"] - frame["created_hour"]
+    frame["dispatch_hours"] = frame["dispatch_hour"] - frame["created_hour"]
     return frame
 
 
@@ -141,8 +143,10 @@ def _online_counts(measured: pd.DataFrame) -> pd.DataFrame:
         orders=1.0, orders_first=(measured["lines_first"] == measured["lines"]).astype(float),
         lost_sales_units=measured["lost_units"].astype(float),
         last_mile=measured["shipments"] * measured["last_mile_cost"],
+        no_stock=(measured["record_failures"] > 0).astype(float),
     ).groupby(["channel", "node_type"], observed=True)[
-        ["units", "units_first", "lines", "lines_first", "orders", "orders_first", "lost_sales_units", "last_mile"]
+        ["units", "units_first", "lines", "lines_first", "orders", "orders_first", "lost_sales_units", "no_stock",
+         "last_mile", "fulfilment_cost"]
     ].sum().reset_index()
     return counts.astype({"channel": str, "node_type": str})
 
@@ -161,7 +165,7 @@ def kpi_table(sim, orders: pd.DataFrame) -> pd.DataFrame:
                "lost_sales_units": ledger.sums[("lost_sales_units", c, t)]}
               for (m, c, t) in list(ledger.sums) if m == "units"]
     if online is not None:
-        counts += online.drop(columns="last_mile").to_dict("records")
+        counts += online.drop(columns=["last_mile", "fulfilment_cost", "no_stock"]).to_dict("records")
     if counts:
         fill = _with_totals(pd.DataFrame(counts))
         for r in fill.itertuples(index=False):
@@ -178,18 +182,25 @@ def kpi_table(sim, orders: pd.DataFrame) -> pd.DataFrame:
     resolved = measured[(measured["open_lines"] == 0)]
     if len(resolved):
         on_time = (resolved["lost_lines"] == 0) & (resolved["delivery_hours"] <= resolved["promise_hours"] + 1e-9)
-        resolved = resolved.assign(on_time=on_time.astype(float))
+        shipped = resolved["shipments"] > 0
+        resolved = resolved.assign(
+            on_time=on_time.astype(float), split=np.where(shipped, resolved["shipments"] > 1, np.nan),
+            within_sla=np.where(shipped, resolved["dispatch_hours"] <= resolved["sla_hours"] + 1e-9, np.nan),
+            no_stock=(resolved["record_failures"] > 0).astype(float))
         for keys in (["channel", "node_type"], ["channel"], ["node_type"], []):
             groups = resolved.groupby(keys, observed=True) if keys else [((), resolved)]
             for key, g in groups:  # grouping by a list gives tuple keys, even for one column
                 labels = dict(zip(keys, key, strict=True))
                 c, t = str(labels.get("channel", "all")), str(labels.get("node_type", "all"))
                 rows.append(("on_time_rate", c, t, g["on_time"].mean()))
+                rows.append(("no_stock_rate", c, t, g["no_stock"].mean()))
+                if g["split"].notna().any():
+                    rows.append(("split_rate", c, t, g["split"].mean()))
+                    rows.append(("dispatch_within_sla", c, t, g["within_sla"].mean()))
                 hours = g["delivery_hours"].dropna()
                 if len(hours):
                     rows.append(("delivery_hours_mean", c, t, hours.mean()))
-                    rows.append(("delivery_hours_p50", c, t, hours.quantile(0.5)))
-                    rows.append(("delivery_hours_p95", c, t, hours.quantile(0.95)))
+                    rows.extend((f"delivery_hours_p{q}", c, t, hours.quantile(q / 100)) for q in (50, 90, 95))
     # Inventory and cost by node type (channel 'all').
     days = max(ledger.days_measured, 1)
     types = [t for t in NODE_TYPES if (sim.world.node_type == NODE_TYPES.index(t)).any()]
@@ -217,6 +228,9 @@ def kpi_table(sim, orders: pd.DataFrame) -> pd.DataFrame:
         for r in _with_totals(online[["channel", "node_type", "last_mile"]]).itertuples(index=False):
             transport[(r.channel, r.node_type)] += r.last_mile
     rows += [("cost_transport", c, t, v) for (c, t), v in sorted(transport.items())]
+    if online is not None:
+        rows += [("cost_fulfilment", r.channel, r.node_type, r.fulfilment_cost)
+                 for r in _with_totals(online[["channel", "node_type", "fulfilment_cost"]]).itertuples(index=False)]
     # Lost margin: walk-in from the ledger, online lost + cancelled units.
     lost = pd.DataFrame([{"channel": c, "node_type": t, "value": v} for (m, c, t), v in ledger.sums.items()
                          if m == "cost_lost_margin"], columns=["channel", "node_type", "value"])

@@ -7,8 +7,9 @@ import numpy as np
 ORDER_COLUMNS = {
     "created_hour": np.float64, "zone": np.int64, "channel": np.int64, "node": np.int64,
     "lines": np.int64, "units": np.int64, "lines_first": np.int64, "units_first": np.int64,
-    "open_lines": np.int64, "lost_lines": np.int64, "lost_units": np.int64, "shipments": np.int64,
-    "delivered_hour": np.float64, "transit": np.float64,
+    "open_lines": np.int64, "lost_lines": np.int64, "lost_units": np.int64, "record_failures": np.int64,
+    "shipments": np.int64, "fulfilment_cost": np.float64, "ready_hour": np.float64, "dispatch_hour": np.float64,
+    "delivered_hour": np.float64, "transit": np.float64, "transit_local": np.float64,
 }
 LINE_COLUMNS = {"order": np.int64, "node": np.int64, "sku": np.int64, "remaining": np.int64, "day": np.int64}
 

@@ -54,15 +54,26 @@ class ScenarioError(ValueError):
 # --------------------------------------------------------------------------------------------- network
 
 
+Location = tuple[Annotated[float, Field(allow_inf_nan=False)], Annotated[float, Field(allow_inf_nan=False)]]
+
+
 class Node(Spec):
-    """A stocking location. Capacity is the picking rate for online orders while open."""
+    """A stocking location. Capacity is the picking rate for online orders while open, shared by its
+    pickers; parcels leave at the carrier cut-offs."""
 
     id: str = Field(min_length=1)
     type: NodeType
+    location: Location | None = Field(None, description="[x, y] in km; distances rank nodes for sourcing and BOPIS")
     demand_scale: float = Field(1.0, ge=0, description="walk-in demand at a store, in multiples of the catalog rate")
     capacity_orders_per_hour: PositiveFloat = 100.0
+    pickers: int = Field(1, ge=1, le=1000, description="parallel pickers sharing the capacity")
+    pick_time: Literal["fixed", "exponential"] = Field("fixed", description="each order's picking time: fixed or exponential")
     open_hour: float = Field(8.0, ge=0, lt=24)
     close_hour: float = Field(22.0, gt=0, le=24)
+    carrier_cutoffs_hours: list[Annotated[float, Field(ge=0, lt=24)]] = Field(
+        default_factory=list, description="hours of day parcels leave (home delivery); none: as soon as picked")
+    ship_from_store: bool = Field(False, description="a store that also fulfils home-delivery and instant orders (pool mode)")
+    record_inaccuracy: Share = Field(0.0, description="chance a line sourced here fails because the record shows units the shelf lacks")
     priority: int = Field(0, ge=0, description="rationing priority when the source is short (0 served first)")
     zone: str | None = Field(None, description="the demand zone the store sits in")
 
@@ -70,6 +81,8 @@ class Node(Spec):
     def _hours(self) -> Node:
         if self.close_hour <= self.open_hour:
             raise ValueError(f"close_hour: must be > open_hour ({self.open_hour}), got {self.close_hour}")
+        if self.ship_from_store and self.type != "store":
+            raise ValueError(f"ship_from_store: only stores take this flag ({self.type} nodes always fulfil online orders)")
         return self
 
 
@@ -78,8 +91,9 @@ class Zone(Spec):
 
     id: str = Field(min_length=1)
     tier: Tier
+    location: Location | None = Field(None, description="[x, y] in km of the zone's centre")
     demand_scale: float = Field(1.0, ge=0, description="online demand in multiples of the catalog rate")
-    forward_warehouse: str | None = Field(None, description="the forward warehouse whose radius covers the zone")
+    forward_warehouse: str | None = Field(None, description="a forward warehouse that serves the zone's instant orders")
     channel_mix: dict[Literal["bopis", "home_delivery", "instant"], Share] | None = None
 
 
@@ -160,7 +174,10 @@ class Channel(Spec):
     """A sales channel: its promise, transit time to the customer, and what happens to unmet demand."""
 
     promise_hours: ByTier(Annotated[float, Field(ge=0)]) = 24.0
-    transit_hours: ByTier(Distribution) = 0.0
+    transit_hours: ByTier(Distribution) = Field(0.0, description="hand-over to delivery, from a central warehouse")
+    local_transit_hours: ByTier(Distribution) | None = Field(
+        None, description="the same from a forward warehouse or store near the zone (default: transit_hours)")
+    dispatch_sla_hours: float = Field(18.0, gt=0, description="target from order to hand-over to the carrier")
     unfilled: Literal["lost", "backorder"] = "lost"
     max_wait_days: int = Field(3, ge=1, description="a backordered line still open after this many days is cancelled")
 
@@ -168,8 +185,9 @@ class Channel(Spec):
 def _default_channels() -> dict[str, Channel]:
     return {
         "walk_in": Channel(promise_hours=0.0, unfilled="lost"),
-        "bopis": Channel(promise_hours=24.0, transit_hours=12.0, unfilled="backorder", max_wait_days=2),
-        "home_delivery": Channel(promise_hours=48.0, transit_hours=24.0, unfilled="backorder", max_wait_days=5),
+        "bopis": Channel(promise_hours=2.0, transit_hours=0.0, unfilled="backorder", max_wait_days=2),
+        "home_delivery": Channel(promise_hours=48.0, transit_hours=24.0, local_transit_hours=4.0, unfilled="backorder",
+                                 max_wait_days=5),
         "instant": Channel(promise_hours=1.0, transit_hours=0.4, unfilled="lost"),
     }
 
@@ -210,6 +228,15 @@ class Promotion(_Window):
     lift: float = Field(gt=0, description="demand multiplier while the promotion runs")
     channels: list[Literal["walk_in", "bopis", "home_delivery", "instant"]] = list(CHANNELS)
     sku_share: Share = Field(1.0, description="share of SKUs promoted (the fastest movers first)")
+    cannibalise: dict[Literal["walk_in", "bopis", "home_delivery", "instant"], Share] = Field(
+        default_factory=dict, description="share of each other channel's demand (all SKUs) the promotion takes away")
+
+    @model_validator(mode="after")
+    def _not_self(self) -> Promotion:
+        both = sorted(set(self.cannibalise) & set(self.channels))
+        if both:
+            raise ValueError(f"cannibalise: {both} are also promoted; a promotion lifts some channels and takes from others")
+        return self
 
 
 class Shock(_Window):
@@ -249,12 +276,19 @@ class Demand(Spec):
 
 
 class Policies(Spec):
-    """Fulfilment policies. This engine version supports split stock with assigned sourcing:
-    walk-in from the store shelf, instant orders from the zone's forward warehouse (else the central
-    warehouse), BOPIS and home delivery from the central warehouse."""
+    """Who owns stock and which node serves each online order (README: "Fulfilment policies")."""
 
-    inventory_mode: Literal["split"] = "split"
-    sourcing: Literal["assigned"] = "assigned"
+    inventory_mode: Literal["split", "pool"] = Field(
+        "split", description="split: each channel its own stock; pool: one stock per node for every channel")
+    sourcing: Literal["nearest", "min_cost", "single_node_first"] = "nearest"
+    instant_radius_km: PositiveFloat = Field(3.0, description="instant orders only from nodes this close to the zone")
+    local_radius_km: PositiveFloat = Field(10.0, description="pool: forward warehouses and ship-from-stores this close "
+                                                           "may send home deliveries")
+    bopis_choices: int = Field(3, ge=1, le=50, description="BOPIS customers choose among this many nearest stores")
+    store_protection_units: int = Field(0, ge=0, description="pool: units per SKU a store keeps back from "
+                                                             "home-delivery and instant orders")
+    parcel_capacity_share: Share = Field(0.5, description="share of a forward warehouse's or store's daily picking "
+                                                          "capacity home deliveries may take (the rest: instant, BOPIS)")
     transfers: Literal["none"] = "none"
 
 
@@ -350,11 +384,20 @@ class Replenishment(Spec):
 # --------------------------------------------------------------------------------------------- costs, run
 
 
+class FulfilmentCost(Spec):
+    """Picking and packing cost per shipment, by the type of node that ships it (stores pick slowest)."""
+
+    central_warehouse: float = Field(1.0, ge=0)
+    forward_warehouse: float = Field(1.5, ge=0)
+    store: float = Field(2.5, ge=0)
+
+
 class Costs(Spec):
     holding_rate_per_year: float = Field(0.25, ge=0, description="holding cost as a share of unit cost per year")
     last_mile_per_order: dict[Literal["bopis", "home_delivery", "instant"], Annotated[float, Field(ge=0)]] = {
         "bopis": 1.5, "home_delivery": 6.0, "instant": 8.0}
     tier_cost_multiplier: dict[Tier, PositiveFloat] = {1: 1.0, 2: 1.2, 3: 1.6, 4: 2.3, "remote": 3.0}
+    fulfilment_per_order: FulfilmentCost = FulfilmentCost()
 
 
 class Run(Spec):
@@ -362,6 +405,7 @@ class Run(Spec):
     warmup_days: int = Field(30, ge=0)
     seed: int = Field(0, ge=0)
     replications: int = Field(1, ge=1)
+    order_sample: int = Field(200_000, ge=0, description="orders kept in RunResult.orders (a uniform sample past this)")
 
     @model_validator(mode="after")
     def _warmup_inside(self) -> Run:
@@ -397,20 +441,47 @@ class Scenario(Spec):
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Read a YAML scenario, apply ``{"dotted.path": value}`` overrides and validate it."""
-    path = Path(path)
+    """Read a YAML scenario, apply ``{"dotted.path": value}`` overrides and validate it.
+
+    A file may start from another: ``extends: city.yaml`` (relative to the file) loads that one,
+    merges this file's sections into it (mappings key by key, anything else replaced) and then
+    applies this file's ``overrides:`` (dotted paths, as ``--set``)."""
+    raw = _read_raw(Path(path), ())
+    return scenario_from_dict(raw, overrides, source=str(path))
+
+
+def _read_raw(path: Path, chain: tuple[Path, ...]) -> dict:
     if not path.is_file():
-        raise ScenarioError([f"{path}: no such file"], str(path))
+        where = f" (extended by {chain[-1]})" if chain else ""
+        raise ScenarioError([f"{path}: no such file{where}"], str(chain[0] if chain else path))
+    if path.resolve() in chain:
+        raise ScenarioError([f"extends: {path} extends itself through {' -> '.join(map(str, chain))}"], str(chain[0]))
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ScenarioError([f"YAML syntax: {exc}".replace("\n", " ")], str(path)) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(["not a text (UTF-8) file"], str(path)) from None
     if not isinstance(raw, dict):
         raise ScenarioError([f"top level must be a mapping of sections, got {type(raw).__name__}"], str(path))
     catalog = raw.get("catalog")
     if isinstance(catalog, dict) and isinstance(catalog.get("file"), str):
         catalog["file"] = str((path.parent / catalog["file"]).resolve())
-    return scenario_from_dict(raw, overrides, source=str(path))
+    base_name, extra = raw.pop("extends", None), raw.pop("overrides", None)
+    if extra is not None and not isinstance(extra, dict):
+        raise ScenarioError([f"overrides: must be a mapping of dotted paths to values, got {type(extra).__name__}"], str(path))
+    if base_name is not None:
+        if not isinstance(base_name, str) or not base_name:
+            raise ScenarioError([f"extends: must be a file name, got {base_name!r}"], str(path))
+        raw = _merge(_read_raw(path.parent / base_name, (*chain, path.resolve())), raw)
+    return apply_overrides(raw, extra or {}, str(path))
+
+
+def _merge(base: dict, top: Mapping) -> dict:
+    out = dict(base)
+    for key, value in top.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def scenario_from_dict(raw: Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
@@ -432,45 +503,73 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario
     return scenario_from_dict(scenario.model_dump(mode="json", by_alias=True, exclude_unset=True), overrides)
 
 
-_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_SEGMENT = re.compile(r"\[(\*)\]|\[([A-Za-z_]\w*)=([^\]]*)\]|\[(\d+)\]|([^.\[\]]+)")
 
 
-def _split_path(key: str) -> list[str | int]:
-    parts: list[str | int] = []
-    for name, index in _SEGMENT.findall(key):
-        parts.append(int(index) if index else (int(name) if name.isdigit() else name))
+def _split_path(key: str) -> list:
+    """'a.b[2].c', 'nodes[*].x', 'nodes[type=store].x' -> segments: names, indices, ('*',) or (key, value)."""
+    parts: list = []
+    for star, sel_key, sel_value, index, name in _SEGMENT.findall(key):
+        if star:
+            parts.append(("*",))
+        elif sel_key:
+            parts.append((sel_key, sel_value))
+        elif index:
+            parts.append(int(index))
+        else:
+            parts.append(int(name) if name.isdigit() else name)
     return parts
 
 
+def _set_path(target, parts: list, value, key: str, done: str, problems: list) -> None:
+    part, rest = parts[0], parts[1:]
+    where = f"{done}.{part}" if done else str(part)
+    if isinstance(part, tuple):  # every list item, or the items whose field equals a value
+        if not isinstance(target, list):
+            problems.append(f"override {key}: {done or '(top level)'} is not a list")
+            return
+        if part == ("*",):
+            items = target
+        else:
+            items = [x for x in target if isinstance(x, dict) and str(x.get(part[0])) == part[1]]
+        if not items:
+            problems.append(f"override {key}: no item of {done} has {part[0]}={part[1]}")
+        for item in items:
+            if rest:
+                _set_path(item, rest, value, key, where, problems)
+            else:
+                problems.append(f"override {key}: a selector must be followed by a field")
+        return
+    if not rest:
+        settable = isinstance(target, dict) if isinstance(part, str) else (isinstance(target, list) and part < len(target))
+        if settable:
+            target[part] = copy.deepcopy(value)
+        else:
+            problems.append(f"override {key}: cannot set {part!r} there")
+        return
+    if isinstance(part, int):
+        if not isinstance(target, list) or part >= len(target):
+            problems.append(f"override {key}: {where} is not a list item that exists")
+            return
+        _set_path(target[part], rest, value, key, where, problems)
+    elif isinstance(target, dict):
+        _set_path(target.setdefault(part, {}), rest, value, key, where, problems)
+    else:
+        problems.append(f"override {key}: {where} is not a section")
+
+
 def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], source: str | None = None) -> dict:
-    """Set each ``a.b[2].c`` path in a deep copy of ``raw``; missing mappings are created."""
+    """Set each dotted path in a deep copy of ``raw``; missing mappings are created. A list segment
+    may be an index (``nodes[2]``), every item (``nodes[*]``) or the items with a field equal to a
+    value (``nodes[type=store]``)."""
     data = copy.deepcopy(dict(raw))
-    problems = []
+    problems: list[str] = []
     for key, value in overrides.items():
         parts = _split_path(key)
         if not parts:
             problems.append(f"override {key!r}: empty path")
             continue
-        target: Any = data
-        for depth, part in enumerate(parts[:-1]):
-            where = ".".join(map(str, parts[: depth + 1]))
-            if isinstance(part, int):
-                if not isinstance(target, list) or part >= len(target):
-                    problems.append(f"override {key}: {where} is not a list item that exists")
-                    break
-                target = target[part]
-            elif isinstance(target, dict):
-                target = target.setdefault(part, {})
-            else:
-                problems.append(f"override {key}: {where} is not a section")
-                break
-        else:
-            last = parts[-1]
-            settable = isinstance(target, dict) if isinstance(last, str) else (isinstance(target, list) and last < len(target))
-            if settable:
-                target[last] = value
-            else:
-                problems.append(f"override {key}: cannot set {last!r} there")
+        _set_path(data, parts, value, key, "", problems)
     if problems:
         raise ScenarioError(problems, source)
     return data
@@ -545,6 +644,8 @@ def _reference_problems(sc: Scenario) -> list[str]:
             problems.append(f"network.nodes[{i}].id: '{SUPPLIER}' is reserved for the outside supplier")
         elif node.id in node_type:
             problems.append(f"network.nodes[{i}].id: duplicate node id {node.id!r}")
+        elif ":" in node.id:
+            problems.append(f"network.nodes[{i}].id: ':' is reserved (split mode names a warehouse's online stock 'CW:online')")
         node_type[node.id] = node.type
     if "central_warehouse" not in node_type.values():
         problems.append("network.nodes: needs at least one central_warehouse")
@@ -558,9 +659,6 @@ def _reference_problems(sc: Scenario) -> list[str]:
         mix = zone.channel_mix if zone.channel_mix is not None else sc.demand.online.channel_mix
         if zone.channel_mix is not None and not math.isclose(sum(mix.values()), 1, abs_tol=1e-6):
             problems.append(f"network.zones[{i}].channel_mix: shares must sum to 1, got {sum(mix.values()):.6g}")
-        if mix.get("instant", 0) > 0 and zone.forward_warehouse is None:
-            problems.append(f"network.zones[{i}].channel_mix: zone {zone.id!r} has instant demand "
-                            f"({mix['instant']:g}) but no forward_warehouse to serve it; set one or give instant 0")
     for i, node in enumerate(net.nodes):
         if node.zone is not None and node.zone not in zone_ids:
             problems.append(f"network.nodes[{i}].zone: unknown zone {node.zone!r}")
@@ -584,13 +682,16 @@ def _reference_problems(sc: Scenario) -> list[str]:
             problems.append(f"network.nodes[{i}]: node {node.id!r} has {len(lanes_in)} inbound lanes {lanes_in}; give it one source")
     if not problems:
         problems += _cycle_problems(sc)
+    if not problems:
+        from .sourcing import eligibility_problems  # needs a consistent network
+        problems += eligibility_problems(sc)
 
     if not math.isclose(sum(sc.demand.online.channel_mix.values()), 1, abs_tol=1e-6):
         problems.append(f"demand.online.channel_mix: shares must sum to 1, got {sum(sc.demand.online.channel_mix.values()):.6g}")
     tiers_used = {z.tier for z in net.zones}
     for name in ONLINE_CHANNELS:
         channel = getattr(sc.channels, name)
-        for field in ("promise_hours", "transit_hours"):
+        for field in ("promise_hours", "transit_hours", "local_transit_hours"):
             table = getattr(channel, field)
             if isinstance(table, dict):
                 for tier in sorted(tiers_used - set(table), key=str):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 # Ids are part of the reproducibility contract: never renumber, only append.
-STREAM_IDS = {"walk_in": 0, "online_orders": 1, "lead_time": 2, "transit": 3, "shocks": 4}
+STREAM_IDS = {"walk_in": 0, "online_orders": 1, "lead_time": 2, "transit": 3, "shocks": 4, "picking": 5, "records": 6}
 
 
 def make_streams(seed: int, replication: int = 0) -> dict[str, np.random.Generator]:

@@ -21,7 +21,8 @@ def test_run_prints_kpis_and_writes_outputs(tiny_path, tmp_path, capsys):
     assert {"day", "node_type", "metric", "value"} <= set(daily.columns)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 7 and manifest["scenario"] == "tiny" and len(manifest["scenario_hash"]) == 64
-    assert manifest["node_sku_days"] == 6 * 50 * 120
+    assert manifest["nodes"] == 7  # six nodes and, in split mode, the central warehouse's online stock
+    assert manifest["node_sku_days"] == 7 * 50 * 120
     assert not list(out.glob(".*tmp"))  # no temp files left behind
 
 
@@ -31,7 +32,7 @@ def test_overrides_change_the_run(tiny_path, tmp_path):
                  "--set", "replenishment.store.policy=min_max"]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["horizon_days"] == 60
-    assert manifest["node_sku_days"] == 6 * 50 * 60
+    assert manifest["node_sku_days"] == 7 * 50 * 60
 
 
 def test_replications_are_tagged_and_summarised(tiny_path, tmp_path, capsys):

@@ -59,7 +59,8 @@ def test_kpis_have_the_stable_names_and_sensible_ranges(tiny_path):
     assert list(k.columns) == ["metric", "channel", "node_type", "value"]
     required = {"fill_rate_units", "fill_rate_lines", "fill_rate_orders", "stockout_rate", "lost_sales_units",
                 "avg_inventory_value", "inventory_turns", "days_of_inventory", "delivery_hours_mean",
-                "delivery_hours_p50", "delivery_hours_p95", "on_time_rate", "cost_holding", "cost_transport",
+                "delivery_hours_p50", "delivery_hours_p90", "delivery_hours_p95", "on_time_rate", "split_rate",
+                "dispatch_within_sla", "no_stock_rate", "cost_holding", "cost_transport", "cost_fulfilment",
                 "cost_lost_margin"}
     assert required <= set(k.metric)
     rates = k[k.metric.str.contains("rate")]
@@ -73,7 +74,7 @@ def test_kpis_have_the_stable_names_and_sensible_ranges(tiny_path):
     assert min(walk, online) - 0.05 <= res.kpi("fill_rate_units") <= 1
     for key in ("scenario_hash", "seed", "package_version", "wall_seconds", "node_sku_days"):
         assert key in res.manifest
-    assert res.manifest["node_sku_days"] == 6 * 50 * 120
+    assert res.manifest["node_sku_days"] == 7 * 50 * 120  # split mode adds the central warehouse's online stock
     assert set(res.daily.node_type) == {"central_warehouse", "forward_warehouse", "store", "all"}
 
 

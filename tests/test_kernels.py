@@ -35,23 +35,108 @@ def test_allocate_lines_matches_reference(seed):
     rng = rng_for(seed)
     on_hand = rng.integers(0, 4, (3, 5))
     n = 40
-    node, sku, qty = rng.integers(0, 3, n), rng.integers(0, 5, n), rng.integers(1, 4, n)
+    node, sku, qty, held = rng.integers(0, 3, n), rng.integers(0, 5, n), rng.integers(1, 4, n), rng.integers(0, 2, n)
     expected_stock = on_hand.copy()
     expected = []
     for j in range(n):
-        take = min(qty[j], expected_stock[node[j], sku[j]])
+        take = min(qty[j], max(expected_stock[node[j], sku[j]] - held[j], 0))
         expected_stock[node[j], sku[j]] -= take
         expected.append(take)
-    filled = kernels.allocate_lines(on_hand, node, sku, qty)
+    filled = kernels.allocate_lines(on_hand, node, sku, qty, held)
     np.testing.assert_array_equal(filled, expected)
     np.testing.assert_array_equal(on_hand, expected_stock)
 
 
-def _pick_reference(ready, job_node, busy, rate, open_h, close_h):
+def _source_reference(stock, orders, cands, whole_first, choose_store, held, inaccuracy, fail_u, quota):
+    """Plain-Python statement of the sourcing rules (kernels.source_orders' docstring)."""
+    stock, quota = stock.copy(), quota.copy()
+    out = []
+    j = 0
+    for zone, channel, lines in orders:
+        nodes = [n for n in cands[zone, channel] if n >= 0]
+        used = set()
+
+        def open_to(n, used=used, channel=channel):
+            return n in used or quota[n, channel] > 0
+
+        def avail(n, k, channel=channel):
+            return max(stock[n, k] - held[n, channel], 0)
+
+        def fits(n, lines=lines, avail=avail):
+            need = {}
+            for k, q in lines:
+                need[k] = need.get(k, 0) + q
+            return sum(avail(n, k) >= need[k] for k, _ in lines)
+
+        chosen = None
+        if choose_store[channel]:
+            open_stores = [n for n in nodes if quota[n, channel] > 0]
+            if not open_stores:
+                out += [(nodes[0], 0, False)] * len(lines)
+                j += len(lines)
+                continue
+            scores = [fits(n) for n in open_stores]
+            full = [n for n, sc in zip(open_stores, scores, strict=True) if sc == len(lines)]
+            chosen = full[0] if full else open_stores[int(np.argmax(scores))]
+        elif whole_first[channel]:
+            full = [n for n in nodes if open_to(n) and fits(n) == len(lines)]
+            chosen = full[0] if full else None
+        for k, q in lines:
+            node = chosen
+            if node is None:
+                options = ([n for n in nodes if open_to(n) and avail(n, k) >= q] + [n for n in nodes if avail(n, k) >= q]
+                           + [n for n in nodes if avail(n, k) > 0] + nodes)
+                node = options[0]
+            if fail_u[j] < inaccuracy[node]:
+                out.append((node, 0, True))
+            else:
+                take = min(q, avail(node, k))
+                stock[node, k] -= take
+                out.append((node, take, False))
+                if take > 0 and node not in used:
+                    used.add(node)
+                    quota[node, :] -= 1
+            j += 1
+    return out, stock, quota
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_source_orders_matches_reference(seed):
+    rng = rng_for(seed)
+    n_nodes, n_skus, n_zones, n_channels = 5, 4, 3, 3
+    stock = rng.integers(0, 4, (n_nodes, n_skus))
+    cands = np.full((n_zones, n_channels, 4), -1)
+    for z in range(n_zones):
+        for c in range(n_channels):
+            m = rng.integers(1, 5)
+            cands[z, c, :m] = rng.permutation(n_nodes)[:m]
+    orders = [(rng.integers(n_zones), rng.integers(n_channels),
+               [(int(rng.integers(n_skus)), int(rng.integers(1, 4))) for _ in range(rng.integers(1, 4))]) for _ in range(30)]
+    whole_first, choose_store = np.array([False, True, False]), np.array([False, False, True])
+    held = rng.integers(0, 2, (n_nodes, n_channels))
+    inaccuracy = rng.choice([0.0, 0.0, 0.3], n_nodes)
+    n_lines = sum(len(lines) for *_, lines in orders)
+    fail_u = rng.random(n_lines)
+    quota = rng.integers(0, 4, (n_nodes, n_channels))
+    expected, expected_stock, expected_quota = _source_reference(stock, orders, cands, whole_first, choose_store, held,
+                                                                 inaccuracy, fail_u, quota)
+    line_start = np.concatenate(([0], np.cumsum([len(lines) for *_, lines in orders])))
+    skus = np.array([k for *_, lines in orders for k, _ in lines])
+    qty = np.array([q for *_, lines in orders for _, q in lines])
+    node, filled, failed = kernels.source_orders(
+        stock, np.array([o[0] for o in orders]), np.array([o[1] for o in orders]), line_start, skus, qty, cands,
+        whole_first, choose_store, held, inaccuracy, fail_u, quota)
+    assert list(zip(node.tolist(), filled.tolist(), failed.tolist(), strict=True)) == expected
+    np.testing.assert_array_equal(stock, expected_stock)
+    np.testing.assert_array_equal(quota, expected_quota)
+
+
+def _pick_reference(ready, job_node, busy, pickers, rate, open_h, close_h, work):
     busy = busy.copy()
     done = []
-    for t, node in zip(ready, job_node, strict=False):
-        start = max(t, busy[node])
+    for t, node, w in zip(ready, job_node, work, strict=True):
+        p = int(np.argmin(busy[node, : pickers[node]]))
+        start = max(t, busy[node, p])
         while True:
             day = int(start // 24)
             r = rate[node, min(day, rate.shape[1] - 1)]
@@ -62,8 +147,8 @@ def _pick_reference(ready, job_node, busy, rate, open_h, close_h):
                 start = 24 * day + open_h[node]
             else:
                 break
-        busy[node] = start + 1 / r
-        done.append(busy[node])
+        busy[node, p] = start + w * pickers[node] / r
+        done.append(busy[node, p])
     return np.array(done), busy
 
 
@@ -74,14 +159,23 @@ def test_pick_orders_matches_reference(seed):
     rate = rng.choice([0.0, 2.0, 5.0, 10.0], (n_nodes, days))
     rate[:, -1] = 4.0  # never closed for good
     open_h, close_h = np.array([6.0, 8.0, 0.0]), np.array([22.0, 20.0, 24.0])
+    pickers = np.array([1, 3, 2])
     ready = np.sort(rng.uniform(0, 24 * 3, 60))
     job_node = rng.integers(0, n_nodes, 60)
-    busy = rng.uniform(0, 30, n_nodes)
-    expected, expected_busy = _pick_reference(ready, job_node, busy, rate, open_h, close_h)
-    done = kernels.pick_orders(ready, job_node, busy, rate, open_h, close_h)
+    work = rng.exponential(size=60)
+    busy = rng.uniform(0, 30, (n_nodes, 3))
+    expected, expected_busy = _pick_reference(ready, job_node, busy, pickers, rate, open_h, close_h, work)
+    done = kernels.pick_orders(ready, job_node, busy, pickers, rate, open_h, close_h, work)
     np.testing.assert_allclose(done, expected)
     np.testing.assert_allclose(busy, expected_busy)
     assert np.all(done > ready)
+
+
+def test_pick_orders_at_a_node_closed_for_good_never_finish():
+    rate = np.zeros((1, 3))
+    done = kernels.pick_orders(np.array([1.0, 2.0]), np.array([0, 0]), np.zeros((1, 1)), np.array([1]), rate,
+                               np.array([0.0]), np.array([24.0]), np.ones(2))
+    assert np.isinf(done).all()
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -1,4 +1,5 @@
-"""Property tests: on randomly drawn small worlds, units are conserved, stock never goes negative,
+"""Property tests: on randomly drawn small worlds (either inventory mode, any sourcing rule), units
+are conserved, stock never goes negative,
 and more stock never serves fewer walk-in customers (the same customers, by common random numbers)."""
 
 from hypothesis import HealthCheck, given, settings
@@ -16,15 +17,18 @@ def worlds(draw):
     stores = [f"S{i}" for i in range(n_stores)]
     has_fw = draw(st.booleans())
     nodes = [{"id": "CW", "type": "central_warehouse", "capacity_orders_per_hour": draw(st.sampled_from([2.0, 50.0]))}]
-    nodes += [{"id": s, "type": "store", "demand_scale": draw(st.floats(0.2, 2.0))} for s in stores]
+    nodes += [{"id": s, "type": "store", "demand_scale": draw(st.floats(0.2, 2.0)), "location": [i, 0], "zone": "Z1",
+               "ship_from_store": draw(st.booleans()), "record_inaccuracy": draw(st.sampled_from([0.0, 0.2]))}
+              for i, s in enumerate(stores)]
     lanes = [{"from": "supplier", "to": "CW", "lead_time_days": draw(st.integers(1, 6))},
              {"from": "CW", "to": stores, "lead_time_days": {"kind": "gamma", "mean": draw(st.floats(0.5, 4)), "cv": 0.5}}]
     zones = [{"id": "Z1", "tier": 1, "demand_scale": draw(st.floats(0.0, 1.5)),
               "channel_mix": {"home_delivery": 0.7, "bopis": 0.3}}]
     if has_fw:
-        nodes.append({"id": "FW", "type": "forward_warehouse"})
+        nodes.append({"id": "FW", "type": "forward_warehouse", "pickers": draw(st.integers(1, 3))})
         lanes.append({"from": "CW", "to": "FW", "lead_time_days": 1})
-        zones.append({"id": "Z2", "tier": 2, "demand_scale": draw(st.floats(0.1, 1.0)), "forward_warehouse": "FW"})
+        zones.append({"id": "Z2", "tier": 2, "demand_scale": draw(st.floats(0.1, 1.0)), "forward_warehouse": "FW",
+                      "location": [1, 1]})
     return {
         "name": "random",
         "network": {"nodes": nodes, "zones": zones, "lanes": lanes},
@@ -35,6 +39,9 @@ def worlds(draw):
         "replenishment": {"rationing": draw(st.sampled_from(["proportional", "priority"])),
                           "central_warehouse": {"policy": draw(POLICY), "service_level": draw(st.floats(0.5, 0.99))},
                           "forward_warehouse": {"policy": draw(POLICY)}, "store": {"policy": draw(POLICY)}},
+        "policies": {"inventory_mode": draw(st.sampled_from(["split", "pool"])),
+                     "sourcing": draw(st.sampled_from(["nearest", "min_cost", "single_node_first"])),
+                     "store_protection_units": draw(st.integers(0, 2))},
         "run": {"horizon_days": 40, "warmup_days": 5},
     }
 
