@@ -38,7 +38,7 @@ from . import kernels
 from .demand import Calendar, OrderGenerator, walk_in_demand
 from .kpis import Ledger
 from .network import World, compile_world, lead_days
-from .orders import BackorderQueue, OrderBook
+from .orders import BackorderQueue, OrderBook, Table
 from .policies import Planning, build_policy
 from .scenario import NODE_TYPES, ONLINE_CHANNELS, Scenario
 from .streams import make_streams
@@ -67,7 +67,8 @@ class ConservationError(RuntimeError):
 class Simulation:
     """Mutable state of one run. Build, call :meth:`execute`, read the ledger and order book."""
 
-    def __init__(self, scenario: Scenario, seed: int, replication: int = 0, world: World | None = None):
+    def __init__(self, scenario: Scenario, seed: int, replication: int = 0, world: World | None = None,
+                 record_shipments: bool = False):
         self.scenario = scenario
         self.seed, self.replication = seed, replication
         self.world = world if world is not None else compile_world(scenario)
@@ -79,6 +80,8 @@ class Simulation:
         self.calendar = Calendar(w)
         self.orders = OrderBook()
         self.backorders = BackorderQueue()
+        # Every (order, node) shipment, for audits and small runs; off by default (memory).
+        self.shipments = Table({"order": np.int64, "node": np.int64}) if record_shipments else None
         self.ledger = Ledger(self.warmup, w.node_type)
         self.order_generator = OrderGenerator(w) if len(w.zone_ids) else None
 
@@ -280,6 +283,8 @@ class Simulation:
         for column, value in (("ready_hour", picked), ("dispatch_hour", dispatched), ("delivered_hour", delivered)):
             np.fmax.at(book[column], orders, value)
         np.add.at(book["shipments"], orders, 1)
+        if self.shipments is not None:
+            self.shipments.append(order=orders, node=nodes)
         np.add.at(book["fulfilment_cost"], orders, w.ship_cost[nodes])
 
     def _release_backorders(self, day: int) -> None:

@@ -61,3 +61,56 @@ def base_stock_poisson(daily_mean: float, lead_days: int, base_stock: int) -> Ba
     short_today = backorders - poisson_loss(lam * (L - 1), S)
     return BaseStockPerformance(fill_rate=1 - short_today / lam, on_hand=S - lam * L + backorders,
                                 backorders=backorders)
+
+
+def base_stock_for_fill_rate(daily_mean: float, lead_days: int, target: float) -> int:
+    """The smallest base stock S whose :func:`base_stock_poisson` fill rate reaches ``target``.
+
+    >>> base_stock_for_fill_rate(5.0, 2, 0.95)
+    14
+    """
+    S = 0
+    while base_stock_poisson(daily_mean, lead_days, S).fill_rate < target:
+        S += 1
+    return S
+
+
+def base_stock_for_cycle_service(daily_mean: float, lead_days: int, target: float) -> int:
+    """The smallest base stock S with P[D_L <= S] >= ``target`` (cycle service level, "type 1"), for
+    Poisson lead-time demand D_L. Eppen's square-root law is stated for this measure.
+
+    >>> base_stock_for_cycle_service(3.0, 2, 0.95), base_stock_for_cycle_service(12.0, 2, 0.95)
+    (10, 32)
+    """
+    S, cdf = 0, 0.0
+    pmf = poisson_pmf(daily_mean * lead_days, int(daily_mean * lead_days * 4 + 50))
+    while S < pmf.size and (cdf := cdf + pmf[S]) < target:
+        S += 1
+    return S
+
+
+def erlang_c(servers: int, offered_load: float) -> float:
+    """Probability an arrival waits in an M/M/c queue with offered load a = lambda / mu < c (Erlang C;
+    Kleinrock, *Queueing Systems* vol. 1, eq. 3.40; Gross & Harris, *Fundamentals of Queueing Theory*,
+    section 2.3).
+
+    >>> round(erlang_c(1, 0.5), 4), round(erlang_c(3, 2.5), 4)
+    (0.5, 0.7022)
+    """
+    c, a = servers, offered_load
+    if a >= c:
+        raise ValueError(f"offered load {a} must be below the number of servers {c}")
+    head = sum(a**k / math.factorial(k) for k in range(c))
+    tail = a**c / math.factorial(c) * c / (c - a)
+    return tail / (head + tail)
+
+
+def mmc_sojourn_hours(arrival_rate: float, service_rate: float, servers: int) -> float:
+    """Mean time in an M/M/c system (wait plus service): W = C(c, a) / (c mu - lambda) + 1 / mu, with
+    lambda arrivals and mu services per server per hour. By Little's law L = lambda W.
+
+    >>> round(mmc_sojourn_hours(2.0, 3.0, 1), 4)
+    1.0
+    """
+    a = arrival_rate / service_rate
+    return erlang_c(servers, a) / (servers * service_rate - arrival_rate) + 1.0 / service_rate
