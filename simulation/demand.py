@@ -33,6 +33,7 @@ class Calendar:
     world: World
     promotions: list[Promotion] = field(default_factory=list)
     shocks: list[Shock] = field(default_factory=list)
+    announced: list[Shock] = field(default_factory=list)  # from each shock's warning until it ends
 
     def season(self, day: int) -> float:
         d = self.world.scenario.demand

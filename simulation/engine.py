@@ -11,14 +11,20 @@ Order of events within day ``d`` (SimPy time ``d + fraction``):
 0.20   backorders: open online lines older than their channel's ``max_wait_days`` are cancelled; the
        rest are filled oldest first from on hand and queue for picking at opening time
 0.50   demand: walk-in customers buy from store shelves (unmet demand is lost); online orders arrive
-       through the day, are allocated in arrival order from their serving node, queue for picking
-       (FIFO, node capacity and opening hours) and are handed to the carrier; unfilled lines are
-       backordered or lost per channel
+       through the day and are sourced in arrival order (``sourcing.py``: eligible nodes best first,
+       today's picking quota per node, BOPIS at the store the customer picks); each (order, node)
+       shipment queues for picking (FIFO over the node's pickers, opening hours), leaves at the next
+       carrier cut-off (parcels) and is delivered after its transit time; unfilled lines are
+       backordered at their node or lost per channel
 0.80   review epochs: each node class whose review period falls today is marked due
-0.85   replenishment: due nodes, deepest first, order by their policy against inventory position
-       (on hand + in transit - backordered); a short source rations its on hand among the nodes
-       asking today; shipments depart and arrive at the start of day ``d + L`` (L >= 1 whole days,
-       sampled per lane per day, stretched by shocks)
+0.83   transfers: periodic rebalancing between nodes of one type and, under a shock response plan,
+       emergency transfers into shocked nodes (``transfers.py``, ``response.py``); they arrive at the
+       start of day ``d + transfer lead time``
+0.85   replenishment: due nodes (and nodes a announced shock will hit, under a response plan), deepest
+       first, order by their policy against inventory position (on hand + in transit - backordered,
+       less any pre-positioning target); a short source rations its on hand among the nodes asking
+       today; shipments depart and arrive at the start of day ``d + L`` (L >= 1 whole days, sampled
+       per lane per day, stretched by shocks)
 0.95   close: perishable stock ages and spoils, forecasts learn today's demand, the day is recorded
 ====== ==============================================================================================
 
@@ -40,10 +46,12 @@ from .kpis import Ledger
 from .network import World, compile_world, lead_days
 from .orders import BackorderQueue, OrderBook, Table
 from .policies import Planning, build_policy
+from .response import emergency_moves, preposition
 from .scenario import NODE_TYPES, ONLINE_CHANNELS, Scenario
 from .streams import make_streams
+from .transfers import rebalance_moves
 
-CALENDAR, RECEIVE, RELEASE, DEMAND, REVIEW, REPLENISH, CLOSE = 0.0, 0.1, 0.2, 0.5, 0.8, 0.85, 0.95
+CALENDAR, RECEIVE, RELEASE, DEMAND, REVIEW, TRANSFER, REPLENISH, CLOSE = 0.0, 0.1, 0.2, 0.5, 0.8, 0.83, 0.85, 0.95
 HOME_DELIVERY, BOPIS = ONLINE_CHANNELS.index("home_delivery"), ONLINE_CHANNELS.index("bopis")
 CENTRAL = NODE_TYPES.index("central_warehouse")
 
@@ -139,6 +147,7 @@ class Simulation:
             env.process(self._window(promo, self.calendar.promotions))
         for shock in self.scenario.demand.shocks:
             env.process(self._window(shock, self.calendar.shocks))
+            env.process(self._window(shock, self.calendar.announced, notice=shock.warning_days))
         for cls, (_, policy) in self.policies.items():
             env.process(self._review_epochs(cls, policy))
         env.process(self._days())
@@ -150,10 +159,10 @@ class Simulation:
     def _at(self, t: float):
         return self.env.timeout(max(0.0, t - self.env.now))
 
-    def _window(self, event, active: list):
+    def _window(self, event, active: list, notice: int = 0):
         if event.start_day >= self.horizon:  # a shortened run never reaches it
             return
-        yield self._at(event.start_day + CALENDAR)
+        yield self._at(max(event.start_day - notice, 0) + CALENDAR)
         active.append(event)
         yield self._at(min(event.end_day, self.horizon) + CALENDAR)
         active.remove(event)
@@ -173,6 +182,8 @@ class Simulation:
             yield self._at(day + DEMAND)
             self._serve_walk_in(day)
             self._serve_online(day)
+            yield self._at(day + TRANSFER)
+            self._transfer(day)
             yield self._at(day + REPLENISH)
             self._replenish(day)
             yield self._at(day + CLOSE)
@@ -315,6 +326,27 @@ class Simulation:
             self._ship(order, node, filled > 0, np.full(order.size, 24.0 * day))
         queue.keep(remaining > 0)
 
+    # ------------------------------------------------------------------------------------ transfers
+    def inventory_position(self) -> np.ndarray:
+        return self.on_hand + self.pipeline - self.backordered
+
+    def transfer_moves(self, day: int) -> tuple[np.ndarray, ...]:
+        """Today's transfers (from row, to row, SKU, units): rebalancing and emergency moves."""
+        moves = [rebalance_moves(self, day), emergency_moves(self)]
+        return tuple(np.concatenate(parts) for parts in zip(*moves, strict=True))
+
+    def _transfer(self, day: int) -> None:
+        frm, to, sku, qty = self.transfer_moves(day)
+        if qty.size == 0:
+            return
+        np.subtract.at(self.on_hand, (frm, sku), qty)
+        np.add.at(self.today_out, (frm, sku), qty)
+        np.add.at(self.pipeline, (to, sku), qty)
+        rule = self.scenario.policies.transfers
+        self.env.process(self._arrive(day + rule.lead_time_days + RECEIVE, to, sku, qty))
+        if day >= self.warmup:
+            self.ledger.transferred(self.world.node_type[to], qty, rule.cost_per_unit)
+
     # ------------------------------------------------------------------------------------ replenishment
     def _replenish(self, day: int) -> None:
         w = self.world
@@ -323,18 +355,18 @@ class Simulation:
         stretch = self.calendar.node_lead_time_factor()
         stretch = np.maximum(stretch, np.where(w.source >= 0, stretch[np.maximum(w.source, 0)], 1.0))
         lead = np.where(stretch > 1, lead_days(np.ceil(lead * stretch)), lead)
-        due = np.zeros(w.n_nodes, bool)
+        due, extra = preposition(self)
         for cls in self._due:
             due[self.policies[cls][0]] = True
         self._due.clear()
         for depth in range(int(w.depth.max()), 0, -1):
             rows = np.flatnonzero(due & (w.depth == depth))
             if rows.size:
-                self._order_and_ship(day, rows, lead)
+                self._order_and_ship(day, rows, lead, extra)
 
-    def _order_and_ship(self, day: int, rows: np.ndarray, lead: np.ndarray) -> None:
+    def _order_and_ship(self, day: int, rows: np.ndarray, lead: np.ndarray, extra: np.ndarray) -> None:
         w = self.world
-        position = self.on_hand[rows] + self.pipeline[rows] - self.backordered[rows]
+        position = self.inventory_position()[rows] - extra[rows]
         wanted = np.zeros_like(position)
         for code in np.unique(w.node_type[rows]):
             members = w.node_type[rows] == code

@@ -61,6 +61,12 @@ class Ledger:
         for t in np.unique(node_types):
             self.add("cost_transport", "all", NODE_TYPES[t], cost[node_types == t].sum())
 
+    def transferred(self, to_types: np.ndarray, units: np.ndarray, cost_per_unit: float) -> None:
+        for t in np.unique(to_types):
+            moved = units[to_types == t].sum()
+            self.add("transfer_units", "all", NODE_TYPES[t], moved)
+            self.add("cost_transfer", "all", NODE_TYPES[t], moved * cost_per_unit)
+
     def spoiled(self, node_types: np.ndarray, value_per_node: np.ndarray) -> None:
         for t in np.unique(node_types):
             self.add("cost_spoilage", "all", NODE_TYPES[t], value_per_node[node_types == t].sum())
@@ -87,6 +93,15 @@ class Ledger:
             if present[t]:
                 self._record_day(day, name, {m: by_type[m][t] for m in by_type})
         self._record_day(day, "all", {m: v.sum() for m, v in by_type.items()})
+        # Each shock's own nodes, every day (so its before, during and after can be plotted).
+        for shock in sim.scenario.demand.shocks:
+            rows = np.unique(np.concatenate([w.node_rows[n] for n in shock.nodes])) if shock.nodes else []
+            if len(rows):
+                group = f"shock:{shock.name}"
+                self._record_day(day, group, {m: v[rows].sum() for m, v in per_node.items()})
+                if day >= self.warmup and shock.start_day <= day < shock.end_day:
+                    self.add("stockout_days", "all", group, per_node["stockout_days"][rows].sum())
+                    self.add("stocked_days", "all", group, per_node["stocked"][rows].sum())
         if day < self.warmup:
             return
         self.days_measured += 1
@@ -218,7 +233,15 @@ def kpi_table(sim, orders: pd.DataFrame) -> pd.DataFrame:
         if total("stocked_days") > 0:
             rows.append(("stockout_rate", "all", t, total("stockout_days") / total("stocked_days")))
         rows.append(("cost_holding", "all", t, total("cost_holding")))
+        rows.append(("transfer_units", "all", t, total("transfer_units")))
+        rows.append(("cost_transfer", "all", t, total("cost_transfer")))
         rows.append(("cost_spoilage", "all", t, total("cost_spoilage")))
+    # Stockouts at each shock's nodes while it lasts.
+    for shock in sim.scenario.demand.shocks:
+        group = f"shock:{shock.name}"
+        if ledger.sums[("stocked_days", "all", group)] > 0:
+            rows.append(("stockout_rate", "all", group,
+                         ledger.sums[("stockout_days", "all", group)] / ledger.sums[("stocked_days", "all", group)]))
     # Transport: replenishment lanes (by destination node type, channel 'all') plus the last mile of
     # every shipment of an online order (by channel and serving node type).
     lanes = {t: ledger.sums[("cost_transport", "all", t)] for t in types}

@@ -247,6 +247,7 @@ class Shock(_Window):
     capacity_factor: Share = Field(1.0, description="picking capacity and store opening (0 closes the node)")
     lead_time_factor: float = Field(1.0, ge=1, description="stretch of lead times on lanes into and out of the nodes")
     demand_factor: float = Field(1.0, ge=0, description="demand multiplier at the nodes and zones")
+    warning_days: int = Field(2, ge=0, description="days of notice before start_day (forecast), for a response plan")
 
 
 def _default_hourly() -> list[float]:
@@ -275,6 +276,34 @@ class Demand(Spec):
 # --------------------------------------------------------------------------------------------- policies
 
 
+class Transfers(Spec):
+    """Lateral transfers (调拨) between nodes of the same type: every ``period_days`` a node whose stock is
+    above ``excess_cover_days`` of its mean demand gives the excess to nodes whose inventory position
+    is below ``target_cover_days``, largest need first, arriving ``lead_time_days`` later. Emergency
+    transfers during shocks (``policies.shock_response: respond``) use the same lanes daily."""
+
+    rule: Literal["none", "rebalance"] = "none"
+    period_days: int = Field(7, ge=1)
+    offset_days: int = Field(0, ge=0)
+    node_types: list[Literal["forward_warehouse", "store"]] = Field(["store"], min_length=1)
+    excess_cover_days: PositiveFloat = 21.0
+    target_cover_days: PositiveFloat = 7.0
+    lead_time_days: int = Field(1, ge=1)
+    cost_per_unit: float = Field(0.1, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rule_name(cls, data):
+        return {"rule": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _covers(self) -> Transfers:
+        if self.target_cover_days >= self.excess_cover_days:
+            raise ValueError(f"target_cover_days: must be < excess_cover_days ({self.excess_cover_days:g}), "
+                             f"got {self.target_cover_days:g}")
+        return self
+
+
 class Policies(Spec):
     """Who owns stock and which node serves each online order (README: "Fulfilment policies")."""
 
@@ -289,7 +318,10 @@ class Policies(Spec):
                                                              "home-delivery and instant orders")
     parcel_capacity_share: Share = Field(0.5, description="share of a forward warehouse's or store's daily picking "
                                                           "capacity home deliveries may take (the rest: instant, BOPIS)")
-    transfers: Literal["none"] = "none"
+    transfers: Transfers = Transfers()
+    shock_response: Literal["none", "respond"] = Field(
+        "none", description="respond: pre-position stock at nodes a shock will hit (from its warning) and "
+                            "send them emergency transfers while it lasts")
 
 
 class Level(Spec):

@@ -39,6 +39,21 @@ CASES = [
     ("unknown zone of a shock", {"demand.shocks[0].zones": ["Z9"]}, "demand.shocks[0].zones[0]: unknown zone 'Z9'"),
     ("weekday profile of the wrong length", {"demand.weekday": [1, 1, 1]}, "demand.weekday: list should have at least 7 items"),
     ("explicit S below s", {"replenishment.store": {"policy": "min_max", "s": 5, "S": 2}}, "replenishment.store.S: must be >= s"),
+    ("unknown inventory mode", {"policies.inventory_mode": "shared"}, "policies.inventory_mode: input should be 'split' or 'pool'"),
+    ("unknown sourcing rule", {"policies.sourcing": "closest"}, "policies.sourcing: input should be 'nearest'"),
+    ("BOPIS without a store in reach", {"network.zones[4].location": None},
+     "network.zones[4].channel_mix: zone 'Z5' has bopis demand (0.2) but no store to collect from"),
+    ("ship-from-store on a warehouse", {"network.nodes[1].ship_from_store": True},
+     "network.nodes[1].ship_from_store: only stores take this flag"),
+    ("zero pickers", {"network.nodes[0].pickers": 0}, "network.nodes[0].pickers: must be >= 1, got 0"),
+    ("location that is not a point", {"network.nodes[2].location": [1, 2, 3]}, "network.nodes[2].location: tuple should have at most 2"),
+    ("transfer cover inverted", {"policies.transfers": {"rule": "rebalance", "target_cover_days": 30}},
+     "policies.transfers.target_cover_days: must be < excess_cover_days (21), got 30"),
+    ("promotion cannibalising its own channel", {"demand.promotions[0].cannibalise": {"bopis": 0.2}},
+     "demand.promotions[0].cannibalise: ['bopis'] are also promoted"),
+    ("reserved character in a node id", {"network.nodes[0].id": "CW:1", "network.lanes[0].to": "CW:1",
+                                         "network.lanes[1].from": "CW:1", "network.lanes[2].from": "CW:1"},
+     "network.nodes[0].id: ':' is reserved"),
 ]
 
 

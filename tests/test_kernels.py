@@ -288,3 +288,21 @@ def test_age_stock_matches_reference(seed):
     np.testing.assert_array_equal(cohorts, want_cohorts)
     # units are conserved: what was there + received = sold + spoiled + what is left
     assert (stock - outflow - spoiled == cohorts.sum(axis=2)).all()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_match_transfers_matches_reference(seed):
+    rng = rng_for(seed)
+    excess, need = rng.integers(0, 6, (4, 5)) * (rng.random((4, 5)) < 0.5), rng.integers(0, 6, (3, 5))
+    expected = []
+    for k in range(5):
+        give, take = excess[:, k].copy(), need[:, k].copy()
+        for r in sorted(range(3), key=lambda i: (-take[i], i)):
+            for d in sorted(range(4), key=lambda i: (-excess[i, k], i)):
+                moved = min(take[r], give[d])
+                if moved > 0:
+                    expected.append((d, r, k, moved))
+                    take[r] -= moved
+                    give[d] -= moved
+    got = list(zip(*(a.tolist() for a in kernels.match_transfers(excess, need)), strict=True))
+    assert got == expected

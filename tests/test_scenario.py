@@ -1,5 +1,7 @@
 """Scenarios: immutable, hashable by content, overridable by dotted path, catalogs from files."""
 
+import re
+
 import pandas as pd
 import pydantic
 import pytest
@@ -7,6 +9,7 @@ import pytest
 import simulation as sim
 from simulation.catalog import build_catalog
 from simulation.scenario import apply_overrides, parse_set_options
+from tests.conftest import SCENARIOS
 
 
 def test_bundled_scenarios_have_the_documented_sizes(tiny_path, city_path):
@@ -61,3 +64,36 @@ def test_generated_catalog_is_long_tailed_and_has_the_mean(tiny_path):
     assert rate.mean() == pytest.approx(0.4)
     top = rate[: len(rate) // 10].sum() / rate.sum()
     assert top > 0.3  # the top 10% of SKUs sell far more than 10% of units
+
+
+def test_a_variant_extends_its_base_and_applies_its_overrides(tmp_path):
+    base = sim.load_scenario(SCENARIOS / "city.yaml")
+    pool = sim.load_scenario(SCENARIOS / "city_pool.yaml")
+    assert pool.name == "city_pool" and pool.policies.inventory_mode == "pool"
+    assert pool.network == base.network and pool.catalog == base.catalog  # everything else inherited
+    store_wh = sim.load_scenario(SCENARIOS / "city_forward_warehouses.yaml")
+    stores = [n for n in store_wh.network.nodes if n.type == "store"]
+    assert all(n.ship_from_store and n.pickers == 3 for n in stores)
+    assert [n for n in store_wh.network.nodes if n.type != "store"] == [n for n in base.network.nodes if n.type != "store"]
+    # A chain of extends, resolved relative to each file; mappings merge, lists replace.
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.yaml").write_text(f"extends: {SCENARIOS / 'tiny.yaml'}\nname: a\nrun: {{horizon_days: 50}}\n")
+    (tmp_path / "b.yaml").write_text("extends: sub/a.yaml\nname: b\noverrides: {'network.nodes[type=store].pickers': 2}\n")
+    b = sim.load_scenario(tmp_path / "b.yaml")
+    assert (b.name, b.run.horizon_days, b.run.warmup_days) == ("b", 50, 20)
+    assert {n.pickers for n in b.network.nodes if n.type == "store"} == {2}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("extends: missing.yaml\nname: x\n", "missing.yaml: no such file (extended by"),
+    ("extends: loop.yaml\nname: x\n", "extends itself"),
+    ("extends: [1]\nname: x\n", "extends: must be a file name"),
+    ("extends: ../tiny.yaml\noverrides: [1]\n", "overrides: must be a mapping"),
+    ("extends: ../tiny.yaml\noverrides: {'network.nodes[type=depot].pickers': 2}\n", "no item of network.nodes has type=depot"),
+])
+def test_bad_extends_is_reported(tmp_path, text, expected):
+    (tmp_path / "tiny.yaml").write_text((SCENARIOS / "tiny.yaml").read_text())
+    (tmp_path / "v").mkdir()
+    (tmp_path / "v" / "loop.yaml").write_text(text)
+    with pytest.raises(sim.ScenarioError, match=re.escape(expected)):
+        sim.load_scenario(tmp_path / "v" / "loop.yaml")
