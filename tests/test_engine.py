@@ -75,7 +75,7 @@ def test_kpis_have_the_stable_names_and_sensible_ranges(tiny_path):
     for key in ("scenario_hash", "seed", "package_version", "wall_seconds", "node_sku_days"):
         assert key in res.manifest
     assert res.manifest["node_sku_days"] == 7 * 50 * 120  # split mode adds the central warehouse's online stock
-    assert set(res.daily.node_type) == {"central_warehouse", "forward_warehouse", "store", "all"}
+    assert set(res.daily.node_type) == {"central_warehouse", "forward_warehouse", "store", "all", "shock:rainstorm"}
 
 
 def test_shock_closes_stores_and_promotion_lifts_demand(tiny_path):
