@@ -1,4 +1,4 @@
-"""``invsim`` (also ``python -m simulation``): validate a scenario, run it, print and save its KPIs.
+"""``invsim`` (also ``python -m simulation``): validate a scenario, run it or compare policies, print and save KPIs.
 
 Exit codes: 0 success, 2 invalid scenario or arguments (every problem listed by field path),
 3 a run failed its unit-conservation check (an engine bug: please report it).
@@ -7,6 +7,7 @@ Exit codes: 0 success, 2 invalid scenario or arguments (every problem listed by 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -15,8 +16,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from .api import run
+from .compare import compare
 from .engine import ConservationError, Simulation
-from .results import RunResult
+from .results import RunResult, atomic_write, environment
 from .scenario import ScenarioError, load_scenario, parse_set_options
 
 SERVICE = ["demand_units", "fill_rate_units", "fill_rate_lines", "fill_rate_orders", "lost_sales_units",
@@ -38,8 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", default=None, help="output folder (default: results/<scenario name>)")
     r.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field (repeatable)")
     r.add_argument("--quiet", action="store_true", help="do not print the KPI table")
+    c = sub.add_parser("compare", help="run a baseline and other policies on common random numbers; paired CIs")
+    c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="the baseline first, then the policies to compare")
+    c.add_argument("--replications", type=int, default=3)
+    c.add_argument("--seed", type=int, default=None, help="random seed (default: run.seed of the baseline)")
+    c.add_argument("--workers", type=int, default=None, help="processes (default: all cores); results do not depend on it")
+    c.add_argument("--out", default=None, help="output folder (default: results/compare_<baseline>_vs_<other>)")
+    c.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field in every scenario")
     args = parser.parse_args(argv)
     try:
+        if args.command == "compare":
+            return _compare(args)
         scenario = load_scenario(args.scenario, parse_set_options(args.set))
         if args.command == "validate":
             Simulation(scenario, seed=scenario.run.seed)  # builds catalog, network and policies as a run would
@@ -70,8 +81,86 @@ def _run(scenario, args) -> int:
         print(format_kpis(result.kpis))
     m = result.manifest
     print(f"\n{scenario.name}: seed {seed}, {reps} replication(s), {m['node_sku_days']:,} node-SKU-days per replication, "
-          f"{m['wall_seconds']:.1f} s. Wrote {out}/ (kpis.parquet, daily.parquet, manifest.json)", file=sys.stderr)
+          f"{m['wall_seconds']:.1f} s. Wrote {out}/ (kpis.parquet, daily.parquet, orders.parquet, manifest.json)", file=sys.stderr)
     return 0
+
+
+def _compare(args) -> int:
+    overrides = parse_set_options(args.set)
+    problems, scenarios = [], []
+    for path in args.scenarios:
+        try:
+            scenarios.append(load_scenario(path, overrides))
+        except ScenarioError as exc:
+            problems += [f"{path}: {p}" for p in exc.problems]
+    if problems:
+        raise ScenarioError(problems)
+    seed = scenarios[0].run.seed if args.seed is None else args.seed
+    total = args.replications * len(scenarios)
+    with tqdm(total=total, desc="runs", unit="run", disable=not sys.stderr.isatty()) as bar:
+        result = compare(scenarios, args.replications, seed, args.workers, progress=lambda _: bar.update())
+    out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "comparison.parquet", lambda tmp: result.table.to_parquet(tmp, index=False))
+    atomic_write(out / "runs.parquet", lambda tmp: result.runs.to_parquet(tmp, index=False))
+    manifest = {"baseline": result.baseline, "policies": [s.name for s in scenarios], "scenario_hashes":
+                {s.name: s.digest() for s in scenarios}, "seed": seed, "replications": args.replications,
+                "overrides": overrides, **environment()}
+    atomic_write(out / "manifest.json", lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2, default=str)))
+    print(format_comparison(result.table, result.baseline))
+    print(f"\nSeed {seed}, {args.replications} paired replications per policy (common random numbers). "
+          f"* = the 95% CI of the difference excludes zero.\nWrote {out}/ (comparison.parquet, runs.parquet, manifest.json)")
+    return 0
+
+
+# (metric, channels) shown by `invsim compare`, in order.
+HEADLINE = [("fill_rate_units", ["walk_in", "bopis", "home_delivery", "instant", "all"]),
+            ("days_of_inventory", ["all"]), ("avg_inventory_value", ["all"]),
+            ("delivery_hours_p50", ["bopis", "home_delivery", "instant"]),
+            ("delivery_hours_p95", ["bopis", "home_delivery", "instant"]),
+            ("on_time_rate", ["bopis", "home_delivery", "instant"]),
+            ("dispatch_within_sla", ["home_delivery"]), ("split_rate", ["all"]), ("transfer_units", ["all"]),
+            ("cost_total", ["all"])]
+
+
+def format_comparison(table: pd.DataFrame, baseline: str) -> str:
+    """Side by side: each policy's mean ± 95% CI half-width, and each paired difference to the baseline."""
+    table = table[table["node_type"] == "all"]
+    policies = list(dict.fromkeys(table["policy"]))
+    others = [p for p in policies if p != baseline]
+    lines = []
+    for metric, channels in HEADLINE:
+        for channel in channels:
+            rows = table[(table["metric"] == metric) & (table["channel"] == channel)].set_index("policy")
+            if rows.empty or not rows["mean"].any():  # e.g. transfer units when no policy transfers
+                continue
+            cells = [f"{metric} ({channel})" if channel != "all" else metric]
+            for p in policies:
+                r = rows.loc[p] if p in rows.index else None
+                cells.append("" if r is None else _fmt(metric, r["mean"]) + _pm(metric, r["mean"], r["ci_high"]))
+            for p in others:
+                r = rows.loc[p] if p in rows.index else None
+                cells.append("" if r is None or not np.isfinite(r["diff"]) else _diff(metric, r))
+            lines.append(cells)
+    header = ["KPI", *policies, *[f"{p} - {baseline} [95% CI]" for p in others]]
+    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
+    return "\n".join("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+                     for row in [header, *lines])
+
+
+def _pm(metric: str, mean: float, high: float) -> str:
+    half = high - mean
+    if not np.isfinite(half):
+        return ""
+    return f" ±{half * 100:.1f}" if "rate" in metric or metric == "dispatch_within_sla" else f" ±{_fmt(metric, half)}"
+
+
+def _diff(metric: str, r) -> str:
+    star = " *" if r["significant"] else "  "
+    if "rate" in metric or metric == "dispatch_within_sla":  # percentage points
+        return f"{r['diff'] * 100:+.1f} pp [{r['diff_low'] * 100:+.1f}, {r['diff_high'] * 100:+.1f}]{star}"
+    pct = f" ({r['diff_pct']:+.0%})" if np.isfinite(r["diff_pct"]) else ""
+    return f"{_fmt(metric, r['diff'])}{pct} [{_fmt(metric, r['diff_low'])}, {_fmt(metric, r['diff_high'])}]{star}"
 
 
 def combine(results: list[RunResult]) -> RunResult:
@@ -111,7 +200,7 @@ def format_kpis(kpis: pd.DataFrame) -> str:
 def _fmt(metric: str, value: float) -> str:
     if not np.isfinite(value):
         return str(value)
-    if "rate" in metric:
+    if "rate" in metric or metric == "dispatch_within_sla":
         return f"{value:.1%}"
     if metric.startswith(("cost", "avg_inventory")) or metric.endswith("units"):
         return f"{value:,.0f}"

@@ -260,4 +260,8 @@ def kpi_table(sim, orders: pd.DataFrame) -> pd.DataFrame:
     if len(lost):
         for r in _with_totals(lost).itertuples(index=False):
             rows.append(("cost_lost_margin", r.channel, r.node_type, r.value))
+    # Total cost of the run: holding, transport, fulfilment, transfers, spoilage and lost margin.
+    parts = {"cost_holding", "cost_transport", "cost_fulfilment", "cost_transfer", "cost_spoilage", "cost_lost_margin"}
+    total = sum(v for (m, c, t, v) in rows if m in parts and c == "all" and t == "all")
+    rows.append(("cost_total", "all", "all", total))
     return pd.DataFrame(rows, columns=["metric", "channel", "node_type", "value"])

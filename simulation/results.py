@@ -19,7 +19,7 @@ class RunResult:
 
     kpis: pd.DataFrame       # metric, channel, node_type, value
     daily: pd.DataFrame      # day, node_type, metric, value
-    orders: pd.DataFrame     # one row per online order
+    orders: pd.DataFrame     # one row per online order (all, or a uniform sample of run.order_sample)
     manifest: dict = field(default_factory=dict)
 
     def kpi(self, metric: str, channel: str = "all", node_type: str = "all") -> float:
@@ -30,10 +30,11 @@ class RunResult:
         return float(hit.value.iloc[0])
 
     def write(self, out_dir: str | Path) -> Path:
-        """Write kpis.parquet, daily.parquet and manifest.json into ``out_dir``; returns the folder."""
+        """Write kpis.parquet, daily.parquet, orders.parquet (the kept order sample) and manifest.json
+        into ``out_dir``; returns the folder."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        for name, frame in (("kpis", self.kpis), ("daily", self.daily)):
+        for name, frame in (("kpis", self.kpis), ("daily", self.daily), ("orders", self.orders)):
             atomic_write(out / f"{name}.parquet", lambda tmp, f=frame: f.to_parquet(tmp, index=False))
         atomic_write(out / "manifest.json", lambda tmp: Path(tmp).write_text(json.dumps(self.manifest, indent=2, default=str)))
         return out

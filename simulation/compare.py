@@ -1,0 +1,114 @@
+"""Compare policies on common random numbers: each replication r of every scenario runs on the same
+seed and replication, so it sees the same customers, lead times and transit times. The difference
+to the baseline is taken replication by replication (a paired comparison), which removes the shared
+noise; its 95% confidence interval uses Student's t with R - 1 degrees of freedom.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .api import run
+from .scenario import Scenario, ScenarioError
+
+# Two-sided 95% Student t quantiles for 1..30 degrees of freedom.
+_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def t975(df: int) -> float:
+    """The 97.5% quantile of Student's t (table to 30 degrees of freedom, then the Cornish-Fisher series)."""
+    if df < 1:
+        return math.nan
+    if df <= len(_T975):
+        return _T975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``runs``: every KPI of every replication (policy, replication, metric, channel, node_type, value).
+    ``table``: per KPI and policy the mean with its 95% CI, and the paired difference to the baseline
+    with its 95% CI and whether that CI excludes zero."""
+
+    runs: pd.DataFrame
+    table: pd.DataFrame
+    baseline: str
+
+
+def _one(args):
+    scenario, seed, replication = args
+    result = run(scenario, seed=seed, replication=replication)
+    return result.kpis.assign(policy=scenario.name, replication=replication), result.manifest
+
+
+def compare(scenarios: list[Scenario], replications: int = 3, seed: int = 0, workers: int | None = None,
+            progress=None) -> Comparison:
+    """Run every scenario ``replications`` times on the same seeds; the first is the baseline.
+
+    Results do not depend on ``workers`` (each run is fixed by its seed and replication). ``progress``
+    is called with each finished run's manifest.
+    """
+    names = [s.name for s in scenarios]
+    if len(scenarios) < 2:
+        raise ScenarioError(["compare: give a baseline and at least one other scenario"])
+    if len(set(names)) != len(names):
+        raise ScenarioError([f"compare: scenario names must differ (they label the policies), got {names}"])
+    if replications < 2:
+        raise ScenarioError([f"replications: must be >= 2 for a confidence interval, got {replications}"])
+    jobs = [(s, seed, r) for r in range(replications) for s in scenarios]
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    parts = []
+    if workers == 1:
+        results = map(_one, jobs)
+        for kpis, manifest in results:
+            parts.append(kpis)
+            if progress:
+                progress(manifest)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for kpis, manifest in pool.map(_one, jobs):
+                parts.append(kpis)
+                if progress:
+                    progress(manifest)
+    runs = pd.concat(parts, ignore_index=True)
+    return Comparison(runs=runs, table=paired_table(runs, names[0]), baseline=names[0])
+
+
+def paired_table(runs: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Means with 95% CIs per policy, and paired differences to ``baseline`` with 95% CIs."""
+    key = ["metric", "channel", "node_type"]
+    wide = runs.pivot_table(index=[*key, "replication"], columns="policy", values="value", aggfunc="first", sort=False)
+    wide = wide[list(dict.fromkeys(runs["policy"]))]  # the baseline first, as given
+    rows = []
+    for (metric, channel, node_type), block in wide.groupby(level=[0, 1, 2], sort=False):
+        base = block[baseline].to_numpy()
+        for policy in block.columns:
+            values = block[policy].to_numpy()
+            ok = np.isfinite(values)
+            mean, half = _mean_ci(values[ok])
+            row = {"metric": metric, "channel": channel, "node_type": node_type, "policy": policy,
+                   "replications": int(ok.sum()), "mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+            if policy != baseline:
+                diff = values - base
+                both = np.isfinite(diff)
+                d, dh = _mean_ci(diff[both])
+                row.update(diff=d, diff_low=d - dh, diff_high=d + dh, diff_pct=d / np.mean(base[both]) if both.any() and np.mean(base[both]) else np.nan,
+                           significant=bool(both.sum() > 1 and (d - dh > 0 or d + dh < 0)))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _mean_ci(values: np.ndarray) -> tuple[float, float]:
+    if values.size == 0:
+        return math.nan, math.nan
+    if values.size == 1:
+        return float(values[0]), math.nan
+    return float(values.mean()), float(t975(values.size - 1) * values.std(ddof=1) / math.sqrt(values.size))
