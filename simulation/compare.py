@@ -100,7 +100,8 @@ def paired_table(runs: pd.DataFrame, baseline: str) -> pd.DataFrame:
                 diff = values - base
                 both = np.isfinite(diff)
                 d, dh = _mean_ci(diff[both])
-                row.update(diff=d, diff_low=d - dh, diff_high=d + dh, diff_pct=d / np.mean(base[both]) if both.any() and np.mean(base[both]) else np.nan,
+                level = np.mean(base[both]) if both.any() else 0.0
+                row.update(diff=d, diff_low=d - dh, diff_high=d + dh, diff_pct=d / level if level else np.nan,
                            significant=bool(both.sum() > 1 and (d - dh > 0 or d + dh < 0)))
             rows.append(row)
     return pd.DataFrame(rows)
