@@ -1,11 +1,12 @@
 """Demand: the calendar of multipliers, walk-in draws at stores, and online orders.
 
 Mean demand per (store or zone, SKU, channel, day) = catalog rate x demand scale x weekday x month x
-promotion lift x shock factor. Walk-in units are negative binomial per (store, SKU, day). Online demand
-arrives as orders: the count per (zone, channel, day) is negative binomial with mean = expected units /
-(lines per order x units per line); each order gets 1 + Poisson(lines - 1) lines, each line a SKU drawn
-in proportion to its (promoted) rate and 1 + Poisson(units - 1) units, and an arrival time from the
-hourly profile. The expected units per SKU therefore match the rates exactly.
+promotion lift x shock factor (a shock may multiply only a share of SKUs, the fastest first). Walk-in
+units are negative binomial per (store, SKU, day). Online demand arrives as orders: the count per (zone,
+channel, day) is negative binomial with mean = expected units / (lines per order x units per line); each
+order gets 1 + Poisson(lines - 1) lines, each line a SKU drawn in proportion to its (promoted) rate and
+1 + Poisson(units - 1) units, and an arrival time from the hourly profile. The expected units per SKU
+therefore match the rates exactly.
 """
 
 from __future__ import annotations
@@ -63,21 +64,45 @@ class Calendar:
     def node_lead_time_factor(self) -> np.ndarray:
         return self._node_factor("lead_time_factor")
 
-    def node_demand_factor(self) -> np.ndarray:
-        return self._node_factor("demand_factor")
+    def _sku_factor(self, shock) -> np.ndarray:
+        """The shock's demand multiplier per SKU (its share of SKUs is a prefix: fastest first)."""
+        factor = np.ones(self.world.skus.size)
+        factor[: round(shock.sku_share * factor.size)] = shock.demand_factor
+        return factor
 
-    def zone_demand_factor(self) -> np.ndarray:
-        out = np.ones(len(self.world.zone_ids))
-        for shock in self.shocks:
-            for zid in shock.zones:
-                out[self.world.zone_index[zid]] *= shock.demand_factor
+    def store_demand_factor(self) -> np.ndarray:
+        """Multiplier per (store row, SKU) from the shocks in force (broadcastable ones when none)."""
+        w = self.world
+        hit = [s for s in self.shocks if s.nodes and s.demand_factor != 1.0]
+        if not hit:
+            return np.ones((w.store_rows.size, 1))
+        out = np.ones((w.store_rows.size, w.skus.size))
+        for shock in hit:
+            rows = np.concatenate([w.node_rows[n] for n in shock.nodes])
+            out[np.isin(w.store_rows, rows)] *= self._sku_factor(shock)
         return out
+
+    def zone_demand_profiles(self) -> tuple[np.ndarray, np.ndarray]:
+        """(profiles [P, SKU], profile index of each zone): the distinct per-SKU multipliers the shocks
+        in force give the zones; profile 0 is no shock."""
+        w = self.world
+        key = [() for _ in w.zone_ids]
+        for i, shock in enumerate(self.shocks):
+            if shock.demand_factor != 1.0:
+                for zid in shock.zones:
+                    key[w.zone_index[zid]] += (i,)
+        combos = sorted(set(key) | {()})
+        profiles = np.ones((len(combos), w.skus.size))
+        for p, combo in enumerate(combos):
+            for i in combo:
+                profiles[p] *= self._sku_factor(self.shocks[i])
+        return profiles, np.array([combos.index(k) for k in key], np.int64)
 
 
 def walk_in_demand(world: World, calendar: Calendar, day: int, rng: np.random.Generator) -> np.ndarray:
     """Units wanted per (store, SKU) today."""
-    scale = world.store_scale * calendar.node_demand_factor()[world.store_rows] * calendar.season(day)
-    mean = scale[:, None] * (world.skus.rate * calendar.promotion_lift("walk_in"))[None, :]
+    scale = world.store_scale * calendar.season(day)
+    mean = scale[:, None] * calendar.store_demand_factor() * (world.skus.rate * calendar.promotion_lift("walk_in"))[None, :]
     return negative_binomial(rng, mean, world.skus.overdispersion[None, :]).astype(np.int64)
 
 
@@ -133,8 +158,10 @@ class OrderGenerator:
         rate = w.skus.rate
         weights = [rate * calendar.promotion_lift(name) for name in ONLINE_CHANNELS]
         units_per_order = self.lines_mean * self.units_mean
-        zone_factor = w.zone_scale * calendar.zone_demand_factor() * calendar.season(day)
-        expected_units = zone_factor[:, None] * w.zone_mix * np.array([wt.sum() for wt in weights])[None, :]
+        profiles, profile = calendar.zone_demand_profiles()
+        zone_factor = w.zone_scale * calendar.season(day)
+        per_profile = np.array([[(wt * g).sum() for wt in weights] for g in profiles])  # [profile, channel]
+        expected_units = zone_factor[:, None] * w.zone_mix * per_profile[profile]
         counts = negative_binomial(rng, expected_units / units_per_order, self.order_alpha).astype(np.int64)
 
         zone = np.repeat(np.tile(np.arange(n_zones)[:, None], (1, n_channels)).ravel(), counts.ravel())
@@ -146,10 +173,13 @@ class OrderGenerator:
         line_channel = channel[line_order]
         line_sku = np.empty(line_order.size, np.int64)
         u = rng.random(line_order.size)
+        line_profile = profile[zone[line_order]]
         for c, wt in enumerate(weights):
-            mask = line_channel == c
-            cdf = np.cumsum(wt)
-            line_sku[mask] = np.minimum(np.searchsorted(cdf, u[mask] * cdf[-1], side="right"), wt.size - 1)
+            for p, g in enumerate(profiles):
+                mask = (line_channel == c) & (line_profile == p)
+                if mask.any():
+                    cdf = np.cumsum(wt * g)
+                    line_sku[mask] = np.minimum(np.searchsorted(cdf, u[mask] * cdf[-1], side="right"), wt.size - 1)
         line_qty = 1 + rng.poisson(self.units_mean - 1.0, line_order.size)
 
         transit = np.empty((2, n))

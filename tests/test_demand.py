@@ -77,3 +77,31 @@ def test_online_orders_carry_the_expected_units_per_channel_and_follow_the_hourl
 
 def test_month_of_day():
     assert [month_of(d) for d in (0, 30, 31, 58, 59, 364, 365)] == [0, 0, 1, 1, 2, 11, 0]
+
+
+def test_a_shock_on_a_share_of_skus_multiplies_only_their_demand(tiny_path):
+    """Panic buying of the fastest fifth of SKUs: in the stores and zones hit, those SKUs' demand doubles
+    and the others' is unchanged, in walk-in and online demand alike (Poisson demand, 400 days each)."""
+    sc = sim.load_scenario(tiny_path, {"demand.promotions": [], "demand.shocks": [], "catalog.overdispersion": 0.0,
+                                       "demand.weekday": [1.0] * 7})
+    stores = [n.id for n in sc.network.nodes if n.type == "store"]
+    panic = sim.with_overrides(sc, {"demand.shocks": [
+        {"name": "panic", "start_day": 0, "end_day": 400, "nodes": stores, "zones": [z.id for z in sc.network.zones],
+         "demand_factor": 2.0, "sku_share": 0.2}]}).demand.shocks[0]
+    w = compile_world(sc)
+    top = round(0.2 * w.skus.size)
+    totals = {}
+    for label, shocks in (("calm", []), ("panic", [panic])):
+        calendar = Calendar(w, shocks=list(shocks))
+        walk, online = np.zeros(w.skus.size), np.zeros(w.skus.size)
+        rng, transit = np.random.default_rng(5), np.random.default_rng(6)
+        generator = OrderGenerator(w)
+        for day in range(400):
+            walk += walk_in_demand(w, calendar, day, rng).sum(axis=0)
+            batch = generator.draw(calendar, day, rng, transit)
+            online += np.bincount(batch.line_sku, weights=batch.line_qty, minlength=w.skus.size)
+        totals[label] = (walk, online)
+    for i, name in enumerate(("walk-in", "online")):
+        calm, hit = totals["calm"][i], totals["panic"][i]
+        assert hit[:top].sum() / calm[:top].sum() == pytest.approx(2.0, rel=0.04), name
+        assert hit[top:].sum() / calm[top:].sum() == pytest.approx(1.0, rel=0.04), name

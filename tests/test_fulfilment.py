@@ -203,11 +203,14 @@ def test_parcels_leave_at_the_next_carrier_cutoff():
 
 @pytest.mark.parametrize("mode", ["split", "pool"])
 @pytest.mark.parametrize("rule", ["nearest", "min_cost", "single_node_first"])
-def test_units_are_conserved_with_shocks_in_every_mode(tiny_path, mode, rule):
+def test_units_are_conserved_with_shocks_and_transfers_in_every_mode(tiny_path, mode, rule):
     sc = sim.load_scenario(tiny_path, {"policies.inventory_mode": mode, "policies.sourcing": rule,
-                                       "policies.store_protection_units": 1})
+                                       "policies.store_protection_units": 1, "policies.shock_response": "respond",
+                                       "policies.transfers": {"rule": "rebalance", "node_types": ["store", "forward_warehouse"],
+                                                              "excess_cover_days": 3, "target_cover_days": 1}})
     run = Simulation(sc, seed=2).execute()  # execute() checks conservation and raises on any leak
     assert run.sold.sum() > 0 and (run.on_hand >= 0).all()
+    assert run.ledger.sums[("transfer_units", "all", "store")] > 0  # transfers did move stock
     run.check_conservation()
 
 
