@@ -22,9 +22,10 @@ from .results import RunResult, atomic_write, environment
 from .scenario import ScenarioError, load_scenario, parse_set_options
 
 SERVICE = ["demand_units", "fill_rate_units", "fill_rate_lines", "fill_rate_orders", "lost_sales_units",
-           "on_time_rate", "delivery_hours_mean", "delivery_hours_p50", "delivery_hours_p95"]
-STOCK = ["avg_inventory_value", "inventory_turns", "days_of_inventory", "stockout_rate", "cost_holding",
-         "cost_transport", "cost_lost_margin", "cost_spoilage"]
+           "on_time_rate", "delivery_hours_mean", "delivery_hours_p50", "delivery_hours_p90", "delivery_hours_p95",
+           "dispatch_within_sla", "split_rate", "no_stock_rate"]
+STOCK = ["avg_inventory_value", "inventory_turns", "days_of_inventory", "stockout_rate", "transfer_units", "cost_holding",
+         "cost_transport", "cost_fulfilment", "cost_transfer", "cost_lost_margin", "cost_spoilage", "cost_total"]
 
 
 def main(argv: list[str] | None = None) -> int:
