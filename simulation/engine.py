@@ -21,10 +21,11 @@ Order of events within day ``d`` (SimPy time ``d + fraction``):
        emergency transfers into shocked nodes (``transfers.py``, ``response.py``); they arrive at the
        start of day ``d + transfer lead time``
 0.85   replenishment: due nodes (and nodes a announced shock will hit, under a response plan), deepest
-       first, order by their policy against inventory position (on hand + in transit - backordered,
-       less any pre-positioning target); a short source rations its on hand among the nodes asking
-       today; shipments depart and arrive at the start of day ``d + L`` (L >= 1 whole days, sampled
-       per lane per day, stretched by shocks)
+       first, order by their policy against inventory position (see :meth:`Simulation.inventory_position`,
+       less any pre-positioning target); a source rations its on hand among its children's requests
+       (what it still owes them plus today's orders) and owes the rest, shipping it on a later day as
+       stock comes in, whether or not the child reviews that day; shipments depart and arrive at the
+       start of day ``d + L`` (L >= 1 whole days, sampled per lane per day, stretched by shocks)
 0.95   close: perishable stock ages and spoils, forecasts learn today's demand, the day is recorded
 ====== ==============================================================================================
 
@@ -109,6 +110,7 @@ class Simulation:
         self.initial = self.on_hand.copy()
         self.pipeline = np.zeros((n, k), np.int64)
         self.backordered = np.zeros((n, k), np.int64)
+        self.owed = np.zeros((n, k), np.int64)          # requested from the node's source, not yet shipped
         self.supplied = np.zeros((n, k), np.int64)      # units received from the outside supplier
         self.received = np.zeros((n, k), np.int64)
         self.outflow = np.zeros((n, k), np.int64)       # sold + shipped to other nodes
@@ -328,7 +330,23 @@ class Simulation:
 
     # ------------------------------------------------------------------------------------ transfers
     def inventory_position(self) -> np.ndarray:
-        return self.on_hand + self.pipeline - self.backordered
+        """On hand + in transit + owed by the source - backordered to customers - owed to child nodes
+        (a source's unshipped commitments count against it, as in echelon/Clark-Scarf accounting), less
+        perishable units that spoil tonight (they can serve no future demand)."""
+        w = self.world
+        position = self.on_hand + self.pipeline + self.owed - self.backordered
+        np.subtract.at(position, w.source[w.fed_rows], self.owed[w.fed_rows])
+        if self.perishable.size:
+            position[:, self.perishable] -= self.expiring_tonight()
+        return position
+
+    def expiring_tonight(self) -> np.ndarray:
+        """Units of each perishable SKU that will spoil at tonight's close unless sold before it (the
+        oldest cohort, less today's outflow, which is taken oldest first)."""
+        p = self.perishable
+        oldest = self.cohorts[:, np.arange(p.size), self.shelf_life - 1]
+        oldest = oldest + np.where(self.shelf_life == 1, self.today_in[:, p], 0)
+        return np.maximum(oldest - self.today_out[:, p], 0)
 
     def transfer_moves(self, day: int) -> tuple[np.ndarray, ...]:
         """Today's transfers (from row, to row, SKU, units): rebalancing and emergency moves."""
@@ -359,36 +377,41 @@ class Simulation:
         for cls in self._due:
             due[self.policies[cls][0]] = True
         self._due.clear()
+        owing = self.owed.any(axis=1)
         for depth in range(int(w.depth.max()), 0, -1):
-            rows = np.flatnonzero(due & (w.depth == depth))
+            rows = np.flatnonzero((due | owing) & (w.depth == depth))
             if rows.size:
-                self._order_and_ship(day, rows, lead, extra)
+                self._order_and_ship(day, rows, due[rows], lead, extra)
 
-    def _order_and_ship(self, day: int, rows: np.ndarray, lead: np.ndarray, extra: np.ndarray) -> None:
+    def _order_and_ship(self, day: int, rows: np.ndarray, ordering: np.ndarray, lead: np.ndarray, extra: np.ndarray) -> None:
+        """Rows with ``ordering`` set order by their policy; every row's source then ships what it can
+        of what it owes the row plus today's order."""
         w = self.world
         position = self.inventory_position()[rows] - extra[rows]
         wanted = np.zeros_like(position)
-        for code in np.unique(w.node_type[rows]):
-            members = w.node_type[rows] == code
+        for code in np.unique(w.node_type[rows[ordering]]):
+            members = ordering & (w.node_type[rows] == code)
             policy = self.policies[NODE_TYPES[code]][1]
             wanted[members] = policy.order_quantities(self.class_row[rows[members]], position[members])
+        request = self.owed[rows] + wanted
         shipped = np.zeros_like(wanted)
         for parent in np.unique(w.source[rows]):
             kids = np.flatnonzero(w.source[rows] == parent)
             if parent < 0:
-                shipped[kids] = wanted[kids]
-                self.supplied[rows[kids]] += wanted[kids]
+                shipped[kids] = request[kids]
+                self.supplied[rows[kids]] += request[kids]
                 continue
             self.today_demand[parent] += wanted[kids].sum(axis=0)
             if self.scenario.replenishment.rationing == "priority":
                 rank = np.argsort(w.priority[rows[kids]], kind="stable")
-                sent = kernels.ration_priority(self.on_hand[parent], wanted[kids], rank)
+                sent = kernels.ration_priority(self.on_hand[parent], request[kids], rank)
             else:
-                sent = kernels.ration_proportional(self.on_hand[parent], wanted[kids])
+                sent = kernels.ration_proportional(self.on_hand[parent], request[kids])
             shipped[kids] = sent
             out = sent.sum(axis=0)
             self.on_hand[parent] -= out
             self.today_out[parent] += out
+        self.owed[rows] = request - shipped
         self.pipeline[rows] += shipped
         if day >= self.warmup:
             self.ledger.shipped(w.node_type[rows], shipped.sum(axis=1) * w.lane_cost[rows])

@@ -75,6 +75,11 @@ class World:
         return len(self.node_ids)
 
     @property
+    def fed_rows(self) -> np.ndarray:
+        """Rows supplied by another node (not by the outside supplier)."""
+        return np.flatnonzero(self.source >= 0)
+
+    @property
     def zone_node(self) -> np.ndarray:
         """[zone, online channel] the first-choice node (-1: the zone has no eligible node)."""
         return self.cand_node[:, :, 0]
