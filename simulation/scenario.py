@@ -123,11 +123,12 @@ class Network(Spec):
 
 
 class Popularity(Spec):
-    """How per-SKU demand rates are spread: lognormal (sigma) or Zipf (exponent) around the mean."""
+    """How per-SKU demand rates are spread: lognormal (sigma) or Zipf (exponent) around the mean; 0 for
+    either makes every SKU sell at the mean (identical SKUs, e.g. independent copies for validation)."""
 
     kind: Literal["lognormal", "zipf"] = "lognormal"
-    sigma: PositiveFloat = 1.2
-    exponent: PositiveFloat = 0.9
+    sigma: float = Field(1.2, ge=0)
+    exponent: float = Field(0.9, ge=0)
 
 
 class CostSpread(Spec):

@@ -4,6 +4,17 @@ Sequence of events (the engine's convention): a review at the end of day t order
 inventory position S; the order arrives at the start of day t + L, before that day's demand. So the net
 inventory at the end of a day is S minus the demand of the last L days, and the *protection period*
 is L days (for daily review; L + R - 1 days for review period R).
+
+Mapping to other conventions, used by the validation suite (``simulation/validate.py``):
+
+* stockpyl's simulator and serial-system formulas: its shipment lead time L is the engine's L (both
+  protect L periods of demand);
+* periodic models with zero lead time (stockpyl ``ss``, the newsvendor, Zheng & Federgruen): the
+  engine with L = 1 (the order placed tonight is on the shelf before tomorrow's demand);
+* continuous-review (r, Q) with lead time L (stockpyl ``rq``): the engine's daily review with lead
+  time L, since the position after review is uniform on r+1..r+Q in both and net stock is IP - D_L.
+
+Symbols: lambda (or m) mean daily demand, D_n demand over n days, S base stock, L lead time in days.
 """
 
 from __future__ import annotations
@@ -35,14 +46,62 @@ def poisson_loss(mean: float, x: int) -> float:
     return float(mean - x + np.sum((x - np.arange(x + 1)) * pmf))
 
 
+def negative_binomial_pmf(mean: float, alpha: float, upto: int) -> np.ndarray:
+    """P[D = k] for k = 0..upto, D negative binomial with the engine's parameters: mean m and variance
+    m + alpha m^2 (a gamma-Poisson mixture; r = 1/alpha, p = r / (r + m)). Sums of n such days are
+    negative binomial with mean n m and alpha / n, which makes lead-time demand exact.
+
+    >>> pmf = negative_binomial_pmf(4.0, 0.25, 400)
+    >>> round(float(pmf @ np.arange(401)), 6), round(float(pmf @ np.arange(401) ** 2 - 16), 6)
+    (4.0, 8.0)
+    """
+    if alpha == 0:
+        return poisson_pmf(mean, upto)
+    k = np.arange(upto + 1)
+    if mean == 0:
+        return (k == 0).astype(float)
+    r = 1.0 / alpha
+    p = r / (r + mean)
+    log = (np.array([math.lgamma(r + i) - math.lgamma(i + 1) for i in k]) - math.lgamma(r)
+           + r * math.log(p) + k * math.log1p(-p))
+    return np.exp(log)
+
+
+def discrete_loss(pmf: np.ndarray, x: float) -> float:
+    """First-order loss E[(D - x)^+] of a distribution on 0..len(pmf)-1 (its tail beyond must be
+    negligible), via E[(D - x)^+] = E[D] - x + E[(x - D)^+]."""
+    k = np.arange(pmf.size)
+    return float(pmf @ k - x + pmf @ np.maximum(x - k, 0))
+
+
+def normal_loss(x: float, mean: float, sd: float) -> float:
+    """E[(D - x)^+] for D ~ Normal(mean, sd): sd * (phi(z) - z (1 - Phi(z))), z = (x - mean) / sd
+    (Zipkin section 6.2; Axsaeter section 5.3).
+
+    >>> round(normal_loss(0.0, 0.0, 1.0), 4)
+    0.3989
+    """
+    if sd == 0:
+        return max(mean - x, 0.0)
+    z = (x - mean) / sd
+    pdf = math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+    return sd * (pdf - z * 0.5 * math.erfc(z / math.sqrt(2)))
+
+
 @dataclass(frozen=True)
-class BaseStockPerformance:
+class StockPerformance:
     fill_rate: float       # share of demand units met from stock on the day they arrive
     on_hand: float         # expected on hand at the end of a day
     backorders: float      # expected units backordered at the end of a day
 
 
-def base_stock_poisson(daily_mean: float, lead_days: int, base_stock: int) -> BaseStockPerformance:
+def _from_losses(daily_mean: float, loss_l: float, loss_l_minus_1: float, position: float, lead_mean: float) -> StockPerformance:
+    # One day's demand short that day = (D_L - S)^+ - (D_{L-1} - S)^+ (the backlog it adds to).
+    return StockPerformance(fill_rate=1 - (loss_l - loss_l_minus_1) / daily_mean,
+                            on_hand=position - lead_mean + loss_l, backorders=loss_l)
+
+
+def base_stock_poisson(daily_mean: float, lead_days: int, base_stock: int) -> StockPerformance:
     """Single-location base-stock policy, Poisson demand, fixed lead time, full backordering.
 
     With D_n the demand over n days (Poisson(n * lambda)) and S the base stock (Zipkin, *Foundations of
@@ -57,10 +116,37 @@ def base_stock_poisson(daily_mean: float, lead_days: int, base_stock: int) -> Ba
     (0.8944, 2.5309, 0.5309)
     """
     lam, L, S = daily_mean, lead_days, base_stock
-    backorders = poisson_loss(lam * L, S)
-    short_today = backorders - poisson_loss(lam * (L - 1), S)
-    return BaseStockPerformance(fill_rate=1 - short_today / lam, on_hand=S - lam * L + backorders,
-                                backorders=backorders)
+    return _from_losses(lam, poisson_loss(lam * L, S), poisson_loss(lam * (L - 1), S), S, lam * L)
+
+
+def base_stock_negative_binomial(daily_mean: float, alpha: float, lead_days: int, base_stock: int) -> StockPerformance:
+    """:func:`base_stock_poisson` for the engine's overdispersed (negative binomial) daily demand, exact:
+    lead-time demand is negative binomial with mean L m and alpha / L.
+
+    >>> round(base_stock_negative_binomial(5.0, 0.0, 2, 12).fill_rate, 4)
+    0.8944
+    """
+    m, L, S = daily_mean, lead_days, base_stock
+    upto = int(m * L * (1 + alpha * m) * 20 + 100)
+
+    def loss(n):
+        return discrete_loss(negative_binomial_pmf(m * n, alpha / n, upto), S) if n else max(-S, 0.0)
+
+    return _from_losses(m, loss(L), loss(L - 1), S, m * L)
+
+
+def base_stock_normal(daily_mean: float, daily_sd: float, lead_days: int, base_stock: float) -> StockPerformance:
+    """:func:`base_stock_poisson` with normally distributed daily demand (mean mu, sd sigma): lead-time
+    demand Normal(L mu, sigma sqrt L), losses from :func:`normal_loss`. An approximation for the
+    engine's whole-unit demand, good when lead-time demand is large.
+
+    >>> p = base_stock_normal(40.0, 8.0, 3, 140.0)
+    >>> round(p.fill_rate, 4), round(p.on_hand, 3)
+    (0.9885, 20.461)
+    """
+    m, sd, L, S = daily_mean, daily_sd, lead_days, base_stock
+    return _from_losses(m, normal_loss(S, m * L, sd * math.sqrt(L)), normal_loss(S, m * (L - 1), sd * math.sqrt(L - 1)),
+                        S, m * L)
 
 
 def base_stock_for_fill_rate(daily_mean: float, lead_days: int, target: float) -> int:
@@ -89,6 +175,269 @@ def base_stock_for_cycle_service(daily_mean: float, lead_days: int, target: floa
     return S
 
 
+def _position_policy(daily_mean: float, lead_days: int, position: np.ndarray, prob: np.ndarray) -> StockPerformance:
+    """Performance when the inventory position after each day's review is y with probability prob[y]
+    and independent of future demand (true for (s, S) and (r, Q) under backordering): net stock L days
+    later is y - D_L."""
+    lam, L = daily_mean, lead_days
+    upto = int(lam * L + 12 * math.sqrt(lam * L + 1) + position.max() + 20)
+    pmf_l, pmf_lm1 = poisson_pmf(lam * L, upto), poisson_pmf(lam * (L - 1), upto)
+    loss_l = np.array([discrete_loss(pmf_l, y) for y in position])
+    loss_lm1 = np.array([discrete_loss(pmf_lm1, y) for y in position])
+    return _from_losses(lam, float(prob @ loss_l), float(prob @ loss_lm1), float(prob @ position), lam * L)
+
+
+@dataclass(frozen=True)
+class ReorderPerformance(StockPerformance):
+    order_frequency: float  # expected orders placed per day
+
+
+def min_max_poisson(daily_mean: float, lead_days: int, s: int, S: int) -> ReorderPerformance:
+    """Daily-review (s, S) policy with Poisson demand, fixed lead time, backorders: when the position
+    falls to s or below, order up to S. The position after review is a Markov chain on s+1..S (from y,
+    demand d leaves y - d if above s, else returns to S); its stationary law gives the performance
+    and the order frequency P[y - D <= s] (Zheng & Federgruen 1991; Axsaeter section 5.8).
+
+    >>> p = min_max_poisson(4.0, 1, 3, 10)
+    >>> round(p.fill_rate, 4), round(p.on_hand, 4), round(p.order_frequency, 4)
+    (0.9571, 3.9795, 0.4439)
+    """
+    lam = daily_mean
+    position = np.arange(s + 1, S + 1)
+    pmf = poisson_pmf(lam, S - s + 1)
+    n = position.size
+    move = np.zeros((n, n))
+    for i, y in enumerate(position):
+        for d in range(y - s):               # stays above s
+            move[i, y - d - s - 1] += pmf[d]
+        move[i, n - 1] += 1 - pmf[: y - s].sum()  # reorders up to S
+    prob = _stationary(move)
+    perf = _position_policy(lam, lead_days, position, prob)
+    reorder = np.array([1 - pmf[: y - s].sum() for y in position])
+    return ReorderPerformance(**perf.__dict__, order_frequency=float(prob @ reorder))
+
+
+def reorder_point_poisson(daily_mean: float, lead_days: int, r: int, Q: int) -> ReorderPerformance:
+    """Daily-review (r, Q) policy with Poisson demand, fixed lead time, backorders: when the position
+    falls to r or below, order the fewest multiples of Q that lift it above r. The position after review
+    is uniform on r+1..r+Q (it moves as a random walk modulo Q, whose stationary law is uniform;
+    Hadley & Whitin 1963; Zipkin section 6.6).
+
+    >>> p = reorder_point_poisson(3.0, 2, 5, 8)
+    >>> round(p.fill_rate, 4), round(p.on_hand, 4), round(p.order_frequency, 4)
+    (0.9139, 3.7677, 0.3743)
+    """
+    lam = daily_mean
+    position = np.arange(r + 1, r + Q + 1)
+    prob = np.full(Q, 1.0 / Q)
+    perf = _position_policy(lam, lead_days, position, prob)
+    pmf = poisson_pmf(lam, Q + 1)
+    reorder = np.array([1 - pmf[: y - r].sum() for y in position])
+    return ReorderPerformance(**perf.__dict__, order_frequency=float(prob @ reorder))
+
+
+def _stationary(move: np.ndarray) -> np.ndarray:
+    """Stationary distribution of a finite Markov chain with transition matrix ``move``."""
+    n = move.shape[0]
+    a = np.vstack([move.T - np.eye(n), np.ones(n)])
+    b = np.zeros(n + 1)
+    b[-1] = 1.0
+    return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
+def lost_sales_base_stock_poisson(daily_mean: float, lead_days: int, base_stock: int) -> StockPerformance:
+    """Base stock S with lost sales, Poisson demand, fixed lead time L (orders each day for what was
+    sold). On hand after the morning receipt plus the pipeline is always S, so the pipeline
+    (q_1..q_{L-1}) is the state of a finite Markov chain, solved exactly (Karlin & Scarf 1958; Zipkin
+    section 9.3). For L = 1 every day opens with S: lost units = E[(D - S)^+].
+
+    >>> p = lost_sales_base_stock_poisson(4.0, 1, 5)
+    >>> round(p.fill_rate, 4), round(1 - poisson_loss(4.0, 5) / 4.0, 4)
+    (0.8974, 0.8974)
+    >>> round(lost_sales_base_stock_poisson(3.0, 2, 8).fill_rate, 4)
+    0.9269
+    """
+    lam, L, S = daily_mean, lead_days, base_stock
+    pmf = poisson_pmf(lam, S)
+    tail = 1 - np.cumsum(pmf)                   # P[D > k]
+    states = [(q,) for q in range(S + 1)] if L == 2 else [()]
+    if L > 2:
+        states = [tuple(c) for c in np.ndindex(*(S + 1,) * (L - 1)) if sum(c) <= S]
+    index = {state: i for i, state in enumerate(states)}
+    move = np.zeros((len(states), len(states)))
+    sold, left = np.zeros(len(states)), np.zeros(len(states))
+    for i, state in enumerate(states):
+        on_hand = S - sum(state)
+        for d in range(on_hand + 1):            # d = on_hand stands for every demand >= on_hand
+            p = pmf[d] if d < on_hand else (tail[on_hand - 1] if on_hand > 0 else 1.0)
+            end = on_hand - d
+            order = S - end - sum(state)
+            nxt = (*state[1:], order) if L > 1 else ()
+            move[i, index[nxt]] += p
+            left[i] += p * end
+        sold[i] = on_hand - left[i]
+    prob = _stationary(move)
+    return StockPerformance(fill_rate=float(prob @ sold) / lam, on_hand=float(prob @ left),
+                            backorders=0.0)
+
+
+def shared_stock_priority_fill(first_mean: float, second_mean: float, stock: int) -> tuple[float, float]:
+    """Fill rates of two Poisson demand streams sharing ``stock`` units each period, the first served
+    before the second (lost sales, the stock restored every period): the first sells min(S, D1), the
+    second min((S - D1)^+, D2). In the engine: a store's walk-in customers (served first each day)
+    and ship-from-store orders, base stock S with a one-day lead time.
+
+    >>> walk, online = shared_stock_priority_fill(4.0, 3.0, 8)
+    >>> round(walk, 4), round(online, 4)
+    (0.9916, 0.7973)
+    """
+    S = stock
+    pmf = poisson_pmf(first_mean, S)
+    first = (first_mean - poisson_loss(first_mean, S)) / first_mean
+    second = sum(pmf[d] * (second_mean - poisson_loss(second_mean, S - d)) for d in range(S)) / second_mean
+    return float(first), float(second)
+
+
+@dataclass(frozen=True)
+class Newsvendor:
+    order: int           # optimal stock each period
+    critical_ratio: float
+    expected_cost: float  # per period at the optimum
+
+
+def newsvendor_cost_poisson(daily_mean: float, stock: int, underage: float, overage: float) -> float:
+    """Expected cost of stocking ``stock`` for one period of Poisson demand: overage c_o E[(S - D)^+]
+    plus underage c_u E[(D - S)^+]."""
+    short = poisson_loss(daily_mean, stock)
+    return overage * (stock - daily_mean + short) + underage * short
+
+
+def newsvendor_poisson(daily_mean: float, underage: float, overage: float) -> Newsvendor:
+    """Single-period newsvendor with Poisson demand: the optimal stock is the smallest S with
+    F(S) >= c_u / (c_u + c_o) (critical fractile; Arrow, Harris & Marschak 1951; Snyder & Shen,
+    *Fundamentals of Supply Chain Theory*, eq. 4.20). In the engine: a perishable SKU with a one-day
+    shelf life, replenished each day to S with a one-day lead time, so each day opens with S fresh
+    units and what is left spoils at close (c_o = unit cost, c_u = lost margin).
+
+    >>> nv = newsvendor_poisson(20.0, 7.0, 13.0)
+    >>> nv.order, round(nv.critical_ratio, 3), round(nv.expected_cost, 3)
+    (18, 0.35, 32.501)
+    """
+    ratio = underage / (underage + overage)
+    pmf = poisson_pmf(daily_mean, int(daily_mean * 4 + 50))
+    order = int(np.searchsorted(np.cumsum(pmf), ratio - 1e-12))
+    return Newsvendor(order, ratio, newsvendor_cost_poisson(daily_mean, order, underage, overage))
+
+
+@dataclass(frozen=True)
+class Pooling:
+    separate: float   # total safety stock of n locations each stocking for itself
+    pooled: float     # safety stock of one stock serving all n
+
+    @property
+    def ratio(self) -> float:
+        return self.pooled / self.separate
+
+
+def eppen_safety_stock(locations: int, daily_sd: float, z: float, correlation: float = 0.0) -> Pooling:
+    """Eppen (1979), *Management Science* 25(5): n locations with normal demand of equal standard
+    deviation sigma and pairwise correlation rho, each stocking z sigma of safety stock, hold n z sigma
+    in total; one pooled stock needs z sigma sqrt(n + n (n - 1) rho). Independent demand (rho = 0)
+    gives the square-root law; perfectly correlated demand (rho = 1) gives no saving.
+
+    >>> [round(eppen_safety_stock(n, 1.0, 1.645).ratio, 3) for n in (1, 4, 16)]
+    [1.0, 0.5, 0.25]
+    >>> round(eppen_safety_stock(4, 1.0, 1.645, correlation=1.0).ratio, 3)
+    1.0
+    """
+    n = locations
+    return Pooling(separate=n * z * daily_sd, pooled=z * daily_sd * math.sqrt(n + n * (n - 1) * correlation))
+
+
+@dataclass(frozen=True)
+class SerialPerformance:
+    retailer: StockPerformance   # customer-facing stage
+    warehouse_on_hand: float     # expected end-of-day on hand upstream
+    warehouse_owed: float        # expected units the warehouse owes the retailer (its backorders)
+    in_transit: float            # expected units on the way from warehouse to retailer
+
+    def cost(self, retailer_holding: float, warehouse_holding: float, backorder: float) -> float:
+        """Expected cost per day: holding at each stage (in-transit units at the warehouse's rate,
+        as in echelon accounting) plus the backorder cost at the retailer."""
+        return (retailer_holding * self.retailer.on_hand + backorder * self.retailer.backorders
+                + warehouse_holding * (self.warehouse_on_hand + self.in_transit))
+
+
+def serial_two_echelon_poisson(daily_mean: float, retailer_lead: int, warehouse_lead: int,
+                               retailer_base_stock: int, warehouse_base_stock: int) -> SerialPerformance:
+    """Two-stage serial system (supplier -> warehouse -> retailer -> customers), Poisson demand, daily
+    installation base stock S1 (retailer) and S2 (warehouse), backorders at both stages. The warehouse
+    owes the retailer B2 = (D_{L2} - S2)^+ and holds (S2 - D_{L2})^+; the retailer's net stock L1 days
+    later is S1 - B2 - D_{L1}, with D_{L1} independent of B2 (Clark & Scarf 1960; Axsaeter, *Inventory
+    Control*, section 10.2; Zipkin section 8.3). Exact up to truncating the Poisson tails.
+
+    >>> p = serial_two_echelon_poisson(4.0, 1, 2, 7, 9)
+    >>> round(p.retailer.fill_rate, 4), round(p.retailer.on_hand, 4), round(p.warehouse_on_hand, 4)
+    (0.9292, 2.5803, 1.7092)
+    """
+    lam, L1, L2, S1, S2 = daily_mean, retailer_lead, warehouse_lead, retailer_base_stock, warehouse_base_stock
+    upto = int(lam * (L1 + L2) + 15 * math.sqrt(lam * (L1 + L2) + 1) + S1 + S2 + 30)
+    d2 = poisson_pmf(lam * L2, upto)
+    owed = np.zeros(upto + 1)                 # law of B2
+    owed[0] = d2[: S2 + 1].sum()
+    owed[1: upto + 1 - S2] = d2[S2 + 1:]
+    k = np.arange(upto + 1)
+    ahead_l = np.convolve(owed, poisson_pmf(lam * L1, upto))[: upto + 1]      # B2 + D_{L1}
+    ahead_lm1 = np.convolve(owed, poisson_pmf(lam * (L1 - 1), upto))[: upto + 1]  # B2 + D_{L1 - 1}
+    retailer = _from_losses(lam, discrete_loss(ahead_l, S1), discrete_loss(ahead_lm1, S1), S1, float(ahead_l @ k))
+    return SerialPerformance(retailer=retailer, warehouse_on_hand=float(d2 @ np.maximum(S2 - k, 0)),
+                             warehouse_owed=float(owed @ k), in_transit=lam * L1)
+
+
+@dataclass(frozen=True)
+class ClarkScarf:
+    echelon_base_stock: tuple[int, int]   # (retailer, warehouse) echelon levels
+    local_base_stock: tuple[int, int]     # the equivalent installation levels the engine uses
+    expected_cost: float                  # per day at the optimum
+
+
+def clark_scarf_poisson(daily_mean: float, retailer_lead: int, warehouse_lead: int, retailer_holding: float,
+                        warehouse_holding: float, backorder: float) -> ClarkScarf:
+    """Optimal echelon base-stock levels of the two-stage serial system by the Clark-Scarf
+    decomposition (Clark & Scarf 1960; Chen & Zheng 1994; Snyder & Shen section 6.2.3), with local
+    holding costs H1 >= H2 and echelon holding costs e1 = H1 - H2, e2 = H2:
+
+    * G1(y) = e1 (y - lambda L1) + (p + H1) E[(D_{L1} - y)^+]; S1* = argmin G1;
+    * G2(y) = e2 (y - lambda L2) + E[G1(min(y - D_{L2}, S1*))]; S2* = argmin G2; cost = G2(S2*).
+
+    The engine runs installation base stock: retailer S1*, warehouse S2* - S1*.
+
+    >>> cs = clark_scarf_poisson(4.0, 1, 2, 2.0, 1.0, 19.0)
+    >>> cs.echelon_base_stock, cs.local_base_stock, round(cs.expected_cost, 4)
+    ((8, 17), (8, 9), 15.7033)
+    >>> perf = serial_two_echelon_poisson(4.0, 1, 2, *cs.local_base_stock)
+    >>> round(perf.cost(2.0, 1.0, 19.0), 4)
+    15.7033
+    """
+    lam, L1, L2, H1, H2, p = daily_mean, retailer_lead, warehouse_lead, retailer_holding, warehouse_holding, backorder
+    e1, e2 = H1 - H2, H2
+    upto = int(lam * (L1 + L2) * 3 + 15 * math.sqrt(lam * (L1 + L2) + 1) + 30)
+    d1, d2 = poisson_pmf(lam * L1, upto), poisson_pmf(lam * L2, upto)
+    ys = np.arange(-upto, upto + 1)
+    g1 = np.array([e1 * (y - lam * L1) + (p + H1) * discrete_loss(d1, y) for y in ys])
+    s1 = int(ys[np.argmin(g1)])
+    k = np.arange(upto + 1)
+
+    def g2(y):
+        below = np.minimum(y - k, s1)
+        return e2 * (y - lam * L2) + float(d2 @ g1[below + upto])
+
+    candidates = range(s1, upto)
+    costs = [g2(y) for y in candidates]
+    s2 = candidates[int(np.argmin(costs))]
+    return ClarkScarf((s1, s2), (s1, s2 - s1), float(min(costs)))
+
+
 def erlang_c(servers: int, offered_load: float) -> float:
     """Probability an arrival waits in an M/M/c queue with offered load a = lambda / mu < c (Erlang C;
     Kleinrock, *Queueing Systems* vol. 1, eq. 3.40; Gross & Harris, *Fundamentals of Queueing Theory*,
@@ -114,3 +463,13 @@ def mmc_sojourn_hours(arrival_rate: float, service_rate: float, servers: int) ->
     """
     a = arrival_rate / service_rate
     return erlang_c(servers, a) / (servers * service_rate - arrival_rate) + 1.0 / service_rate
+
+
+def mmc_number_in_system(arrival_rate: float, service_rate: float, servers: int) -> float:
+    """Time-average number of orders at the node (waiting or being picked), by Little's law
+    L = lambda W (Little 1961) with W from :func:`mmc_sojourn_hours`.
+
+    >>> round(mmc_number_in_system(2.0, 3.0, 1), 4)
+    2.0
+    """
+    return arrival_rate * mmc_sojourn_hours(arrival_rate, service_rate, servers)
