@@ -1,0 +1,476 @@
+"""The validation cases: each builds small scenarios, runs the engine with fixed seeds and compares what
+it measures with a reference: a closed form from :mod:`simulation.theory`, a stockpyl function, or
+stockpyl's own simulator (an independent implementation).
+
+A check passes when the reference lies inside the simulated confidence interval (Student t over
+independent replicates) at level 1 - 0.01 / MAX_CHECKS each, so that the whole table holds at 99%
+jointly (Bonferroni: at a plain 99% per check, one check in a hundred would fail by chance alone);
+or, where the reference is an approximation, when the simulated mean lies within a stated tolerance
+whose reason is written beside it. Replicates are identical SKUs of one run (independent demand
+streams, see :mod:`simulation.probe`) or, where demand is shared across SKUs, independent
+replications of a one-SKU run.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import theory
+from .api import run as run_scenario
+from .probe import Probe
+from .scenario import scenario_from_dict
+
+SEED = 20261124
+BATCHES = 40
+MAX_CHECKS = 100
+TAIL = 0.01 / MAX_CHECKS / 2   # two-sided, per check
+CASES: dict[str, Callable[[], list[Check]]] = {}
+
+
+# --------------------------------------------------------------------------------------------- checks
+@dataclass(frozen=True)
+class Check:
+    group: str          # the family of systems
+    system: str         # the system and its parameters, in one line
+    quantity: str
+    reference: float
+    source: str         # where the reference comes from
+    mean: float         # simulated mean
+    half_width: float   # of the confidence interval (of the difference, against a simulated reference)
+    std_error: float
+    replicates: str
+    tolerance: float | None = None  # set where the reference is an approximation
+    why: str = ""
+
+    @property
+    def passed(self) -> bool:
+        allowed = self.half_width if self.tolerance is None else self.tolerance
+        return bool(abs(self.mean - self.reference) <= allowed)
+
+    @property
+    def score(self) -> float:
+        """Distance from the reference in standard errors."""
+        return abs(self.mean - self.reference) / self.std_error if self.std_error > 0 else float("nan")
+
+
+def t_quantile(p: float, df: float) -> float:
+    """Student t quantile by the Cornish-Fisher series (Abramowitz & Stegun 26.7.5; within 1% at the
+    0.99995 quantile for df >= 9, which every case here exceeds).
+
+    >>> round(t_quantile(0.995, 39), 3), round(t_quantile(0.99995, 39), 2)
+    (2.708, 4.33)
+    """
+    z = _normal_quantile(p)
+    g = ((z**3 + z) / 4, (5 * z**5 + 16 * z**3 + 3 * z) / 96, (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384,
+         (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160)
+    return z + sum(gi / df ** (i + 1) for i, gi in enumerate(g))
+
+
+def _normal_quantile(p: float) -> float:
+    from statistics import NormalDist
+    return NormalDist().inv_cdf(p)
+
+
+def interval(samples) -> tuple[float, float, float]:
+    """Mean, confidence half-width and standard error over independent replicates."""
+    x = np.asarray(samples, float)
+    se = float(x.std(ddof=1)) / math.sqrt(x.size)
+    return float(x.mean()), t_quantile(1 - TAIL, x.size - 1) * se, se
+
+
+def difference(a, b) -> tuple[float, float]:
+    """Confidence half-width and standard error of mean(a) - mean(b), independent samples (Welch)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    return t_quantile(1 - TAIL, df) * math.sqrt(va + vb), math.sqrt(va + vb)
+
+
+def check(group, system, quantity, reference, source, samples, replicates, **approx) -> Check:
+    mean, half, se = interval(samples)
+    return Check(group, system, quantity, float(reference), source, mean, half, se, replicates, **approx)
+
+
+def case(name: str):
+    def register(fn):
+        CASES[name] = fn
+        return fn
+    return register
+
+
+# --------------------------------------------------------------------------------------------- worlds
+def single_node(**overrides) -> dict:
+    """A one-SKU world as a plain dict: a central warehouse fed by the supplier, serving one zone's
+    parcel orders (one unit per order, Poisson counts), with optional stores. Callers edit the copy
+    through dotted keys."""
+    raw = {
+        "name": "single-node",
+        "network": {
+            "nodes": [{"id": "CW", "type": "central_warehouse", "capacity_orders_per_hour": 1000,
+                       "open_hour": 0, "close_hour": 24}],
+            "zones": [{"id": "Z", "tier": 1, "demand_scale": 1.0, "channel_mix": {"home_delivery": 1.0}}],
+            "lanes": [{"from": "supplier", "to": "CW", "lead_time_days": 2}],
+        },
+        "catalog": {"skus": 1, "mean_daily_units": 5.0, "overdispersion": 0.0},
+        "channels": {"home_delivery": {"promise_hours": 48, "transit_hours": 0, "unfilled": "backorder",
+                                       "max_wait_days": 100000}},
+        "demand": {"online": {"basket_lines_mean": 1.0, "units_per_line_mean": 1.0}},
+        "replenishment": {"central_warehouse": {"policy": "base_stock", "S": 12}},
+        "run": {"horizon_days": 2000, "warmup_days": 50},
+    }
+    for path, value in overrides.items():
+        target = raw
+        *head, last = path.split(".")
+        for part in head:
+            target = target[part]
+        target[last] = value
+    return copy.deepcopy(raw)
+
+
+def copies(skus: int, daily_mean: float, **overrides) -> dict:
+    """:func:`single_node` with ``skus`` identical SKUs (flat popularity, one cost)."""
+    return single_node(**{"catalog": {"skus": skus, "mean_daily_units": daily_mean, "overdispersion": 0.0,
+                                      "popularity": {"kind": "zipf", "exponent": 0.0},
+                                      "unit_cost": {"mean": 10.0, "cv": 0.0}}, **overrides})
+
+
+def probe(raw: dict, seed: int = SEED, replication: int = 0) -> Probe:
+    return Probe(scenario_from_dict(raw), seed, replication).execute()
+
+
+def label(p: Probe, rows, what: str = "SKU copies") -> str:
+    n = np.size(rows) * p.world.skus.size
+    return f"{n} {what} x {p.days:,} days"
+
+
+def with_stores(stores: list[dict], lead: int, **overrides) -> dict:
+    """Stores fed straight from the supplier, no online demand (walk-in only, lost sales)."""
+    nodes = [{"id": "CW", "type": "central_warehouse"}, *[{"type": "store", "demand_scale": 1.0, **s} for s in stores]]
+    return {"network.nodes": nodes, "network.zones": [],
+            "network.lanes": [{"from": "supplier", "to": ["CW", *[s["id"] for s in stores]], "lead_time_days": lead}],
+            "replenishment.central_warehouse": {"policy": "base_stock", "S": 0}, **overrides}
+
+
+def local_network(fws: list[str], zones: int, pooled: bool, fed_by: str, lead: int, **overrides) -> dict:
+    """``zones`` zones with instant demand (backordered), served by forward warehouses ``fws``: one
+    per zone 100 km apart, or one (``pooled``) beside all of them. Forward warehouses are fed by
+    ``fed_by`` (``supplier`` or ``CW``)."""
+    zone_list = [{"id": f"Z{i}", "tier": 1, "location": [0, 0] if pooled else [100 * i, 0],
+                  "channel_mix": {"instant": 1.0}} for i in range(zones)]
+    nodes = [{"id": "CW", "type": "central_warehouse"}]
+    nodes += [{"id": f, "type": "forward_warehouse", "location": [0 if pooled else 100 * i, 0], "open_hour": 0,
+               "close_hour": 24, "capacity_orders_per_hour": 100000, "priority": i} for i, f in enumerate(fws)]
+    lanes = ([{"from": "supplier", "to": ["CW", *fws], "lead_time_days": lead}] if fed_by == "supplier"
+             else [{"from": "supplier", "to": "CW", "lead_time_days": overrides.pop("cw_lead")},
+                   {"from": "CW", "to": fws, "lead_time_days": lead}])
+    return {"network.nodes": nodes, "network.zones": zone_list, "network.lanes": lanes,
+            "channels": {"instant": {"promise_hours": 1, "unfilled": "backorder", "max_wait_days": 100000}},
+            "replenishment.central_warehouse": {"policy": "base_stock", "S": 0}, **overrides}
+
+
+# --------------------------------------------------------------------------------------------- cases
+@case("base_stock_poisson")
+def base_stock_poisson() -> list[Check]:
+    from stockpyl.loss_functions import poisson_loss
+    out = []
+    for lam, lead, S in ((5.0, 2, 12), (2.0, 1, 3), (10.0, 4, 45)):
+        p = probe(copies(40, lam, **{"network.lanes": [{"from": "supplier", "to": "CW", "lead_time_days": lead}],
+                                     "replenishment.central_warehouse": {"policy": "base_stock", "S": S}}))
+        cw, th = p.row("CW"), theory.base_stock_poisson(lam, lead, S)
+        system, n = f"base stock, Poisson, backorders: lambda={lam:g}/day, L={lead}, S={S}", label(p, [0])
+        group = "single node, base stock"
+        out += [check(group, system, "fill rate", th.fill_rate, "theory.base_stock_poisson", p.fill_rate(cw), n),
+                check(group, system, "on hand", th.on_hand, "theory.base_stock_poisson", p.per_day("on_hand", cw), n),
+                check(group, system, "backorders", poisson_loss(S, lam * lead)[0], "stockpyl loss_functions.poisson_loss",
+                      p.per_day("backordered", cw), n)]
+    return out
+
+
+@case("base_stock_overdispersed")
+def base_stock_overdispersed() -> list[Check]:
+    from stockpyl.loss_functions import negative_binomial_loss
+    lam, alpha, lead, S, reps = 40.0, 0.02, 3, 140, 10
+    raw = single_node(**{"catalog.mean_daily_units": lam, "catalog.overdispersion": alpha,
+                         "network.lanes": [{"from": "supplier", "to": "CW", "lead_time_days": lead}],
+                         "replenishment.central_warehouse": {"policy": "base_stock", "S": S}, "run.horizon_days": 1500})
+    runs = [probe(raw, replication=r) for r in range(reps)]
+    fill = [p.fill_rate(0)[0] for p in runs]
+    on_hand = [p.per_day("on_hand", 0)[0] for p in runs]
+    backorders = [p.per_day("backordered", 0)[0] for p in runs]
+    sd = math.sqrt(lam + alpha * lam**2)
+    exact, normal = theory.base_stock_negative_binomial(lam, alpha, lead, S), theory.base_stock_normal(lam, sd, lead, S)
+    group, n = "single node, base stock", f"{reps} replications x {runs[0].days:,} days"
+    system = f"base stock, negative binomial demand (mean {lam:g}, sd {sd:.2f}/day), backorders: L={lead}, S={S}"
+    why = "normal approximation of whole-unit lead-time demand"
+    return [
+        check(group, system, "fill rate", exact.fill_rate, "theory.base_stock_negative_binomial", fill, n),
+        check(group, system, "on hand", exact.on_hand, "theory.base_stock_negative_binomial", on_hand, n),
+        check(group, system, "backorders", negative_binomial_loss(S, mean=lam * lead, sd=sd * math.sqrt(lead))[0],
+              "stockpyl loss_functions.negative_binomial_loss", backorders, n),
+        check(group, system, "fill rate", normal.fill_rate, "theory.base_stock_normal", fill, n, tolerance=0.003, why=why),
+        check(group, system, "on hand", normal.on_hand, "theory.base_stock_normal", on_hand, n, tolerance=0.5, why=why),
+    ]
+
+
+@case("base_stock_lost_sales")
+def base_stock_lost_sales() -> list[Check]:
+    out = []
+    for lam, lead, S in ((4.0, 1, 5), (3.0, 2, 8)):
+        p = probe(copies(40, lam, **with_stores([{"id": "S1"}], lead, **{"replenishment.store": {"policy": "base_stock", "S": S}})))
+        row, th = p.row("S1"), theory.lost_sales_base_stock_poisson(lam, lead, S)
+        system, n = f"store, base stock, Poisson walk-in, lost sales: lambda={lam:g}/day, L={lead}, S={S}", label(p, [0])
+        source = "theory.lost_sales_base_stock_poisson"
+        out += [check("single node, base stock", system, "fill rate", th.fill_rate, source, p.fill_rate(row), n),
+                check("single node, base stock", system, "on hand", th.on_hand, source, p.per_day("on_hand", row), n)]
+    return out
+
+
+def _reorder_case(policy: dict, lam: float, lead: int) -> Probe:
+    return probe(copies(40, lam, **{"network.lanes": [{"from": "supplier", "to": "CW", "lead_time_days": lead}],
+                                    "replenishment.central_warehouse": policy}))
+
+
+def _reorder_checks(group, system, p: Probe, th, source) -> list[Check]:
+    n = label(p, [0])
+    return [check(group, system, "fill rate", th.fill_rate, source, p.fill_rate(0), n),
+            check(group, system, "on hand", th.on_hand, source, p.per_day("on_hand", 0), n),
+            check(group, system, "orders per day", th.order_frequency, source, p.rate(p.orders_placed, 0), n)]
+
+
+@case("min_max")
+def min_max() -> list[Check]:
+    from stockpyl.ss import s_s_cost_discrete
+    out, h, b, k = [], 1.0, 9.0, 20.0
+    for lam, lead, s, S in ((4.0, 1, 3, 10), (2.0, 3, 5, 12)):
+        p = _reorder_case({"policy": "min_max", "s": s, "S": S}, lam, lead)
+        system = f"(s, S), daily review, Poisson, backorders: lambda={lam:g}/day, L={lead}, s={s}, S={S}"
+        out += _reorder_checks("single node, (s, S) and (r, Q)", system, p, theory.min_max_poisson(lam, lead, s, S),
+                               "theory.min_max_poisson")
+        if lead == 1:  # stockpyl's periodic (s, S) has zero lead time: the engine's L = 1
+            cost = k * p.rate(p.orders_placed, 0) + h * p.per_day("on_hand", 0) + b * p.per_day("backordered", 0)
+            out.append(check("single node, (s, S) and (r, Q)", system, f"cost/day (K={k:g}, h={h:g}, p={b:g})",
+                             s_s_cost_discrete(s, S, h, b, k, True, lam), "stockpyl ss.s_s_cost_discrete", cost, label(p, [0])))
+    return out
+
+
+@case("reorder_point")
+def reorder_point() -> list[Check]:
+    from stockpyl.rq import r_q_cost_poisson
+    group = "single node, (s, S) and (r, Q)"
+    p = _reorder_case({"policy": "reorder_qty", "s": 5, "Q": 8}, 3.0, 2)
+    out = _reorder_checks(group, "(r, Q), daily review, Poisson, backorders: lambda=3/day, L=2, r=5, Q=8", p,
+                          theory.reorder_point_poisson(3.0, 2, 5, 8), "theory.reorder_point_poisson")
+    # Snyder & Shen Example 5.8 (stockpyl's doctest): r=3, Q=5, h=20, p=150, K=100, lambda=1.5, L=2.
+    # The engine charges no ordering cost, so compare holding + backorder cost: g(r, Q) - K lambda / Q.
+    h, b, k, lam = 20.0, 150.0, 100.0, 1.5
+    p = _reorder_case({"policy": "reorder_qty", "s": 3, "Q": 5}, lam, 2)
+    cost = h * p.per_day("on_hand", 0) + b * p.per_day("backordered", 0)
+    out.append(check(group, "(r, Q), Poisson: Snyder & Shen Example 5.8 (lambda=1.5, L=2, r=3, Q=5)",
+                     f"holding + backorder cost/day (h={h:g}, p={b:g})", r_q_cost_poisson(3, 5, h, b, k, lam, 2) - k * lam / 5,
+                     "stockpyl rq.r_q_cost_poisson", cost, label(p, [0])))
+    return out
+
+
+@case("newsvendor")
+def newsvendor() -> list[Check]:
+    from stockpyl.newsvendor import newsvendor_poisson_cost
+    lam, cost, margin = 20.0, 13.0, 0.35      # price 20: lost margin c_u = 7, spoiled cost c_o = 13
+    under, over = cost / (1 - margin) - cost, cost
+    best = theory.newsvendor_poisson(lam, under, over)
+    out = []
+    for S in (best.order, best.order + 4):
+        raw = copies(40, lam, **with_stores([{"id": "S1"}], 1, **{"replenishment.store": {"policy": "base_stock", "S": S}}))
+        raw["catalog"].update(unit_cost={"mean": cost, "cv": 0.0}, margin=margin, perishable_share=1.0, shelf_life_days=1)
+        p = probe(raw)
+        row = p.row("S1")
+        simulated = over * p.rate(p.spoiled_units, row) + under * p.rate(p.demand - p.met, row)
+        tag = "the critical-fractile optimum" if S == best.order else "above the optimum"
+        system = (f"newsvendor: one-day shelf life, L=1, Poisson lambda={lam:g}, c_u={under:g}, c_o={over:g}, "
+                  f"S={S} ({tag}, ratio {best.critical_ratio:.2f})")
+        out.append(check("newsvendor", system, "cost/day", newsvendor_poisson_cost(S, over, under, lam),
+                         "stockpyl newsvendor.newsvendor_poisson_cost", simulated, label(p, [0])))
+    return out
+
+
+LAM, LEAD, TARGET = 3.0, 2, 0.95
+
+
+def _pooling(n: int, pooled: bool, S: int, skus: int) -> tuple[Probe, list[int]]:
+    fws = ["FW"] if pooled else [f"FW{i}" for i in range(n)]
+    raw = copies(skus, LAM, **local_network(fws, n, pooled, "supplier", LEAD,
+                                             **{"replenishment.forward_warehouse": {"policy": "base_stock", "S": S}}))
+    p = probe(raw)
+    return p, [p.row(f) for f in fws]
+
+
+@case("pooling")
+def pooling() -> list[Check]:
+    """Eppen (1979): sized for the same cycle service level, one stock for n locations needs sqrt(n)
+    times less safety stock; the engine must then deliver the theory's fill rate and stockout-day share
+    at every size, so the saving holds in the engine, not only on paper."""
+    out, group = [], "pooling (one stock vs separate)"
+    s1 = theory.base_stock_for_cycle_service(LAM, LEAD, TARGET)
+    for n in (1, 4, 16):
+        sn = theory.base_stock_for_cycle_service(n * LAM, LEAD, TARGET)
+        eppen = theory.eppen_safety_stock(n, math.sqrt(LAM * LEAD), 1.645)
+        out.append(Check(group, f"{n} locations, Poisson lambda={LAM:g}/day each, L={LEAD}, 95% cycle service",
+                         "safety stock pooled / separate", eppen.ratio, "theory.eppen_safety_stock",
+                         (sn - n * LAM * LEAD) / (n * (s1 - LAM * LEAD)), 0.0, 0.0, "sizing (no simulation)",
+                         tolerance=0.15 * eppen.ratio, why="whole-unit base stocks round the normal-theory safety stock"))
+        for pooled, S, lam in ((False, s1, LAM), (True, sn, n * LAM)):
+            if n == 1 and pooled:
+                continue
+            p, rows = _pooling(n, pooled, S, 40 if pooled or n == 1 else max(4, 40 // n))
+            th = theory.base_stock_poisson(lam, LEAD, S)
+            empty = 1 - theory.poisson_pmf(lam * LEAD, S - 1).sum()
+            system = f"{n} zones, {'one pooled' if pooled else 'a separate'} stock{'s' if not pooled else ''}, S={S}, L={LEAD}"
+            n_label = label(p, rows, "location-SKU copies")
+            out += [check(group, system, "fill rate", th.fill_rate, "theory.base_stock_poisson", p.fill_rate(rows), n_label),
+                    check(group, system, "share of days ending empty", empty, "theory: P[D_L >= S]", p.per_day("empty", rows), n_label)]
+    # Equal total stock: four separate stocks of S1 against one of 4 S1.
+    s85 = theory.base_stock_for_fill_rate(LAM, LEAD, 0.85)
+    for pooled, S, lam in ((False, s85, LAM), (True, 4 * s85, 4 * LAM)):
+        p, rows = _pooling(4, pooled, S, 40 if pooled else 10)
+        system = f"4 zones, equal total stock {4 * s85}: {'one pooled stock' if pooled else 'four stocks of ' + str(s85)}"
+        out.append(check(group, system, "fill rate", theory.base_stock_poisson(lam, LEAD, S).fill_rate, "theory.base_stock_poisson",
+                         p.fill_rate(rows), label(p, rows, "location-SKU copies")))
+    return out
+
+
+@case("picking_queues")
+def picking_queues() -> list[Check]:
+    """One node open round the clock, Poisson orders (one unit each, ample stock), exponential picking
+    by c pickers: the time from order to picked is the M/M/c sojourn time, and the time-average number
+    of orders at the node obeys Little's law. Replicates are BATCHES equal blocks of days (batch means: each
+    block is long against the queue's memory)."""
+    out, group = [], "picking queues"
+    for lam, mu, c in ((2.0, 3.0, 1), (5.0, 2.0, 3), (1.5, 1.0, 2)):
+        raw = single_node(**{
+            "network.nodes": [{"id": "CW", "type": "central_warehouse", "open_hour": 0, "close_hour": 24, "pickers": c,
+                               "pick_time": "exponential", "capacity_orders_per_hour": mu * c}],
+            "catalog.mean_daily_units": lam * 24, "demand.online.hourly_profile": [1.0] * 24,
+            "replenishment.central_warehouse": {"policy": "base_stock", "S": int(lam * 24 * 6)},
+            "run.horizon_days": 1500, "run.order_sample": 10**7})
+        sc = scenario_from_dict(raw)
+        orders = run_scenario(sc, seed=SEED).orders
+        orders = orders[orders.created_day >= sc.run.warmup_days]
+        sojourn = (orders.ready_hour - orders.created_hour).to_numpy()
+        warm, days = sc.run.warmup_days, sc.run.horizon_days - sc.run.warmup_days
+        block = (orders.created_day.to_numpy() - warm) * BATCHES // days
+        per_block = np.bincount(block, weights=sojourn, minlength=BATCHES)
+        count = np.bincount(block, minlength=BATCHES)
+        block_hours = 24.0 * np.bincount(np.arange(days) * BATCHES // days, minlength=BATCHES)
+        n = f"{BATCHES} batches of {days // BATCHES} days ({len(orders):,} orders)"
+        system = f"M/M/{c}: {lam:g} orders/h, {mu:g} picks/h per picker, {c} picker{'s' if c > 1 else ''}"
+        out.append(check(group, system, "hours from order to picked", theory.mmc_sojourn_hours(lam, mu, c),
+                         "theory.mmc_sojourn_hours (Erlang C)", per_block / count, n))
+        out.append(check(group, system, "orders at the node (time average)", theory.mmc_number_in_system(lam, mu, c),
+                         "theory.mmc_number_in_system (Little)", per_block / block_hours, n))
+    return out
+
+
+@case("serial")
+def serial() -> list[Check]:
+    out, group = [], "two-echelon serial"
+    lam, L1, L2, h1, h2, b = 4.0, 1, 2, 2.0, 1.0, 19.0
+    optimum = theory.clark_scarf_poisson(lam, L1, L2, h1, h2, b)
+    for S1, S2 in (optimum.local_base_stock, (5, 4)):
+        raw = copies(40, lam, **local_network(["FW"], 1, True, "CW", L1, cw_lead=L2, **{
+            "replenishment.forward_warehouse": {"policy": "base_stock", "S": S1},
+            "replenishment.central_warehouse": {"policy": "base_stock", "S": S2}}))
+        p = probe(raw)
+        fw, cw = p.row("FW"), p.row("CW")
+        th = theory.serial_two_echelon_poisson(lam, L1, L2, S1, S2)
+        tag = "Clark-Scarf optimum" if (S1, S2) == optimum.local_base_stock else "warehouse often short"
+        system = f"supplier -L2={L2}-> warehouse -L1={L1}-> retailer, Poisson lambda={lam:g}: S1={S1}, S2={S2} ({tag})"
+        n, source = label(p, [0]), "theory.serial_two_echelon_poisson"
+        cost = h1 * p.per_day("on_hand", fw) + b * p.per_day("backordered", fw) + h2 * (p.per_day("on_hand", cw) + lam * L1)
+        out += [check(group, system, "retailer fill rate", th.retailer.fill_rate, source, p.fill_rate(fw), n),
+                check(group, system, "retailer on hand", th.retailer.on_hand, source, p.per_day("on_hand", fw), n),
+                check(group, system, "warehouse on hand", th.warehouse_on_hand, source, p.per_day("on_hand", cw), n),
+                check(group, system, "warehouse owes retailer", th.warehouse_owed, source, p.per_day("owed", fw), n)]
+        if tag == "Clark-Scarf optimum":
+            out.append(check(group, system, f"cost/day (h1={h1:g}, h2={h2:g}, p={b:g})", optimum.expected_cost,
+                             "theory.clark_scarf_poisson", cost, n))
+    return out
+
+
+@case("one_warehouse_multi_retailer")
+def one_warehouse_multi_retailer() -> list[Check]:
+    """The engine against stockpyl's simulator on the same network: one warehouse (lead 2 days, base
+    stock 20) and three retailers (lead 1 day, base stock 5, Poisson 3/day each, backorders). A short
+    warehouse serves retailers in index order in both (stockpyl's rule; the engine's priority rationing)."""
+    lam, L0, S0, L1, S1, reps, periods = 3.0, 2, 20, 1, 5, 6, 2500
+    fws = ["FW0", "FW1", "FW2"]
+    raw = copies(40, lam, **local_network(fws, 3, False, "CW", L1, cw_lead=L0, **{
+        "replenishment.forward_warehouse": {"policy": "base_stock", "S": S1},
+        "replenishment.central_warehouse": {"policy": "base_stock", "S": S0},
+        "replenishment.rationing": "priority", "run.horizon_days": 2500}))
+    p = probe(raw)
+    ours = {"warehouse on hand": p.per_day("on_hand", p.row("CW"))}
+    for i, f in enumerate(fws):
+        ours[f"retailer {i + 1} fill rate"] = p.fill_rate(p.row(f))
+        ours[f"retailer {i + 1} on hand"] = p.per_day("on_hand", p.row(f))
+    theirs = _stockpyl_owmr(lam, L0, S0, L1, S1, len(fws), reps, periods)
+    system = f"1 warehouse (L={L0}, S={S0}) -> 3 retailers (L={L1}, S={S1}, Poisson {lam:g}/day each), backorders"
+    n = f"{label(p, [0])}; stockpyl {reps} x {periods - 100:,} periods"
+    return [Check("one warehouse, multiple retailers", system, q, float(np.mean(theirs[q])), "stockpyl sim (simulated)",
+                  float(np.mean(ours[q])), *difference(ours[q], theirs[q]), n) for q in ours]
+
+
+def _stockpyl_owmr(lam, L0, S0, L1, S1, retailers, reps, periods) -> dict[str, list[float]]:
+    from stockpyl.sim import simulation
+    from stockpyl.supply_chain_network import network_from_edges
+    out: dict[str, list[float]] = {}
+    nodes = list(range(retailers + 1))
+    for rep in range(reps):
+        net = network_from_edges(
+            edges=[(0, r) for r in nodes[1:]], node_order_in_lists=nodes, holding_cost=1, stockout_cost=1,
+            demand_type=[None] + ["P"] * retailers, mean=[None] + [lam] * retailers, policy_type="BS",
+            base_stock_level=[S0] + [S1] * retailers, shipment_lead_time=[L0] + [L1] * retailers,
+            supply_type=["U"] + [None] * retailers)
+        simulation(net, periods, rand_seed=SEED + rep, progress_bar=False)
+        for node in net.nodes:
+            k = node.product_indices[0]
+            states = node.state_vars[100:]
+            on_hand = float(np.mean([max(s.inventory_level[k], 0) for s in states]))
+            if node.index == 0:
+                out.setdefault("warehouse on hand", []).append(on_hand)
+                continue
+            demand = sum(s.inbound_order[None][k] for s in states)
+            met = sum(s.demand_met_from_stock[k] for s in states)
+            out.setdefault(f"retailer {node.index} fill rate", []).append(met / demand)
+            out.setdefault(f"retailer {node.index} on hand", []).append(on_hand)
+    return out
+
+
+@case("shared_pool")
+def shared_pool() -> list[Check]:
+    """Two channels sell from one store's stock: walk-in customers first each day, then home-delivery
+    orders shipped from the store (both lost when short). Base stock S with a one-day lead time, so
+    every day opens with S: walk-in sells min(S, D1), online min((S - D1)^+, D2)."""
+    lam_walk, lam_online, S = 4.0, 3.0, 8
+    raw = copies(40, lam_walk + lam_online, **{
+        "network.nodes": [{"id": "CW", "type": "central_warehouse", "location": [500, 0]},
+                          {"id": "S1", "type": "store", "demand_scale": lam_walk / (lam_walk + lam_online), "location": [0, 0],
+                           "ship_from_store": True, "open_hour": 0, "close_hour": 24, "capacity_orders_per_hour": 100000}],
+        "network.zones": [{"id": "Z", "tier": 1, "location": [0, 0], "demand_scale": lam_online / (lam_walk + lam_online),
+                           "channel_mix": {"home_delivery": 1.0}}],
+        "network.lanes": [{"from": "supplier", "to": ["CW", "S1"], "lead_time_days": 1}],
+        "channels": {"home_delivery": {"promise_hours": 48, "transit_hours": 0, "unfilled": "lost"}},
+        "policies": {"inventory_mode": "pool", "parcel_capacity_share": 1.0},
+        "replenishment.central_warehouse": {"policy": "base_stock", "S": 0},
+        "replenishment.store": {"policy": "base_stock", "S": S}})
+    p = probe(raw)
+    walk, online = theory.shared_stock_priority_fill(lam_walk, lam_online, S)
+    row, n = p.row("S1"), label(p, [0])
+    system = f"one store stock, walk-in {lam_walk:g}/day first, ship-from-store {lam_online:g}/day second, S={S}, L=1, lost sales"
+    return [check("channels sharing one pool", system, "walk-in fill rate", walk, "theory.shared_stock_priority_fill",
+                  p.fill_rate(row, "walk_in"), n),
+            check("channels sharing one pool", system, "home-delivery fill rate", online, "theory.shared_stock_priority_fill",
+                  p.fill_rate(row, "online"), n)]
