@@ -1,4 +1,4 @@
-"""``invsim`` (also ``python -m simulation``): validate a scenario, run it or compare policies, print and save KPIs.
+"""``invsim`` (also ``python -m simulation``): validate a scenario, run it, compare policies or sweep parameters.
 
 Exit codes: 0 success, 2 invalid scenario or arguments (every problem listed by field path),
 3 a run failed its unit-conservation check (an engine bug: please report it).
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from tqdm import tqdm
 
 from .api import run
@@ -20,6 +21,7 @@ from .compare import compare
 from .engine import ConservationError, Simulation
 from .results import RunResult, atomic_write, environment
 from .scenario import ScenarioError, load_scenario, parse_set_options
+from .sweep import summarise, sweep
 
 SERVICE = ["demand_units", "fill_rate_units", "fill_rate_lines", "fill_rate_orders", "lost_sales_units",
            "on_time_rate", "delivery_hours_mean", "delivery_hours_p50", "delivery_hours_p90", "delivery_hours_p95",
@@ -48,10 +50,28 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--workers", type=int, default=None, help="processes (default: all cores); results do not depend on it")
     c.add_argument("--out", default=None, help="output folder (default: results/compare_<baseline>_vs_<other>)")
     c.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field in every scenario")
+    c.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
+    w = sub.add_parser("sweep", help="run a scenario over a grid of parameters x replications; resumable results store")
+    w.add_argument("scenario")
+    w.add_argument("--grid", action="append", default=[], metavar="PATH=V1,V2,...",
+                   help="sweep a field over values (repeatable: full factorial)")
+    w.add_argument("--zip", action="append", default=[], metavar="PATH=V1,V2,...",
+                   help="vary fields together, value by value (repeatable; equal lengths)")
+    w.add_argument("--replications", type=int, default=3)
+    w.add_argument("--seed", type=int, default=None, help="random seed (default: run.seed in the scenario)")
+    w.add_argument("--out", default=None, help="results folder (default: results/sweep_<scenario name>)")
+    w.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
+    w.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
+    w.add_argument("--restart", action="store_true", help="delete the runs of a different sweep in --out and start over")
+    w.add_argument("--independent-streams", action="store_true",
+                   help="give each grid point its own random streams (default: common random numbers)")
+    w.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field at every point")
     args = parser.parse_args(argv)
     try:
         if args.command == "compare":
             return _compare(args)
+        if args.command == "sweep":
+            return _sweep(args)
         scenario = load_scenario(args.scenario, parse_set_options(args.set))
         if args.command == "validate":
             Simulation(scenario, seed=scenario.run.seed)  # builds catalog, network and policies as a run would
@@ -99,7 +119,8 @@ def _compare(args) -> int:
     seed = scenarios[0].run.seed if args.seed is None else args.seed
     total = args.replications * len(scenarios)
     with tqdm(total=total, desc="runs", unit="run", disable=not sys.stderr.isatty()) as bar:
-        result = compare(scenarios, args.replications, seed, args.workers, progress=lambda _: bar.update())
+        result = compare(scenarios, args.replications, seed, args.workers, progress=lambda _: bar.update(),
+                         executor=args.scheduler)
     out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "comparison.parquet", lambda tmp: result.table.to_parquet(tmp, index=False))
@@ -110,8 +131,71 @@ def _compare(args) -> int:
     atomic_write(out / "manifest.json", lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2, default=str)))
     print(format_comparison(result.table, result.baseline))
     print(f"\nSeed {seed}, {args.replications} paired replications per policy (common random numbers). "
-          f"* = the 95% CI of the difference excludes zero.\nWrote {out}/ (comparison.parquet, runs.parquet, manifest.json)")
+          "* = the 95% CI of the difference excludes zero; n.s. = no significant difference."
+          f"\nWrote {out}/ (comparison.parquet, runs.parquet, manifest.json)")
     return 0
+
+
+def _sweep(args) -> int:
+    scenario = load_scenario(args.scenario, parse_set_options(args.set))
+    grid, zipped = parse_grid_options(args.grid, "--grid"), parse_grid_options(args.zip, "--zip")
+    out = Path(args.out) if args.out else Path("results") / f"sweep_{scenario.name}"
+    table = sweep(scenario, grid, zipped, args.replications, args.seed, executor=args.scheduler, workers=args.workers,
+                  out=out, restart=args.restart, common_random_numbers=not args.independent_streams)
+    summary = summarise(table, [(m, c) for m, channels in SWEEP_SUMMARY for c in channels])
+    print(format_summary(summary))
+    seed = scenario.run.seed if args.seed is None else args.seed
+    print(f"\n{table['point'].nunique()} grid points x {args.replications} replications, seed {seed} "
+          f"({'independent streams per point' if args.independent_streams else 'common random numbers'}); "
+          f"mean ± 95% CI half-width.\nWrote {out}/ (sweep.parquet, runs/, manifest.json)")
+    return 0
+
+
+def parse_grid_options(items: list[str], flag: str) -> dict[str, list]:
+    """``path=v1,v2`` -> {path: [v1, v2]}; values are YAML (``[1,2],[3,4]`` is two lists)."""
+    out, problems = {}, []
+    for item in items:
+        path, sep, text = item.partition("=")
+        if not sep or not path.strip():
+            problems.append(f"{flag} {item!r}: expected PATH=V1,V2,...")
+            continue
+        try:
+            values = yaml.safe_load(f"[{text}]")
+        except yaml.YAMLError as exc:
+            problems.append(f"{flag} {path}: values are not valid YAML: {exc}".replace("\n", " "))
+            continue
+        if path.strip() in out:
+            problems.append(f"{flag} {path}: given twice")
+        out[path.strip()] = values
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+SWEEP_SUMMARY = [("fill_rate_units", ["all", "home_delivery", "instant"]), ("days_of_inventory", ["all"]),
+                 ("on_time_rate", ["home_delivery"]), ("dispatch_within_sla", ["home_delivery"]), ("cost_total", ["all"])]
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """One line per grid point: its parameters, then each KPI as mean ±half-width."""
+    value_cols = [c for c in summary.columns if c.endswith(" ±")]
+    params = [c for c in summary.columns if c != "point" and c not in value_cols and f"{c} ±" not in summary.columns]
+    rows = []
+    for _, r in summary.iterrows():
+        cells = [str(r[p]) for p in params]
+        for c in value_cols:
+            label = c[:-2]
+            metric = label.split(" (")[0]
+            if np.isfinite(r[label]):
+                cells.append(_fmt(metric, r[label]) + (_pm(metric, r[label], r[label] + r[c]) if np.isfinite(r[c]) else ""))
+            else:
+                cells.append("")
+        rows.append(cells)
+    header = [*params, *[c[:-2] for c in value_cols]]
+    keep = [i for i in range(len(header)) if i < len(params) or any(row[i] for row in rows)]
+    header, rows = [header[i] for i in keep], [[row[i] for i in keep] for row in rows]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    return "\n".join("  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)) for row in [header, *rows])
 
 
 # (metric, channels) shown by `invsim compare`, in order.
@@ -157,7 +241,7 @@ def _pm(metric: str, mean: float, high: float) -> str:
 
 
 def _diff(metric: str, r) -> str:
-    star = " *" if r["significant"] else "  "
+    star = " *" if r["significant"] else " n.s."
     if "rate" in metric or metric == "dispatch_within_sla":  # percentage points
         return f"{r['diff'] * 100:+.1f} pp [{r['diff_low'] * 100:+.1f}, {r['diff_high'] * 100:+.1f}]{star}"
     pct = f" ({r['diff_pct']:+.0%})" if np.isfinite(r["diff_pct"]) else ""

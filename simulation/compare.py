@@ -7,14 +7,13 @@ noise; its 95% confidence interval uses Student's t with R - 1 degrees of freedo
 from __future__ import annotations
 
 import math
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .api import run
+from .executors import completed, connect
 from .scenario import Scenario, ScenarioError
 
 # Two-sided 95% Student t quantiles for 1..30 degrees of freedom.
@@ -50,11 +49,12 @@ def _one(args):
 
 
 def compare(scenarios: list[Scenario], replications: int = 3, seed: int = 0, workers: int | None = None,
-            progress=None) -> Comparison:
+            progress=None, executor=None) -> Comparison:
     """Run every scenario ``replications`` times on the same seeds; the first is the baseline.
 
-    Results do not depend on ``workers`` (each run is fixed by its seed and replication). ``progress``
-    is called with each finished run's manifest.
+    Results do not depend on ``workers`` or ``executor`` (each run is fixed by its seed and
+    replication): a local process pool by default, or a ``distributed.Client`` / scheduler address.
+    ``progress`` is called with each finished run's manifest.
     """
     names = [s.name for s in scenarios]
     if len(scenarios) < 2:
@@ -64,21 +64,17 @@ def compare(scenarios: list[Scenario], replications: int = 3, seed: int = 0, wor
     if replications < 2:
         raise ScenarioError([f"replications: must be >= 2 for a confidence interval, got {replications}"])
     jobs = [(s, seed, r) for r in range(replications) for s in scenarios]
-    workers = min(workers or os.cpu_count() or 1, len(jobs))
-    parts = []
-    if workers == 1:
-        results = map(_one, jobs)
-        for kpis, manifest in results:
-            parts.append(kpis)
+    client = connect(executor) if isinstance(executor, str) else executor
+    parts = {}
+    try:
+        for i, (kpis, manifest) in completed(_one, jobs, workers, client):
+            parts[i] = kpis
             if progress:
                 progress(manifest)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for kpis, manifest in pool.map(_one, jobs):
-                parts.append(kpis)
-                if progress:
-                    progress(manifest)
-    runs = pd.concat(parts, ignore_index=True)
+    finally:
+        if isinstance(executor, str):
+            client.close()
+    runs = pd.concat([parts[i] for i in range(len(jobs))], ignore_index=True)
     return Comparison(runs=runs, table=paired_table(runs, names[0]), baseline=names[0])
 
 

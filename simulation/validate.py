@@ -12,10 +12,10 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from .results import atomic_write
 from .validation_cases import CASES, Check
 
 HEADER = """# Validation
@@ -82,14 +82,6 @@ def markdown(checks: list[Check], seconds: dict[str, float]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def _commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
@@ -113,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     except ModuleNotFoundError as exc:
         print(f"error: {exc.name} is needed for the validation suite: python -m pip install -e '.[test]'", file=sys.stderr)
         return 2
-    write_atomically(args.out, markdown(checks, seconds))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(args.out, lambda tmp: Path(tmp).write_text(markdown(checks, seconds)))
     failed = [c for c in checks if not c.passed]
     print(f"{len(checks) - len(failed)} of {len(checks)} checks pass; wrote {args.out}")
     for c in failed:

@@ -1,0 +1,51 @@
+"""Where runs execute: in this process, on a local process pool, or on a Dask distributed cluster.
+
+Every run is fixed by its scenario, seed and replication, so results do not depend on the executor or
+the number of workers; only the order in which runs finish does, and callers key results by job.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+
+def connect(scheduler: str):
+    """A Dask distributed client for a scheduler address such as ``tcp://10.0.0.5:8786``."""
+    try:
+        from distributed import Client
+    except ModuleNotFoundError:  # pragma: no cover - distributed is a dependency
+        raise RuntimeError("Dask distributed is not installed: python -m pip install distributed") from None
+    return Client(scheduler)
+
+
+def completed(fn: Callable, items: Sequence, workers: int | None = None, client: Any = None) -> Iterator[tuple[int, Any]]:
+    """Call ``fn(item)`` for every item; yield ``(index, result)`` as each finishes.
+
+    ``client``: a ``distributed.Client`` (runs go to its cluster; a lost worker's runs are retried
+    there). Otherwise ``workers`` local processes (default: all cores; 1 runs in this process).
+    """
+    if not items:
+        return
+    if client is not None:
+        from distributed import as_completed as dask_completed
+        futures = {client.submit(fn, item, pure=False): i for i, item in enumerate(items)}
+        for future in dask_completed(futures):
+            yield futures[future], future.result()
+        return
+    workers = min(workers or os.cpu_count() or 1, len(items))
+    if workers == 1:
+        for i, item in enumerate(items):
+            yield i, fn(item)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise

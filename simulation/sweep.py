@@ -1,0 +1,162 @@
+"""Parameter sweeps: a grid of dotted-path overrides x replications, on common random numbers.
+
+Replication r of every grid point runs on the same seed and replication, so it sees the same
+customers, lead times and transit times (``common_random_numbers=False`` gives each point its own
+streams, for comparison). Runs go to a local process pool or a Dask cluster (:mod:`executors`); with
+``out`` each finished run is written at once to a resumable store (:mod:`store`), and the result is
+one tidy long table: run_id, point, replication, seed, every swept parameter, metric, channel,
+node_type, value.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from .api import run
+from .executors import completed, connect
+from .scenario import Scenario, ScenarioError, load_scenario, with_overrides
+from .store import RunStore
+
+
+@dataclass(frozen=True)
+class Job:
+    run_id: int
+    point: int
+    replication: int
+    seed: int
+    params: dict
+    scenario: Scenario
+
+
+def grid_points(grid: Mapping[str, Sequence] | None = None, zipped: Mapping[str, Sequence] | None = None) -> list[dict]:
+    """Every combination of the ``grid`` values (full factorial), each crossed with the rows of the
+    ``zipped`` lists (varied together, so they must be equally long). No grid: one point, no overrides."""
+    grid, zipped = dict(grid or {}), dict(zipped or {})
+    problems = [f"--grid {k}: give at least one value" for k, v in grid.items() if len(v) == 0]
+    problems += [f"--zip {k}: also in --grid (a parameter is swept one way)" for k in zipped if k in grid]
+    lengths = {k: len(v) for k, v in zipped.items()}
+    if len(set(lengths.values())) > 1:
+        problems.append(f"--zip: the zipped lists must be equally long, got {lengths}")
+    if problems:
+        raise ScenarioError(problems)
+    rows = [dict(zip(zipped, values, strict=True)) for values in zip(*zipped.values(), strict=True)] if zipped else [{}]
+    return [{**dict(zip(grid, combo, strict=True)), **row} for combo in itertools.product(*grid.values()) for row in rows]
+
+
+def point_seed(seed: int, point: int, common_random_numbers: bool) -> int:
+    """The seed a grid point runs on: the sweep's seed for every point (common random numbers), or
+    one derived per point (independent streams)."""
+    if common_random_numbers:
+        return seed
+    return int(np.random.SeedSequence([seed, point]).generate_state(1, np.uint32)[0])
+
+
+def plan(scenario: Scenario, points: list[dict], replications: int, seed: int, common_random_numbers: bool = True) -> list[Job]:
+    """The sweep's runs, every grid point validated before anything runs."""
+    if replications < 1:
+        raise ScenarioError([f"replications: must be >= 1, got {replications}"])
+    problems, scenarios = [], []
+    for i, point in enumerate(points):
+        try:
+            scenarios.append(with_overrides(scenario, point))
+        except ScenarioError as exc:
+            problems += [f"grid point {i} ({describe(point)}): {p}" for p in exc.problems]
+    if problems:
+        raise ScenarioError(problems)
+    return [Job(p * replications + r, p, r, point_seed(seed, p, common_random_numbers), point, sc)
+            for p, (point, sc) in enumerate(zip(points, scenarios, strict=True)) for r in range(replications)]
+
+
+def describe(point: dict) -> str:
+    return ", ".join(f"{k}={json.dumps(v)}" for k, v in point.items()) or "base scenario"
+
+
+def execute(job: Job) -> pd.DataFrame:
+    """One run's KPIs as rows of the sweep table (module level, so worker processes can unpickle it)."""
+    kpis = run(job.scenario, seed=job.seed, replication=job.replication).kpis
+    head = {"run_id": job.run_id, "point": job.point, "replication": job.replication, "seed": job.seed}
+    params = {k: v if np.isscalar(v) or v is None else json.dumps(v) for k, v in job.params.items()}
+    return kpis.assign(**head, **params)[[*head, *params, "metric", "channel", "node_type", "value"]]
+
+
+def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence] | None = None, zipped: Mapping[str, Sequence] | None = None,
+          replications: int = 1, seed: int | None = None, *, executor: Any = None, workers: int | None = None,
+          out: str | Path | None = None, restart: bool = False, common_random_numbers: bool = True,
+          progress: bool | Callable[[int, int], None] = True) -> pd.DataFrame:
+    """Run ``scenario`` at every grid point, ``replications`` times each; return the tidy table.
+
+    ``executor``: None for a local process pool of ``workers`` processes (default all cores), a
+    ``distributed.Client``, or a Dask scheduler address (``"tcp://host:8786"``). Results are identical
+    whichever is used. ``out``: a folder; finished runs are kept there and a rerun of the same sweep
+    only runs what is missing (a different sweep in the folder is refused unless ``restart``).
+    ``progress``: a progress bar on a terminal (True), none (False), or ``callback(done, total)``.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    seed = scenario.run.seed if seed is None else int(seed)
+    points = grid_points(grid, zipped)
+    jobs = plan(scenario, points, replications, seed, common_random_numbers)
+    store = None
+    if out is not None:
+        store = RunStore(Path(out), _identity(scenario, grid, zipped, replications, seed, common_random_numbers), restart)
+    done = store.completed() if store else set()
+    todo = [j for j in jobs if j.run_id not in done]
+    frames = {}
+    client = connect(executor) if isinstance(executor, str) else executor
+    bar = tqdm(total=len(jobs), initial=len(done), desc="runs", unit="run",
+               disable=progress is not True or not sys.stderr.isatty())
+    try:
+        for finished, (i, frame) in enumerate(completed(execute, todo, workers, client), len(done) + 1):
+            job = todo[i]
+            if store:
+                store.write(job.run_id, frame)
+            else:
+                frames[job.run_id] = frame
+            bar.update()
+            if callable(progress):
+                progress(finished, len(jobs))
+    finally:
+        bar.close()
+        if isinstance(executor, str):
+            client.close()
+    if store:
+        return store.table(out_name="sweep.parquet")
+    return pd.concat([frames[j.run_id] for j in jobs], ignore_index=True)
+
+
+def _identity(scenario, grid, zipped, replications, seed, crn) -> dict:
+    """What makes two sweeps the same sweep (their runs may be mixed in one store)."""
+    return {"scenario": scenario.name, "scenario_hash": scenario.digest(), "grid": _plain(grid), "zip": _plain(zipped),
+            "replications": replications, "seed": seed, "common_random_numbers": crn}
+
+
+def _plain(mapping) -> dict:
+    return json.loads(json.dumps({k: list(v) for k, v in (mapping or {}).items()}, default=str))
+
+
+def summarise(table: pd.DataFrame, metrics: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """Per grid point: the swept parameters and, for each (metric, channel), the mean and the half-width
+    of its 95% confidence interval over replications (node type 'all')."""
+    from .compare import t975
+    params = [c for c in table.columns if c not in ("run_id", "point", "replication", "seed", "metric", "channel", "node_type", "value")]
+    rows = []
+    for point, block in table[table["node_type"] == "all"].groupby("point", sort=True):
+        row = {"point": point, **{p: block[p].iloc[0] for p in params}}
+        for metric, channel in metrics:
+            values = block[(block["metric"] == metric) & (block["channel"] == channel)]["value"].to_numpy(float)
+            values = values[np.isfinite(values)]
+            label = metric if channel == "all" else f"{metric} ({channel})"
+            row[label] = values.mean() if values.size else np.nan
+            row[f"{label} ±"] = t975(values.size - 1) * values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)

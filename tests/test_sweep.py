@@ -1,0 +1,136 @@
+"""Sweeps: grids, common random numbers, executors (local processes, a real Dask cluster), the
+resumable results store and the CLI."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simulation as sim
+from simulation.cli import main
+from simulation.compare import paired_table
+from simulation.sweep import grid_points
+
+MODES = {"policies.inventory_mode": ["split", "pool"]}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return sim.load_scenario("scenarios/tiny.yaml", {"run.horizon_days": 60, "run.warmup_days": 10})
+
+
+def test_grid_is_full_factorial_and_zip_varies_together():
+    points = grid_points({"a": [1, 2], "b": ["x", "y"]}, {"c": [10, 20], "d": [0.1, 0.2]})
+    assert len(points) == 8
+    assert {"a": 1, "b": "y", "c": 20, "d": 0.2} in points
+    assert all((p["c"], p["d"]) in ((10, 0.1), (20, 0.2)) for p in points)
+    assert grid_points() == [{}]
+
+
+@pytest.mark.parametrize("grid, zipped, message", [
+    ({"a": []}, None, "--grid a: give at least one value"),
+    (None, {"c": [1, 2], "d": [1]}, "equally long"),
+    ({"a": [1]}, {"a": [2]}, "--zip a: also in --grid"),
+])
+def test_bad_grids_are_refused_by_name(grid, zipped, message):
+    with pytest.raises(sim.ScenarioError, match=message):
+        grid_points(grid, zipped)
+
+
+def test_an_invalid_grid_value_is_refused_before_anything_runs(tiny, tmp_path):
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.sweep(tiny, {"catalog.skus": [10, 0]}, replications=1, out=tmp_path / "s")
+    assert "grid point 1 (catalog.skus=0): catalog.skus: must be >= 1, got 0" in str(err.value)
+    assert not (tmp_path / "s").exists()
+
+
+def test_table_is_tidy_and_identical_for_any_worker_count(tiny):
+    one = sim.sweep(tiny, MODES, replications=2, seed=3, workers=1)
+    two = sim.sweep(tiny, MODES, replications=2, seed=3, workers=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert list(one.columns) == ["run_id", "point", "replication", "seed", "policies.inventory_mode", "metric", "channel",
+                                 "node_type", "value"]
+    assert sorted(one.run_id.unique()) == [0, 1, 2, 3]
+    assert set(one.groupby("run_id")["policies.inventory_mode"].first()) == {"split", "pool"}
+    # Each run equals a plain run() of its point.
+    direct = sim.run(sim.with_overrides(tiny, {"policies.inventory_mode": "pool"}), seed=3, replication=1).kpis
+    mine = one[one.run_id == 3][["metric", "channel", "node_type", "value"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, direct[["metric", "channel", "node_type", "value"]])
+
+
+def test_common_random_numbers_narrow_the_paired_difference(tiny):
+    """Replication r of both service levels sees the same customers: the CI of the paired difference in
+    fill rate is far narrower than with independent streams per point."""
+    grid = {"replenishment.store.service_level": [0.85, 0.97]}
+
+    def half_width(crn):
+        table = sim.sweep(tiny, grid, replications=6, seed=11, common_random_numbers=crn, workers=2)
+        runs = table.assign(policy=table["point"].astype(str))
+        row = paired_table(runs, "0").query("metric == 'fill_rate_units' and channel == 'walk_in' and node_type == 'all' "
+                                            "and policy == '1'").iloc[0]
+        return row["diff_high"] - row["diff"], row["diff"]
+
+    crn, crn_diff = half_width(True)
+    independent, ind_diff = half_width(False)
+    assert crn_diff > 0 and ind_diff > 0  # more stock serves more, either way
+    assert crn < 0.5 * independent, (crn, independent)
+
+
+def test_store_resumes_and_refuses_a_different_sweep(tiny, tmp_path):
+    out = tmp_path / "sweep"
+    calls = []
+    full = sim.sweep(tiny, MODES, replications=2, seed=5, out=out, progress=lambda done, total: calls.append(done))
+    assert len(calls) == 4 and (out / "sweep.parquet").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenario_hash"] == tiny.digest() and manifest["grid"] == {"policies.inventory_mode": ["split", "pool"]}
+    # A finished sweep reruns nothing; a lost run file and a half-written temp file cost one run.
+    calls.clear()
+    pd.testing.assert_frame_equal(sim.sweep(tiny, MODES, replications=2, seed=5, out=out, progress=lambda d, t: calls.append(d)), full)
+    assert calls == []
+    (out / "runs" / "run-000002.parquet").unlink()
+    (out / "runs" / ".run-000002.parquet.x.tmp").write_bytes(b"PAR1 half a file")
+    again = sim.sweep(tiny, MODES, replications=2, seed=5, out=out, progress=lambda d, t: calls.append(d))
+    pd.testing.assert_frame_equal(again, full)
+    assert calls == [4] and not list((out / "runs").glob(".*.tmp"))
+    # Another seed is another sweep: refused, unless told to start over.
+    with pytest.raises(sim.ScenarioError, match="holds a different sweep \\(seed differ\\)"):
+        sim.sweep(tiny, MODES, replications=2, seed=6, out=out)
+    restarted = sim.sweep(tiny, MODES, replications=2, seed=6, out=out, restart=True)
+    assert set(restarted.seed) == {6} and len(list((out / "runs").glob("*.parquet"))) == 4
+
+
+def test_a_folder_that_is_not_a_sweep_is_not_overwritten(tiny, tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(sim.ScenarioError, match="not a sweep folder"):
+        sim.sweep(tiny, MODES, replications=1, out=tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_dask_cluster_gives_the_same_table(tiny):
+    distributed = pytest.importorskip("distributed")
+    local = sim.sweep(tiny, MODES, replications=2, seed=3, workers=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        on_dask = sim.sweep(tiny, MODES, replications=2, seed=3, executor=client)
+        by_address = sim.compare([sim.with_overrides(tiny, {"name": "a"}), sim.with_overrides(tiny, {"name": "b"})],
+                                 replications=2, seed=3, executor=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(local, on_dask)
+    assert np.allclose(by_address.table.query("policy == 'b'")["diff"].fillna(0), 0)  # same scenario: no difference
+
+
+def test_cli_sweep_prints_a_summary_and_resumes(tmp_path, capsys):
+    args = ["sweep", "scenarios/tiny.yaml", "--grid", "policies.inventory_mode=split,pool", "--replications", "2",
+            "--set", "run.horizon_days=60", "--set", "run.warmup_days=10", "--out", str(tmp_path / "s"), "--workers", "2"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "policies.inventory_mode" in out and "split" in out and "pool" in out and "2 grid points x 2 replications" in out
+    first = pd.read_parquet(tmp_path / "s" / "sweep.parquet")
+    assert main(args) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "s" / "sweep.parquet"), first)
+
+
+@pytest.mark.parametrize("flag, message", [("--grid", "expected PATH=V1,V2"), ("--zip", "expected PATH=V1,V2")])
+def test_cli_bad_grid_exits_2(flag, message, capsys):
+    assert main(["sweep", "scenarios/tiny.yaml", flag, "no-equals-sign"]) == 2
+    assert message in capsys.readouterr().err
