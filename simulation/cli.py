@@ -13,14 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from tqdm import tqdm
 
 from .api import run
 from .compare import compare
 from .engine import ConservationError, Simulation
 from .results import RunResult, atomic_write, environment
-from .scenario import ScenarioError, load_scenario, parse_set_options
+from .scenario import ScenarioError, load_scenario, parse_set_options, split_assignment
 from .sweep import summarise, sweep
 
 SERVICE = ["demand_units", "fill_rate_units", "fill_rate_lines", "fill_rate_orders", "lost_sales_units",
@@ -153,23 +152,11 @@ def _sweep(args) -> int:
 
 def parse_grid_options(items: list[str], flag: str) -> dict[str, list]:
     """``path=v1,v2`` -> {path: [v1, v2]}; values are YAML (``[1,2],[3,4]`` is two lists)."""
-    out, problems = {}, []
-    for item in items:
-        path, sep, text = item.partition("=")
-        if not sep or not path.strip():
-            problems.append(f"{flag} {item!r}: expected PATH=V1,V2,...")
-            continue
-        try:
-            values = yaml.safe_load(f"[{text}]")
-        except yaml.YAMLError as exc:
-            problems.append(f"{flag} {path}: values are not valid YAML: {exc}".replace("\n", " "))
-            continue
-        if path.strip() in out:
-            problems.append(f"{flag} {path}: given twice")
-        out[path.strip()] = values
-    if problems:
-        raise ScenarioError(problems)
-    return out
+    parts = [split_assignment(item) for item in items]
+    paths = [path.strip() for path, sep, _ in parts if sep]
+    if len(set(paths)) < len(paths):
+        raise ScenarioError([f"{flag} {p}: given twice" for p in sorted({p for p in paths if paths.count(p) > 1})])
+    return parse_set_options([f"{path}=[{text}]" if sep else path for path, sep, text in parts], flag, "PATH=V1,V2,...")
 
 
 SWEEP_SUMMARY = [("fill_rate_units", ["all", "home_delivery", "instant"]), ("days_of_inventory", ["all"]),

@@ -609,19 +609,30 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], source
     return data
 
 
-def parse_set_options(items: list[str]) -> dict[str, Any]:
-    """``["a.b=3", "c=[1, 2]"]`` -> ``{"a.b": 3, "c": [1, 2]}``; values are parsed as YAML."""
+_ASSIGNMENT = re.compile(r"^((?:[^=\[]|\[[^\]]*\])*)=(.*)$", re.DOTALL)
+
+
+def split_assignment(item: str) -> tuple[str, str, str]:
+    """``"PATH=VALUE"`` -> (path, "=", value), like ``str.partition`` but at the first ``=`` outside
+    brackets, so selectors work: ``network.nodes[type=store].pickers=3``."""
+    match = _ASSIGNMENT.match(item)
+    return (match.group(1), "=", match.group(2)) if match else (item, "", "")
+
+
+def parse_set_options(items: list[str], flag: str = "--set", form: str = "PATH=VALUE") -> dict[str, Any]:
+    """``["a.b=3", "c=[1, 2]"]`` -> ``{"a.b": 3, "c": [1, 2]}``; values are parsed as YAML. ``flag`` and
+    ``form`` name the option in error messages."""
     out: dict[str, Any] = {}
     problems = []
     for item in items:
-        key, sep, text = item.partition("=")
+        key, sep, text = split_assignment(item)
         if not sep or not key.strip():
-            problems.append(f"--set {item!r}: expected PATH=VALUE")
+            problems.append(f"{flag} {item!r}: expected {form}")
             continue
         try:
             out[key.strip()] = yaml.safe_load(text)
         except yaml.YAMLError:
-            problems.append(f"--set {item!r}: value is not valid YAML")
+            problems.append(f"{flag} {item!r}: value is not valid YAML")
     if problems:
         raise ScenarioError(problems)
     return out

@@ -97,3 +97,11 @@ def test_bad_extends_is_reported(tmp_path, text, expected):
     (tmp_path / "v" / "loop.yaml").write_text(text)
     with pytest.raises(sim.ScenarioError, match=re.escape(expected)):
         sim.load_scenario(tmp_path / "v" / "loop.yaml")
+
+
+def test_set_options_split_at_the_first_equals_outside_a_selector():
+    """``--set 'network.nodes[type=store].pickers=2'`` names the path with its selector, not ``network.nodes[type``."""
+    assert parse_set_options(["network.nodes[type=store].pickers=2", "demand.weekday=[1, 1]"]) == {
+        "network.nodes[type=store].pickers": 2, "demand.weekday": [1, 1]}
+    sc = sim.load_scenario("scenarios/tiny.yaml", parse_set_options(["network.nodes[type=store].pickers=2"]))
+    assert {n.pickers for n in sc.network.nodes if n.type == "store"} == {2}
