@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import simulation as sim
+from simulation.results import atomic_write
 
-import simulation as sim  # noqa: E402
-from simulation.results import atomic_write  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SCENARIOS = ROOT / "scenarios"
 

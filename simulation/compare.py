@@ -6,7 +6,6 @@ noise; its 95% confidence interval uses Student's t with R - 1 degrees of freedo
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,21 +14,9 @@ import pandas as pd
 from .api import run
 from .executors import completed, connect
 from .scenario import Scenario, ScenarioError
+from .stats import mean_ci, t975
 
-# Two-sided 95% Student t quantiles for 1..30 degrees of freedom.
-_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-
-
-def t975(df: int) -> float:
-    """The 97.5% quantile of Student's t (table to 30 degrees of freedom, then the Cornish-Fisher series)."""
-    if df < 1:
-        return math.nan
-    if df <= len(_T975):
-        return _T975[df - 1]
-    z = 1.959964
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-
+__all__ = ["Comparison", "compare", "paired_table", "t975"]
 
 @dataclass(frozen=True)
 class Comparison:
@@ -89,23 +76,15 @@ def paired_table(runs: pd.DataFrame, baseline: str) -> pd.DataFrame:
         for policy in block.columns:
             values = block[policy].to_numpy()
             ok = np.isfinite(values)
-            mean, half = _mean_ci(values[ok])
+            mean, half = mean_ci(values[ok])
             row = {"metric": metric, "channel": channel, "node_type": node_type, "policy": policy,
                    "replications": int(ok.sum()), "mean": mean, "ci_low": mean - half, "ci_high": mean + half}
             if policy != baseline:
                 diff = values - base
                 both = np.isfinite(diff)
-                d, dh = _mean_ci(diff[both])
+                d, dh = mean_ci(diff[both])
                 level = np.mean(base[both]) if both.any() else 0.0
                 row.update(diff=d, diff_low=d - dh, diff_high=d + dh, diff_pct=d / level if level else np.nan,
                            significant=bool(both.sum() > 1 and (d - dh > 0 or d + dh < 0)))
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _mean_ci(values: np.ndarray) -> tuple[float, float]:
-    if values.size == 0:
-        return math.nan, math.nan
-    if values.size == 1:
-        return float(values[0]), math.nan
-    return float(values.mean()), float(t975(values.size - 1) * values.std(ddof=1) / math.sqrt(values.size))

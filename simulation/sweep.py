@@ -25,6 +25,7 @@ from tqdm import tqdm
 from .api import run
 from .executors import completed, connect
 from .scenario import Scenario, ScenarioError, load_scenario, with_overrides
+from .stats import mean_ci
 from .store import RunStore
 
 
@@ -147,16 +148,13 @@ def _plain(mapping) -> dict:
 def summarise(table: pd.DataFrame, metrics: Sequence[tuple[str, str]]) -> pd.DataFrame:
     """Per grid point: the swept parameters and, for each (metric, channel), the mean and the half-width
     of its 95% confidence interval over replications (node type 'all')."""
-    from .compare import t975
     params = [c for c in table.columns if c not in ("run_id", "point", "replication", "seed", "metric", "channel", "node_type", "value")]
     rows = []
     for point, block in table[table["node_type"] == "all"].groupby("point", sort=True):
         row = {"point": point, **{p: block[p].iloc[0] for p in params}}
         for metric, channel in metrics:
             values = block[(block["metric"] == metric) & (block["channel"] == channel)]["value"].to_numpy(float)
-            values = values[np.isfinite(values)]
             label = metric if channel == "all" else f"{metric} ({channel})"
-            row[label] = values.mean() if values.size else np.nan
-            row[f"{label} ±"] = t975(values.size - 1) * values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else np.nan
+            row[label], row[f"{label} ±"] = mean_ci(values[np.isfinite(values)])
         rows.append(row)
     return pd.DataFrame(rows)

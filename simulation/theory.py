@@ -269,9 +269,7 @@ def lost_sales_base_stock_poisson(daily_mean: float, lead_days: int, base_stock:
     lam, L, S = daily_mean, lead_days, base_stock
     pmf = poisson_pmf(lam, S)
     tail = 1 - np.cumsum(pmf)                   # P[D > k]
-    states = [(q,) for q in range(S + 1)] if L == 2 else [()]
-    if L > 2:
-        states = [tuple(c) for c in np.ndindex(*(S + 1,) * (L - 1)) if sum(c) <= S]
+    states = [c for c in np.ndindex(*(S + 1,) * (L - 1)) if sum(c) <= S]  # L = 1: one empty state
     index = {state: i for i, state in enumerate(states)}
     move = np.zeros((len(states), len(states)))
     sold, left = np.zeros(len(states)), np.zeros(len(states))

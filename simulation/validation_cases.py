@@ -24,6 +24,7 @@ from . import theory
 from .api import run as run_scenario
 from .probe import Probe
 from .scenario import scenario_from_dict
+from .stats import t_quantile
 
 SEED = 20261124
 BATCHES = 40
@@ -56,24 +57,6 @@ class Check:
     def score(self) -> float:
         """Distance from the reference in standard errors."""
         return abs(self.mean - self.reference) / self.std_error if self.std_error > 0 else float("nan")
-
-
-def t_quantile(p: float, df: float) -> float:
-    """Student t quantile by the Cornish-Fisher series (Abramowitz & Stegun 26.7.5; within 1% at the
-    0.99995 quantile for df >= 9, which every case here exceeds).
-
-    >>> round(t_quantile(0.995, 39), 3), round(t_quantile(0.99995, 39), 2)
-    (2.708, 4.33)
-    """
-    z = _normal_quantile(p)
-    g = ((z**3 + z) / 4, (5 * z**5 + 16 * z**3 + 3 * z) / 96, (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384,
-         (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160)
-    return z + sum(gi / df ** (i + 1) for i, gi in enumerate(g))
-
-
-def _normal_quantile(p: float) -> float:
-    from statistics import NormalDist
-    return NormalDist().inv_cdf(p)
 
 
 def interval(samples) -> tuple[float, float, float]:
