@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from .engine import Simulation
-from .kpis import kpi_table, orders_frame
+from .kpis import kpi_table
 from .network import compile_world
 from .results import RunResult, environment
 from .scenario import Scenario
-
-ORDER_SAMPLE_STREAM = 1000  # a spawn key apart from the model's streams (streams.STREAM_IDS)
 
 
 def run(scenario: Scenario, seed: int | None = None, replication: int = 0) -> RunResult:
@@ -22,16 +18,14 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0) -> Ru
     start = time.perf_counter()
     world = compile_world(scenario)
     sim = Simulation(scenario, seed, replication, world).execute()
-    orders = orders_frame(sim)
-    kpis, daily = kpi_table(sim, orders), sim.ledger.daily_frame()
-    orders = sample_orders(orders, scenario.run.order_sample, seed, replication)
+    kpis, daily, orders = kpi_table(sim), sim.ledger.daily_frame(), sim.order_stats.sample_frame()
     wall = time.perf_counter() - start
     node_sku_days = world.n_nodes * world.skus.size * scenario.run.horizon_days
     manifest = {
         "scenario": scenario.name, "scenario_hash": scenario.digest(), "seed": seed, "replication": replication,
         "horizon_days": scenario.run.horizon_days, "warmup_days": scenario.run.warmup_days,
         "nodes": world.n_nodes, "skus": world.skus.size, "node_sku_days": node_sku_days,
-        "online_orders": int(sim.orders.size), "orders_kept": len(orders), "wall_seconds": round(wall, 3),
+        "online_orders": int(sim.orders.count), "orders_kept": len(orders), "wall_seconds": round(wall, 3),
         "engine_seconds": round(sim.wall_seconds, 3),
         "node_sku_days_per_second": round(node_sku_days / sim.wall_seconds) if sim.wall_seconds > 0 else None,
         "conservation": "ok", **environment(),
@@ -40,12 +34,3 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0) -> Ru
         frame.attrs.update(scenario=scenario.name, seed=seed, replication=replication)
     return RunResult(kpis=kpis, daily=daily, orders=orders, manifest=manifest)
 
-
-def sample_orders(orders, size: int, seed: int, replication: int):
-    """All orders when there are at most ``size``; else a uniform sample of ``size`` of them, in order
-    (drawn from its own stream, so the sample is the same on every rerun)."""
-    if len(orders) <= size:
-        return orders
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, ORDER_SAMPLE_STREAM)))
-    keep = np.sort(rng.choice(len(orders), size=size, replace=False))
-    return orders.iloc[keep].reset_index(drop=True)

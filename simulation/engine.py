@@ -45,11 +45,12 @@ from . import kernels
 from .demand import Calendar, OrderGenerator, walk_in_demand
 from .kpis import Ledger
 from .network import World, compile_world, lead_days
+from .order_stats import OrderStats
 from .orders import BackorderQueue, OrderBook, Table
 from .policies import Planning, build_policy
 from .response import emergency_moves, preposition
 from .scenario import NODE_TYPES, ONLINE_CHANNELS, Scenario
-from .streams import make_streams
+from .streams import make_streams, order_sample_stream
 from .transfers import rebalance_moves
 
 CALENDAR, RECEIVE, RELEASE, DEMAND, REVIEW, TRANSFER, REPLENISH, CLOSE = 0.0, 0.1, 0.2, 0.5, 0.8, 0.83, 0.85, 0.95
@@ -89,8 +90,13 @@ class Simulation:
         self.calendar = Calendar(w)
         self.orders = OrderBook()
         self.backorders = BackorderQueue()
+        # Orders settle (leave the book for the KPI sums) once no line can still ship.
+        self.order_stats = OrderStats(w, self.warmup, scenario.run.order_sample, order_sample_stream(seed, replication))
+        self.settle_days = int(w.channel_max_wait.max()) + 1
+        self.placed_through: list[int] = []  # orders placed up to the end of each day
         # Every (order, node) shipment, for audits and small runs; off by default (memory).
-        self.shipments = Table({"order": np.int64, "node": np.int64}) if record_shipments else None
+        self.shipments = Table({"order": np.int64, "node": np.int64, "channel": np.int64, "zone": np.int64}) \
+            if record_shipments else None
         self.ledger = Ledger(self.warmup, w.node_type)
         self.order_generator = OrderGenerator(w) if len(w.zone_ids) else None
 
@@ -154,6 +160,7 @@ class Simulation:
             env.process(self._review_epochs(cls, policy))
         env.process(self._days())
         env.run(until=self.horizon)
+        self._settle(self.orders.count)
         self.check_conservation()
         self.wall_seconds = time.perf_counter() - start
         return self
@@ -190,6 +197,16 @@ class Simulation:
             self._replenish(day)
             yield self._at(day + CLOSE)
             self._close_day(day)
+            self.placed_through.append(self.orders.count)
+            if day >= self.settle_days:
+                self._settle(self.placed_through[day - self.settle_days])
+
+    def _settle(self, through: int) -> None:
+        """Orders with ids below ``through`` can no longer change: add them to the KPI sums."""
+        n = through - self.orders.base
+        if n > 0:
+            base = self.orders.base
+            self.order_stats.add(self.orders.pop_front(n), base)
 
     def _arrive(self, when: float, rows, skus, qty):
         yield self._at(when)
@@ -278,9 +295,9 @@ class Simulation:
         if not shipped.any():
             return
         w, book = self.world, self.orders
-        key = line_order_id[shipped] * w.n_nodes + line_node[shipped]
+        key = book.rows(line_order_id[shipped]) * w.n_nodes + line_node[shipped]
         key, first = np.unique(key, return_index=True)  # order ids grow with arrival time
-        orders, nodes = key // w.n_nodes, key % w.n_nodes
+        orders, nodes = key // w.n_nodes, key % w.n_nodes  # orders: rows of the book
         ready = line_ready[shipped][first]
         work = np.ones(orders.size)
         exponential = w.pick_exponential[nodes]
@@ -297,7 +314,8 @@ class Simulation:
             np.fmax.at(book[column], orders, value)
         np.add.at(book["shipments"], orders, 1)
         if self.shipments is not None:
-            self.shipments.append(order=orders, node=nodes)
+            self.shipments.append(order=orders + book.base, node=nodes, channel=book["channel"][orders],
+                                  zone=book["zone"][orders])
         np.add.at(book["fulfilment_cost"], orders, w.ship_cost[nodes])
 
     def _release_backorders(self, day: int) -> None:
@@ -306,13 +324,14 @@ class Simulation:
             return
         max_wait = self.world.channel_max_wait
         order, node, sku, remaining = queue["order"], queue["node"], queue["sku"], queue["remaining"]
-        channel = self.orders["channel"][order]
+        row = self.orders.rows(order)
+        channel = self.orders["channel"][row]
         expired = day - queue["day"] > max_wait[channel]
         if expired.any():
             np.add.at(self.backordered, (node[expired], sku[expired]), -remaining[expired])
-            np.add.at(self.orders["lost_units"], order[expired], remaining[expired])
-            np.add.at(self.orders["lost_lines"], order[expired], 1)
-            np.add.at(self.orders["open_lines"], order[expired], -1)
+            np.add.at(self.orders["lost_units"], row[expired], remaining[expired])
+            np.add.at(self.orders["lost_lines"], row[expired], 1)
+            np.add.at(self.orders["open_lines"], row[expired], -1)
             if day >= self.warmup:
                 self.ledger.online_lost(node[expired], channel[expired], remaining[expired] * self.unit_margin[sku[expired]])
             remaining[expired] = 0
@@ -324,7 +343,7 @@ class Simulation:
             np.add.at(self.backordered, (node, sku), -filled)
             remaining -= filled
             done_now = (filled > 0) & (remaining == 0)
-            np.add.at(self.orders["open_lines"], order[done_now], -1)
+            np.add.at(self.orders["open_lines"], row[done_now], -1)
             self._ship(order, node, filled > 0, np.full(order.size, 24.0 * day))
         queue.keep(remaining > 0)
 

@@ -1,7 +1,8 @@
 """KPIs: what a run measured, as tidy DataFrames.
 
 During the run a :class:`Ledger` adds up counts after warm-up (and keeps a small daily series at
-node-type level); at the end :func:`kpi_table` turns counts and the order book into rates. Rows are
+node-type level); online orders add to :class:`~.order_stats.OrderStats` as they settle; at the end
+:func:`kpi_table` turns both into rates. Rows are
 ``metric, channel, node_type, value``; ``all`` rows are computed from summed counts, never by averaging
 rates. The README defines each metric.
 """
@@ -13,10 +14,8 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from .scenario import NODE_TYPES, ONLINE_CHANNELS, TIERS
-
-TIER_NAMES = [str(t) for t in TIERS]
-TIER_CODES = {t: i for i, t in enumerate(TIERS)}
+from .order_stats import COUNTS, N_TYPES, OrderStats
+from .scenario import NODE_TYPES, ONLINE_CHANNELS
 
 DAYS_PER_YEAR = 365.0
 DAILY_METRICS = ("on_hand_units", "on_hand_value", "in_transit_units", "backordered_units", "stockout_rate",
@@ -127,53 +126,47 @@ class Ledger:
         return pd.DataFrame(self.daily, columns=["day", "node_type", "metric", "value"])
 
 
-def orders_frame(sim) -> pd.DataFrame:
-    """One row per online order: when, where from, what was filled and when it was delivered."""
-    book, w = sim.orders, sim.world
-    zone, node, channel = book["zone"], book["node"], book["channel"]
-    frame = pd.DataFrame({name: book[name].copy() for name in book._data if name not in ("zone", "node", "channel")})
-    frame.insert(0, "zone", pd.Categorical.from_codes(zone, w.zone_ids) if w.zone_ids else pd.Categorical([]))
-    frame.insert(1, "tier", pd.Categorical.from_codes(
-        np.array([TIER_CODES[t] for t in w.zone_tier], np.int64)[zone] if book.size else zone, TIER_NAMES))
-    frame.insert(2, "channel", pd.Categorical.from_codes(channel, ONLINE_CHANNELS))
-    frame.insert(3, "node", pd.Categorical.from_codes(node, w.node_ids))
-    frame.insert(4, "node_type", pd.Categorical.from_codes(w.node_type[node], NODE_TYPES))
-    frame["created_day"] = (frame["created_hour"] // 24).astype(np.int64)
-    frame["promise_hours"] = w.zone_promise[zone, channel]
-    frame["last_mile_cost"] = w.zone_last_mile[zone, channel]
-    frame["sla_hours"] = w.channel_sla[channel]
-    frame["delivery_hours"] = frame["delivered_hour"] - frame["created_hour"]
-    frame["dispatch_hours"] = frame["dispatch_hour"] - frame["created_hour"]
-    return frame
-
-
 def _with_totals(frame: pd.DataFrame) -> pd.DataFrame:
     parts = [frame, frame.assign(channel="all"), frame.assign(node_type="all"), frame.assign(channel="all", node_type="all")]
     return pd.concat(parts).groupby(["channel", "node_type"], as_index=False, observed=True).sum(numeric_only=True)
 
 
-def _online_counts(measured: pd.DataFrame) -> pd.DataFrame:
-    """Order-book counts per (channel, node_type), small and with plain string labels."""
-    counts = measured.assign(
-        orders=1.0, orders_first=(measured["lines_first"] == measured["lines"]).astype(float),
-        lost_sales_units=measured["lost_units"].astype(float),
-        last_mile=measured["shipments"] * measured["last_mile_cost"],
-        no_stock=(measured["record_failures"] > 0).astype(float),
-    ).groupby(["channel", "node_type"], observed=True)[
-        ["units", "units_first", "lines", "lines_first", "orders", "orders_first", "lost_sales_units", "no_stock",
-         "last_mile", "fulfilment_cost"]
-    ].sum().reset_index()
-    return counts.astype({"channel": str, "node_type": str})
+def _delivery_rows(stats: OrderStats) -> list[tuple[str, str, str, float]]:
+    """Delivery KPIs over online orders placed after warm-up and resolved (no line still waiting) by
+    the end, per (channel, node_type), per channel, per node type and overall."""
+    rows = []
+    resolved = stats.sums["resolved"]
+    cells = np.arange(resolved.size)
+    channel, node_type = cells // N_TYPES, cells % N_TYPES
+    groups = [(ONLINE_CHANNELS[c], NODE_TYPES[t], (channel == c) & (node_type == t))
+              for c in range(len(ONLINE_CHANNELS)) for t in range(N_TYPES)]
+    groups += [(ONLINE_CHANNELS[c], "all", channel == c) for c in range(len(ONLINE_CHANNELS))]
+    groups += [("all", NODE_TYPES[t], node_type == t) for t in range(N_TYPES)]
+    groups += [("all", "all", cells >= 0)]
+    for c, t, member in groups:
+        def total(name, member=member):
+            return stats.sums[name][member].sum()
+        n = total("resolved")
+        if n == 0:
+            continue
+        rows.append(("on_time_rate", c, t, total("on_time") / n))
+        rows.append(("no_stock_rate", c, t, total("no_stock_resolved") / n))
+        if total("shipped") > 0:
+            rows.append(("split_rate", c, t, total("split") / total("shipped")))
+            rows.append(("dispatch_within_sla", c, t, total("within_sla") / total("shipped")))
+        if total("hours_n") > 0:
+            rows.append(("delivery_hours_mean", c, t, total("hours_sum") / total("hours_n")))
+            rows.extend((f"delivery_hours_p{q}", c, t, stats.quantile(cells[member], q / 100)) for q in (50, 90, 95))
+    return rows
 
 
-def kpi_table(sim, orders: pd.DataFrame) -> pd.DataFrame:
-    """The KPI table of a finished run (``orders`` from :func:`orders_frame`): metric, channel, node_type, value."""
-    ledger = sim.ledger
+def kpi_table(sim) -> pd.DataFrame:
+    """The KPI table of a finished run: metric, channel, node_type, value."""
+    ledger, stats = sim.ledger, sim.order_stats
     rows: list[tuple[str, str, str, float]] = []
-    measured = orders[orders["created_day"] >= sim.warmup]
-    online = _online_counts(measured) if len(measured) else None
+    online = stats.cell_frame(COUNTS) if stats.sums["orders"].any() else None
 
-    # Fill: counts per (channel, node_type), walk-in from the ledger, online from the order book.
+    # Fill: counts per (channel, node_type), walk-in from the ledger, online from the order sums.
     counts = [{"channel": c, "node_type": t, "units": ledger.sums[("units", c, t)],
                "units_first": ledger.sums[("units_first", c, t)], "lines": ledger.sums[("lines", c, t)],
                "lines_first": ledger.sums[("lines_first", c, t)], "orders": 0.0, "orders_first": 0.0,
@@ -192,30 +185,7 @@ def kpi_table(sim, orders: pd.DataFrame) -> pd.DataFrame:
                     rows.append((metric, r.channel, r.node_type, num / den))
             if r.orders > 0:
                 rows.append(("orders", r.channel, r.node_type, r.orders))
-
-    # Delivery: online orders created after warm-up and resolved (no line still waiting) by the end.
-    resolved = measured[(measured["open_lines"] == 0)]
-    if len(resolved):
-        on_time = (resolved["lost_lines"] == 0) & (resolved["delivery_hours"] <= resolved["promise_hours"] + 1e-9)
-        shipped = resolved["shipments"] > 0
-        resolved = resolved.assign(
-            on_time=on_time.astype(float), split=np.where(shipped, resolved["shipments"] > 1, np.nan),
-            within_sla=np.where(shipped, resolved["dispatch_hours"] <= resolved["sla_hours"] + 1e-9, np.nan),
-            no_stock=(resolved["record_failures"] > 0).astype(float))
-        for keys in (["channel", "node_type"], ["channel"], ["node_type"], []):
-            groups = resolved.groupby(keys, observed=True) if keys else [((), resolved)]
-            for key, g in groups:  # grouping by a list gives tuple keys, even for one column
-                labels = dict(zip(keys, key, strict=True))
-                c, t = str(labels.get("channel", "all")), str(labels.get("node_type", "all"))
-                rows.append(("on_time_rate", c, t, g["on_time"].mean()))
-                rows.append(("no_stock_rate", c, t, g["no_stock"].mean()))
-                if g["split"].notna().any():
-                    rows.append(("split_rate", c, t, g["split"].mean()))
-                    rows.append(("dispatch_within_sla", c, t, g["within_sla"].mean()))
-                hours = g["delivery_hours"].dropna()
-                if len(hours):
-                    rows.append(("delivery_hours_mean", c, t, hours.mean()))
-                    rows.extend((f"delivery_hours_p{q}", c, t, hours.quantile(q / 100)) for q in (50, 90, 95))
+    rows += _delivery_rows(stats)
     # Inventory and cost by node type (channel 'all').
     days = max(ledger.days_measured, 1)
     types = [t for t in NODE_TYPES if (sim.world.node_type == NODE_TYPES.index(t)).any()]

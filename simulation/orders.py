@@ -49,8 +49,31 @@ class Table:
 
 
 class OrderBook(Table):
+    """The orders that have not settled yet: ids ``base`` to ``base + size - 1`` (ids never change;
+    settled orders leave from the front, oldest first)."""
+
     def __init__(self):
         super().__init__(ORDER_COLUMNS)
+        self.base = 0
+
+    @property
+    def count(self) -> int:
+        """Orders placed so far, settled or not."""
+        return self.base + self.size
+
+    def append(self, **values) -> np.ndarray:
+        return super().append(**values) + self.base
+
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        """Positions in the columns of the orders ``ids``."""
+        return ids - self.base
+
+    def pop_front(self, n: int) -> dict[str, np.ndarray]:
+        """Remove the ``n`` oldest orders and return their columns."""
+        out = {name: arr[:n].copy() for name, arr in self._data.items()}
+        self.keep(np.arange(self.size) >= n)
+        self.base += n
+        return out
 
 
 class BackorderQueue(Table):

@@ -10,6 +10,13 @@ import numpy as np
 STREAM_IDS = {"walk_in": 0, "online_orders": 1, "lead_time": 2, "transit": 3, "shocks": 4, "picking": 5, "records": 6}
 
 
+ORDER_SAMPLE_STREAM = 1000  # the kept sample of orders: apart from the model's streams, so it changes no result
+
+
+def order_sample_stream(seed: int, replication: int = 0) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, ORDER_SAMPLE_STREAM)))
+
+
 def make_streams(seed: int, replication: int = 0) -> dict[str, np.random.Generator]:
     return {name: np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, sid)))
             for name, sid in STREAM_IDS.items()}

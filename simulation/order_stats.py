@@ -1,0 +1,175 @@
+"""Online-order KPIs gathered as orders settle, so a run keeps no per-order history.
+
+An order settles once none of its lines can still ship: ``max_wait_days + 1`` days after it was
+placed. The engine hands each day's settled orders to :class:`OrderStats`, which adds them to sums
+per (channel, serving node type) cell, to a one-minute histogram of delivery hours per cell, and to a
+uniform sample of orders kept for ``RunResult.orders`` (bottom-k on random keys, so the sample is
+exactly uniform without knowing the total in advance). Memory is fixed, whatever the order volume.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .orders import ORDER_COLUMNS
+from .scenario import NODE_TYPES, ONLINE_CHANNELS, TIERS
+
+TIER_CODES = {t: i for i, t in enumerate(TIERS)}
+N_TYPES = len(NODE_TYPES)
+N_CELLS = len(ONLINE_CHANNELS) * N_TYPES
+BINS_PER_HOUR = 60                   # delivery-time quantiles are exact to half a minute
+HISTOGRAM_HOURS = 30 * 24            # longer (or never) deliveries are kept exactly, one by one
+# Sums over orders placed after warm-up (settled or not) ...
+COUNTS = ("units", "units_first", "lines", "lines_first", "orders", "orders_first", "lost_sales_units", "no_stock",
+          "last_mile", "fulfilment_cost")
+# ... and over those that settled with no line still waiting ("resolved"), for delivery KPIs.
+RESOLVED = ("resolved", "on_time", "no_stock_resolved", "shipped", "split", "within_sla", "hours_n", "hours_sum")
+
+
+def derived(columns: dict[str, np.ndarray], world) -> dict[str, np.ndarray]:
+    """Per-order columns computed from the order book's: day, promise, costs and durations."""
+    zone, channel = columns["zone"], columns["channel"]
+    return {
+        "node_type": world.node_type[columns["node"]],
+        "created_day": (columns["created_hour"] // 24).astype(np.int64),
+        "promise_hours": world.zone_promise[zone, channel],
+        "last_mile_cost": world.zone_last_mile[zone, channel],
+        "sla_hours": world.channel_sla[channel],
+        "delivery_hours": columns["delivered_hour"] - columns["created_hour"],
+        "dispatch_hours": columns["dispatch_hour"] - columns["created_hour"],
+    }
+
+
+class OrderStats:
+    """Running sums, delivery-time histograms and a uniform sample of settled orders."""
+
+    def __init__(self, world, warmup: int, sample_size: int, rng: np.random.Generator):
+        self.world, self.warmup = world, warmup
+        self.sums = {name: np.zeros(N_CELLS) for name in (*COUNTS, *RESOLVED)}
+        self.histogram = np.zeros((N_CELLS, HISTOGRAM_HOURS * BINS_PER_HOUR), np.int64)
+        self.long_hours: list[tuple[np.ndarray, np.ndarray]] = []  # (cell, hours) past the histogram
+        self.sample_size, self._rng = sample_size, rng
+        self._kept: list[dict[str, np.ndarray]] = []
+        self._kept_rows = 0
+        self._threshold = np.inf  # keys at or above this can no longer enter the sample
+        self.settled = 0
+
+    def add(self, columns: dict[str, np.ndarray], first_id: int) -> None:
+        """Take the settled orders ``columns`` (order book columns), whose ids start at ``first_id``."""
+        n = columns["zone"].size
+        if n == 0:
+            return
+        extra = derived(columns, self.world)
+        self._sample({"order_id": np.arange(first_id, first_id + n), **columns}, n)
+        self.settled += n
+        measured = extra["created_day"] >= self.warmup
+        if not measured.any():
+            return
+        col = {name: values[measured] for name, values in {**columns, **extra}.items()}
+        cell = col["channel"] * N_TYPES + col["node_type"]
+        failed = (col["record_failures"] > 0).astype(float)
+        self._sum(cell, {
+            "units": col["units"], "units_first": col["units_first"], "lines": col["lines"],
+            "lines_first": col["lines_first"], "orders": np.ones(cell.size),
+            "orders_first": col["lines_first"] == col["lines"], "lost_sales_units": col["lost_units"],
+            "no_stock": failed, "last_mile": col["shipments"] * col["last_mile_cost"],
+            "fulfilment_cost": col["fulfilment_cost"]})
+        done = col["open_lines"] == 0
+        if not done.any():
+            return
+        cell, hours = cell[done], col["delivery_hours"][done]
+        shipped = col["shipments"][done] > 0
+        on_time = (col["lost_lines"][done] == 0) & (hours <= col["promise_hours"][done] + 1e-9)
+        delivered = ~np.isnan(hours)
+        self._sum(cell, {
+            "resolved": np.ones(cell.size), "on_time": on_time, "no_stock_resolved": failed[done], "shipped": shipped,
+            "split": shipped & (col["shipments"][done] > 1),
+            "within_sla": shipped & (col["dispatch_hours"][done] <= col["sla_hours"][done] + 1e-9),
+            "hours_n": delivered, "hours_sum": np.where(delivered, hours, 0.0)})
+        cell, hours = cell[delivered], hours[delivered]
+        binned = hours < HISTOGRAM_HOURS
+        bins = np.floor(np.maximum(hours[binned], 0.0) * BINS_PER_HOUR).astype(np.int64)
+        np.add.at(self.histogram, (cell[binned], bins), 1)
+        if not binned.all():
+            self.long_hours.append((cell[~binned], hours[~binned]))
+
+    def _sum(self, cell: np.ndarray, values: dict[str, np.ndarray]) -> None:
+        for name, v in values.items():
+            self.sums[name] += np.bincount(cell, weights=np.asarray(v, float), minlength=N_CELLS)
+
+    def _sample(self, rows: dict[str, np.ndarray], n: int) -> None:
+        """Bottom-k: every order draws a uniform key; the sample is the ``sample_size`` smallest keys."""
+        key = self._rng.random(n)  # drawn for every settled order, so the sample depends on nothing else
+        take = key < self._threshold
+        if self.sample_size == 0 or not take.any():
+            return
+        self._kept.append({"key": key[take], **{name: v[take] for name, v in rows.items()}})
+        self._kept_rows += int(take.sum())
+        if self._kept_rows >= 2 * self.sample_size:
+            self._shrink()
+
+    def _shrink(self) -> None:
+        rows = {name: np.concatenate([part[name] for part in self._kept]) for name in self._kept[0]}
+        if rows["key"].size > self.sample_size:
+            keep = np.argpartition(rows["key"], self.sample_size - 1)[: self.sample_size]
+            self._threshold = rows["key"][keep].max()
+            rows = {name: v[keep] for name, v in rows.items()}
+        self._kept, self._kept_rows = [rows], rows["key"].size
+
+    # ------------------------------------------------------------------------------------ results
+    def sample_frame(self) -> pd.DataFrame:
+        """The kept orders, in order of arrival, one row each (``RunResult.orders``)."""
+        if self._kept:
+            self._shrink()
+            rows = self._kept[0]
+            order = np.argsort(rows["order_id"])
+            rows = {name: v[order] for name, v in rows.items() if name != "key"}
+        else:
+            rows = {name: np.empty(0, dtype) for name, dtype in {"order_id": np.int64, **ORDER_COLUMNS}.items()}
+        return orders_frame(rows, self.world)
+
+    def cell_frame(self, names: tuple[str, ...]) -> pd.DataFrame:
+        """The sums ``names`` per (channel, node_type) cell that saw any measured order."""
+        seen = self.sums["orders"] > 0
+        cells = np.flatnonzero(seen)
+        frame = pd.DataFrame({"channel": [ONLINE_CHANNELS[c // N_TYPES] for c in cells],
+                              "node_type": [NODE_TYPES[c % N_TYPES] for c in cells]})
+        for name in names:
+            frame[name] = self.sums[name][cells]
+        return frame
+
+    def quantile(self, cells: np.ndarray, q: float) -> float:
+        """The q-quantile of delivery hours over ``cells`` (pandas' linear interpolation between order
+        statistics, each order statistic read as the middle of its one-minute bin, or exactly past the
+        histogram)."""
+        counts = self.histogram[cells].sum(axis=0)
+        long = np.sort(np.concatenate([h[np.isin(c, cells)] for c, h in self.long_hours])) if self.long_hours else np.empty(0)
+        n = int(counts.sum()) + long.size
+        position = (n - 1) * q
+        below, above = int(np.floor(position)), int(np.ceil(position))
+        cumulative = np.cumsum(counts)
+
+        def order_statistic(i: int) -> float:
+            if i < cumulative[-1]:
+                return (np.searchsorted(cumulative, i, side="right") + 0.5) / BINS_PER_HOUR
+            return float(long[i - cumulative[-1]])
+
+        lo, hi = order_statistic(below), order_statistic(above)
+        return lo + (position - below) * (hi - lo) if hi != lo else lo
+
+
+def orders_frame(rows: dict[str, np.ndarray], world) -> pd.DataFrame:
+    """One row per online order: when, where from, what was filled and when it was delivered."""
+    zone, node, channel = rows["zone"], rows["node"], rows["channel"]
+    frame = pd.DataFrame({name: values for name, values in rows.items() if name not in ("zone", "node", "channel")})
+    frame.insert(0, "zone", pd.Categorical.from_codes(zone, world.zone_ids) if world.zone_ids else pd.Categorical([]))
+    frame.insert(1, "tier", pd.Categorical.from_codes(
+        np.array([TIER_CODES[t] for t in world.zone_tier], np.int64)[zone] if zone.size else zone, [str(t) for t in TIERS]))
+    frame.insert(2, "channel", pd.Categorical.from_codes(channel, ONLINE_CHANNELS))
+    frame.insert(3, "node", pd.Categorical.from_codes(node, world.node_ids))
+    frame.insert(4, "node_type", pd.Categorical.from_codes(world.node_type[node], NODE_TYPES))
+    for name, values in derived(rows, world).items():
+        if name != "node_type":
+            frame[name] = values
+    return frame
