@@ -11,13 +11,14 @@ from .results import RunResult, environment
 from .scenario import Scenario
 
 
-def run(scenario: Scenario, seed: int | None = None, replication: int = 0) -> RunResult:
+def run(scenario: Scenario, seed: int | None = None, replication: int = 0, threads: int | None = None) -> RunResult:
     """Simulate ``scenario`` once. ``seed`` defaults to ``scenario.run.seed``; replication ``r`` of a
-    seed draws its own streams, the same for every policy (common random numbers)."""
+    seed draws its own streams, the same for every policy (common random numbers). ``threads`` (default:
+    ``INVSIM_THREADS`` or every core) changes the speed only, never the results."""
     seed = scenario.run.seed if seed is None else int(seed)
     start = time.perf_counter()
     world = compile_world(scenario)
-    sim = Simulation(scenario, seed, replication, world).execute()
+    sim = Simulation(scenario, seed, replication, world, threads=threads).execute()
     kpis, daily, orders = kpi_table(sim), sim.ledger.daily_frame(), sim.order_stats.sample_frame()
     wall = time.perf_counter() - start
     node_sku_days = world.n_nodes * world.skus.size * scenario.run.horizon_days
@@ -26,7 +27,7 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0) -> Ru
         "horizon_days": scenario.run.horizon_days, "warmup_days": scenario.run.warmup_days,
         "nodes": world.n_nodes, "skus": world.skus.size, "node_sku_days": node_sku_days,
         "online_orders": int(sim.orders.count), "orders_kept": len(orders), "wall_seconds": round(wall, 3),
-        "engine_seconds": round(sim.wall_seconds, 3),
+        "engine_seconds": round(sim.wall_seconds, 3), "threads": sim.threads,
         "node_sku_days_per_second": round(node_sku_days / sim.wall_seconds) if sim.wall_seconds > 0 else None,
         "conservation": "ok", **environment(),
     }

@@ -6,18 +6,21 @@ units are negative binomial per (store, SKU, day). Online demand arrives as orde
 channel, day) is negative binomial with mean = expected units / (lines per order x units per line); each
 order gets 1 + Poisson(lines - 1) lines, each line a SKU drawn in proportion to its (promoted) rate and
 1 + Poisson(units - 1) units, and an arrival time from the hourly profile. The expected units per SKU
-therefore match the rates exactly.
+therefore match the rates exactly. Each store draws its walk-in demand from its own stream.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 
+from . import kernels
 from .network import World
+from .parallel import Blocks
 from .scenario import CHANNELS, ONLINE_CHANNELS, Promotion, Shock
-from .streams import negative_binomial
+from .streams import negative_binomial, store_streams
 
 _MONTH_START = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
 
@@ -99,11 +102,45 @@ class Calendar:
         return profiles, np.array([combos.index(k) for k in key], np.int64)
 
 
-def walk_in_demand(world: World, calendar: Calendar, day: int, rng: np.random.Generator) -> np.ndarray:
-    """Units wanted per (store, SKU) today."""
-    scale = world.store_scale * calendar.season(day)
-    mean = scale[:, None] * calendar.store_demand_factor() * (world.skus.rate * calendar.promotion_lift("walk_in"))[None, :]
-    return negative_binomial(rng, mean, world.skus.overdispersion[None, :]).astype(np.int64)
+class WalkIn:
+    """Walk-in customers at every store, each store drawing from its own stream (so stores run on
+    parallel threads with results independent of the thread count, and adding a store shifts no
+    other store's demand)."""
+
+    def __init__(self, world: World, seed: int, replication: int):
+        self.world = world
+        self.rngs = store_streams(seed, replication, world.store_rows.size)
+        self.alpha = world.skus.overdispersion.astype(float)
+
+    def serve(self, calendar: Calendar, day: int, state, blocks: Blocks) -> np.ndarray:
+        """Draw today's demand and serve it from ``state.on_hand`` (adding to ``state.today_demand``,
+        ``today_out`` and ``today_sold``). Returns per store: units wanted, sold, lines wanted, lines
+        filled in full, margin lost."""
+        w = self.world
+        mean = (w.skus.rate * calendar.promotion_lift("walk_in")) * calendar.season(day)
+        factor = calendar.store_demand_factor()
+        open_share = np.minimum(calendar.node_capacity_factor()[w.store_rows], 1.0)
+        margin = w.skus.price - w.skus.unit_cost
+        out = np.zeros((w.store_rows.size, 5))
+
+        def run(block):
+            for i in block:
+                node = w.store_rows[i]
+                out[i] = kernels.walk_in_store(
+                    self.rngs[i], w.store_scale[i] * factor[i] * mean, self.alpha, open_share[i], state.on_hand[node],
+                    state.today_demand[node], state.today_out[node], state.today_sold[node], margin)
+
+        blocks.map(run, w.store_rows.size)
+        return out
+
+
+def walk_in_demand(world: World, calendar: Calendar, day: int, walk_in: WalkIn) -> np.ndarray:
+    """Units wanted per (store, SKU) today, as a run would draw them (nothing served: for tests)."""
+    n = world.n_nodes, world.skus.size
+    state = SimpleNamespace(on_hand=np.zeros(n, np.int64), today_demand=np.zeros(n, np.int64),
+                            today_out=np.zeros(n, np.int64), today_sold=np.zeros(n, np.int64))
+    walk_in.serve(calendar, day, state, Blocks(1))
+    return state.today_demand[world.store_rows]
 
 
 @dataclass(frozen=True)
@@ -198,4 +235,4 @@ class OrderGenerator:
                           line_sku=line_sku[line_perm], line_qty=line_qty[line_perm].astype(np.int64))
 
 
-__all__ = ["CHANNELS", "Calendar", "OrderBatch", "OrderGenerator", "month_of", "walk_in_demand"]
+__all__ = ["CHANNELS", "Calendar", "OrderBatch", "OrderGenerator", "WalkIn", "month_of", "walk_in_demand"]

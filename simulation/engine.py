@@ -42,11 +42,12 @@ import numpy as np
 import simpy
 
 from . import kernels
-from .demand import Calendar, OrderGenerator, walk_in_demand
+from .demand import Calendar, OrderGenerator, WalkIn
 from .kpis import Ledger
 from .network import World, compile_world, lead_days
 from .order_stats import OrderStats
 from .orders import BackorderQueue, OrderBook, Table
+from .parallel import Blocks, default_threads
 from .policies import Planning, build_policy
 from .response import emergency_moves, preposition
 from .scenario import NODE_TYPES, ONLINE_CHANNELS, Scenario
@@ -78,8 +79,9 @@ class Simulation:
     """Mutable state of one run. Build, call :meth:`execute`, read the ledger and order book."""
 
     def __init__(self, scenario: Scenario, seed: int, replication: int = 0, world: World | None = None,
-                 record_shipments: bool = False):
+                 record_shipments: bool = False, threads: int | None = None):
         self.scenario = scenario
+        self.threads = default_threads() if threads is None else int(threads)
         self.seed, self.replication = seed, replication
         self.world = world if world is not None else compile_world(scenario)
         w = self.world
@@ -99,6 +101,8 @@ class Simulation:
             if record_shipments else None
         self.ledger = Ledger(self.warmup, w.node_type)
         self.order_generator = OrderGenerator(w) if len(w.zone_ids) else None
+        self.walk_in = WalkIn(w, seed, replication)
+        self.blocks: Blocks | None = None
 
         n, k = w.n_nodes, w.skus.size
         self.policies, self.class_row = {}, np.zeros(n, np.int64)
@@ -159,7 +163,11 @@ class Simulation:
         for cls, (_, policy) in self.policies.items():
             env.process(self._review_epochs(cls, policy))
         env.process(self._days())
-        env.run(until=self.horizon)
+        self.blocks = Blocks(self.threads)
+        try:
+            env.run(until=self.horizon)
+        finally:
+            self.blocks.close()
         self._settle(self.orders.count)
         self.check_conservation()
         self.wall_seconds = time.perf_counter() - start
@@ -216,17 +224,11 @@ class Simulation:
 
     # ------------------------------------------------------------------------------------ demand
     def _serve_walk_in(self, day: int) -> None:
-        w = self.world
-        if w.store_rows.size == 0:
+        if self.world.store_rows.size == 0:
             return
-        demand = walk_in_demand(w, self.calendar, day, self.streams["walk_in"])
-        open_share = np.minimum(self.calendar.node_capacity_factor()[w.store_rows], 1.0)
-        sold = kernels.serve_walk_in(self.on_hand, w.store_rows, demand, open_share)
-        self.today_out[w.store_rows] += sold
-        self.today_sold[w.store_rows] += sold
-        self.today_demand[w.store_rows] += demand
+        totals = self.walk_in.serve(self.calendar, day, self, self.blocks)
         if day >= self.warmup:
-            self.ledger.walk_in(demand, sold, self.unit_margin)
+            self.ledger.walk_in(totals)
 
     def _serve_online(self, day: int) -> None:
         if self.order_generator is None:
@@ -238,10 +240,9 @@ class Simulation:
             return
         line_node, filled, failed = kernels.source_orders(
             self.on_hand, batch.zone, batch.channel, batch.line_start, batch.line_sku, batch.line_qty, w.cand_node,
-            self.whole_order_first, self.choose_store, self.held_back, w.inaccuracy, fail_u, self._picking_quota(day))
-        np.add.at(self.today_out, (line_node, batch.line_sku), filled)
+            self.whole_order_first, self.choose_store, self.held_back, w.inaccuracy, fail_u, self._picking_quota(day),
+            self.today_demand, self.today_out)
         np.add.at(self.today_sold, (line_node, batch.line_sku), filled)
-        np.add.at(self.today_demand, (line_node, batch.line_sku), batch.line_qty)
 
         short = batch.line_qty - filled
         line_channel = batch.channel[batch.line_order]
@@ -310,13 +311,11 @@ class Simulation:
         dispatched[parcel] = next_cutoff(picked[parcel], w.cutoffs[nodes[parcel]])
         central = w.node_type[nodes] == CENTRAL
         delivered = dispatched + np.where(central, book["transit"][orders], book["transit_local"][orders])
-        for column, value in (("ready_hour", picked), ("dispatch_hour", dispatched), ("delivered_hour", delivered)):
-            np.fmax.at(book[column], orders, value)
-        np.add.at(book["shipments"], orders, 1)
+        kernels.book_shipments(orders, nodes, picked, dispatched, delivered, w.ship_cost, book["ready_hour"],
+                               book["dispatch_hour"], book["delivered_hour"], book["shipments"], book["fulfilment_cost"])
         if self.shipments is not None:
             self.shipments.append(order=orders + book.base, node=nodes, channel=book["channel"][orders],
                                   zone=book["zone"][orders])
-        np.add.at(book["fulfilment_cost"], orders, w.ship_cost[nodes])
 
     def _release_backorders(self, day: int) -> None:
         queue = self.backorders
@@ -348,24 +347,27 @@ class Simulation:
         queue.keep(remaining > 0)
 
     # ------------------------------------------------------------------------------------ transfers
-    def inventory_position(self) -> np.ndarray:
+    def inventory_position(self, rows: np.ndarray | None = None) -> np.ndarray:
         """On hand + in transit + owed by the source - backordered to customers - owed to child nodes
         (a source's unshipped commitments count against it, as in echelon/Clark-Scarf accounting), less
-        perishable units that spoil tonight (they can serve no future demand)."""
+        perishable units that spoil tonight (they can serve no future demand). For ``rows`` (default all)."""
         w = self.world
-        position = self.on_hand + self.pipeline + self.owed - self.backordered
-        np.subtract.at(position, w.source[w.fed_rows], self.owed[w.fed_rows])
+        rows = np.arange(w.n_nodes) if rows is None else rows
+        position = self.on_hand[rows] + self.pipeline[rows] + self.owed[rows] - self.backordered[rows]
+        for i in np.flatnonzero(np.isin(rows, w.source)):
+            position[i] -= self.owed[w.source == rows[i]].sum(axis=0)
         if self.perishable.size:
-            position[:, self.perishable] -= self.expiring_tonight()
+            position[:, self.perishable] -= self.expiring_tonight(rows)
         return position
 
-    def expiring_tonight(self) -> np.ndarray:
+    def expiring_tonight(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Units of each perishable SKU that will spoil at tonight's close unless sold before it (the
         oldest cohort, less today's outflow, which is taken oldest first)."""
         p = self.perishable
-        oldest = self.cohorts[:, np.arange(p.size), self.shelf_life - 1]
-        oldest = oldest + np.where(self.shelf_life == 1, self.today_in[:, p], 0)
-        return np.maximum(oldest - self.today_out[:, p], 0)
+        r = (np.arange(self.world.n_nodes) if rows is None else rows)[:, None]
+        oldest = self.cohorts[r, np.arange(p.size)[None, :], self.shelf_life[None, :] - 1]
+        oldest = oldest + np.where(self.shelf_life == 1, self.today_in[r, p[None, :]], 0)
+        return np.maximum(oldest - self.today_out[r, p[None, :]], 0)
 
     def transfer_moves(self, day: int) -> tuple[np.ndarray, ...]:
         """Today's transfers (from row, to row, SKU, units): rebalancing and emergency moves."""
@@ -406,7 +408,7 @@ class Simulation:
         """Rows with ``ordering`` set order by their policy; every row's source then ships what it can
         of what it owes the row plus today's order."""
         w = self.world
-        position = self.inventory_position()[rows] - extra[rows]
+        position = self.inventory_position(rows) - extra[rows]
         wanted = np.zeros_like(position)
         for code in np.unique(w.node_type[rows[ordering]]):
             members = ordering & (w.node_type[rows] == code)
@@ -434,10 +436,11 @@ class Simulation:
         self.pipeline[rows] += shipped
         if day >= self.warmup:
             self.ledger.shipped(w.node_type[rows], shipped.sum(axis=1) * w.lane_cost[rows])
-        for days in np.unique(lead[rows]):
-            r, k = np.nonzero(shipped * (lead[rows] == days)[:, None])
-            if r.size:
-                self.env.process(self._arrive(day + int(days) + RECEIVE, rows[r], k, shipped[r, k]))
+        r, k = np.nonzero(shipped)
+        row_lead = lead[rows][r]
+        for days in np.unique(row_lead):
+            mine = row_lead == days
+            self.env.process(self._arrive(day + int(days) + RECEIVE, rows[r[mine]], k[mine], shipped[r[mine], k[mine]]))
 
     # ------------------------------------------------------------------------------------ close
     def _close_day(self, day: int) -> None:
@@ -449,13 +452,15 @@ class Simulation:
             if day >= self.warmup:
                 self.ledger.spoiled(self.world.node_type, spoiled @ self.unit_cost[p])
         for (rows, policy) in self.policies.values():
-            policy.observe(self.today_demand[rows])
-        self.received += self.today_in
-        self.outflow += self.today_out
-        self.sold += self.today_sold
-        self.ledger.close_day(day, self)
-        for today in (self.today_in, self.today_out, self.today_sold, self.today_demand):
-            today[:] = 0
+            if policy.learns:
+                policy.observe(self.today_demand[rows])
+        self.today_demand[:] = 0
+        per_node = np.zeros((self.world.n_nodes, len(kernels.CLOSE_COLUMNS)))
+        self.blocks.map(lambda rows: kernels.close_day(
+            rows, self.on_hand, self.pipeline, self.backordered, self.stocked, self.today_in, self.today_out,
+            self.today_sold, self.spoiled, self.unit_cost, self.received, self.outflow, self.sold, per_node),
+            self.world.n_nodes)
+        self.ledger.close_day(day, dict(zip(kernels.CLOSE_COLUMNS, per_node.T, strict=True)), self)
 
     # ------------------------------------------------------------------------------------ checks
     def check_conservation(self) -> None:

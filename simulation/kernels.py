@@ -14,25 +14,39 @@ from numba import njit
 # ----------------------------------------------------------------------------------------- selling
 
 
-@njit(cache=True)
-def serve_walk_in(on_hand, store_rows, demand, open_share):
-    """Serve walk-in demand[i, k] at node store_rows[i] from its shelf; unmet demand is lost.
+@njit(cache=True, nogil=True)
+def walk_in_store(rng, mean, alpha, open_share, on_hand, today_demand, today_out, today_sold, margin):
+    """Draw one store's walk-in demand per SKU and serve it from the shelf; unmet demand is lost.
 
-    A store open for a share ``open_share[i]`` of the day sees only that share of its customers
-    (rounded down per SKU); the rest find it closed. Returns units sold per (store, SKU).
+    Demand is negative binomial with mean ``mean[k]`` and variance ``mean + alpha * mean^2``, drawn as a
+    gamma-Poisson mixture from ``rng`` (the store's own stream: one gamma where alpha > 0, then one
+    Poisson per SKU, whatever the means, so streams stay aligned across policies). A store open for a
+    share ``open_share`` of the day serves only that share of its customers (rounded down per SKU).
+    Takes the units sold from ``on_hand`` (the store's row) and adds demand and sales to its rows of
+    ``today_demand``, ``today_out`` and ``today_sold``. Returns (units wanted, units sold, lines wanted, lines
+    filled in full, margin lost). Releases the GIL: stores run on parallel threads.
     """
-    n, k_count = demand.shape
-    sold = np.zeros((n, k_count), np.int64)
-    for i in range(n):
-        node = store_rows[i]
-        for k in range(k_count):
-            want = demand[i, k]
-            if open_share[i] < 1.0:
-                want = np.int64(np.floor(want * open_share[i]))
-            take = min(want, on_hand[node, k])
-            on_hand[node, k] -= take
-            sold[i, k] = take
-    return sold
+    units = units_sold = lines = lines_full = 0
+    lost_margin = 0.0
+    for k in range(mean.size):
+        lam = mean[k]
+        if alpha[k] > 0.0:
+            lam = rng.gamma(1.0 / alpha[k], alpha[k] * mean[k])
+        want = rng.poisson(lam)
+        serve = want if open_share >= 1.0 else np.int64(np.floor(want * open_share))
+        take = min(serve, on_hand[k])
+        on_hand[k] -= take
+        today_demand[k] += want
+        today_out[k] += take
+        today_sold[k] += take
+        units += want
+        units_sold += take
+        if want > 0:
+            lines += 1
+            if take == want:
+                lines_full += 1
+            lost_margin += (want - take) * margin[k]
+    return units, units_sold, lines, lines_full, lost_margin
 
 
 @njit(cache=True)
@@ -89,7 +103,7 @@ def _first_with(on_hand, cands, sku, need, held, quota, used_by, o, capped):
 
 @njit(cache=True)
 def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line_qty, cand_node,
-                  whole_order_first, choose_store, held_back, inaccuracy, fail_u, quota):
+                  whole_order_first, choose_store, held_back, inaccuracy, fail_u, quota, today_demand, today_out):
     """Choose the serving node of every online order line, in arrival order, and take the stock.
 
     ``cand_node[zone, channel, :]`` lists eligible nodes best first (-1 padded); order ``o`` has lines
@@ -108,6 +122,7 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
       first candidate.
 
     A line whose record is wrong (``fail_u[line] < inaccuracy[node]``) ships nothing and is flagged.
+    Each line's units count in ``today_demand`` and the units taken in ``today_out`` of its node.
     Returns per line: serving node, units filled, record-failure flag.
     """
     n_lines = line_qty.size
@@ -146,6 +161,7 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
             if choose_store[c] and chosen < 0:  # every store closed: the lines wait (or are lost) at the nearest
                 for j in range(first, last):
                     node_out[j] = cands[0]
+                    today_demand[cands[0], line_sku[j]] += line_qty[j]
                 continue
         for j in range(first, last):
             sku, want = line_sku[j], line_qty[j]
@@ -161,11 +177,13 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
             node_out[j] = node
             if node < 0:
                 continue
+            today_demand[node, sku] += want
             got = _take(on_hand, node, sku, want, held, fail_u[j], inaccuracy)
             if got < 0:
                 failed[j] = True
             else:
                 filled[j] = got
+                today_out[node, sku] += got
                 if got > 0 and used_by[node] != o:
                     used_by[node] = o
                     quota[node, :] -= 1
@@ -212,6 +230,61 @@ def pick_orders(ready_hour, job_node, busy_until, pickers, rate, open_hour, clos
         busy_until[node, p] = finish
         done[j] = finish
     return done
+
+
+@njit(cache=True)
+def book_shipments(rows, nodes, picked, dispatched, delivered, ship_cost, ready_hour, dispatch_hour, delivered_hour,
+                   shipments, fulfilment_cost):
+    """Record shipments (order book row, node) in the book's columns: the latest ready, dispatch and
+    delivery hours of each order, its shipment count and fulfilment cost."""
+    for j in range(rows.size):
+        r = rows[j]
+        ready_hour[r] = max(ready_hour[r], picked[j]) if ready_hour[r] == ready_hour[r] else picked[j]
+        dispatch_hour[r] = max(dispatch_hour[r], dispatched[j]) if dispatch_hour[r] == dispatch_hour[r] else dispatched[j]
+        delivered_hour[r] = max(delivered_hour[r], delivered[j]) if delivered_hour[r] == delivered_hour[r] else delivered[j]
+        shipments[r] += 1
+        fulfilment_cost[r] += ship_cost[nodes[j]]
+
+
+# ----------------------------------------------------------------------------------------- day close
+
+
+@njit(cache=True, nogil=True)
+def close_day(rows, on_hand, pipeline, backordered, stocked, today_in, today_out, today_sold, spoiled, unit_cost,
+              received, outflow, sold, out):
+    """End of day for nodes ``rows``: add today's flows into the run totals, clear them, and write per
+    node the ledger's figures into ``out`` (columns ``CLOSE_COLUMNS``). Releases the GIL: blocks of
+    rows run on parallel threads."""
+    k_count = on_hand.shape[1]
+    for i in rows:
+        units = value = transit = waiting = empty = kept = sold_units = out_units = out_value = sold_value = lost = 0.0
+        for k in range(k_count):
+            stock = on_hand[i, k]
+            units += stock
+            value += stock * unit_cost[k]
+            transit += pipeline[i, k]
+            waiting += backordered[i, k]
+            if stocked[i, k]:
+                kept += 1
+                if stock == 0:
+                    empty += 1
+            sold_units += today_sold[i, k]
+            out_units += today_out[i, k]
+            out_value += today_out[i, k] * unit_cost[k]
+            sold_value += today_sold[i, k] * unit_cost[k]
+            lost += spoiled[i, k]
+            received[i, k] += today_in[i, k]
+            outflow[i, k] += today_out[i, k]
+            sold[i, k] += today_sold[i, k]
+            today_in[i, k] = 0
+            today_out[i, k] = 0
+            today_sold[i, k] = 0
+        out[i, 0], out[i, 1], out[i, 2], out[i, 3], out[i, 4], out[i, 5] = units, value, transit, waiting, empty, kept
+        out[i, 6], out[i, 7], out[i, 8], out[i, 9], out[i, 10] = sold_units, out_units, out_value, sold_value, lost
+
+
+CLOSE_COLUMNS = ("on_hand_units", "on_hand_value", "in_transit_units", "backordered_units", "stockout_days", "stocked",
+                 "sold_units", "outflow_units", "outflow_value", "sold_value", "spoiled_units")
 
 
 # ----------------------------------------------------------------------------------------- ordering

@@ -35,15 +35,16 @@ class Ledger:
     def add(self, metric: str, channel: str, node_type: str, value: float) -> None:
         self.sums[(metric, channel, node_type)] += float(value)
 
-    def walk_in(self, demand: np.ndarray, sold: np.ndarray, unit_margin: np.ndarray) -> None:
-        wanted = demand > 0
-        self.add("units", "walk_in", "store", demand.sum())
-        self.add("units_first", "walk_in", "store", sold.sum())
-        self.add("lines", "walk_in", "store", wanted.sum())
-        self.add("lines_first", "walk_in", "store", (wanted & (sold == demand)).sum())
-        lost = demand - sold
-        self.add("lost_sales_units", "walk_in", "store", lost.sum())
-        self.add("cost_lost_margin", "walk_in", "store", (lost @ unit_margin).sum())
+    def walk_in(self, per_store: np.ndarray) -> None:
+        """Add the day's walk-in totals per store: units wanted, sold, lines wanted, lines filled in
+        full, margin lost (see ``kernels.walk_in_store``)."""
+        units, sold, lines, lines_full, lost_margin = per_store.sum(axis=0)
+        self.add("units", "walk_in", "store", units)
+        self.add("units_first", "walk_in", "store", sold)
+        self.add("lines", "walk_in", "store", lines)
+        self.add("lines_first", "walk_in", "store", lines_full)
+        self.add("lost_sales_units", "walk_in", "store", units - sold)
+        self.add("cost_lost_margin", "walk_in", "store", lost_margin)
 
     def online_lost(self, nodes: np.ndarray, channels: np.ndarray, margin: np.ndarray) -> None:
         """Margin of online units lost (never shipped), by serving node type and channel."""
@@ -70,22 +71,9 @@ class Ledger:
         for t in np.unique(node_types):
             self.add("cost_spoilage", "all", NODE_TYPES[t], value_per_node[node_types == t].sum())
 
-    def close_day(self, day: int, sim) -> None:
+    def close_day(self, day: int, per_node: dict[str, np.ndarray], sim) -> None:
+        """Record the day from figures per node (``kernels.CLOSE_COLUMNS``: stock, flows and stockouts)."""
         w = sim.world
-        cost = w.skus.unit_cost
-        per_node = {
-            "on_hand_units": sim.on_hand.sum(axis=1),
-            "on_hand_value": sim.on_hand @ cost,
-            "in_transit_units": sim.pipeline.sum(axis=1),
-            "backordered_units": sim.backordered.sum(axis=1),
-            "stockout_days": ((sim.on_hand == 0) & sim.stocked).sum(axis=1),
-            "stocked": sim.stocked.sum(axis=1),
-            "sold_units": sim.today_sold.sum(axis=1),
-            "outflow_units": sim.today_out.sum(axis=1),
-            "outflow_value": sim.today_out @ cost,
-            "sold_value": sim.today_sold @ cost,
-            "spoiled_units": sim.spoiled.sum(axis=1),
-        }
         by_type = {name: np.bincount(w.node_type, weights=v, minlength=len(NODE_TYPES)) for name, v in per_node.items()}
         present = np.bincount(w.node_type, minlength=len(NODE_TYPES)) > 0
         for t, name in enumerate(NODE_TYPES):

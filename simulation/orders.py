@@ -71,7 +71,9 @@ class OrderBook(Table):
     def pop_front(self, n: int) -> dict[str, np.ndarray]:
         """Remove the ``n`` oldest orders and return their columns."""
         out = {name: arr[:n].copy() for name, arr in self._data.items()}
-        self.keep(np.arange(self.size) >= n)
+        for arr in self._data.values():
+            arr[: self.size - n] = arr[n: self.size]
+        self.size -= n
         self.base += n
         return out
 

@@ -27,6 +27,7 @@ from .scenario import BaseStockSpec, ForecastSpec, Level, MinMaxSpec, OrderUpToS
 class ReplenishmentPolicy(Protocol):
     review_period_days: int
     review_offset_days: int
+    learns: bool  # whether :meth:`observe` does anything (the engine skips it otherwise)
 
     def initial_stock(self) -> np.ndarray:
         """Stock to start each node and SKU with (the policy's own target level)."""
@@ -79,6 +80,7 @@ def _cover(spec, plan: Planning) -> np.ndarray:
 class _Timing:
     review_period_days: int = 1
     review_offset_days: int = 0
+    learns = False
 
     def observe(self, demand):
         """Fixed-level policies do not learn from demand."""
@@ -130,6 +132,7 @@ class ForecastOrderUpTo(_Timing):
     protection_days: np.ndarray
     z: float
     alpha: float
+    learns = True
 
     def levels(self, rows):
         return kernels.forecast_levels(self.forecast[rows], self.mse[rows], self.protection_days[rows], self.z)

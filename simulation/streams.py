@@ -22,6 +22,12 @@ def make_streams(seed: int, replication: int = 0) -> dict[str, np.random.Generat
             for name, sid in STREAM_IDS.items()}
 
 
+def store_streams(seed: int, replication: int, stores: int) -> list[np.random.Generator]:
+    """One walk-in stream per store (children of the 'walk_in' id, by store position)."""
+    return [np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, STREAM_IDS["walk_in"], i)))
+            for i in range(stores)]
+
+
 def negative_binomial(rng: np.random.Generator, mean: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Counts with the given means and variance mean + alpha * mean^2 (a gamma-Poisson mixture;
     alpha = 0 is Poisson). Draws the same number of variates whatever the means, so streams stay aligned."""

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import simulation as sim
-from simulation.demand import Calendar, OrderGenerator, month_of, walk_in_demand
+from simulation.demand import Calendar, OrderGenerator, WalkIn, month_of, walk_in_demand
 from simulation.network import compile_world
 from simulation.scenario import ONLINE_CHANNELS
-from simulation.streams import make_streams, negative_binomial
+from simulation.streams import make_streams, negative_binomial, store_streams
 
 Z999 = 3.29
 
@@ -27,6 +27,8 @@ def test_streams_are_independent_of_each_other_and_of_policy():
     assert a["walk_in"].random() == b["walk_in"].random()
     assert make_streams(1, 0)["walk_in"].random() != make_streams(1, 1)["walk_in"].random()
     assert make_streams(1, 0)["walk_in"].random() != make_streams(1, 0)["online_orders"].random()
+    stores = store_streams(1, 0, 3)
+    assert len({g.random() for g in stores}) == 3 and store_streams(1, 0, 2)[1].random() == store_streams(1, 0, 5)[1].random()
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +39,12 @@ def tiny_world():
 
 def test_walk_in_demand_has_the_scenario_mean(tiny_world):
     w = tiny_world
-    rng, cal, days = np.random.default_rng(3), Calendar(w), 700
+    walk_in, cal, days = WalkIn(w, 3, 0), Calendar(w), 700
     total = np.zeros((w.store_rows.size, w.skus.size))
     expected = np.zeros_like(total)
     scale = np.array([w.scenario.network.nodes[r].demand_scale for r in w.store_rows])
     for day in range(days):
-        total += walk_in_demand(w, cal, day, rng)
+        total += walk_in_demand(w, cal, day, walk_in)
         expected += cal.season(day) * scale[:, None] * w.skus.rate[None, :]
     # network total per day: sum of many NB variables; check against the exact mean with its sd
     mu = expected.sum()
@@ -94,10 +96,10 @@ def test_a_shock_on_a_share_of_skus_multiplies_only_their_demand(tiny_path):
     for label, shocks in (("calm", []), ("panic", [panic])):
         calendar = Calendar(w, shocks=list(shocks))
         walk, online = np.zeros(w.skus.size), np.zeros(w.skus.size)
-        rng, transit = np.random.default_rng(5), np.random.default_rng(6)
+        rng, transit, walk_in = np.random.default_rng(5), np.random.default_rng(6), WalkIn(w, 5, 0)
         generator = OrderGenerator(w)
         for day in range(400):
-            walk += walk_in_demand(w, calendar, day, rng).sum(axis=0)
+            walk += walk_in_demand(w, calendar, day, walk_in).sum(axis=0)
             batch = generator.draw(calendar, day, rng, transit)
             online += np.bincount(batch.line_sku, weights=batch.line_qty, minlength=w.skus.size)
         totals[label] = (walk, online)

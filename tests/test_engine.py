@@ -42,6 +42,15 @@ def test_same_seed_same_results_and_other_seed_differs(tiny_path):
     assert not a.kpis["value"].equals(c.kpis["value"])
 
 
+def test_results_do_not_depend_on_the_number_of_threads(city_path):
+    sc = sim.load_scenario(city_path, {"policies.inventory_mode": "pool", "run.horizon_days": 40, "run.warmup_days": 5})
+    one, three = sim.run(sc, seed=6, threads=1), sim.run(sc, seed=6, threads=3)
+    assert (one.manifest["threads"], three.manifest["threads"]) == (1, 3)
+    pd.testing.assert_frame_equal(one.kpis, three.kpis)
+    pd.testing.assert_frame_equal(one.daily, three.daily)
+    pd.testing.assert_frame_equal(one.orders, three.orders)
+
+
 def test_policies_share_demand_on_one_seed(tiny_path):
     """Common random numbers: a different policy sees exactly the same customers."""
     base = sim.load_scenario(tiny_path)

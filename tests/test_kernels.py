@@ -13,21 +13,32 @@ def rng_for(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_serve_walk_in_matches_reference(seed):
+def test_walk_in_store_matches_reference(seed):
+    """Draws equal NumPy's Generator methods called in the same order (numba shares the bit generator
+    and its algorithms), and serving matches a plain loop."""
     rng = rng_for(seed)
-    on_hand = rng.integers(0, 6, (5, 7))
-    rows = np.array([1, 3, 4])
-    demand = rng.integers(0, 8, (3, 7))
-    open_share = rng.choice([1.0, 0.5, 0.0], 3)
-    expected_stock, expected_sold = on_hand.copy(), np.zeros_like(demand)
-    for i, node in enumerate(rows):
-        for k in range(7):
-            want = int(np.floor(demand[i, k] * open_share[i])) if open_share[i] < 1 else demand[i, k]
-            expected_sold[i, k] = min(want, expected_stock[node, k])
-            expected_stock[node, k] -= expected_sold[i, k]
-    sold = kernels.serve_walk_in(on_hand, rows, demand, open_share)
-    np.testing.assert_array_equal(sold, expected_sold)
-    np.testing.assert_array_equal(on_hand, expected_stock)
+    k = 40
+    mean = rng.gamma(0.5, 2.0, k) * rng.choice([0.0, 1.0], k, p=[0.1, 0.9])
+    alpha = rng.choice([0.0, 0.3, 1.2], k)
+    open_share = float(rng.choice([1.0, 0.5, 0.0]))
+    on_hand, margin = rng.integers(0, 6, k), rng.uniform(0, 5, k)
+    days = [np.zeros(k, np.int64) for _ in range(3)]
+    draws = np.random.default_rng(seed)
+    stock, want_all, sold_all = on_hand.copy(), np.zeros(k, np.int64), np.zeros(k, np.int64)
+    for j in range(k):
+        lam = draws.gamma(1 / alpha[j], alpha[j] * mean[j]) if alpha[j] > 0 else mean[j]
+        want_all[j] = draws.poisson(lam)
+        serve = want_all[j] if open_share >= 1 else int(np.floor(want_all[j] * open_share))
+        sold_all[j] = min(serve, stock[j])
+        stock[j] -= sold_all[j]
+    got = kernels.walk_in_store(np.random.default_rng(seed), mean, alpha, open_share, on_hand, *days, margin)
+    np.testing.assert_array_equal(on_hand, stock)
+    np.testing.assert_array_equal(days[0], want_all)
+    np.testing.assert_array_equal(days[1], sold_all)
+    np.testing.assert_array_equal(days[2], sold_all)
+    wanted = want_all > 0
+    assert got[:4] == (want_all.sum(), sold_all.sum(), wanted.sum(), (wanted & (sold_all == want_all)).sum())
+    assert got[4] == pytest.approx(((want_all - sold_all) * margin).sum(), rel=1e-12)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -123,10 +134,16 @@ def test_source_orders_matches_reference(seed):
     line_start = np.concatenate(([0], np.cumsum([len(lines) for *_, lines in orders])))
     skus = np.array([k for *_, lines in orders for k, _ in lines])
     qty = np.array([q for *_, lines in orders for _, q in lines])
+    demand, out = np.zeros_like(stock), np.zeros_like(stock)
     node, filled, failed = kernels.source_orders(
         stock, np.array([o[0] for o in orders]), np.array([o[1] for o in orders]), line_start, skus, qty, cands,
-        whole_first, choose_store, held, inaccuracy, fail_u, quota)
+        whole_first, choose_store, held, inaccuracy, fail_u, quota, demand, out)
     assert list(zip(node.tolist(), filled.tolist(), failed.tolist(), strict=True)) == expected
+    expected_demand, expected_out = np.zeros_like(stock), np.zeros_like(stock)
+    np.add.at(expected_demand, (node, skus), qty)
+    np.add.at(expected_out, (node, skus), filled)
+    np.testing.assert_array_equal(demand, expected_demand)
+    np.testing.assert_array_equal(out, expected_out)
     np.testing.assert_array_equal(stock, expected_stock)
     np.testing.assert_array_equal(quota, expected_quota)
 
@@ -306,3 +323,46 @@ def test_match_transfers_matches_reference(seed):
                     give[d] -= moved
     got = list(zip(*(a.tolist() for a in kernels.match_transfers(excess, need)), strict=True))
     assert got == expected
+
+
+@pytest.mark.parametrize("seed", SEEDS[:10])
+def test_book_shipments_matches_ufunc_at(seed):
+    rng = rng_for(seed)
+    n_orders, n = 6, 15
+    rows, nodes = rng.integers(0, n_orders, n), rng.integers(0, 3, n)
+    hours = [rng.uniform(0, 50, n) for _ in range(3)]
+    cost = rng.uniform(0, 3, 3)
+    start = [np.where(rng.random(n_orders) < 0.5, np.nan, rng.uniform(0, 50, n_orders)) for _ in range(3)]
+    got = [h.copy() for h in start] + [np.zeros(n_orders, np.int64), np.zeros(n_orders)]
+    kernels.book_shipments(rows, nodes, *hours, cost, *got)
+    for column, value, before in zip(got[:3], hours, start, strict=True):
+        expected = before.copy()
+        np.fmax.at(expected, rows, value)
+        np.testing.assert_array_equal(column, expected)
+    np.testing.assert_array_equal(got[3], np.bincount(rows, minlength=n_orders))
+    np.testing.assert_allclose(got[4], np.bincount(rows, weights=cost[nodes], minlength=n_orders), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:10])
+def test_close_day_matches_numpy(seed):
+    rng = rng_for(seed)
+    shape = (4, 9)
+    on_hand, pipeline, backordered = (rng.integers(0, 5, shape) for _ in range(3))
+    stocked = rng.random(shape) < 0.8
+    today = [rng.integers(0, 4, shape) for _ in range(3)]  # in, out, sold
+    spoiled, cost = rng.integers(0, 3, shape), rng.uniform(1, 20, shape[1])
+    totals = [rng.integers(0, 9, shape) for _ in range(3)]  # received, outflow, sold
+    expected_totals = [t + d for t, d in zip(totals, today, strict=True)]
+    today_in, today_out, today_sold = (t.copy() for t in today)
+    expected = {"on_hand_units": on_hand.sum(1), "on_hand_value": on_hand @ cost, "in_transit_units": pipeline.sum(1),
+                "backordered_units": backordered.sum(1), "stockout_days": ((on_hand == 0) & stocked).sum(1),
+                "stocked": stocked.sum(1), "sold_units": today_sold.sum(1), "outflow_units": today_out.sum(1),
+                "outflow_value": today_out @ cost, "sold_value": today_sold @ cost, "spoiled_units": spoiled.sum(1)}
+    got = np.zeros((shape[0], len(kernels.CLOSE_COLUMNS)))
+    kernels.close_day(np.arange(shape[0]), on_hand, pipeline, backordered, stocked, today_in, today_out, today_sold,
+                      spoiled, cost, *totals, got)
+    for name, column in zip(kernels.CLOSE_COLUMNS, got.T, strict=True):
+        np.testing.assert_allclose(column, expected[name], rtol=1e-12, err_msg=name)
+    for t, e in zip(totals, expected_totals, strict=True):
+        np.testing.assert_array_equal(t, e)
+    assert not (today_in.any() or today_out.any() or today_sold.any())

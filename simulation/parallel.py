@@ -1,0 +1,41 @@
+"""Threads for the per-store and per-SKU-block kernels (numba, GIL released).
+
+Work is split into fixed blocks whose results do not depend on which thread ran them (each store
+draws from its own random stream), so a run gives identical results on any number of threads.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+
+def default_threads() -> int:
+    """``INVSIM_THREADS`` if set, else the cores this process may use."""
+    value = os.environ.get("INVSIM_THREADS")
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"INVSIM_THREADS: must be a whole number >= 1, got {value!r}")
+        return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+class Blocks:
+    """Runs ``fn(block)`` over ``n`` items cut into one contiguous block per thread."""
+
+    def __init__(self, threads: int):
+        self.threads = max(1, int(threads))
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="invsim") if self.threads > 1 else None
+
+    def map(self, fn, n: int) -> list:
+        blocks = [b for b in np.array_split(np.arange(n), self.threads) if b.size]
+        if self._pool is None or len(blocks) == 1:
+            return [fn(b) for b in blocks]
+        return list(self._pool.map(fn, blocks))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
