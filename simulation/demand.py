@@ -124,7 +124,7 @@ class WalkIn:
         out = np.zeros((w.store_rows.size, 5))
 
         def run(block):
-            for i in block:
+            for i in range(block.start, block.stop):
                 node = w.store_rows[i]
                 out[i] = kernels.walk_in_store(
                     self.rngs[i], w.store_scale[i] * factor[i] * mean, self.alpha, open_share[i], state.on_hand[node],

@@ -102,7 +102,7 @@ class Simulation:
         self.ledger = Ledger(self.warmup, w.node_type)
         self.order_generator = OrderGenerator(w) if len(w.zone_ids) else None
         self.walk_in = WalkIn(w, seed, replication)
-        self.blocks: Blocks | None = None
+        self.blocks = Blocks(1)  # the thread pool while executing
 
         n, k = w.n_nodes, w.skus.size
         self.policies, self.class_row = {}, np.zeros(n, np.int64)
@@ -168,6 +168,7 @@ class Simulation:
             env.run(until=self.horizon)
         finally:
             self.blocks.close()
+            self.blocks = Blocks(1)
         self._settle(self.orders.count)
         self.check_conservation()
         self.wall_seconds = time.perf_counter() - start
@@ -218,9 +219,7 @@ class Simulation:
 
     def _arrive(self, when: float, rows, skus, qty):
         yield self._at(when)
-        self.on_hand[rows, skus] += qty
-        self.pipeline[rows, skus] -= qty
-        self.today_in[rows, skus] += qty
+        kernels.receive(self.on_hand, self.pipeline, self.today_in, rows, skus, qty)
 
     # ------------------------------------------------------------------------------------ demand
     def _serve_walk_in(self, day: int) -> None:
@@ -353,7 +352,9 @@ class Simulation:
         perishable units that spoil tonight (they can serve no future demand). For ``rows`` (default all)."""
         w = self.world
         rows = np.arange(w.n_nodes) if rows is None else rows
-        position = self.on_hand[rows] + self.pipeline[rows] + self.owed[rows] - self.backordered[rows]
+        position = np.empty((rows.size, self.on_hand.shape[1]), np.int64)
+        self.blocks.map(lambda block: kernels.position_rows(
+            rows[block], self.on_hand, self.pipeline, self.owed, self.backordered, position[block]), rows.size)
         for i in np.flatnonzero(np.isin(rows, w.source)):
             position[i] -= self.owed[w.source == rows[i]].sum(axis=0)
         if self.perishable.size:
@@ -408,39 +409,30 @@ class Simulation:
         """Rows with ``ordering`` set order by their policy; every row's source then ships what it can
         of what it owes the row plus today's order."""
         w = self.world
-        position = self.inventory_position(rows) - extra[rows]
+        position = self.inventory_position(rows)
+        if extra.any():
+            position -= extra[rows]
         wanted = np.zeros_like(position)
         for code in np.unique(w.node_type[rows[ordering]]):
             members = ordering & (w.node_type[rows] == code)
             policy = self.policies[NODE_TYPES[code]][1]
-            wanted[members] = policy.order_quantities(self.class_row[rows[members]], position[members])
-        request = self.owed[rows] + wanted
-        shipped = np.zeros_like(wanted)
+            if members.all():  # the usual case: no copies of [rows, SKUs] arrays
+                wanted = policy.order_quantities(self.class_row[rows], position)
+            else:
+                wanted[members] = policy.order_quantities(self.class_row[rows[members]], position[members])
+        proportional = self.scenario.replenishment.rationing != "priority"
         for parent in np.unique(w.source[rows]):
             kids = np.flatnonzero(w.source[rows] == parent)
-            if parent < 0:
-                shipped[kids] = request[kids]
-                self.supplied[rows[kids]] += request[kids]
-                continue
-            self.today_demand[parent] += wanted[kids].sum(axis=0)
-            if self.scenario.replenishment.rationing == "priority":
-                rank = np.argsort(w.priority[rows[kids]], kind="stable")
-                sent = kernels.ration_priority(self.on_hand[parent], request[kids], rank)
-            else:
-                sent = kernels.ration_proportional(self.on_hand[parent], request[kids])
-            shipped[kids] = sent
-            out = sent.sum(axis=0)
-            self.on_hand[parent] -= out
-            self.today_out[parent] += out
-        self.owed[rows] = request - shipped
-        self.pipeline[rows] += shipped
-        if day >= self.warmup:
-            self.ledger.shipped(w.node_type[rows], shipped.sum(axis=1) * w.lane_cost[rows])
-        r, k = np.nonzero(shipped)
-        row_lead = lead[rows][r]
-        for days in np.unique(row_lead):
-            mine = row_lead == days
-            self.env.process(self._arrive(day + int(days) + RECEIVE, rows[r[mine]], k[mine], shipped[r[mine], k[mine]]))
+            rank = np.argsort(w.priority[rows[kids]], kind="stable")
+            r, k, units, per_row = kernels.fill_requests(
+                rows[kids], wanted[kids], parent, self.on_hand, self.owed, self.pipeline, self.supplied, self.today_out,
+                self.today_demand, rank, proportional)
+            if day >= self.warmup:
+                self.ledger.shipped(w.node_type[rows[kids]], per_row * w.lane_cost[rows[kids]])
+            row_lead = lead[rows[kids]][r]
+            for days in np.unique(row_lead):
+                mine = row_lead == days
+                self.env.process(self._arrive(day + int(days) + RECEIVE, rows[kids][r[mine]], k[mine], units[mine]))
 
     # ------------------------------------------------------------------------------------ close
     def _close_day(self, day: int) -> None:
@@ -456,8 +448,8 @@ class Simulation:
                 policy.observe(self.today_demand[rows])
         self.today_demand[:] = 0
         per_node = np.zeros((self.world.n_nodes, len(kernels.CLOSE_COLUMNS)))
-        self.blocks.map(lambda rows: kernels.close_day(
-            rows, self.on_hand, self.pipeline, self.backordered, self.stocked, self.today_in, self.today_out,
+        self.blocks.map(lambda block: kernels.close_day(
+            np.arange(block.start, block.stop), self.on_hand, self.pipeline, self.backordered, self.stocked, self.today_in, self.today_out,
             self.today_sold, self.spoiled, self.unit_cost, self.received, self.outflow, self.sold, per_node),
             self.world.n_nodes)
         self.ledger.close_day(day, dict(zip(kernels.CLOSE_COLUMNS, per_node.T, strict=True)), self)

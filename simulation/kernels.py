@@ -351,6 +351,43 @@ def forecast_levels(level, mse, protection_days, z):
 # ----------------------------------------------------------------------------------------- rationing
 
 
+@njit(cache=True, nogil=True)
+def _ration_one(available, request, shipped, remainder, rank, proportional):
+    """Ship ``request[i]`` to each requester i out of ``available`` units of one SKU (in full when
+    there is enough). When short: in proportion to the requests, floors first and then the leftover
+    units one each by largest remainder (ties: lower i first); or, not ``proportional``, in full in
+    the order ``rank`` while stock lasts."""
+    m = request.size
+    total = 0
+    for i in range(m):
+        total += request[i]
+    if total <= available:
+        for i in range(m):
+            shipped[i] = request[i]
+        return
+    if not proportional:
+        left = available
+        for r in range(m):
+            i = rank[r]
+            shipped[i] = min(request[i], left)
+            left -= shipped[i]
+        return
+    left = available
+    for i in range(m):
+        exact = request[i] * available / total
+        shipped[i] = np.int64(np.floor(exact))
+        remainder[i] = exact - shipped[i]
+        left -= shipped[i]
+    while left > 0:
+        best = 0
+        for i in range(1, m):
+            if remainder[i] > remainder[best]:
+                best = i
+        shipped[best] += 1
+        remainder[best] = -1.0
+        left -= 1
+
+
 @njit(cache=True)
 def ration_proportional(available, requests):
     """Split each SKU's available units among requesters in proportion to what they asked for.
@@ -360,29 +397,10 @@ def ration_proportional(available, requests):
     """
     m, k_count = requests.shape
     shipped = np.zeros((m, k_count), np.int64)
-    remainder = np.zeros(m)
+    column, remainder, rank = np.zeros(m, np.int64), np.zeros(m), np.arange(m)
     for k in range(k_count):
-        total = 0
-        for i in range(m):
-            total += requests[i, k]
-        if total <= available[k]:
-            for i in range(m):
-                shipped[i, k] = requests[i, k]
-            continue
-        left = available[k]
-        for i in range(m):
-            exact = requests[i, k] * available[k] / total
-            shipped[i, k] = np.int64(np.floor(exact))
-            remainder[i] = exact - shipped[i, k]
-            left -= shipped[i, k]
-        while left > 0:
-            best = 0
-            for i in range(1, m):
-                if remainder[i] > remainder[best]:
-                    best = i
-            shipped[best, k] += 1
-            remainder[best] = -1.0
-            left -= 1
+        _ration_one(available[k], requests[:, k].copy(), column, remainder, rank, True)
+        shipped[:, k] = column
     return shipped
 
 
@@ -391,14 +409,80 @@ def ration_priority(available, requests, rank):
     """Serve requesters in the order ``rank`` (a permutation of rows), each in full while stock lasts."""
     m, k_count = requests.shape
     shipped = np.zeros((m, k_count), np.int64)
+    column, remainder = np.zeros(m, np.int64), np.zeros(m)
     for k in range(k_count):
-        left = available[k]
-        for r in range(m):
-            i = rank[r]
-            take = min(requests[i, k], left)
-            shipped[i, k] = take
-            left -= take
+        _ration_one(available[k], requests[:, k].copy(), column, remainder, rank, False)
+        shipped[:, k] = column
     return shipped
+
+
+@njit(cache=True, nogil=True)
+def fill_requests(rows, wanted, parent, on_hand, owed, pipeline, supplied, today_out, today_demand, rank, proportional):
+    """A source ships to its child rows ``rows`` what it owes them plus today's orders ``wanted[i, k]``,
+    rationing its on hand when short (see ``_ration_one``); the outside supplier (``parent`` < 0)
+    ships everything. Updates the source's stock, outflow and demand, each child's pipeline and what
+    is still owed to it. Returns the shipments as (index into rows, SKU, units) and units per row.
+    """
+    m, k_count = wanted.shape
+    request, sent, remainder = np.zeros(m, np.int64), np.zeros(m, np.int64), np.zeros(m)
+    size = max(1024, m * k_count // 8)
+    out_row, out_sku, out_qty = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64)
+    per_row = np.zeros(m, np.int64)
+    n = 0
+    for k in range(k_count):
+        asked = 0
+        for i in range(m):
+            request[i] = owed[rows[i], k] + wanted[i, k]
+            asked += wanted[i, k]
+        if parent < 0:
+            for i in range(m):
+                sent[i] = request[i]
+                supplied[rows[i], k] += request[i]
+        else:
+            today_demand[parent, k] += asked
+            _ration_one(on_hand[parent, k], request, sent, remainder, rank, proportional)
+        for i in range(m):
+            units = sent[i]
+            owed[rows[i], k] = request[i] - units
+            if units == 0:
+                continue
+            pipeline[rows[i], k] += units
+            per_row[i] += units
+            if parent >= 0:
+                on_hand[parent, k] -= units
+                today_out[parent, k] += units
+            if n == out_qty.size:
+                out_row, out_sku, out_qty = _grow(out_row, n), _grow(out_sku, n), _grow(out_qty, n)
+            out_row[n], out_sku[n], out_qty[n] = i, k, units
+            n += 1
+    return out_row[:n], out_sku[:n], out_qty[:n], per_row
+
+
+@njit(cache=True, nogil=True)
+def _grow(values, n):
+    bigger = np.empty(2 * values.size, values.dtype)
+    bigger[:n] = values[:n]
+    return bigger
+
+
+@njit(cache=True, nogil=True)
+def receive(on_hand, pipeline, today_in, rows, skus, qty):
+    """Shipments (row, SKU, units) arrive: from the pipeline into on hand, counted as today's receipts."""
+    for j in range(rows.size):
+        r, k, units = rows[j], skus[j], qty[j]
+        on_hand[r, k] += units
+        pipeline[r, k] -= units
+        today_in[r, k] += units
+
+
+@njit(cache=True, nogil=True)
+def position_rows(rows, on_hand, pipeline, owed, backordered, out):
+    """Inventory position of nodes ``rows`` (on hand + in transit + owed by the source - backordered),
+    into ``out[i]`` for the i-th of ``rows``."""
+    for i in range(rows.size):
+        r = rows[i]
+        for k in range(on_hand.shape[1]):
+            out[i, k] = on_hand[r, k] + pipeline[r, k] + owed[r, k] - backordered[r, k]
 
 
 # ----------------------------------------------------------------------------------------- transfers

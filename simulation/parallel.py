@@ -23,14 +23,15 @@ def default_threads() -> int:
 
 
 class Blocks:
-    """Runs ``fn(block)`` over ``n`` items cut into one contiguous block per thread."""
+    """Runs ``fn(block)`` over ``n`` items cut into one contiguous block (a ``slice``) per thread."""
 
     def __init__(self, threads: int):
         self.threads = max(1, int(threads))
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="invsim") if self.threads > 1 else None
 
     def map(self, fn, n: int) -> list:
-        blocks = [b for b in np.array_split(np.arange(n), self.threads) if b.size]
+        edges = np.linspace(0, n, self.threads + 1).round().astype(int)
+        blocks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
         if self._pool is None or len(blocks) == 1:
             return [fn(b) for b in blocks]
         return list(self._pool.map(fn, blocks))
