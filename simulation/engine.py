@@ -405,27 +405,31 @@ class Simulation:
             if rows.size:
                 self._order_and_ship(day, rows, due[rows], lead, extra)
 
-    def _order_and_ship(self, day: int, rows: np.ndarray, ordering: np.ndarray, lead: np.ndarray, extra: np.ndarray) -> None:
+    def _order_and_ship(self, day: int, rows: np.ndarray, ordering: np.ndarray, lead: np.ndarray,
+                        extra: np.ndarray | None) -> None:
         """Rows with ``ordering`` set order by their policy; every row's source then ships what it can
         of what it owes the row plus today's order."""
         w = self.world
         position = self.inventory_position(rows)
-        if extra.any():
+        if extra is not None:
             position -= extra[rows]
-        wanted = np.zeros_like(position)
-        for code in np.unique(w.node_type[rows[ordering]]):
-            members = ordering & (w.node_type[rows] == code)
-            policy = self.policies[NODE_TYPES[code]][1]
-            if members.all():  # the usual case: no copies of [rows, SKUs] arrays
-                wanted = policy.order_quantities(self.class_row[rows], position)
-            else:
+        codes = np.unique(w.node_type[rows[ordering]])
+        if ordering.all() and codes.size == 1:  # the usual case: no copies of [rows, SKUs] arrays
+            wanted = self.policies[NODE_TYPES[codes[0]]][1].order_quantities(self.class_row[rows], position)
+        else:
+            wanted = np.zeros_like(position)
+            for code in codes:
+                members = ordering & (w.node_type[rows] == code)
+                policy = self.policies[NODE_TYPES[code]][1]
                 wanted[members] = policy.order_quantities(self.class_row[rows[members]], position[members])
         proportional = self.scenario.replenishment.rationing != "priority"
-        for parent in np.unique(w.source[rows]):
-            kids = np.flatnonzero(w.source[rows] == parent)
+        sources = w.source[rows]
+        for parent in np.unique(sources):
+            kids = np.flatnonzero(sources == parent)
+            mine = wanted if kids.size == rows.size else wanted[kids]
             rank = np.argsort(w.priority[rows[kids]], kind="stable")
             r, k, units, per_row = kernels.fill_requests(
-                rows[kids], wanted[kids], parent, self.on_hand, self.owed, self.pipeline, self.supplied, self.today_out,
+                rows[kids], mine, parent, self.on_hand, self.owed, self.pipeline, self.supplied, self.today_out,
                 self.today_demand, rank, proportional)
             if day >= self.warmup:
                 self.ledger.shipped(w.node_type[rows[kids]], per_row * w.lane_cost[rows[kids]])

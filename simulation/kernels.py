@@ -291,36 +291,40 @@ CLOSE_COLUMNS = ("on_hand_units", "on_hand_value", "in_transit_units", "backorde
 
 
 @njit(cache=True)
-def order_min_max(position, s, S):
-    """(s, S): where position <= s, order S - position; else nothing."""
+def order_min_max(position, rows, s, S):
+    """(s, S): where position <= s, order S - position; else nothing. Levels of position row i are
+    row ``rows[i]`` of ``s`` and ``S`` (one row per node of the class)."""
     out = np.zeros(position.shape, np.int64)
     for i in range(position.shape[0]):
+        r = rows[i]
         for k in range(position.shape[1]):
-            if position[i, k] <= s[i, k]:
-                out[i, k] = S[i, k] - position[i, k]
+            if position[i, k] <= s[r, k]:
+                out[i, k] = S[r, k] - position[i, k]
     return out
 
 
 @njit(cache=True)
-def order_reorder_qty(position, s, Q):
+def order_reorder_qty(position, rows, s, Q):
     """(s, Q): where position <= s, order the fewest multiples of Q that lift it above s."""
     out = np.zeros(position.shape, np.int64)
     for i in range(position.shape[0]):
+        r = rows[i]
         for k in range(position.shape[1]):
-            q = Q[i, k]
-            if position[i, k] <= s[i, k] and q > 0:
-                batches = (s[i, k] - position[i, k]) // q + 1
+            q = Q[r, k]
+            if position[i, k] <= s[r, k] and q > 0:
+                batches = (s[r, k] - position[i, k]) // q + 1
                 out[i, k] = batches * q
     return out
 
 
 @njit(cache=True)
-def order_up_to(position, S):
+def order_up_to(position, rows, S):
     """Order-up-to / base-stock: order max(S - position, 0)."""
     out = np.zeros(position.shape, np.int64)
     for i in range(position.shape[0]):
+        r = rows[i]
         for k in range(position.shape[1]):
-            gap = S[i, k] - position[i, k]
+            gap = S[r, k] - position[i, k]
             if gap > 0:
                 out[i, k] = gap
     return out

@@ -95,7 +95,7 @@ class MinMax(_Timing):
         return self.S.copy()
 
     def order_quantities(self, rows, position):
-        return kernels.order_min_max(position, self.s[rows], self.S[rows])
+        return kernels.order_min_max(position, rows, self.s, self.S)
 
 
 @dataclass(kw_only=True)
@@ -107,7 +107,7 @@ class ReorderQty(_Timing):
         return self.s + self.Q
 
     def order_quantities(self, rows, position):
-        return kernels.order_reorder_qty(position, self.s[rows], self.Q[rows])
+        return kernels.order_reorder_qty(position, rows, self.s, self.Q)
 
 
 @dataclass(kw_only=True)
@@ -120,7 +120,7 @@ class OrderUpTo(_Timing):
         return self.S.copy()
 
     def order_quantities(self, rows, position):
-        return kernels.order_up_to(position, self.S[rows])
+        return kernels.order_up_to(position, rows, self.S)
 
 
 @dataclass(kw_only=True)
@@ -141,7 +141,7 @@ class ForecastOrderUpTo(_Timing):
         return self.levels(np.arange(self.forecast.shape[0]))
 
     def order_quantities(self, rows, position):
-        return kernels.order_up_to(position, self.levels(rows))
+        return kernels.order_up_to(position, np.arange(rows.size), self.levels(rows))
 
     def observe(self, demand):
         kernels.smooth_forecast(self.forecast, self.mse, demand.astype(np.float64), self.alpha)

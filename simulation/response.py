@@ -28,13 +28,13 @@ def _hit_rows(world, shock) -> np.ndarray:
     return rows[world.node_type[rows] != CENTRAL]
 
 
-def preposition(sim) -> tuple[np.ndarray, np.ndarray]:
-    """(rows to review today, extra units per node and SKU to order up to) for the announced shocks."""
+def preposition(sim) -> tuple[np.ndarray, np.ndarray | None]:
+    """(rows to review today, extra units per node and SKU to order up to, or None) for the announced shocks."""
     w = sim.world
     due = np.zeros(w.n_nodes, bool)
+    if sim.scenario.policies.shock_response != "respond" or not sim.calendar.announced:
+        return due, None
     extra = np.zeros((w.n_nodes, w.skus.size), np.int64)
-    if sim.scenario.policies.shock_response != "respond":
-        return due, extra
     for shock in sim.calendar.announced:
         rows = _hit_rows(w, shock)
         days = (shock.demand_factor - 1.0) * (shock.end_day - shock.start_day) + (shock.lead_time_factor - 1.0) * w.mean_lead_days[rows]

@@ -202,14 +202,14 @@ def test_ordering_rules_match_reference(seed):
     s = rng.integers(0, 15, (4, 9))
     S = s + rng.integers(0, 15, (4, 9))
     Q = rng.integers(0, 6, (4, 9))
-    np.testing.assert_array_equal(kernels.order_min_max(position, s, S), np.where(position <= s, S - position, 0))
-    np.testing.assert_array_equal(kernels.order_up_to(position, S), np.maximum(S - position, 0))
+    np.testing.assert_array_equal(kernels.order_min_max(position, np.arange(len(position)), s, S), np.where(position <= s, S - position, 0))
+    np.testing.assert_array_equal(kernels.order_up_to(position, np.arange(len(position)), S), np.maximum(S - position, 0))
     expected = np.zeros_like(position)
     for idx in np.ndindex(position.shape):
         q, p = Q[idx], position[idx]
         while q > 0 and p + expected[idx] <= s[idx]:
             expected[idx] += q
-    got = kernels.order_reorder_qty(position, s, Q)
+    got = kernels.order_reorder_qty(position, np.arange(len(position)), s, Q)
     np.testing.assert_array_equal(got, expected)
     lifted = position + got
     assert np.all((lifted > s) | (Q == 0) | (position > s))
