@@ -112,10 +112,11 @@ class WalkIn:
         self.rngs = store_streams(seed, replication, world.store_rows.size)
         self.alpha = world.skus.overdispersion.astype(float)
 
-    def serve(self, calendar: Calendar, day: int, state, blocks: Blocks) -> np.ndarray:
-        """Draw today's demand and serve it from ``state.on_hand`` (adding to ``state.today_demand``,
-        ``today_out`` and ``today_sold``). Returns per store: units wanted, sold, lines wanted, lines
-        filled in full, margin lost."""
+    def serve(self, calendar: Calendar, day: int, state, blocks: Blocks):
+        """Start drawing today's demand and serving it from ``state.on_hand`` (adding to
+        ``state.today_demand``, ``today_out`` and ``today_sold``) on the thread pool; returns a function
+        that waits and gives per store: units wanted, sold, lines wanted, lines filled in full, margin
+        lost."""
         w = self.world
         mean = (w.skus.rate * calendar.promotion_lift("walk_in")) * calendar.season(day)
         factor = calendar.store_demand_factor()
@@ -130,8 +131,12 @@ class WalkIn:
                     self.rngs[i], w.store_scale[i] * factor[i] * mean, self.alpha, open_share[i], state.on_hand[node],
                     state.today_demand[node], state.today_out[node], state.today_sold[node], margin)
 
-        blocks.map(run, w.store_rows.size)
-        return out
+        wait = blocks.start(run, w.store_rows.size)
+
+        def done():
+            wait()
+            return out
+        return done
 
 
 def walk_in_demand(world: World, calendar: Calendar, day: int, walk_in: WalkIn) -> np.ndarray:
@@ -139,7 +144,7 @@ def walk_in_demand(world: World, calendar: Calendar, day: int, walk_in: WalkIn) 
     n = world.n_nodes, world.skus.size
     state = SimpleNamespace(on_hand=np.zeros(n, np.int64), today_demand=np.zeros(n, np.int64),
                             today_out=np.zeros(n, np.int64), today_sold=np.zeros(n, np.int64))
-    walk_in.serve(calendar, day, state, Blocks(1))
+    walk_in.serve(calendar, day, state, Blocks(1))()
     return state.today_demand[world.store_rows]
 
 

@@ -198,8 +198,8 @@ class Simulation:
             self.pick_rate[:, day] = self.world.capacity * self.calendar.node_capacity_factor()
             self._release_backorders(day)
             yield self._at(day + DEMAND)
-            self._serve_walk_in(day)
-            self._serve_online(day)
+            batch = self._serve_walk_in(day, while_serving=lambda day=day: self._draw_orders(day))
+            self._serve_online(day, batch)
             yield self._at(day + TRANSFER)
             self._transfer(day)
             yield self._at(day + REPLENISH)
@@ -222,19 +222,31 @@ class Simulation:
         kernels.receive(self.on_hand, self.pipeline, self.today_in, rows, skus, qty)
 
     # ------------------------------------------------------------------------------------ demand
-    def _serve_walk_in(self, day: int) -> None:
-        if self.world.store_rows.size == 0:
-            return
-        totals = self.walk_in.serve(self.calendar, day, self, self.blocks)
-        if day >= self.warmup:
-            self.ledger.walk_in(totals)
+    def _serve_walk_in(self, day: int, while_serving=None):
+        """Walk-in customers buy from store shelves (on the thread pool); ``while_serving()`` runs on
+        this thread meanwhile (it must not touch stock) and its result is returned."""
+        wait = self.walk_in.serve(self.calendar, day, self, self.blocks) if self.world.store_rows.size else None
+        result = while_serving() if while_serving is not None else None
+        if wait is not None:
+            totals = wait()
+            if day >= self.warmup:
+                self.ledger.walk_in(totals)
+        return result
 
-    def _serve_online(self, day: int) -> None:
+    def _draw_orders(self, day: int):
+        """Today's online orders and their record-check draws (drawn every day: streams stay aligned)."""
         if self.order_generator is None:
+            return None
+        batch = self.order_generator.draw(self.calendar, day, self.streams["online_orders"], self.streams["transit"])
+        return batch, self.streams["records"].random(batch.line_qty.size)
+
+    def _serve_online(self, day: int, drawn=None) -> None:
+        """Source today's online orders (``drawn`` by :meth:`_draw_orders`, drawn here if not given)."""
+        drawn = self._draw_orders(day) if drawn is None else drawn
+        if drawn is None:
             return
         w = self.world
-        batch = self.order_generator.draw(self.calendar, day, self.streams["online_orders"], self.streams["transit"])
-        fail_u = self.streams["records"].random(batch.line_qty.size)  # drawn every day: streams stay aligned
+        batch, fail_u = drawn
         if batch.size == 0:
             return
         line_node, filled, failed = kernels.source_orders(

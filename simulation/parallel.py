@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import numpy as np
 
@@ -30,11 +31,17 @@ class Blocks:
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="invsim") if self.threads > 1 else None
 
     def map(self, fn, n: int) -> list:
+        return self.start(fn, n)()
+
+    def start(self, fn, n: int):
+        """Start ``fn`` over the blocks on the pool and return a function that waits for (and returns)
+        the results; with one thread, everything runs when that function is called."""
         edges = np.linspace(0, n, self.threads + 1).round().astype(int)
-        blocks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
-        if self._pool is None or len(blocks) == 1:
-            return [fn(b) for b in blocks]
-        return list(self._pool.map(fn, blocks))
+        blocks = [slice(int(a), int(b)) for a, b in pairwise(edges) if b > a]
+        if self._pool is None:
+            return lambda: [fn(b) for b in blocks]
+        futures = [self._pool.submit(fn, b) for b in blocks]
+        return lambda: [f.result() for f in futures]
 
     def close(self) -> None:
         if self._pool is not None:

@@ -31,18 +31,19 @@ class Probe(Simulation):
     def _measured(self, day: int) -> bool:
         return day >= self.warmup
 
-    def _serve(self, serve, channel: str, day: int) -> None:
+    def _serve(self, serve, channel: str, day: int, *args):
         demand, sold = self.today_demand.copy(), self.today_sold.copy()
-        serve(day)
+        result = serve(day, *args)
         if self._measured(day):
             self.demand_by[channel] += self.today_demand - demand
             self.met_by[channel] += self.today_sold - sold
+        return result
 
-    def _serve_walk_in(self, day: int) -> None:
-        self._serve(super()._serve_walk_in, "walk_in", day)
+    def _serve_walk_in(self, day: int, while_serving=None):
+        return self._serve(super()._serve_walk_in, "walk_in", day, while_serving)
 
-    def _serve_online(self, day: int) -> None:
-        self._serve(super()._serve_online, "online", day)
+    def _serve_online(self, day: int, drawn=None) -> None:
+        self._serve(super()._serve_online, "online", day, drawn)
 
     @property
     def demand(self) -> np.ndarray:
