@@ -26,8 +26,9 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, threa
         "scenario": scenario.name, "scenario_hash": scenario.digest(), "seed": seed, "replication": replication,
         "horizon_days": scenario.run.horizon_days, "warmup_days": scenario.run.warmup_days,
         "nodes": world.n_nodes, "skus": world.skus.size, "node_sku_days": node_sku_days,
-        "online_orders": int(sim.orders.count), "orders_kept": len(orders), "wall_seconds": round(wall, 3),
-        "engine_seconds": round(sim.wall_seconds, 3), "threads": sim.threads,
+        "online_orders": int(sim.orders.count), "online_lines": int(sim.online_lines), "orders_kept": len(orders),
+        "wall_seconds": round(wall, 3), "engine_seconds": round(sim.wall_seconds, 3), "threads": sim.threads,
+        "phase_seconds": {k: round(v, 3) for k, v in sim.phase_seconds.items()},
         "node_sku_days_per_second": round(node_sku_days / sim.wall_seconds) if sim.wall_seconds > 0 else None,
         "conservation": "ok", **environment(),
     }

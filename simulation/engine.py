@@ -147,6 +147,8 @@ class Simulation:
             if name != "bopis":
                 self.held_back[:, c] = w.protection
         self._due: set[str] = set()
+        self.phase_seconds: dict[str, float] = {}
+        self.online_lines = 0
         self.unit_cost = w.skus.unit_cost
         self.unit_margin = w.skus.price - w.skus.unit_cost
         self.wall_seconds = 0.0
@@ -193,22 +195,30 @@ class Simulation:
             day += policy.review_period_days
 
     def _days(self):
+        timed = self._timed
         for day in range(self.horizon):
             yield self._at(day + RELEASE)
             self.pick_rate[:, day] = self.world.capacity * self.calendar.node_capacity_factor()
-            self._release_backorders(day)
+            timed("backorders", self._release_backorders, day)
             yield self._at(day + DEMAND)
-            batch = self._serve_walk_in(day, while_serving=lambda day=day: self._draw_orders(day))
-            self._serve_online(day, batch)
+            batch = timed("walk_in_and_order_draws", self._serve_walk_in, day, lambda day=day: self._draw_orders(day))
+            timed("online_sourcing_and_picking", self._serve_online, day, batch)
             yield self._at(day + TRANSFER)
-            self._transfer(day)
+            timed("transfers", self._transfer, day)
             yield self._at(day + REPLENISH)
-            self._replenish(day)
+            timed("replenishment", self._replenish, day)
             yield self._at(day + CLOSE)
-            self._close_day(day)
+            timed("close_day", self._close_day, day)
             self.placed_through.append(self.orders.count)
             if day >= self.settle_days:
-                self._settle(self.placed_through[day - self.settle_days])
+                timed("settle_orders", self._settle, self.placed_through[day - self.settle_days])
+
+    def _timed(self, phase: str, step, *args):
+        """Run one step of the day, adding its wall time to ``phase_seconds`` (where a run's time goes)."""
+        start = time.perf_counter()
+        result = step(*args)
+        self.phase_seconds[phase] = self.phase_seconds.get(phase, 0.0) + time.perf_counter() - start
+        return result
 
     def _settle(self, through: int) -> None:
         """Orders with ids below ``through`` can no longer change: add them to the KPI sums."""
@@ -247,6 +257,7 @@ class Simulation:
             return
         w = self.world
         batch, fail_u = drawn
+        self.online_lines += batch.line_qty.size
         if batch.size == 0:
             return
         line_node, filled, failed = kernels.source_orders(

@@ -1,0 +1,27 @@
+"""The benchmark runner at its smallest (seconds), so it cannot rot. Speed itself is measured by hand
+(python benchmarks/run.py) and recorded in BENCHMARKS.md, never asserted in tests."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_smoke_writes_a_report_and_the_models_agree(tmp_path):
+    out = subprocess.run([sys.executable, "benchmarks/run.py", "--sizes", "tiny", "--reference-stores", "4",
+                          "--reference-skus", "100", "--reference-sample", "400", "--out", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert out.returncode == 0, out.stderr
+    (report_file,) = tmp_path.glob("benchmark-*.json")
+    report = json.loads(report_file.read_text())
+    tiny = report["sizes"]["tiny"]
+    assert tiny["node_sku_days"] == 7 * 50 * 120 and tiny["online_lines"] > 0 and tiny["peak_rss_mib"] > 0
+    assert set(tiny["phase_seconds"]) >= {"walk_in_and_order_draws", "replenishment", "close_day"}
+    echelon = report["single_echelon"]
+    # The engine and the per-event SimPy model are the same system: their fill rates agree (99% CI).
+    assert echelon["fill_rates_agree"], echelon
+    assert 0.85 < echelon["simpy"]["fill_rate_mean"] < 0.99
+    assert report["compile"]["compile_seconds"] > 0
+    assert (tmp_path / report_file.name.replace(".json", ".md")).read_text().count("|") > 20
