@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None, help="engine threads (default: every core)")
     ap.add_argument("--reference-stores", type=int, default=50)
     ap.add_argument("--reference-skus", type=int, default=2000)
-    ap.add_argument("--reference-sample", type=int, default=2000,
+    ap.add_argument("--reference-sample", type=int, default=10000,
                     help="store-SKUs the SimPy model runs (independent copies of the engine's; its cost is linear in them)")
     ap.add_argument("--out", default=str(ROOT / "results" / "benchmarks"))
     args = ap.parse_args(argv)

@@ -66,7 +66,9 @@ class OrderStats:
         measured = extra["created_day"] >= self.warmup
         if not measured.any():
             return
-        col = {name: values[measured] for name, values in {**columns, **extra}.items()}
+        col = {**columns, **extra}
+        if not measured.all():
+            col = {name: values[measured] for name, values in col.items()}
         cell = col["channel"] * N_TYPES + col["node_type"]
         failed = (col["record_failures"] > 0).astype(float)
         self._sum(cell, {
@@ -104,7 +106,8 @@ class OrderStats:
         take = key < self._threshold
         if self.sample_size == 0 or not take.any():
             return
-        self._kept.append({"key": key[take], **{name: v[take] for name, v in rows.items()}})
+        everyone = take.all()  # the rows are this batch's own copies: no need to copy them again
+        self._kept.append({"key": key, **rows} if everyone else {"key": key[take], **{name: v[take] for name, v in rows.items()}})
         self._kept_rows += int(take.sum())
         if self._kept_rows >= 2 * self.sample_size:
             self._shrink()

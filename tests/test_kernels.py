@@ -1,9 +1,11 @@
 """Each numba kernel against a plain Python/NumPy reference on random inputs."""
 
+import math
+
 import numpy as np
 import pytest
 
-from simulation import kernels
+from simulation import kernels, theory
 
 SEEDS = range(25)
 
@@ -12,13 +14,49 @@ def rng_for(seed):
     return np.random.default_rng(1000 + seed)
 
 
+def _nb_reference(rng, mean, alpha):
+    """Plain-Python inversion (one uniform per draw) for means up to the kernel's limit."""
+    u = rng.random()
+    if mean <= 0:
+        return 0
+    r, q = (1 / alpha, alpha * mean / (1 + alpha * mean)) if alpha > 0 else (0.0, 0.0)
+    p = math.exp(-r * math.log1p(alpha * mean)) if alpha > 0 else math.exp(-mean)
+    k, cdf = 0, p
+    while u > cdf and p > 0:
+        p *= (r + k) / (k + 1) * q if alpha > 0 else mean / (k + 1)
+        k, cdf = k + 1, cdf + p
+    return k
+
+
+@pytest.mark.parametrize("mean, alpha", [(0.02, 0.0), (0.4, 0.3), (3.0, 0.0), (7.0, 1.2), (29.0, 0.3), (45.0, 0.3),
+                                         (80.0, 0.0)])
+def test_negative_binomial_draws_follow_the_exact_pmf(mean, alpha):
+    """Chi-square goodness of fit against theory.negative_binomial_pmf (200,000 draws; cells with an
+    expected count under 5 are pooled into the tails), at the 0.1% level."""
+    n = 200_000
+    draws = kernels.negative_binomial_draws(np.random.default_rng(17), np.full(n, mean), np.full(n, alpha))
+    upto = int(mean + 40 * math.sqrt(mean + alpha * mean**2) + 40)
+    pmf = theory.negative_binomial_pmf(mean, alpha, upto)
+    expected, observed = n * pmf, np.bincount(np.minimum(draws, upto), minlength=upto + 1).astype(float)
+    keep = np.flatnonzero(expected >= 5)
+    lo, hi = keep[0], keep[-1]
+    exp_cells = np.concatenate(([expected[: lo + 1].sum()], expected[lo + 1: hi], [expected[hi:].sum()]))
+    obs_cells = np.concatenate(([observed[: lo + 1].sum()], observed[lo + 1: hi], [observed[hi:].sum()]))
+    if exp_cells.size < 2:  # nearly all mass at 0: compare P[0] directly
+        exp_cells, obs_cells = np.array([expected[0], n - expected[0]]), np.array([observed[0], n - observed[0]])
+    chi2 = float(((obs_cells - exp_cells) ** 2 / exp_cells).sum())
+    df = exp_cells.size - 1
+    z = 3.09  # Wilson-Hilferty 99.9% quantile of chi-square(df)
+    assert chi2 < df * (1 - 2 / (9 * df) + z * math.sqrt(2 / (9 * df))) ** 3, (chi2, df)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_walk_in_store_matches_reference(seed):
-    """Draws equal NumPy's Generator methods called in the same order (numba shares the bit generator
-    and its algorithms), and serving matches a plain loop."""
+    """Draws equal a plain-Python inversion on the same stream (numba shares NumPy's bit generator),
+    and serving matches a plain loop."""
     rng = rng_for(seed)
     k = 40
-    mean = rng.gamma(0.5, 2.0, k) * rng.choice([0.0, 1.0], k, p=[0.1, 0.9])
+    mean = np.minimum(rng.gamma(0.5, 4.0, k), kernels.INVERSION_MAX_MEAN) * rng.choice([0.0, 1.0], k, p=[0.1, 0.9])
     alpha = rng.choice([0.0, 0.3, 1.2], k)
     open_share = float(rng.choice([1.0, 0.5, 0.0]))
     on_hand, margin = rng.integers(0, 6, k), rng.uniform(0, 5, k)
@@ -26,8 +64,7 @@ def test_walk_in_store_matches_reference(seed):
     draws = np.random.default_rng(seed)
     stock, want_all, sold_all = on_hand.copy(), np.zeros(k, np.int64), np.zeros(k, np.int64)
     for j in range(k):
-        lam = draws.gamma(1 / alpha[j], alpha[j] * mean[j]) if alpha[j] > 0 else mean[j]
-        want_all[j] = draws.poisson(lam)
+        want_all[j] = _nb_reference(draws, mean[j], alpha[j])
         serve = want_all[j] if open_share >= 1 else int(np.floor(want_all[j] * open_share))
         sold_all[j] = min(serve, stock[j])
         stock[j] -= sold_all[j]
