@@ -21,6 +21,12 @@ def connect(scheduler: str):
     return Client(scheduler)
 
 
+def _one_thread_per_process() -> None:
+    """Runs in local worker processes: the processes already use the cores, so each run keeps to one
+    thread (unless the user set ``INVSIM_THREADS``)."""
+    os.environ.setdefault("INVSIM_THREADS", "1")
+
+
 def completed(fn: Callable, items: Sequence, workers: int | None = None, client: Any = None) -> Iterator[tuple[int, Any]]:
     """Call ``fn(item)`` for every item; yield ``(index, result)`` as each finishes.
 
@@ -40,7 +46,7 @@ def completed(fn: Callable, items: Sequence, workers: int | None = None, client:
         for i, item in enumerate(items):
             yield i, fn(item)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread_per_process) as pool:
         futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
         try:
             for future in as_completed(futures):
