@@ -232,11 +232,13 @@ class OrderGenerator:
 
         # Arrival order: orders sorted by time, lines follow their order.
         order = np.argsort(hour, kind="stable")
-        rank = np.empty(n, np.int64)
-        rank[order] = np.arange(n)
-        line_perm = np.argsort(rank[line_order], kind="stable")
+        # Each order's lines are contiguous: take the orders' line ranges in arrival order (no sort).
+        sorted_lines = n_lines[order]
+        first_line = np.cumsum(n_lines) - n_lines
+        within = np.arange(line_order.size) - np.repeat(np.cumsum(sorted_lines) - sorted_lines, sorted_lines)
+        line_perm = np.repeat(first_line[order], sorted_lines) + within
         return OrderBatch(zone=zone[order], channel=channel[order], hour=hour[order], transit=transit[0, order],
-                          transit_local=transit[1, order], line_order=rank[line_order][line_perm],
+                          transit_local=transit[1, order], line_order=np.repeat(np.arange(n), sorted_lines),
                           line_sku=line_sku[line_perm], line_qty=line_qty[line_perm].astype(np.int64))
 
 

@@ -377,7 +377,8 @@ class Simulation:
         rows = np.arange(w.n_nodes) if rows is None else rows
         position = np.empty((rows.size, self.on_hand.shape[1]), np.int64)
         self.blocks.map(lambda block: kernels.position_rows(
-            rows[block], self.on_hand, self.pipeline, self.owed, self.backordered, position[block]), rows.size)
+            rows[block], self.on_hand, self.pipeline, self.owed, self.backordered, position[block]), rows.size,
+            position.size)
         for i in np.flatnonzero(np.isin(rows, w.source)):
             position[i] -= self.owed[w.source == rows[i]].sum(axis=0)
         if self.perishable.size:
@@ -478,7 +479,7 @@ class Simulation:
         self.blocks.map(lambda block: kernels.close_day(
             np.arange(block.start, block.stop), self.on_hand, self.pipeline, self.backordered, self.stocked, self.today_in, self.today_out,
             self.today_sold, self.spoiled, self.unit_cost, self.received, self.outflow, self.sold, per_node),
-            self.world.n_nodes)
+            self.world.n_nodes, self.on_hand.size)
         self.ledger.close_day(day, dict(zip(kernels.CLOSE_COLUMNS, per_node.T, strict=True)), self)
 
     # ------------------------------------------------------------------------------------ checks

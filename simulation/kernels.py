@@ -288,6 +288,56 @@ def book_shipments(rows, nodes, picked, dispatched, delivered, ship_cost, ready_
         fulfilment_cost[r] += ship_cost[nodes[j]]
 
 
+@njit(cache=True)
+def settle_sums(cell, measured, units, units_first, lines, lines_first, lost_units, record_failures, shipments,
+                last_mile_cost, fulfilment_cost, open_lines, lost_lines, delivery_hours, promise_hours,
+                dispatch_hours, sla_hours, sums, histogram, bins_per_hour):
+    """Add settled orders to the per-cell sums (rows of ``sums``: ``SETTLE_SUMS``) and their delivery
+    hours to the per-cell histogram; returns the positions of delivered orders past the histogram."""
+    n_bins = histogram.shape[1]
+    long = np.empty(cell.size, np.int64)
+    n_long = 0
+    for j in range(cell.size):
+        if not measured[j]:
+            continue
+        c = cell[j]
+        failed = 1.0 if record_failures[j] > 0 else 0.0
+        sums[0, c] += units[j]
+        sums[1, c] += units_first[j]
+        sums[2, c] += lines[j]
+        sums[3, c] += lines_first[j]
+        sums[4, c] += 1.0
+        sums[5, c] += 1.0 if lines_first[j] == lines[j] else 0.0
+        sums[6, c] += lost_units[j]
+        sums[7, c] += failed
+        sums[8, c] += shipments[j] * last_mile_cost[j]
+        sums[9, c] += fulfilment_cost[j]
+        if open_lines[j] != 0:
+            continue
+        hours = delivery_hours[j]
+        shipped = shipments[j] > 0
+        sums[10, c] += 1.0
+        if lost_lines[j] == 0 and hours <= promise_hours[j] + 1e-9:
+            sums[11, c] += 1.0
+        sums[12, c] += failed
+        if shipped:
+            sums[13, c] += 1.0
+            if shipments[j] > 1:
+                sums[14, c] += 1.0
+            if dispatch_hours[j] <= sla_hours[j] + 1e-9:
+                sums[15, c] += 1.0
+        if hours == hours:  # delivered (not NaN)
+            sums[16, c] += 1.0
+            sums[17, c] += hours
+            b = np.int64(np.floor(max(hours, 0.0) * bins_per_hour)) if hours < n_bins / bins_per_hour else -1
+            if b >= 0:
+                histogram[c, b] += 1
+            else:
+                long[n_long] = j
+                n_long += 1
+    return long[:n_long]
+
+
 # ----------------------------------------------------------------------------------------- day close
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import kernels
 from .orders import ORDER_COLUMNS
 from .scenario import NODE_TYPES, ONLINE_CHANNELS, TIERS
 
@@ -23,7 +24,8 @@ HISTOGRAM_HOURS = 30 * 24            # longer (or never) deliveries are kept exa
 # Sums over orders placed after warm-up (settled or not) ...
 COUNTS = ("units", "units_first", "lines", "lines_first", "orders", "orders_first", "lost_sales_units", "no_stock",
           "last_mile", "fulfilment_cost")
-# ... and over those that settled with no line still waiting ("resolved"), for delivery KPIs.
+# ... and over those that settled with no line still waiting ("resolved"), for delivery KPIs
+# (kernels.settle_sums fills them in this order).
 RESOLVED = ("resolved", "on_time", "no_stock_resolved", "shipped", "split", "within_sla", "hours_n", "hours_sum")
 
 
@@ -46,7 +48,8 @@ class OrderStats:
 
     def __init__(self, world, warmup: int, sample_size: int, rng: np.random.Generator):
         self.world, self.warmup = world, warmup
-        self.sums = {name: np.zeros(N_CELLS) for name in (*COUNTS, *RESOLVED)}
+        self._sums = np.zeros((len(COUNTS) + len(RESOLVED), N_CELLS))
+        self.sums = dict(zip((*COUNTS, *RESOLVED), self._sums, strict=True))  # views: one row per sum
         self.histogram = np.zeros((N_CELLS, HISTOGRAM_HOURS * BINS_PER_HOUR), np.int64)
         self.long_hours: list[tuple[np.ndarray, np.ndarray]] = []  # (cell, hours) past the histogram
         self.sample_size, self._rng = sample_size, rng
@@ -63,42 +66,15 @@ class OrderStats:
         extra = derived(columns, self.world)
         self._sample({"order_id": np.arange(first_id, first_id + n), **columns}, n)
         self.settled += n
-        measured = extra["created_day"] >= self.warmup
-        if not measured.any():
-            return
-        col = {**columns, **extra}
-        if not measured.all():
-            col = {name: values[measured] for name, values in col.items()}
-        cell = col["channel"] * N_TYPES + col["node_type"]
-        failed = (col["record_failures"] > 0).astype(float)
-        self._sum(cell, {
-            "units": col["units"], "units_first": col["units_first"], "lines": col["lines"],
-            "lines_first": col["lines_first"], "orders": np.ones(cell.size),
-            "orders_first": col["lines_first"] == col["lines"], "lost_sales_units": col["lost_units"],
-            "no_stock": failed, "last_mile": col["shipments"] * col["last_mile_cost"],
-            "fulfilment_cost": col["fulfilment_cost"]})
-        done = col["open_lines"] == 0
-        if not done.any():
-            return
-        cell, hours = cell[done], col["delivery_hours"][done]
-        shipped = col["shipments"][done] > 0
-        on_time = (col["lost_lines"][done] == 0) & (hours <= col["promise_hours"][done] + 1e-9)
-        delivered = ~np.isnan(hours)
-        self._sum(cell, {
-            "resolved": np.ones(cell.size), "on_time": on_time, "no_stock_resolved": failed[done], "shipped": shipped,
-            "split": shipped & (col["shipments"][done] > 1),
-            "within_sla": shipped & (col["dispatch_hours"][done] <= col["sla_hours"][done] + 1e-9),
-            "hours_n": delivered, "hours_sum": np.where(delivered, hours, 0.0)})
-        cell, hours = cell[delivered], hours[delivered]
-        binned = hours < HISTOGRAM_HOURS
-        bins = np.floor(np.maximum(hours[binned], 0.0) * BINS_PER_HOUR).astype(np.int64)
-        np.add.at(self.histogram, (cell[binned], bins), 1)
-        if not binned.all():
-            self.long_hours.append((cell[~binned], hours[~binned]))
-
-    def _sum(self, cell: np.ndarray, values: dict[str, np.ndarray]) -> None:
-        for name, v in values.items():
-            self.sums[name] += np.bincount(cell, weights=np.asarray(v, float), minlength=N_CELLS)
+        cell = columns["channel"] * N_TYPES + extra["node_type"]
+        long = kernels.settle_sums(
+            cell, extra["created_day"] >= self.warmup, columns["units"], columns["units_first"], columns["lines"],
+            columns["lines_first"], columns["lost_units"], columns["record_failures"], columns["shipments"],
+            extra["last_mile_cost"], columns["fulfilment_cost"], columns["open_lines"], columns["lost_lines"],
+            extra["delivery_hours"], extra["promise_hours"], extra["dispatch_hours"], extra["sla_hours"], self._sums,
+            self.histogram, BINS_PER_HOUR)
+        if long.size:
+            self.long_hours.append((cell[long], extra["delivery_hours"][long]))
 
     def _sample(self, rows: dict[str, np.ndarray], n: int) -> None:
         """Bottom-k: every order draws a uniform key; the sample is the ``sample_size`` smallest keys."""

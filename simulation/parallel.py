@@ -12,6 +12,8 @@ from itertools import pairwise
 
 import numpy as np
 
+MIN_PARALLEL_CELLS = 500_000  # node-SKU cells below which a kernel runs on the calling thread
+
 
 def default_threads() -> int:
     """``INVSIM_THREADS`` if set, else the cores this process may use."""
@@ -30,7 +32,11 @@ class Blocks:
         self.threads = max(1, int(threads))
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="invsim") if self.threads > 1 else None
 
-    def map(self, fn, n: int) -> list:
+    def map(self, fn, n: int, cells: int | None = None) -> list:
+        """``fn`` over the blocks, on the pool when the work (``cells``, default ``n``) is worth a
+        thread hand-off (about 0.1 ms), else in one block on this thread."""
+        if (n if cells is None else cells) < MIN_PARALLEL_CELLS:
+            return [fn(slice(0, n))] if n else []
         return self.start(fn, n)()
 
     def start(self, fn, n: int):

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 import simulation as sim
+from simulation import parallel
 from simulation.engine import ConservationError, Simulation
 
 POLICIES = ["min_max", "reorder_qty", "order_up_to", "base_stock", "forecast_order_up_to"]
@@ -42,7 +43,8 @@ def test_same_seed_same_results_and_other_seed_differs(tiny_path):
     assert not a.kpis["value"].equals(c.kpis["value"])
 
 
-def test_results_do_not_depend_on_the_number_of_threads(city_path):
+def test_results_do_not_depend_on_the_number_of_threads(city_path, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_CELLS", 0)  # every kernel that can runs in thread blocks
     sc = sim.load_scenario(city_path, {"policies.inventory_mode": "pool", "run.horizon_days": 40, "run.warmup_days": 5})
     one, three = sim.run(sc, seed=6, threads=1), sim.run(sc, seed=6, threads=3)
     assert (one.manifest["threads"], three.manifest["threads"]) == (1, 3)
