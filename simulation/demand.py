@@ -112,11 +112,11 @@ class WalkIn:
         self.rngs = store_streams(seed, replication, world.store_rows.size)
         self.alpha = world.skus.overdispersion.astype(float)
 
-    def serve(self, calendar: Calendar, day: int, state, blocks: Blocks):
+    def serve(self, calendar: Calendar, day: int, state, blocks: Blocks, parts: int | None = None):
         """Start drawing today's demand and serving it from ``state.on_hand`` (adding to
         ``state.today_demand``, ``today_out`` and ``today_sold``) on the thread pool; returns a function
         that waits and gives per store: units wanted, sold, lines wanted, lines filled in full, margin
-        lost."""
+        lost. ``parts``: blocks of stores (default one per thread)."""
         w = self.world
         mean = (w.skus.rate * calendar.promotion_lift("walk_in")) * calendar.season(day)
         factor = calendar.store_demand_factor()
@@ -131,7 +131,7 @@ class WalkIn:
                     self.rngs[i], w.store_scale[i] * factor[i] * mean, self.alpha, open_share[i], state.on_hand[node],
                     state.today_demand[node], state.today_out[node], state.today_sold[node], margin)
 
-        wait = blocks.start(run, w.store_rows.size)
+        wait = blocks.start(run, w.store_rows.size, parts)
 
         def done():
             wait()

@@ -234,8 +234,10 @@ class Simulation:
     # ------------------------------------------------------------------------------------ demand
     def _serve_walk_in(self, day: int, while_serving=None):
         """Walk-in customers buy from store shelves (on the thread pool); ``while_serving()`` runs on
-        this thread meanwhile (it must not touch stock) and its result is returned."""
-        wait = self.walk_in.serve(self.calendar, day, self, self.blocks) if self.world.store_rows.size else None
+        this thread meanwhile (it must not touch stock) and its result is returned. The stores then
+        take one thread fewer, leaving a core to this one."""
+        parts = self.blocks.threads - 1 if while_serving is not None else None
+        wait = self.walk_in.serve(self.calendar, day, self, self.blocks, parts) if self.world.store_rows.size else None
         result = while_serving() if while_serving is not None else None
         if wait is not None:
             totals = wait()
@@ -263,8 +265,7 @@ class Simulation:
         line_node, filled, failed = kernels.source_orders(
             self.on_hand, batch.zone, batch.channel, batch.line_start, batch.line_sku, batch.line_qty, w.cand_node,
             self.whole_order_first, self.choose_store, self.held_back, w.inaccuracy, fail_u, self._picking_quota(day),
-            self.today_demand, self.today_out)
-        np.add.at(self.today_sold, (line_node, batch.line_sku), filled)
+            self.today_demand, self.today_out, self.today_sold)
 
         short = batch.line_qty - filled
         line_channel = batch.channel[batch.line_order]
@@ -452,9 +453,11 @@ class Simulation:
             kids = np.flatnonzero(sources == parent)
             mine = wanted if kids.size == rows.size else wanted[kids]
             rank = np.argsort(w.priority[rows[kids]], kind="stable")
-            r, k, units, per_row = kernels.fill_requests(
+            parts = self.blocks.map(lambda block, kids=kids, mine=mine, rank=rank, parent=parent: kernels.fill_requests(
                 rows[kids], mine, parent, self.on_hand, self.owed, self.pipeline, self.supplied, self.today_out,
-                self.today_demand, rank, proportional)
+                self.today_demand, rank, proportional, block.start, block.stop), w.skus.size, mine.size)
+            r, k, units = (np.concatenate([part[j] for part in parts]) for j in range(3))
+            per_row = np.sum([part[3] for part in parts], axis=0)
             if day >= self.warmup:
                 self.ledger.shipped(w.node_type[rows[kids]], per_row * w.lane_cost[rows[kids]])
             row_lead = lead[rows[kids]][r]

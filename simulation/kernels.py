@@ -145,7 +145,8 @@ def _first_with(on_hand, cands, sku, need, held, quota, used_by, o, capped):
 
 @njit(cache=True)
 def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line_qty, cand_node,
-                  whole_order_first, choose_store, held_back, inaccuracy, fail_u, quota, today_demand, today_out):
+                  whole_order_first, choose_store, held_back, inaccuracy, fail_u, quota, today_demand, today_out,
+                  today_sold):
     """Choose the serving node of every online order line, in arrival order, and take the stock.
 
     ``cand_node[zone, channel, :]`` lists eligible nodes best first (-1 padded); order ``o`` has lines
@@ -164,7 +165,8 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
       first candidate.
 
     A line whose record is wrong (``fail_u[line] < inaccuracy[node]``) ships nothing and is flagged.
-    Each line's units count in ``today_demand`` and the units taken in ``today_out`` of its node.
+    Each line's units count in ``today_demand`` and the units taken in ``today_out`` and ``today_sold``
+    of its node.
     Returns per line: serving node, units filled, record-failure flag.
     """
     n_lines = line_qty.size
@@ -226,6 +228,7 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
             else:
                 filled[j] = got
                 today_out[node, sku] += got
+                today_sold[node, sku] += got
                 if got > 0 and used_by[node] != o:
                     used_by[node] = o
                     quota[node, :] -= 1
@@ -513,19 +516,22 @@ def ration_priority(available, requests, rank):
 
 
 @njit(cache=True, nogil=True)
-def fill_requests(rows, wanted, parent, on_hand, owed, pipeline, supplied, today_out, today_demand, rank, proportional):
+def fill_requests(rows, wanted, parent, on_hand, owed, pipeline, supplied, today_out, today_demand, rank, proportional,
+                  k_first, k_stop):
     """A source ships to its child rows ``rows`` what it owes them plus today's orders ``wanted[i, k]``,
     rationing its on hand when short (see ``_ration_one``); the outside supplier (``parent`` < 0)
     ships everything. Updates the source's stock, outflow and demand, each child's pipeline and what
-    is still owed to it. Returns the shipments as (index into rows, SKU, units) and units per row.
+    is still owed to it, for SKUs ``k_first`` to ``k_stop - 1`` (SKUs are independent: blocks of them
+    run on parallel threads). Returns the shipments as (index into rows, SKU, units), SKU by SKU, and
+    units per row.
     """
-    m, k_count = wanted.shape
+    m = wanted.shape[0]
     request, sent, remainder = np.zeros(m, np.int64), np.zeros(m, np.int64), np.zeros(m)
-    size = max(1024, m * k_count // 8)
+    size = max(1024, m * (k_stop - k_first) // 8)
     out_row, out_sku, out_qty = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64)
     per_row = np.zeros(m, np.int64)
     n = 0
-    for k in range(k_count):
+    for k in range(k_first, k_stop):
         asked = 0
         for i in range(m):
             request[i] = owed[rows[i], k] + wanted[i, k]

@@ -15,37 +15,48 @@ LINE_COLUMNS = {"order": np.int64, "node": np.int64, "sku": np.int64, "remaining
 
 
 class Table:
-    """Named columns that grow by appending whole arrays (amortised doubling, no per-row Python)."""
+    """Named columns that grow by appending whole arrays (amortised doubling, no per-row Python).
+
+    Live rows are ``_start`` to ``_start + size`` of each column's buffer, so dropping rows from the
+    front (:meth:`OrderBook.pop_front`) moves nothing; the rows are moved down when the buffer is full.
+    """
 
     def __init__(self, columns: dict[str, type], capacity: int = 1024):
         self._data = {name: np.empty(capacity, dtype) for name, dtype in columns.items()}
+        self._start = 0
         self.size = 0
 
     def append(self, **values) -> np.ndarray:
         n = len(next(iter(values.values())))
-        need = self.size + n
-        if need > len(next(iter(self._data.values()))):
-            cap = max(need, 2 * len(next(iter(self._data.values()))))
-            for name, arr in self._data.items():
-                grown = np.empty(cap, arr.dtype)
-                grown[: self.size] = arr[: self.size]
-                self._data[name] = grown
+        capacity = len(next(iter(self._data.values())))
+        if self._start + self.size + n > capacity:
+            if self._start:  # reuse the space freed at the front first
+                for arr in self._data.values():
+                    arr[: self.size] = arr[self._start: self._start + self.size]
+                self._start = 0
+            if self.size + n > capacity:
+                cap = max(self.size + n, 2 * capacity)
+                for name, arr in self._data.items():
+                    grown = np.empty(cap, arr.dtype)
+                    grown[: self.size] = arr[: self.size]
+                    self._data[name] = grown
+        end = self._start + self.size
         for name, arr in self._data.items():
-            arr[self.size: need] = values[name]
-        ids = np.arange(self.size, need)
-        self.size = need
+            arr[end: end + n] = values[name]
+        ids = np.arange(self.size, self.size + n)
+        self.size += n
         return ids
 
     def __getitem__(self, name: str) -> np.ndarray:
         """A live view of one column (writes go into the table)."""
-        return self._data[name][: self.size]
+        return self._data[name][self._start: self._start + self.size]
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop rows where ``mask`` is False, keeping order."""
         kept = int(mask.sum())
         for arr in self._data.values():
-            arr[:kept] = arr[: self.size][mask]
-        self.size = kept
+            arr[:kept] = arr[self._start: self._start + self.size][mask]
+        self._start, self.size = 0, kept
 
 
 class OrderBook(Table):
@@ -70,9 +81,8 @@ class OrderBook(Table):
 
     def pop_front(self, n: int) -> dict[str, np.ndarray]:
         """Remove the ``n`` oldest orders and return their columns."""
-        out = {name: arr[:n].copy() for name, arr in self._data.items()}
-        for arr in self._data.values():
-            arr[: self.size - n] = arr[n: self.size]
+        out = {name: arr[self._start: self._start + n].copy() for name, arr in self._data.items()}
+        self._start += n
         self.size -= n
         self.base += n
         return out

@@ -39,10 +39,12 @@ class Blocks:
             return [fn(slice(0, n))] if n else []
         return self.start(fn, n)()
 
-    def start(self, fn, n: int):
-        """Start ``fn`` over the blocks on the pool and return a function that waits for (and returns)
-        the results; with one thread, everything runs when that function is called."""
-        edges = np.linspace(0, n, self.threads + 1).round().astype(int)
+    def start(self, fn, n: int, parts: int | None = None):
+        """Start ``fn`` over ``parts`` blocks (default: one per thread) on the pool and return a function
+        that waits for (and returns) the results; with one thread, everything runs when that function
+        is called."""
+        parts = self.threads if parts is None else max(1, parts)
+        edges = np.linspace(0, n, parts + 1).round().astype(int)
         blocks = [slice(int(a), int(b)) for a, b in pairwise(edges) if b > a]
         if self._pool is None:
             return lambda: [fn(b) for b in blocks]

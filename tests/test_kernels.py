@@ -171,16 +171,17 @@ def test_source_orders_matches_reference(seed):
     line_start = np.concatenate(([0], np.cumsum([len(lines) for *_, lines in orders])))
     skus = np.array([k for *_, lines in orders for k, _ in lines])
     qty = np.array([q for *_, lines in orders for _, q in lines])
-    demand, out = np.zeros_like(stock), np.zeros_like(stock)
+    demand, out, sold = np.zeros_like(stock), np.zeros_like(stock), np.zeros_like(stock)
     node, filled, failed = kernels.source_orders(
         stock, np.array([o[0] for o in orders]), np.array([o[1] for o in orders]), line_start, skus, qty, cands,
-        whole_first, choose_store, held, inaccuracy, fail_u, quota, demand, out)
+        whole_first, choose_store, held, inaccuracy, fail_u, quota, demand, out, sold)
     assert list(zip(node.tolist(), filled.tolist(), failed.tolist(), strict=True)) == expected
     expected_demand, expected_out = np.zeros_like(stock), np.zeros_like(stock)
     np.add.at(expected_demand, (node, skus), qty)
     np.add.at(expected_out, (node, skus), filled)
     np.testing.assert_array_equal(demand, expected_demand)
     np.testing.assert_array_equal(out, expected_out)
+    np.testing.assert_array_equal(sold, expected_out)
     np.testing.assert_array_equal(stock, expected_stock)
     np.testing.assert_array_equal(quota, expected_quota)
 
