@@ -50,6 +50,10 @@ class ScenarioError(ValueError):
         head = f"invalid scenario {source}" if source else "invalid scenario"
         super().__init__(f"{head}: {len(self.problems)} problem(s)\n" + "\n".join(f"  {p}" for p in self.problems))
 
+    def __reduce__(self):
+        # Rebuilt from its parts when it crosses a process boundary (a sweep's worker), not from the message.
+        return type(self), (self.problems, self.source)
+
 
 # --------------------------------------------------------------------------------------------- network
 

@@ -8,6 +8,7 @@ import sys
 import pytest
 import yaml
 
+import simulation as sim
 from simulation.cli import main
 from tests.conftest import SCENARIOS
 
@@ -119,3 +120,12 @@ def test_console_exit_code_and_no_traceback_end_to_end(tiny_path):
     assert proc.returncode == 2
     assert "catalog.skus: must be >= 1, got -1" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_scenario_errors_survive_a_process_boundary():
+    """A worker process's ScenarioError reaches the parent with its problems intact (pickled)."""
+    import pickle
+
+    err = sim.ScenarioError(["catalog.skus: must be >= 1, got 0"], "x.yaml")
+    back = pickle.loads(pickle.dumps(err))
+    assert back.problems == err.problems and back.source == "x.yaml" and str(back) == str(err)
