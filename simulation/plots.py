@@ -1,0 +1,126 @@
+"""Charts for decision meetings: each function takes the engine's tidy DataFrames and an optional
+``ax`` and returns the Axes, so analysts reuse them in notebooks. Policies keep one colour across all
+charts (Okabe-Ito, readable by colour-blind viewers); every axis carries its unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+NODE_TYPE_LABELS = {"central_warehouse": "central warehouse", "forward_warehouse": "forward warehouses", "store": "stores"}
+SHARE_METRICS = ("fill_rate", "on_time_rate", "dispatch_within_sla", "split_rate", "no_stock_rate", "stockout_rate")
+
+
+def policy_colors(policies: Sequence[str]) -> dict[str, str]:
+    """One colour per policy, in the order given (the same order gives the same colours everywhere)."""
+    return {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(dict.fromkeys(policies))}
+
+
+def _axes(ax):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(8, 4.5), layout="constrained")[1]
+
+
+def _thousands(ax) -> None:
+    """Plain numbers with thousands separators on the y axis (no '1e6' offset a room cannot read)."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def _is_share(metric: str) -> bool:
+    return metric.startswith(SHARE_METRICS)
+
+
+def kpi_comparison(table: pd.DataFrame, kpis: Sequence[tuple[str, str]], ax=None, node_type: str = "all"):
+    """Grouped bars of KPI means by policy with 95% CI error bars, from a comparison table
+    (``compare(...).table``: metric, channel, node_type, policy, mean, ci_low, ci_high). ``kpis`` are
+    (metric, channel) pairs of one unit: shares (plotted in %) or one quantity."""
+    ax = _axes(ax)
+    rows = table[table["node_type"] == node_type]
+    policies = list(dict.fromkeys(rows["policy"]))
+    colors = policy_colors(policies)
+    width = 0.8 / max(len(policies), 1)
+    share = all(_is_share(m) for m, _ in kpis)
+    scale = 100.0 if share else 1.0
+    for j, policy in enumerate(policies):
+        mine = rows[rows["policy"] == policy].set_index(["metric", "channel"])
+        got = [mine.loc[k] if k in mine.index else None for k in kpis]
+        mean = np.array([np.nan if g is None else g["mean"] for g in got]) * scale
+        low = np.array([np.nan if g is None else g["ci_low"] for g in got]) * scale
+        high = np.array([np.nan if g is None else g["ci_high"] for g in got]) * scale
+        x = np.arange(len(kpis)) + (j - (len(policies) - 1) / 2) * width
+        ax.bar(x, mean, width, color=colors[policy], label=policy,
+               yerr=np.vstack([mean - low, high - mean]), capsize=3, error_kw={"elinewidth": 1})
+    ax.set_xticks(np.arange(len(kpis)), [f"{m.replace('_', ' ')}\n({c.replace('_', ' ')})" for m, c in kpis])
+    ax.set_ylabel("% (mean, 95% CI)" if share else f"{kpis[0][0].replace('_', ' ')} (mean, 95% CI)")
+    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=max(len(policies), 1))
+    _thousands(ax)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def delivery_ecdf(orders: pd.DataFrame, ax=None, max_hours: float | None = None):
+    """Share of orders delivered within x hours, one line per channel, with each channel's promise (its
+    most common promise across tiers) as a dashed line. ``orders``: ``RunResult.orders``."""
+    ax = _axes(ax)
+    done = orders.dropna(subset=["delivery_hours"])
+    for i, (channel, g) in enumerate(done.groupby("channel", observed=True)):
+        hours = np.sort(g["delivery_hours"].to_numpy())
+        share = np.arange(1, hours.size + 1) / hours.size
+        color = PALETTE[i % len(PALETTE)]
+        ax.step(hours, share * 100, where="post", color=color, label=str(channel).replace("_", " "))
+        promise = g["promise_hours"].mode().iloc[0]
+        ax.axvline(promise, color=color, linestyle="--", linewidth=1)
+    if max_hours is not None:
+        ax.set_xlim(0, max_hours)
+    ax.set_xlabel("hours from order to delivery (dashed: the channel's promise)")
+    ax.set_ylabel("orders delivered (%)")
+    ax.legend(frameon=False, loc="lower right")
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def stock_over_time(daily: pd.DataFrame, ax=None, windows: Sequence[tuple[float, float, str]] = (),
+                    metric: str = "on_hand_value"):
+    """A daily series by node type (``RunResult.daily``; default: stock at cost), with calendar
+    windows (start day, end day, label), such as shocks and promotions, shaded."""
+    ax = _axes(ax)
+    rows = daily[(daily["metric"] == metric) & daily["node_type"].isin(list(NODE_TYPE_LABELS))]
+    for i, (node_type, g) in enumerate(rows.groupby("node_type", sort=False)):
+        ax.plot(g["day"], g["value"], color=PALETTE[i % len(PALETTE)], label=NODE_TYPE_LABELS[node_type])
+    for start, end, label in windows:
+        ax.axvspan(start, end, color="0.85", zorder=0)
+        ax.annotate(label, (start, 1.0), xycoords=("data", "axes fraction"), va="top", fontsize=8)
+    ax.set_xlabel("day")
+    ax.set_ylabel(metric.replace("_", " ") + (" (currency)" if metric.endswith("value") else " (units)"))
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    _thousands(ax)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def stock_by_node_type(table: pd.DataFrame, ax=None):
+    """Where the stock sits: average inventory value by node type, stacked, one bar per policy (from a
+    comparison table's ``avg_inventory_value`` rows)."""
+    ax = _axes(ax)
+    rows = table[(table["metric"] == "avg_inventory_value") & (table["node_type"] != "all")]
+    wide = rows.pivot_table(index="policy", columns="node_type", values="mean", sort=False)
+    bottom = np.zeros(len(wide))
+    for i, node_type in enumerate(t for t in NODE_TYPE_LABELS if t in wide.columns):
+        values = wide[node_type].fillna(0.0).to_numpy()
+        ax.bar(wide.index, values, bottom=bottom, color=PALETTE[i % len(PALETTE)], label=NODE_TYPE_LABELS[node_type])
+        bottom += values
+    ax.set_ylabel("average inventory value (currency)")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    _thousands(ax)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax

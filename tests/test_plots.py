@@ -1,0 +1,76 @@
+"""Charts plot exactly the numbers of the tables they are given (read back from the Axes)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection
+from matplotlib.container import BarContainer
+
+import simulation as sim
+from simulation import plots
+from tests.conftest import SCENARIOS
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    base = sim.load_scenario(SCENARIOS / "tiny.yaml", {"run.horizon_days": 60, "run.warmup_days": 10})
+    policies = [sim.with_overrides(base, {"name": "split", "policies.inventory_mode": "split"}),
+                sim.with_overrides(base, {"name": "pool", "policies.inventory_mode": "pool"})]
+    return sim.compare(policies, replications=2, seed=3, workers=1)
+
+
+def test_policy_colours_are_stable_and_distinct():
+    a, b = plots.policy_colors(["split", "pool"]), plots.policy_colors(["split", "pool", "split"])
+    assert a == b and len(set(a.values())) == 2
+
+
+def test_kpi_comparison_bars_and_error_bars_are_the_table(comparison):
+    kpis = [("fill_rate_units", "walk_in"), ("fill_rate_units", "all")]
+    ax = plots.kpi_comparison(comparison.table, kpis)
+    table = comparison.table[comparison.table.node_type == "all"].set_index(["policy", "metric", "channel"])
+    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert [c.get_label() for c in bars] == ["split", "pool"]
+    for container in bars:
+        policy = container.get_label()
+        heights = [patch.get_height() for patch in container.patches]
+        expected = [100 * table.loc[(policy, m, c), "mean"] for m, c in kpis]
+        np.testing.assert_allclose(heights, expected)
+        segments = [seg for coll in ax.collections if isinstance(coll, LineCollection) for seg in coll.get_segments()]
+        lows = {round(s[0][1], 9) for s in segments}
+        assert {round(100 * table.loc[(policy, m, c), "ci_low"], 9) for m, c in kpis} <= lows
+    assert "%" in ax.get_ylabel()
+
+
+def test_delivery_ecdf_steps_through_every_delivered_order(comparison):
+    res = sim.run(sim.load_scenario(SCENARIOS / "tiny.yaml", {"run.horizon_days": 60, "run.warmup_days": 10}), seed=3)
+    ax = plots.delivery_ecdf(res.orders)
+    steps = {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+    for channel, g in res.orders.dropna(subset=["delivery_hours"]).groupby("channel", observed=True):
+        x, y = steps[channel.replace("_", " ")].get_data()
+        np.testing.assert_allclose(x, np.sort(g.delivery_hours))
+        assert y[-1] == pytest.approx(100.0)
+    promises = sorted(line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == "--")
+    assert promises == sorted(res.orders.groupby("channel", observed=True).promise_hours.agg(lambda s: s.mode().iloc[0]))
+
+
+def test_stock_over_time_plots_the_daily_series_and_shades_windows():
+    res = sim.run(sim.load_scenario(SCENARIOS / "tiny.yaml", {"run.horizon_days": 60, "run.warmup_days": 10}), seed=3)
+    ax = plots.stock_over_time(res.daily, windows=[(20, 25, "typhoon")])
+    stores = res.daily[(res.daily.metric == "on_hand_value") & (res.daily.node_type == "store")]
+    line = next(line for line in ax.get_lines() if line.get_label() == "stores")
+    np.testing.assert_allclose(line.get_ydata(), stores.value)
+    assert len(ax.patches) == 1 and "currency" in ax.get_ylabel()
+
+
+def test_stock_by_node_type_stacks_to_the_policy_totals(comparison):
+    ax = plots.stock_by_node_type(comparison.table)
+    rows = comparison.table[comparison.table.metric == "avg_inventory_value"].set_index(["policy", "node_type"])
+    tops = {}
+    for container in ax.containers:
+        for patch, policy in zip(container.patches, ["split", "pool"], strict=True):
+            tops[policy] = max(tops.get(policy, 0.0), patch.get_y() + patch.get_height())
+    for policy, top in tops.items():
+        assert top == pytest.approx(rows.loc[(policy, "all"), "mean"], rel=1e-9)
