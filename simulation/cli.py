@@ -18,6 +18,7 @@ from tqdm import tqdm
 from .api import run
 from .compare import compare
 from .engine import ConservationError, Simulation
+from .report import report
 from .results import RunResult, atomic_write, environment
 from .scenario import ScenarioError, load_scenario, parse_set_options, split_assignment
 from .sweep import summarise, sweep
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--out", default=None, help="output folder (default: results/compare_<baseline>_vs_<other>)")
     c.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field in every scenario")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
+    c.add_argument("--no-report", action="store_true", help="skip report.html / report.pdf and the figures")
+    rp = sub.add_parser("report", help="write report.html, report.pdf and figures/ for an `invsim compare` folder")
+    rp.add_argument("folder")
     w = sub.add_parser("sweep", help="run a scenario over a grid of parameters x replications; resumable results store")
     w.add_argument("scenario")
     w.add_argument("--grid", action="append", default=[], metavar="PATH=V1,V2,...",
@@ -69,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "compare":
             return _compare(args)
+        if args.command == "report":
+            print(f"Wrote {report(args.folder)} (and report.pdf, figures/)")
+            return 0
         if args.command == "sweep":
             return _sweep(args)
         scenario = load_scenario(args.scenario, parse_set_options(args.set))
@@ -85,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConservationError as exc:
         print(f"invsim: {exc}", file=sys.stderr)
         return 3
+    except FileNotFoundError as exc:  # report: not a comparison folder
+        print(f"invsim: {exc}", file=sys.stderr)
+        return 2
 
 
 def _run(scenario, args) -> int:
@@ -132,6 +142,8 @@ def _compare(args) -> int:
     print(f"\nSeed {seed}, {args.replications} paired replications per policy (common random numbers). "
           "* = the 95% CI of the difference excludes zero; n.s. = no significant difference."
           f"\nWrote {out}/ (comparison.parquet, runs.parquet, manifest.json)")
+    if not args.no_report:
+        print(f"Report: {report(out)}")
     return 0
 
 

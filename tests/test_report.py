@@ -1,0 +1,85 @@
+"""`invsim report`: a real (small) comparison turned into report.html, report.pdf and figures."""
+
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+
+import matplotlib.image
+import pandas as pd
+import pytest
+
+from simulation.cli import main
+from simulation.report import HEADLINE
+
+SMALL = ["--set", "run.horizon_days=60", "--set", "run.warmup_days=10", "--set", "catalog.skus=200"]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare")
+    code = main(["compare", "scenarios/city_split.yaml", "scenarios/city_pool.yaml", "--replications", "2", "--workers", "1",
+                 "--out", str(out), *SMALL])
+    assert code == 0
+    return out
+
+
+def test_compare_writes_the_report_and_every_figure(folder):
+    assert (folder / "report.html").is_file() and (folder / "report.pdf").read_bytes().startswith(b"%PDF")
+    names = {p.stem for p in (folder / "figures").glob("*.png")}
+    assert names == {"fill_rate_by_channel", "on_time_by_channel", "days_of_inventory", "stock_by_node_type"}
+    for name in names:
+        image = matplotlib.image.imread(folder / "figures" / f"{name}.png")
+        assert image.shape[0] >= 600 and image.shape[1] >= 1100  # 8 x 4.5 in at 150 dpi
+        assert image[..., :3].std() > 0.05  # not blank
+        ET.parse(folder / "figures" / f"{name}.svg")  # well-formed SVG
+    pdf = (folder / "report.pdf").read_bytes()
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1 + len(names)
+
+
+def test_headline_states_only_significant_effects_with_the_tables_numbers(folder):
+    table = pd.read_parquet(folder / "comparison.parquet")
+    page = (folder / "report.html").read_text()
+    sentences = re.findall(r"<p>(.*?)</p>", page.split('id="headline">')[1].split("</section>")[0])
+    assert len(sentences) == len(HEADLINE)
+    for sentence, (metric, channel, name, _, fmt) in zip(sentences, HEADLINE, strict=True):
+        rows = table[(table.metric == metric) & (table.channel == channel) & (table.node_type == "all")].set_index("policy")
+        base, pool = rows.loc["city_split"], rows.loc["city_pool"]
+        assert name in sentence
+        assert fmt.format(base["mean"]).replace("&", "&amp;") in sentence and fmt.format(pool["mean"]) in sentence
+        assert sentence.startswith("No significant difference") == (not bool(pool["significant"]))
+
+
+def test_html_is_self_contained(folder):
+    page = (folder / "report.html").read_text()
+    assert not re.search(r"(src|href)=\"(?!data:)", page), "every image is inlined"
+    assert "http://" not in page and "https://" not in page
+    assert page.count('src="data:image/png;base64,') == 4
+
+
+def test_report_command_rewrites_and_refuses_a_folder_without_a_comparison(folder, tmp_path, capsys):
+    assert main(["report", str(folder)]) == 0
+    assert "report.html" in capsys.readouterr().out
+    assert main(["report", str(tmp_path)]) == 2
+    assert "no comparison.parquet" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium not installed (Debian package chromium)")
+def test_report_renders_in_headless_chromium(folder, tmp_path):
+    dom = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                          (folder / "report.html").as_uri()], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert dom.count("<img") == 4 and 'id="headline"' in dom
+    shot = tmp_path / "page.png"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
+                    "--window-size=1280,2400", (folder / "report.html").as_uri()], capture_output=True, timeout=120, check=True)
+    assert matplotlib.image.imread(shot)[..., :3].std() > 0.05
+
+
+def test_outputs_are_readable_files_not_private_temp_files(folder):
+    """Atomic writes go through mkstemp (mode 0600); the final files get the usual umask mode."""
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [folder / "report.html", folder / "comparison.parquet", *(folder / "figures").iterdir()]:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
