@@ -124,3 +124,64 @@ def stock_by_node_type(table: pd.DataFrame, ax=None):
     _thousands(ax)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
+
+
+SWEEP_COLUMNS = {"run_id", "point", "replication", "seed", "metric", "channel", "node_type", "value"}
+
+
+def swept_parameters(table: pd.DataFrame) -> list[str]:
+    """The swept fields of a sweep table (``sweep(...)`` or ``sweep.parquet``), in grid order."""
+    return [c for c in table.columns if c not in SWEEP_COLUMNS]
+
+
+def _kpi_means(table: pd.DataFrame, kpi: tuple[str, str], keys: list[str]) -> pd.Series:
+    rows = table[(table["metric"] == kpi[0]) & (table["channel"] == kpi[1]) & (table["node_type"] == "all")]
+    return rows.groupby(keys, sort=True)["value"].mean()
+
+
+def tradeoff_curve(table: pd.DataFrame, along: str, by: str | None = None, ax=None,
+                   x: tuple[str, str] = ("days_of_inventory", "all"), y: tuple[str, str] = ("fill_rate_units", "all")):
+    """Service against inventory across a swept target (``along``, e.g. a service level), one line per
+    value of ``by`` (e.g. the inventory mode), from a sweep table. The dashed line is the efficient
+    frontier: the points no other point beats on both (less inventory and more service)."""
+    ax = _axes(ax)
+    keys = [k for k in (by, along) if k]
+    xs, ys = _kpi_means(table, x, keys), _kpi_means(table, y, keys)
+    both = pd.DataFrame({"x": xs, "y": ys}).dropna().reset_index()
+    groups = both.groupby(by, sort=False) if by else [("all points", both)]
+    for i, (label, group) in enumerate(groups):
+        g = group.sort_values(along)
+        ax.plot(g["x"], g["y"] * 100, marker="o", color=PALETTE[i % len(PALETTE)], label=str(label))
+        for _, r in g.iterrows():
+            ax.annotate(f"{r[along]:g}", (r["x"], r["y"] * 100), textcoords="offset points", xytext=(4, -10), fontsize=8)
+    frontier = both.sort_values(["x", "y"], ascending=[True, False])
+    frontier = frontier[frontier["y"] > frontier["y"].cummax().shift(fill_value=-np.inf)]  # beats every cheaper point
+    ax.plot(frontier["x"], frontier["y"] * 100, linestyle="--", color="0.3", label="efficient frontier", zorder=0)
+    ax.set_xlabel(f"{x[0].replace('_', ' ')} ({'days' if x[0] == 'days_of_inventory' else x[1]})")
+    ax.set_ylabel(f"{y[0].replace('_', ' ')} (%)")
+    ax.legend(frameon=False, title=by)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def sensitivity(table: pd.DataFrame, kpi: tuple[str, str] = ("fill_rate_units", "all"), ax=None):
+    """How far each swept parameter moves a KPI: for each parameter, the range of the KPI's mean over
+    its values (averaged over the other parameters and the replications), largest on top."""
+    ax = _axes(ax)
+    params = swept_parameters(table)
+    spans = []
+    for p in params:
+        means = _kpi_means(table, kpi, [p])
+        spans.append((p, means.min(), means.max(), means.idxmin(), means.idxmax()))
+    spans.sort(key=lambda s: s[2] - s[1])
+    share = _is_share(kpi[0])
+    scale = 100.0 if share else 1.0
+    for i, (_, low, high, at_low, at_high) in enumerate(spans):
+        ax.barh(i, (high - low) * scale, left=low * scale, color=PALETTE[0])
+        ax.annotate(f"{at_low}", (low * scale, i), xytext=(-4, 0), textcoords="offset points", ha="right", va="center", fontsize=8)
+        ax.annotate(f"{at_high}", (high * scale, i), xytext=(4, 0), textcoords="offset points", ha="left", va="center", fontsize=8)
+    ax.set_yticks(range(len(spans)), [s[0] for s in spans])
+    unit = " (%)" if share else ""
+    ax.set_xlabel(f"{kpi[0].replace('_', ' ')} ({kpi[1].replace('_', ' ')}){unit}: range of the mean over each parameter's values")
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax

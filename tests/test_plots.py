@@ -74,3 +74,36 @@ def test_stock_by_node_type_stacks_to_the_policy_totals(comparison):
             tops[policy] = max(tops.get(policy, 0.0), patch.get_y() + patch.get_height())
     for policy, top in tops.items():
         assert top == pytest.approx(rows.loc[(policy, "all"), "mean"], rel=1e-9)
+
+
+@pytest.fixture(scope="module")
+def sweep_table():
+    base = sim.load_scenario(SCENARIOS / "tiny.yaml", {"run.horizon_days": 60, "run.warmup_days": 10})
+    return sim.sweep(base, {"policies.inventory_mode": ["split", "pool"], "replenishment.store.service_level": [0.8, 0.95]},
+                     replications=2, seed=3, workers=1)
+
+
+def test_tradeoff_curve_plots_the_means_of_every_point_and_the_frontier(sweep_table):
+    ax = plots.tradeoff_curve(sweep_table, along="replenishment.store.service_level", by="policies.inventory_mode")
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"split", "pool", "efficient frontier"}
+    t = sweep_table[sweep_table.node_type == "all"]
+    for mode in ("split", "pool"):
+        mine = t[t["policies.inventory_mode"] == mode]
+        doi = mine[(mine.metric == "days_of_inventory") & (mine.channel == "all")].groupby("replenishment.store.service_level").value.mean()
+        fill = mine[(mine.metric == "fill_rate_units") & (mine.channel == "all")].groupby("replenishment.store.service_level").value.mean()
+        x, y = lines[mode].get_data()
+        np.testing.assert_allclose(x, doi.sort_index())
+        np.testing.assert_allclose(y, 100 * fill.sort_index())
+    fx, fy = lines["efficient frontier"].get_data()
+    assert np.all(np.diff(fx) >= 0) and np.all(np.diff(fy) > 0)  # less stock never buys more service on it
+
+
+def test_sensitivity_bars_span_each_parameters_mean_range(sweep_table):
+    ax = plots.sensitivity(sweep_table, ("fill_rate_units", "all"))
+    t = sweep_table[(sweep_table.metric == "fill_rate_units") & (sweep_table.channel == "all") & (sweep_table.node_type == "all")]
+    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert sorted(labels) == sorted(plots.swept_parameters(sweep_table))
+    for patch, label in zip(ax.patches, labels, strict=True):
+        means = t.groupby(label).value.mean()
+        assert patch.get_x() == pytest.approx(100 * means.min()) and patch.get_width() == pytest.approx(100 * (means.max() - means.min()))
