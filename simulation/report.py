@@ -1,4 +1,4 @@
-"""A one-page report of a comparison: the answer in a sentence, the numbers with their 95% CIs, and
+"""A one-page report of a comparison or a sweep: the answer in a sentence, the numbers with their 95% CIs, and
 the charts (``figures/*.png`` at 150 dpi and ``*.svg``), as ``report.html`` (self-contained: figures
 inlined, no external references) and ``report.pdf``.
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -78,16 +79,28 @@ def _figures(table: pd.DataFrame) -> dict[str, object]:
 
 
 def report(results_dir: str | Path) -> Path:
-    """Write the report of a comparison folder (``invsim compare`` output); returns report.html's path."""
+    """Write the report of a comparison (``invsim compare``) or sweep (``invsim sweep``) folder; returns
+    report.html's path."""
     folder = Path(results_dir)
-    if not (folder / "comparison.parquet").is_file():
-        raise FileNotFoundError(f"{folder}: no comparison.parquet (report needs an `invsim compare` results folder)")
-    table = pd.read_parquet(folder / "comparison.parquet")
     manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").is_file() else {}
-    policies = list(dict.fromkeys(table.policy))
-    baseline = manifest.get("baseline", policies[0])
-    sentences = [s for p in policies if p != baseline for s in headline(table, baseline, p)]
-    figs = _figures(table)
+    if (folder / "comparison.parquet").is_file():
+        table = pd.read_parquet(folder / "comparison.parquet")
+        policies = list(dict.fromkeys(table.policy))
+        baseline = manifest.get("baseline", policies[0])
+        sentences = [s for p in policies if p != baseline for s in headline(table, baseline, p)]
+        title = f"Policy comparison: {', '.join(policies)} (baseline {baseline})"
+        figs, summary = _figures(table), _comparison_table(table, policies)
+        note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} paired replications per policy on "
+                "common random numbers. Effects are stated only where the 95% CI of the paired difference excludes zero.")
+    elif (folder / "sweep.parquet").is_file():
+        table = pd.read_parquet(folder / "sweep.parquet")
+        sentences, figs, summary = sweep_headline(table), _sweep_figures(table), _sweep_table(table)
+        title = f"Sweep over {', '.join(plots_params(table))}"
+        note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} replications per grid point. Ranges "
+                "are of means over replications; the table gives each point's 95% CI.")
+    else:
+        raise FileNotFoundError(f"{folder}: no comparison.parquet or sweep.parquet (report needs an `invsim compare` or "
+                                "`invsim sweep` results folder)")
     out = folder / "figures"
     out.mkdir(exist_ok=True)
     images = {}
@@ -95,28 +108,26 @@ def report(results_dir: str | Path) -> Path:
         atomic_write(out / f"{name}.png", lambda tmp, fig=fig: fig.savefig(tmp, dpi=150, format="png"))
         atomic_write(out / f"{name}.svg", lambda tmp, fig=fig: fig.savefig(tmp, format="svg"))
         images[name] = base64.b64encode((out / f"{name}.png").read_bytes()).decode()
-    _write_pdf(folder / "report.pdf", sentences, figs)
+    _write_pdf(folder / "report.pdf", title, sentences, figs)
     import matplotlib.pyplot as plt
 
     for fig in figs.values():
         plt.close(fig)
-    page = _html(sentences, table, baseline, policies, images, manifest)
+    page = _html(title, sentences, summary, note, images)
     atomic_write(folder / "report.html", lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
     return folder / "report.html"
 
 
-def _write_pdf(path: Path, sentences: list[str], figs: dict) -> None:
+def _write_pdf(path: Path, title: str, sentences: list[str], figs: dict) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
     def write(tmp):
         with PdfPages(tmp) as pdf:
             cover = plt.figure(figsize=(8.27, 11.69))
-            cover.text(0.08, 0.95, "Policy comparison", fontsize=18, va="top")
+            cover.text(0.08, 0.95, title, fontsize=16, va="top", wrap=True)
             y = 0.9
             for sentence in sentences:
-                import textwrap
-
                 for line in textwrap.wrap(sentence, 80):
                     cover.text(0.08, y, line, fontsize=11, va="top")
                     y -= 0.025
@@ -129,30 +140,100 @@ def _write_pdf(path: Path, sentences: list[str], figs: dict) -> None:
     atomic_write(path, write)
 
 
-def _html(sentences, table, baseline, policies, images, manifest) -> str:
+def _comparison_table(table, policies) -> tuple[list[str], list[list[str]]]:
     rows = []
     for metric, channel, name, _, fmt in HEADLINE:
         cells = []
         for p in policies:
             k = _kpi(table, metric, channel, p)
-            cells.append("–" if k is None else f"{fmt.format(k['mean'])} <small>[{fmt.format(k['ci_low'])}, "
-                         f"{fmt.format(k['ci_high'])}]</small>")
-        rows.append(f"<tr><th>{html.escape(name)}</th>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+            cells.append("–" if k is None else f"{fmt.format(k['mean'])} [{fmt.format(k['ci_low'])}, {fmt.format(k['ci_high'])}]")
+        rows.append([name, *cells])
+    return ["KPI (mean [95% CI])", *policies], rows
+
+
+def plots_params(table: pd.DataFrame) -> list[str]:
+    from .plots import swept_parameters
+
+    return swept_parameters(table)
+
+
+def sweep_headline(table: pd.DataFrame) -> list[str]:
+    """For each headline KPI: its range of means over the grid points, and the parameter that moves it most."""
+    out = []
+    params = plots_params(table)
+    for metric, channel, name, _, fmt in HEADLINE:
+        rows = table[(table.metric == metric) & (table.channel == channel) & (table.node_type == "all")]
+        if rows.empty:
+            continue
+        by_point = rows.groupby(params)["value"].mean()
+        low, high = by_point.idxmin(), by_point.idxmax()
+        spans = {p: rows.groupby(p)["value"].mean() for p in params}
+        top = max(spans, key=lambda p: spans[p].max() - spans[p].min())
+        def point(key):
+            key = key if isinstance(key, tuple) else (key,)
+            return ", ".join(f"{p}={v}" for p, v in zip(params, key, strict=True))
+        out.append(f"{name[0].upper() + name[1:]} runs from {fmt.format(by_point.min())} ({point(low)}) to "
+                   f"{fmt.format(by_point.max())} ({point(high)}); {top} moves it most "
+                   f"({fmt.format(spans[top].min())} to {fmt.format(spans[top].max())} on average).")
+    return out
+
+
+def _sweep_figures(table: pd.DataFrame) -> dict:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plots
+
+    figs = {}
+    for metric, channel in (("fill_rate_units", "all"), ("days_of_inventory", "all")):
+        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+        plots.sensitivity(table, (metric, channel), ax=ax)
+        figs[f"sensitivity_{metric}"] = fig
+    params = plots_params(table)
+    numeric = [p for p in params if pd.api.types.is_numeric_dtype(table[p])]
+    if numeric:
+        along = numeric[0]
+        by = next((p for p in params if p != along), None)
+        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+        plots.tradeoff_curve(table, along=along, by=by, ax=ax)
+        figs["service_vs_inventory"] = fig
+    return figs
+
+
+def _sweep_table(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    from .sweep import summarise
+
+    kpis = [(m, c) for m, c, *_ in HEADLINE]
+    summary = summarise(table, kpis)
+    params = plots_params(table)
+    head = [*params, *[name for _, _, name, _, _ in HEADLINE]]
+    rows = []
+    for _, r in summary.iterrows():
+        cells = [str(r[p]) for p in params]
+        for metric, _, _, _, fmt in HEADLINE:
+            cells.append("–" if metric not in r or pd.isna(r[metric]) else f"{fmt.format(r[metric])} ± {fmt.format(r[metric + ' ±'])}")
+        rows.append(cells)
+    return head, rows
+
+
+def _html(title, sentences, summary, note, images) -> str:
+    head, rows = summary
+    table = ("<table><tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in head) + "</tr>"
+             + "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows) + "</table>")
     figures = "".join(f'<figure><img alt="{html.escape(n)}" src="data:image/png;base64,{b64}">'
                       f"<figcaption>{html.escape(n.replace('_', ' '))}</figcaption></figure>" for n, b64 in images.items())
-    seed = manifest.get("seed", "?")
-    reps = manifest.get("replications", "?")
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Policy comparison</title>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
 h1{{font-size:1.6rem}} .headline p{{font-size:1.15rem;margin:.4rem 0}}
 table{{border-collapse:collapse;margin:1rem 0}} th,td{{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:right}}
-th:first-child{{text-align:left}} figure{{margin:1rem 0}} img{{max-width:100%}}</style></head>
-<body><h1>Policy comparison: {html.escape(', '.join(policies))} (baseline {html.escape(baseline)})</h1>
+th:first-child,td:first-child{{text-align:left}} figure{{margin:1rem 0}} img{{max-width:100%}}</style></head>
+<body><h1>{html.escape(title)}</h1>
 <section class="headline" id="headline">{''.join(f'<p>{html.escape(s)}</p>' for s in sentences)}</section>
-<table><tr><th>KPI (mean [95% CI])</th>{''.join(f'<th>{html.escape(p)}</th>' for p in policies)}</tr>{''.join(rows)}</table>
-<p><small>Seed {html.escape(str(seed))}, {html.escape(str(reps))} paired replications per policy on common random numbers.
-Effects are stated only where the 95% CI of the paired difference excludes zero.</small></p>
+{table}
+<p><small>{html.escape(note)}</small></p>
 {figures}
 </body></html>
 """

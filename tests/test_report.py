@@ -83,3 +83,21 @@ def test_outputs_are_readable_files_not_private_temp_files(folder):
     os.umask(umask)
     for path in [folder / "report.html", folder / "comparison.parquet", *(folder / "figures").iterdir()]:
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
+
+
+def test_sweep_folder_report_names_the_ranges_and_the_parameter_that_moves_most(tmp_path):
+    out = tmp_path / "sweep"
+    assert main(["sweep", "scenarios/tiny.yaml", "--grid", "policies.inventory_mode=split,pool",
+                 "--grid", "replenishment.store.service_level=0.8,0.95", "--replications", "2", "--workers", "1",
+                 "--set", "run.horizon_days=60", "--set", "run.warmup_days=10", "--out", str(out)]) == 0
+    assert main(["report", str(out)]) == 0
+    table = pd.read_parquet(out / "sweep.parquet")
+    fill = table[(table.metric == "fill_rate_units") & (table.channel == "all") & (table.node_type == "all")]
+    by_point = fill.groupby(["policies.inventory_mode", "replenishment.store.service_level"]).value.mean()
+    page = (out / "report.html").read_text()
+    sentence = next(s for s in re.findall(r"<p>(.*?)</p>", page) if s.startswith("Fill rate"))
+    assert f"{by_point.min():.1%}" in sentence and f"{by_point.max():.1%}" in sentence
+    assert "replenishment.store.service_level moves it most" in sentence  # the service target, not the mode
+    assert {p.stem for p in (out / "figures").glob("*.png")} == {
+        "sensitivity_fill_rate_units", "sensitivity_days_of_inventory", "service_vs_inventory"}
+    assert not re.search(r"(src|href)=\"(?!data:)", page)
