@@ -30,6 +30,9 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, threa
         "wall_seconds": round(wall, 3), "engine_seconds": round(sim.wall_seconds, 3), "threads": sim.threads,
         "phase_seconds": {k: round(v, 3) for k, v in sim.phase_seconds.items()},
         "node_sku_days_per_second": round(node_sku_days / sim.wall_seconds) if sim.wall_seconds > 0 else None,
+        "calendar": [{"kind": kind, "name": e.name, "start_day": e.start_day, "end_day": e.end_day}
+                     for kind, events in (("promotion", scenario.demand.promotions), ("shock", scenario.demand.shocks))
+                     for e in events],
         "conservation": "ok", **environment(),
     }
     for frame in (kpis, daily, orders):

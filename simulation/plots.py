@@ -101,7 +101,8 @@ def stock_over_time(daily: pd.DataFrame, ax=None, windows: Sequence[tuple[float,
         ax.axvspan(start, end, color="0.85", zorder=0)
         ax.annotate(label, (start, 1.0), xycoords=("data", "axes fraction"), va="top", fontsize=8)
     ax.set_xlabel("day")
-    ax.set_ylabel(metric.replace("_", " ") + (" (currency)" if metric.endswith("value") else " (units)"))
+    unit = "currency" if metric.endswith("value") else "share of node-SKUs" if metric.endswith("rate") else "units"
+    ax.set_ylabel(f"{metric.replace('_', ' ')} ({unit})")
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     _thousands(ax)
     ax.spines[["top", "right"]].set_visible(False)

@@ -98,9 +98,17 @@ def report(results_dir: str | Path) -> Path:
         title = f"Sweep over {', '.join(plots_params(table))}"
         note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} replications per grid point. Ranges "
                 "are of means over replications; the table gives each point's 95% CI.")
+    elif (folder / "kpis.parquet").is_file():
+        kpis = pd.read_parquet(folder / "kpis.parquet")
+        sentences, summary = run_headline(kpis), _run_table(kpis)
+        figs = _run_figures(pd.read_parquet(folder / "daily.parquet"), pd.read_parquet(folder / "orders.parquet"),
+                            manifest.get("calendar", []))
+        title = f"Run of {manifest.get('scenario', folder.name)}"
+        note = (f"Seed {manifest.get('seed', '?')}; {len(manifest['replication']) if isinstance(manifest.get('replication'), list) else 1} "
+                "replication(s). Delivery times are those of the kept order sample.")
     else:
-        raise FileNotFoundError(f"{folder}: no comparison.parquet or sweep.parquet (report needs an `invsim compare` or "
-                                "`invsim sweep` results folder)")
+        raise FileNotFoundError(f"{folder}: no comparison.parquet, sweep.parquet or kpis.parquet (report needs an "
+                                "`invsim compare`, `invsim sweep` or `invsim run` results folder)")
     out = folder / "figures"
     out.mkdir(exist_ok=True)
     images = {}
@@ -216,6 +224,61 @@ def _sweep_table(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             cells.append("–" if metric not in r or pd.isna(r[metric]) else f"{fmt.format(r[metric])} ± {fmt.format(r[metric + ' ±'])}")
         rows.append(cells)
     return head, rows
+
+
+def _run_means(kpis: pd.DataFrame) -> pd.DataFrame:
+    """Mean and 95% CI half-width per KPI over a run folder's replications (one replication: no CI)."""
+    from .stats import mean_ci
+
+    keys = ["metric", "channel", "node_type"]
+    rows = [(*k, *mean_ci(g["value"].to_numpy(float))) for k, g in kpis.groupby(keys, sort=False)]
+    return pd.DataFrame(rows, columns=[*keys, "mean", "half"]).set_index(keys)
+
+
+def run_headline(kpis: pd.DataFrame) -> list[str]:
+    means = _run_means(kpis)
+    out = []
+    for metric, channel, name, _, fmt in HEADLINE:
+        if (metric, channel, "all") in means.index:
+            m = means.loc[(metric, channel, "all")]
+            ci = f" ± {fmt.format(m['half'])}" if m["half"] == m["half"] and m["half"] > 0 else ""
+            out.append(f"{name[0].upper() + name[1:]}: {fmt.format(m['mean'])}{ci}.")
+    return out
+
+
+def _run_table(kpis: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    means = _run_means(kpis)
+    rows = []
+    for channel in ("all", *FILL_CHANNELS):
+        for metric, fmt in (("fill_rate_units", "{:.1%}"), ("on_time_rate", "{:.1%}"), ("delivery_hours_p90", "{:.1f} h")):
+            if (metric, channel, "all") in means.index:
+                m = means.loc[(metric, channel, "all")]
+                rows.append([f"{metric.replace('_', ' ')} ({channel.replace('_', ' ')})", fmt.format(m["mean"])])
+    return ["KPI", "value"], rows
+
+
+def _run_figures(daily: pd.DataFrame, orders: pd.DataFrame, calendar: list[dict]) -> dict:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plots
+
+    if "replication" in daily.columns:  # several replications: show the first
+        daily = daily[daily["replication"] == daily["replication"].min()]
+        orders = orders[orders["replication"] == orders["replication"].min()]
+    windows = [(e["start_day"], e["end_day"], e["name"]) for e in calendar]
+    figs = {}
+    for name, metric in (("stock_over_time", "on_hand_value"), ("stockouts_over_time", "stockout_rate")):
+        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+        plots.stock_over_time(daily, ax=ax, windows=windows, metric=metric)
+        figs[name] = fig
+    if len(orders.dropna(subset=["delivery_hours"])):
+        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+        plots.delivery_ecdf(orders, ax=ax, max_hours=float(orders["delivery_hours"].quantile(0.99)) * 1.1)
+        figs["delivery_time_by_channel"] = fig
+    return figs
 
 
 def _html(title, sentences, summary, note, images) -> str:

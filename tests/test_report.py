@@ -1,5 +1,6 @@
 """`invsim report`: a real (small) comparison turned into report.html, report.pdf and figures."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -101,3 +102,17 @@ def test_sweep_folder_report_names_the_ranges_and_the_parameter_that_moves_most(
     assert {p.stem for p in (out / "figures").glob("*.png")} == {
         "sensitivity_fill_rate_units", "sensitivity_days_of_inventory", "service_vs_inventory"}
     assert not re.search(r"(src|href)=\"(?!data:)", page)
+
+
+def test_run_folder_report_has_the_runs_numbers_and_its_time_charts(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "scenarios/tiny.yaml", "--replications", "2", "--quiet", "--out", str(out)]) == 0
+    assert main(["report", str(out)]) == 0
+    kpis = pd.read_parquet(out / "kpis.parquet")
+    fill = kpis[(kpis.metric == "fill_rate_units") & (kpis.channel == "all") & (kpis.node_type == "all")].value
+    page = (out / "report.html").read_text()
+    assert f"Fill rate: {fill.mean():.1%} ±" in page
+    assert {p.stem for p in (out / "figures").glob("*.png")} == {"stock_over_time", "stockouts_over_time",
+                                                                 "delivery_time_by_channel"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {e["name"] for e in manifest["calendar"]} == {"spring-sale", "rainstorm"}  # shaded on the time charts
