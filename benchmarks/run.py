@@ -1,6 +1,6 @@
 """Benchmarks: throughput and memory of the engine at the DESIGN sizes, against a per-event SimPy model.
 
-    python benchmarks/run.py                      # tiny, city, retail and the SimPy comparison (about 15 min)
+    python benchmarks/run.py                      # tiny, city, retail and the SimPy comparison (about 8 min)
     python benchmarks/run.py --sizes tiny --reference-stores 4 --reference-skus 50 --reference-sample 200   # seconds
 
 Every measurement runs in a fresh process (spawned), so peak resident memory is that run's alone.
@@ -40,14 +40,21 @@ def _current_rss_mib() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def measure_engine(scenario, threads: int | None) -> dict:
-    """Run in a fresh process: a 3-day warm-up (kernels from the on-disk cache), then the full run."""
+def _warm_up(scenario) -> float:
+    """Its first 3 days, so the measured run finds the kernels loaded (from numba's on-disk cache)."""
     import simulation as sim
 
-    scenario = sim.load_scenario(scenario) if isinstance(scenario, str) else sim.scenario_from_dict(scenario)
     start = time.perf_counter()
     sim.run(sim.with_overrides(scenario, {"run.horizon_days": 3, "run.warmup_days": 0}), threads=1)
-    warmup = time.perf_counter() - start
+    return time.perf_counter() - start
+
+
+def measure_engine(scenario: str, threads: int | None) -> dict:
+    """Run in a fresh process: a 3-day warm-up, then the full run."""
+    import simulation as sim
+
+    scenario = sim.load_scenario(scenario)
+    warmup = _warm_up(scenario)
     before = _current_rss_mib()
     res = sim.run(scenario, threads=threads)
     m = res.manifest
@@ -64,7 +71,7 @@ def measure_single_echelon(raw: dict, threads: int | None) -> dict:
     from simulation.probe import Probe
 
     scenario = sim.scenario_from_dict(raw)
-    sim.run(sim.with_overrides(scenario, {"run.horizon_days": 3, "run.warmup_days": 0}), threads=1)
+    _warm_up(scenario)
     start = time.perf_counter()
     res = sim.run(scenario, threads=threads)
     wall = time.perf_counter() - start
@@ -102,19 +109,12 @@ def single_echelon(stores: int, skus: int, daily_mean: float, s: int, S: int, le
                    seed: int) -> dict:
     """N stores x K identical SKUs, Poisson walk-in demand, daily (s, S), fixed lead time, lost sales:
     the scenario both the engine and the SimPy reference run."""
-    return {
-        "name": f"single-echelon-{stores}x{skus}",
-        "network": {"nodes": [{"id": "CW", "type": "central_warehouse"},
-                              *[{"id": f"S{i}", "type": "store"} for i in range(stores)]],
-                    "zones": [],
-                    "lanes": [{"from": "supplier", "to": ["CW", *[f"S{i}" for i in range(stores)]], "lead_time_days": lead}]},
-        "catalog": {"skus": skus, "mean_daily_units": daily_mean, "overdispersion": 0.0,
-                    "popularity": {"kind": "zipf", "exponent": 0.0}, "unit_cost": {"mean": 10.0, "cv": 0.0}},
-        "demand": {"weekday": [1.0] * 7, "monthly": [1.0] * 12, "promotions": [], "shocks": []},
-        "replenishment": {"central_warehouse": {"policy": "base_stock", "S": 0},
-                          "store": {"policy": "min_max", "s": s, "S": S}},
-        "run": {"horizon_days": horizon, "warmup_days": warmup, "seed": seed},
-    }
+    from simulation.validation_cases import copies, with_stores
+
+    return copies(skus, daily_mean, **with_stores(
+        [{"id": f"S{i}"} for i in range(stores)], lead, **{
+            "name": f"single-echelon-{stores}x{skus}", "replenishment.store": {"policy": "min_max", "s": s, "S": S},
+            "run.horizon_days": horizon, "run.warmup_days": warmup, "run.seed": seed}))
 
 
 def welch(a: list[float], b: list[float]) -> tuple[float, float]:

@@ -20,7 +20,7 @@ from .compare import compare
 from .engine import ConservationError, Simulation
 from .report import report
 from .results import RunResult, atomic_write, environment
-from .scenario import ScenarioError, load_scenario, parse_set_options, split_assignment
+from .scenario import ScenarioError, build_each, load_scenario, parse_set_options, split_assignment
 from .sweep import summarise, sweep
 
 SERVICE = ["demand_units", "fill_rate_units", "fill_rate_lines", "fill_rate_orders", "lost_sales_units",
@@ -117,14 +117,7 @@ def _run(scenario, args) -> int:
 
 def _compare(args) -> int:
     overrides = parse_set_options(args.set)
-    problems, scenarios = [], []
-    for path in args.scenarios:
-        try:
-            scenarios.append(load_scenario(path, overrides))
-        except ScenarioError as exc:
-            problems += [f"{path}: {p}" for p in exc.problems]
-    if problems:
-        raise ScenarioError(problems)
+    scenarios = build_each([(path, lambda path=path: load_scenario(path, overrides)) for path in args.scenarios])
     seed = scenarios[0].run.seed if args.seed is None else args.seed
     total = args.replications * len(scenarios)
     with tqdm(total=total, desc="runs", unit="run", disable=not sys.stderr.isatty()) as bar:

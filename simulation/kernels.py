@@ -487,34 +487,6 @@ def _ration_one(available, request, shipped, remainder, rank, proportional):
         left -= 1
 
 
-@njit(cache=True)
-def ration_proportional(available, requests):
-    """Split each SKU's available units among requesters in proportion to what they asked for.
-
-    Floors first, then the leftover units one each by largest remainder (ties: lower row first),
-    so nothing is shipped that is not there and no unit is left behind while someone is short.
-    """
-    m, k_count = requests.shape
-    shipped = np.zeros((m, k_count), np.int64)
-    column, remainder, rank = np.zeros(m, np.int64), np.zeros(m), np.arange(m)
-    for k in range(k_count):
-        _ration_one(available[k], requests[:, k].copy(), column, remainder, rank, True)
-        shipped[:, k] = column
-    return shipped
-
-
-@njit(cache=True)
-def ration_priority(available, requests, rank):
-    """Serve requesters in the order ``rank`` (a permutation of rows), each in full while stock lasts."""
-    m, k_count = requests.shape
-    shipped = np.zeros((m, k_count), np.int64)
-    column, remainder = np.zeros(m, np.int64), np.zeros(m)
-    for k in range(k_count):
-        _ration_one(available[k], requests[:, k].copy(), column, remainder, rank, False)
-        shipped[:, k] = column
-    return shipped
-
-
 @njit(cache=True, nogil=True)
 def fill_requests(rows, wanted, parent, on_hand, owed, pipeline, supplied, today_out, today_demand, rank, proportional,
                   k_first, k_stop):

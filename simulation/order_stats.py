@@ -56,7 +56,6 @@ class OrderStats:
         self._kept: list[dict[str, np.ndarray]] = []
         self._kept_rows = 0
         self._threshold = np.inf  # keys at or above this can no longer enter the sample
-        self.settled = 0
 
     def add(self, columns: dict[str, np.ndarray], first_id: int) -> None:
         """Take the settled orders ``columns`` (order book columns), whose ids start at ``first_id``."""
@@ -65,7 +64,6 @@ class OrderStats:
             return
         extra = derived(columns, self.world)
         self._sample({"order_id": np.arange(first_id, first_id + n), **columns}, n)
-        self.settled += n
         cell = columns["channel"] * N_TYPES + extra["node_type"]
         long = kernels.settle_sums(
             cell, extra["created_day"] >= self.warmup, columns["units"], columns["units_first"], columns["lines"],

@@ -127,14 +127,6 @@ def stock_by_node_type(table: pd.DataFrame, ax=None):
     return ax
 
 
-SWEEP_COLUMNS = {"run_id", "point", "replication", "seed", "metric", "channel", "node_type", "value"}
-
-
-def swept_parameters(table: pd.DataFrame) -> list[str]:
-    """The swept fields of a sweep table (``sweep(...)`` or ``sweep.parquet``), in grid order."""
-    return [c for c in table.columns if c not in SWEEP_COLUMNS]
-
-
 def _kpi_means(table: pd.DataFrame, kpi: tuple[str, str], keys: list[str]) -> pd.Series:
     rows = table[(table["metric"] == kpi[0]) & (table["channel"] == kpi[1]) & (table["node_type"] == "all")]
     return rows.groupby(keys, sort=True)["value"].mean()
@@ -168,6 +160,8 @@ def tradeoff_curve(table: pd.DataFrame, along: str, by: str | None = None, ax=No
 def sensitivity(table: pd.DataFrame, kpi: tuple[str, str] = ("fill_rate_units", "all"), ax=None):
     """How far each swept parameter moves a KPI: for each parameter, the range of the KPI's mean over
     its values (averaged over the other parameters and the replications), largest on top."""
+    from .sweep import swept_parameters
+
     ax = _axes(ax)
     params = swept_parameters(table)
     spans = []

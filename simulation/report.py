@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import plots
 from .results import atomic_write
+from .sweep import summarise, swept_parameters
 
 # (metric, channel, what it is called, direction that is better, how it is printed)
 HEADLINE = (("days_of_inventory", "all", "days of inventory", "down", "{:.1f} days"),
@@ -54,14 +56,17 @@ def headline(table: pd.DataFrame, baseline: str, policy: str) -> list[str]:
     return out
 
 
+def _chart(plot, *args, **kwargs):
+    """A report-sized figure drawn by one of ``plots``' functions (matplotlib's object API: no pyplot
+    state to select a backend for or to close)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    plot(*args, ax=fig.subplots(), **kwargs)
+    return fig
+
+
 def _figures(table: pd.DataFrame) -> dict[str, object]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from . import plots
-
     figures = {}
     channels = [c for c in FILL_CHANNELS if ((table.metric == "fill_rate_units") & (table.channel == c)).any()]
     for name, kpis in (("fill_rate_by_channel", [("fill_rate_units", c) for c in channels]),
@@ -69,18 +74,14 @@ def _figures(table: pd.DataFrame) -> dict[str, object]:
                                                if ((table.metric == "on_time_rate") & (table.channel == c)).any()]),
                        ("days_of_inventory", [("days_of_inventory", "all")])):
         if kpis:
-            fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-            plots.kpi_comparison(table, kpis, ax=ax)
-            figures[name] = fig
-    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-    plots.stock_by_node_type(table, ax=ax)
-    figures["stock_by_node_type"] = fig
+            figures[name] = _chart(plots.kpi_comparison, table, kpis)
+    figures["stock_by_node_type"] = _chart(plots.stock_by_node_type, table)
     return figures
 
 
 def report(results_dir: str | Path) -> Path:
-    """Write the report of a comparison (``invsim compare``) or sweep (``invsim sweep``) folder; returns
-    report.html's path."""
+    """Write the report of a comparison (``invsim compare``), sweep (``invsim sweep``) or run (``invsim
+    run``) folder; returns report.html's path."""
     folder = Path(results_dir)
     manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").is_file() else {}
     if (folder / "comparison.parquet").is_file():
@@ -95,7 +96,7 @@ def report(results_dir: str | Path) -> Path:
     elif (folder / "sweep.parquet").is_file():
         table = pd.read_parquet(folder / "sweep.parquet")
         sentences, figs, summary = sweep_headline(table), _sweep_figures(table), _sweep_table(table)
-        title = f"Sweep over {', '.join(plots_params(table))}"
+        title = f"Sweep over {', '.join(swept_parameters(table))}"
         note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} replications per grid point. Ranges "
                 "are of means over replications; the table gives each point's 95% CI.")
     elif (folder / "kpis.parquet").is_file():
@@ -117,22 +118,18 @@ def report(results_dir: str | Path) -> Path:
         atomic_write(out / f"{name}.svg", lambda tmp, fig=fig: fig.savefig(tmp, format="svg"))
         images[name] = base64.b64encode((out / f"{name}.png").read_bytes()).decode()
     _write_pdf(folder / "report.pdf", title, sentences, figs)
-    import matplotlib.pyplot as plt
-
-    for fig in figs.values():
-        plt.close(fig)
     page = _html(title, sentences, summary, note, images)
     atomic_write(folder / "report.html", lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
     return folder / "report.html"
 
 
 def _write_pdf(path: Path, title: str, sentences: list[str], figs: dict) -> None:
-    import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
 
     def write(tmp):
         with PdfPages(tmp) as pdf:
-            cover = plt.figure(figsize=(8.27, 11.69))
+            cover = Figure(figsize=(8.27, 11.69))
             cover.text(0.08, 0.95, title, fontsize=16, va="top", wrap=True)
             y = 0.9
             for sentence in sentences:
@@ -141,7 +138,6 @@ def _write_pdf(path: Path, title: str, sentences: list[str], figs: dict) -> None
                     y -= 0.025
                 y -= 0.01
             pdf.savefig(cover)
-            plt.close(cover)
             for fig in figs.values():
                 pdf.savefig(fig)
 
@@ -159,16 +155,10 @@ def _comparison_table(table, policies) -> tuple[list[str], list[list[str]]]:
     return ["KPI (mean [95% CI])", *policies], rows
 
 
-def plots_params(table: pd.DataFrame) -> list[str]:
-    from .plots import swept_parameters
-
-    return swept_parameters(table)
-
-
 def sweep_headline(table: pd.DataFrame) -> list[str]:
     """For each headline KPI: its range of means over the grid points, and the parameter that moves it most."""
     out = []
-    params = plots_params(table)
+    params = swept_parameters(table)
     for metric, channel, name, _, fmt in HEADLINE:
         rows = table[(table.metric == metric) & (table.channel == channel) & (table.node_type == "all")]
         if rows.empty:
@@ -187,35 +177,21 @@ def sweep_headline(table: pd.DataFrame) -> list[str]:
 
 
 def _sweep_figures(table: pd.DataFrame) -> dict:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from . import plots
-
-    figs = {}
-    for metric, channel in (("fill_rate_units", "all"), ("days_of_inventory", "all")):
-        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-        plots.sensitivity(table, (metric, channel), ax=ax)
-        figs[f"sensitivity_{metric}"] = fig
-    params = plots_params(table)
+    figs = {f"sensitivity_{metric}": _chart(plots.sensitivity, table, (metric, channel))
+            for metric, channel in (("fill_rate_units", "all"), ("days_of_inventory", "all"))}
+    params = swept_parameters(table)
     numeric = [p for p in params if pd.api.types.is_numeric_dtype(table[p])]
     if numeric:
         along = numeric[0]
-        by = next((p for p in params if p != along), None)
-        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-        plots.tradeoff_curve(table, along=along, by=by, ax=ax)
-        figs["service_vs_inventory"] = fig
+        figs["service_vs_inventory"] = _chart(plots.tradeoff_curve, table, along=along,
+                                              by=next((p for p in params if p != along), None))
     return figs
 
 
 def _sweep_table(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    from .sweep import summarise
-
     kpis = [(m, c) for m, c, *_ in HEADLINE]
     summary = summarise(table, kpis)
-    params = plots_params(table)
+    params = swept_parameters(table)
     head = [*params, *[name for _, _, name, _, _ in HEADLINE]]
     rows = []
     for _, r in summary.iterrows():
@@ -258,26 +234,15 @@ def _run_table(kpis: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
 
 
 def _run_figures(daily: pd.DataFrame, orders: pd.DataFrame, calendar: list[dict]) -> dict:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from . import plots
-
     if "replication" in daily.columns:  # several replications: show the first
         daily = daily[daily["replication"] == daily["replication"].min()]
         orders = orders[orders["replication"] == orders["replication"].min()]
     windows = [(e["start_day"], e["end_day"], e["name"]) for e in calendar]
-    figs = {}
-    for name, metric in (("stock_over_time", "on_hand_value"), ("stockouts_over_time", "stockout_rate")):
-        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-        plots.stock_over_time(daily, ax=ax, windows=windows, metric=metric)
-        figs[name] = fig
+    figs = {name: _chart(plots.stock_over_time, daily, windows=windows, metric=metric)
+            for name, metric in (("stock_over_time", "on_hand_value"), ("stockouts_over_time", "stockout_rate"))}
     if len(orders.dropna(subset=["delivery_hours"])):
-        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-        plots.delivery_ecdf(orders, ax=ax, max_hours=float(orders["delivery_hours"].quantile(0.99)) * 1.1)
-        figs["delivery_time_by_channel"] = fig
+        figs["delivery_time_by_channel"] = _chart(plots.delivery_ecdf, orders,
+                                                  max_hours=float(orders["delivery_hours"].quantile(0.99)) * 1.1)
     return figs
 
 

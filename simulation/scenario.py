@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -534,6 +534,20 @@ def scenario_from_dict(raw: Mapping[str, Any], overrides: Mapping[str, Any] | No
     if problems:
         raise ScenarioError(problems, source)
     return scenario
+
+
+def build_each(builders: Sequence[tuple[str, Callable[[], Scenario]]]) -> list[Scenario]:
+    """Build every labelled scenario; if any is invalid, one ScenarioError lists every problem of every
+    one, each prefixed by its label (so a user fixes them all in one pass)."""
+    problems, built = [], []
+    for label, build in builders:
+        try:
+            built.append(build())
+        except ScenarioError as exc:
+            problems += [f"{label}: {p}" for p in exc.problems]
+    if problems:
+        raise ScenarioError(problems)
+    return built
 
 
 def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:

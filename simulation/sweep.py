@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from .api import run
 from .executors import completed, connect
-from .scenario import Scenario, ScenarioError, load_scenario, with_overrides
+from .scenario import Scenario, ScenarioError, build_each, load_scenario, with_overrides
 from .stats import mean_ci
 from .store import RunStore
 
@@ -66,14 +66,8 @@ def plan(scenario: Scenario, points: list[dict], replications: int, seed: int, c
     """The sweep's runs, every grid point validated before anything runs."""
     if replications < 1:
         raise ScenarioError([f"replications: must be >= 1, got {replications}"])
-    problems, scenarios = [], []
-    for i, point in enumerate(points):
-        try:
-            scenarios.append(with_overrides(scenario, point))
-        except ScenarioError as exc:
-            problems += [f"grid point {i} ({describe(point)}): {p}" for p in exc.problems]
-    if problems:
-        raise ScenarioError(problems)
+    scenarios = build_each([(f"grid point {i} ({describe(point)})", lambda point=point: with_overrides(scenario, point))
+                            for i, point in enumerate(points)])
     return [Job(p * replications + r, p, r, point_seed(seed, p, common_random_numbers), point, sc)
             for p, (point, sc) in enumerate(zip(points, scenarios, strict=True)) for r in range(replications)]
 
@@ -145,10 +139,18 @@ def _plain(mapping) -> dict:
     return json.loads(json.dumps({k: list(v) for k, v in (mapping or {}).items()}, default=str))
 
 
+RUN_COLUMNS = ("run_id", "point", "replication", "seed", "metric", "channel", "node_type", "value")
+
+
+def swept_parameters(table: pd.DataFrame) -> list[str]:
+    """The swept fields of a sweep table (every column that is not a run's key or KPI), in grid order."""
+    return [c for c in table.columns if c not in RUN_COLUMNS]
+
+
 def summarise(table: pd.DataFrame, metrics: Sequence[tuple[str, str]]) -> pd.DataFrame:
     """Per grid point: the swept parameters and, for each (metric, channel), the mean and the half-width
     of its 95% confidence interval over replications (node type 'all')."""
-    params = [c for c in table.columns if c not in ("run_id", "point", "replication", "seed", "metric", "channel", "node_type", "value")]
+    params = swept_parameters(table)
     rows = []
     for point, block in table[table["node_type"] == "all"].groupby("point", sort=True):
         row = {"point": point, **{p: block[p].iloc[0] for p in params}}

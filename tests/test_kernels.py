@@ -1,6 +1,7 @@
 """Each numba kernel against a plain Python/NumPy reference on random inputs."""
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -270,13 +271,33 @@ def test_forecast_kernels_match_reference(seed):
                                   np.where(target > 0, np.ceil(target - 1e-9), 0))
 
 
+def _fill(available, requests, rank, proportional, blocks=2):
+    """The engine's ``fill_requests`` for one source (row 0) and its children (rows 1..m), nothing owed
+    before, in ``blocks`` SKU blocks; checks its bookkeeping and returns the shipped matrix."""
+    m, k = requests.shape
+    on_hand = np.zeros((m + 1, k), np.int64)
+    on_hand[0] = available
+    owed, pipeline, supplied, today_out, today_demand = (np.zeros_like(on_hand) for _ in range(5))
+    shipped = np.zeros_like(requests)
+    edges = np.linspace(0, k, blocks + 1).astype(int)
+    for first, stop in pairwise(edges):
+        r, sku, units, _ = kernels.fill_requests(np.arange(1, m + 1), requests, 0, on_hand, owed, pipeline, supplied,
+                                                 today_out, today_demand, rank, proportional, first, stop)
+        shipped[r, sku] = units
+    np.testing.assert_array_equal(pipeline[1:], shipped)
+    np.testing.assert_array_equal(owed[1:], requests - shipped)
+    np.testing.assert_array_equal(on_hand[0], available - shipped.sum(axis=0))
+    np.testing.assert_array_equal(today_demand[0], requests.sum(axis=0))
+    return shipped
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_ration_proportional_matches_reference(seed):
     rng = rng_for(seed)
     m, k = 4, 6
     requests = rng.integers(0, 10, (m, k))
     available = rng.integers(0, 30, k)
-    shipped = kernels.ration_proportional(available, requests)
+    shipped = _fill(available, requests, np.arange(m), proportional=True)
     for j in range(k):
         total = requests[:, j].sum()
         if total <= available[j]:
@@ -306,7 +327,7 @@ def test_ration_priority_matches_reference(seed):
         for i in rank:
             expected[i, j] = min(requests[i, j], left)
             left -= expected[i, j]
-    np.testing.assert_array_equal(kernels.ration_priority(available, requests, rank), expected)
+    np.testing.assert_array_equal(_fill(available, requests, rank, proportional=False), expected)
 
 
 def _age_reference(cohorts, life, received, outflow):

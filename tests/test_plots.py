@@ -11,6 +11,7 @@ from matplotlib.container import BarContainer
 
 import simulation as sim
 from simulation import plots
+from simulation.sweep import swept_parameters
 from tests.conftest import SCENARIOS
 
 
@@ -103,7 +104,7 @@ def test_sensitivity_bars_span_each_parameters_mean_range(sweep_table):
     ax = plots.sensitivity(sweep_table, ("fill_rate_units", "all"))
     t = sweep_table[(sweep_table.metric == "fill_rate_units") & (sweep_table.channel == "all") & (sweep_table.node_type == "all")]
     labels = [tick.get_text() for tick in ax.get_yticklabels()]
-    assert sorted(labels) == sorted(plots.swept_parameters(sweep_table))
+    assert sorted(labels) == sorted(swept_parameters(sweep_table))
     for patch, label in zip(ax.patches, labels, strict=True):
         means = t.groupby(label).value.mean()
         assert patch.get_x() == pytest.approx(100 * means.min()) and patch.get_width() == pytest.approx(100 * (means.max() - means.min()))
