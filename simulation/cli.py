@@ -126,15 +126,17 @@ def _compare(args) -> int:
     out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "comparison.parquet", lambda tmp: result.table.to_parquet(tmp, index=False))
-    atomic_write(out / "runs.parquet", lambda tmp: result.runs.to_parquet(tmp, index=False))
+    for name, frame in (("runs", result.runs), ("daily", result.daily), ("orders", result.orders)):
+        atomic_write(out / f"{name}.parquet", lambda tmp, frame=frame: frame.to_parquet(tmp, index=False))
     manifest = {"baseline": result.baseline, "policies": [s.name for s in scenarios], "scenario_hashes":
                 {s.name: s.digest() for s in scenarios}, "seed": seed, "replications": args.replications,
-                "overrides": overrides, **environment()}
+                "overrides": overrides, "calendar": list(result.calendar), **environment()}
     atomic_write(out / "manifest.json", lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2, default=str)))
     print(format_comparison(result.table, result.baseline))
     print(f"\nSeed {seed}, {args.replications} paired replications per policy (common random numbers). "
           "* = the 95% CI of the difference excludes zero; n.s. = no significant difference."
-          f"\nWrote {out}/ (comparison.parquet, runs.parquet, manifest.json)")
+          f"\nWrote {out}/ (comparison.parquet, runs.parquet, manifest.json; daily.parquet and orders.parquet of "
+          "replication 0)")
     if not args.no_report:
         print(f"Report: {report(out)}")
     return 0

@@ -27,12 +27,22 @@ class Comparison:
     runs: pd.DataFrame
     table: pd.DataFrame
     baseline: str
+    daily: pd.DataFrame | None = None   # the first replication's daily series, per policy
+    orders: pd.DataFrame | None = None  # ... and its kept order sample (delivery times), per policy
+    calendar: tuple = ()                # promotions and shocks of any policy (name, start_day, end_day)
+
+
+# What a comparison keeps of each policy's orders: enough for delivery-time distributions by channel.
+ORDER_COLUMNS = ["channel", "tier", "node_type", "created_day", "delivery_hours", "promise_hours"]
 
 
 def _one(args):
     scenario, seed, replication = args
     result = run(scenario, seed=seed, replication=replication)
-    return result.kpis.assign(policy=scenario.name, replication=replication), result.manifest
+    kpis = result.kpis.assign(policy=scenario.name, replication=replication)
+    if replication:  # one replication's detail per policy is enough to draw; all runs share its customers
+        return kpis, result.manifest, None, None
+    return kpis, result.manifest, result.daily.assign(policy=scenario.name), result.orders[ORDER_COLUMNS].assign(policy=scenario.name)
 
 
 def compare(scenarios: list[Scenario], replications: int = 3, seed: int = 0, workers: int | None = None,
@@ -52,17 +62,24 @@ def compare(scenarios: list[Scenario], replications: int = 3, seed: int = 0, wor
         raise ScenarioError([f"replications: must be >= 2 for a confidence interval, got {replications}"])
     jobs = [(s, seed, r) for r in range(replications) for s in scenarios]
     client = connect(executor) if isinstance(executor, str) else executor
-    parts = {}
+    parts, detail, calendar = {}, {}, {}
     try:
-        for i, (kpis, manifest) in completed(_one, jobs, workers, client):
+        for i, (kpis, manifest, daily, orders) in completed(_one, jobs, workers, client):
             parts[i] = kpis
+            if daily is not None:
+                detail[i] = daily, orders
+            calendar.update({(e["name"], e["start_day"], e["end_day"]): e for e in manifest.get("calendar", [])})
             if progress:
                 progress(manifest)
     finally:
         if isinstance(executor, str):
             client.close()
     runs = pd.concat([parts[i] for i in range(len(jobs))], ignore_index=True)
-    return Comparison(runs=runs, table=paired_table(runs, names[0]), baseline=names[0])
+    first = sorted(detail)  # job order: the policies as given
+    return Comparison(runs=runs, table=paired_table(runs, names[0]), baseline=names[0],
+                      daily=pd.concat([detail[i][0] for i in first], ignore_index=True),
+                      orders=pd.concat([detail[i][1] for i in first], ignore_index=True),
+                      calendar=tuple(sorted(calendar.values(), key=lambda e: (e["start_day"], e["name"]))))
 
 
 def paired_table(runs: pd.DataFrame, baseline: str) -> pd.DataFrame:

@@ -205,13 +205,15 @@ def kpi_table(sim) -> pd.DataFrame:
     lanes = {t: ledger.sums[("cost_transport", "all", t)] for t in types}
     lanes["all"] = sum(lanes.values())
     transport = defaultdict(float, {("all", t): v for t, v in lanes.items()})
-    if online is not None:
-        for r in _with_totals(online[["channel", "node_type", "last_mile"]]).itertuples(index=False):
-            transport[(r.channel, r.node_type)] += r.last_mile
+    per_order = [] if online is None else list(
+        _with_totals(online[["channel", "node_type", "orders", "last_mile", "fulfilment_cost"]]).itertuples(index=False))
+    for r in per_order:
+        transport[(r.channel, r.node_type)] += r.last_mile
     rows += [("cost_transport", c, t, v) for (c, t), v in sorted(transport.items())]
-    if online is not None:
-        rows += [("cost_fulfilment", r.channel, r.node_type, r.fulfilment_cost)
-                 for r in _with_totals(online[["channel", "node_type", "fulfilment_cost"]]).itertuples(index=False)]
+    rows += [("cost_fulfilment", r.channel, r.node_type, r.fulfilment_cost) for r in per_order]
+    # What it costs to get an online order to the customer: picking and packing plus its last mile.
+    rows += [("cost_per_order", r.channel, r.node_type, (r.fulfilment_cost + r.last_mile) / r.orders)
+             for r in per_order if r.orders > 0]
     # Lost margin: walk-in from the ledger, online lost + cancelled units.
     lost = pd.DataFrame([{"channel": c, "node_type": t, "value": v} for (m, c, t), v in ledger.sums.items()
                          if m == "cost_lost_margin"], columns=["channel", "node_type", "value"])

@@ -13,6 +13,7 @@ import pandas as pd
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 NODE_TYPE_LABELS = {"central_warehouse": "central warehouse", "forward_warehouse": "forward warehouses", "store": "stores"}
+LINESTYLES = ("-", ":", "-.", (0, (6, 2)))  # channels, where colour is the policy's
 SHARE_METRICS = ("fill_rate", "on_time_rate", "dispatch_within_sla", "split_rate", "no_stock_rate", "stockout_rate")
 
 
@@ -40,6 +41,15 @@ def _is_share(metric: str) -> bool:
     return metric.startswith(SHARE_METRICS)
 
 
+def _unit(metric: str) -> str:
+    """The unit of a KPI that is not a share (README's KPI table)."""
+    for prefix, unit in (("days_", "days"), ("delivery_hours", "hours"), ("cost_per_order", "currency per order"),
+                         ("cost_", "currency"), ("avg_inventory_value", "currency"), ("inventory_turns", "turns per year")):
+        if metric.startswith(prefix):
+            return unit
+    return "units"
+
+
 def kpi_comparison(table: pd.DataFrame, kpis: Sequence[tuple[str, str]], ax=None, node_type: str = "all"):
     """Grouped bars of KPI means by policy with 95% CI error bars, from a comparison table
     (``compare(...).table``: metric, channel, node_type, policy, mean, ci_low, ci_high). ``kpis`` are
@@ -61,7 +71,7 @@ def kpi_comparison(table: pd.DataFrame, kpis: Sequence[tuple[str, str]], ax=None
         ax.bar(x, mean, width, color=colors[policy], label=policy,
                yerr=np.vstack([mean - low, high - mean]), capsize=3, error_kw={"elinewidth": 1})
     ax.set_xticks(np.arange(len(kpis)), [f"{m.replace('_', ' ')}\n({c.replace('_', ' ')})" for m, c in kpis])
-    ax.set_ylabel("% (mean, 95% CI)" if share else f"{kpis[0][0].replace('_', ' ')} (mean, 95% CI)")
+    ax.set_ylabel("% (mean, 95% CI)" if share else f"{kpis[0][0].replace('_', ' ')} ({_unit(kpis[0][0])}; mean, 95% CI)")
     ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=max(len(policies), 1))
     _thousands(ax)
     ax.spines[["top", "right"]].set_visible(False)
@@ -69,20 +79,30 @@ def kpi_comparison(table: pd.DataFrame, kpis: Sequence[tuple[str, str]], ax=None
 
 
 def delivery_ecdf(orders: pd.DataFrame, ax=None, max_hours: float | None = None):
-    """Share of orders delivered within x hours, one line per channel, with each channel's promise (its
-    most common promise across tiers) as a dashed line. ``orders``: ``RunResult.orders``."""
+    """Share of orders delivered within x hours, a line per channel, with each channel's promise (its most
+    common promise across tiers) dashed. ``orders``: ``RunResult.orders``, or a comparison's orders with a
+    ``policy`` column: then a line per policy in its colour (a line style per channel) and the promises in grey."""
     ax = _axes(ax)
     done = orders.dropna(subset=["delivery_hours"])
-    for i, (channel, g) in enumerate(done.groupby("channel", observed=True)):
-        hours = np.sort(g["delivery_hours"].to_numpy())
-        share = np.arange(1, hours.size + 1) / hours.size
-        color = PALETTE[i % len(PALETTE)]
-        ax.step(hours, share * 100, where="post", color=color, label=str(channel).replace("_", " "))
-        promise = g["promise_hours"].mode().iloc[0]
+    policies = list(dict.fromkeys(done["policy"])) if "policy" in done.columns else [None]
+    colors, several = policy_colors(policies), len(policies) > 1
+    channels = list(dict.fromkeys(done["channel"].astype(str)))
+    for i, channel in enumerate(channels):
+        mine = done[done["channel"].astype(str) == channel]
+        name = channel.replace("_", " ")
+        color = "0.4" if several else PALETTE[i % len(PALETTE)]
+        for policy in policies:
+            hours = np.sort((mine if policy is None else mine[mine["policy"] == policy])["delivery_hours"].to_numpy())
+            if hours.size:
+                label = (f"{policy}, {name}" if len(channels) > 1 else str(policy)) if several else name
+                ax.step(hours, np.arange(1, hours.size + 1) / hours.size * 100, where="post", label=label,
+                        color=colors[policy] if several else color, linestyle=LINESTYLES[i % len(LINESTYLES)] if several else "-")
+        promise = mine["promise_hours"].mode().iloc[0]
         ax.axvline(promise, color=color, linestyle="--", linewidth=1)
+        ax.annotate(f"promise {promise:g} h", (promise, 2), xytext=(3, 0), textcoords="offset points", fontsize=8, color=color)
     if max_hours is not None:
         ax.set_xlim(0, max_hours)
-    ax.set_xlabel("hours from order to delivery (dashed: the channel's promise)")
+    ax.set_xlabel("hours from order to delivery (dashed: the promise)")
     ax.set_ylabel("orders delivered (%)")
     ax.legend(frameon=False, loc="lower right")
     ax.spines[["top", "right"]].set_visible(False)
@@ -91,20 +111,33 @@ def delivery_ecdf(orders: pd.DataFrame, ax=None, max_hours: float | None = None)
 
 def stock_over_time(daily: pd.DataFrame, ax=None, windows: Sequence[tuple[float, float, str]] = (),
                     metric: str = "on_hand_value"):
-    """A daily series by node type (``RunResult.daily``; default: stock at cost), with calendar
-    windows (start day, end day, label), such as shocks and promotions, shaded."""
+    """A daily series (``RunResult.daily``; default: stock at cost), a line per node type, or, given a
+    comparison's daily series with a ``policy`` column, the network's (node type ``all``) per policy in
+    its colour. Calendar windows (start day, end day, label), such as shocks and promotions, are shaded."""
     ax = _axes(ax)
-    rows = daily[(daily["metric"] == metric) & daily["node_type"].isin(list(NODE_TYPE_LABELS))]
-    for i, (node_type, g) in enumerate(rows.groupby("node_type", sort=False)):
-        ax.plot(g["day"], g["value"], color=PALETTE[i % len(PALETTE)], label=NODE_TYPE_LABELS[node_type])
+    rows = daily[daily["metric"] == metric]
+    share = _is_share(metric)
+    scale = 100.0 if share else 1.0
+    policies = list(dict.fromkeys(rows["policy"])) if "policy" in rows.columns else []
+    if len(policies) > 1:
+        colors = policy_colors(policies)
+        for policy, g in rows[rows["node_type"] == "all"].groupby("policy", sort=False):
+            ax.plot(g["day"], g["value"] * scale, color=colors[policy], label=policy)
+    else:
+        rows = rows[rows["node_type"].isin(list(NODE_TYPE_LABELS))]
+        for i, (node_type, g) in enumerate(rows.groupby("node_type", sort=False)):
+            ax.plot(g["day"], g["value"] * scale, color=PALETTE[i % len(PALETTE)], label=NODE_TYPE_LABELS[node_type])
+    last = rows["day"].max() if len(rows) else 0
     for start, end, label in windows:
-        ax.axvspan(start, end, color="0.85", zorder=0)
-        ax.annotate(label, (start, 1.0), xycoords=("data", "axes fraction"), va="top", fontsize=8)
+        if start <= last:  # calendar entries past the horizon are not drawn
+            ax.axvspan(start, min(end, last), color="0.85", zorder=0)
+            ax.annotate(label, (start, 0.98), xycoords=("data", "axes fraction"), va="top", ha="right", rotation=90, fontsize=8)
     ax.set_xlabel("day")
-    unit = "currency" if metric.endswith("value") else "share of node-SKUs" if metric.endswith("rate") else "units"
+    unit = "% of stocked node-SKUs" if share else "currency" if metric.endswith("value") else "units"
     ax.set_ylabel(f"{metric.replace('_', ' ')} ({unit})")
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    _thousands(ax)
+    if not share:
+        _thousands(ax)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 

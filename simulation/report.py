@@ -24,8 +24,10 @@ from .sweep import summarise, swept_parameters
 HEADLINE = (("days_of_inventory", "all", "days of inventory", "down", "{:.1f} days"),
             ("fill_rate_units", "all", "fill rate", "up", "{:.1%}"),
             ("on_time_rate", "all", "online orders on time", "up", "{:.1%}"),
+            ("cost_per_order", "all", "cost per online order", "down", "{:,.2f}"),
             ("cost_total", "all", "total cost", "down", "{:,.0f}"))
-FILL_CHANNELS = ("walk_in", "bopis", "home_delivery", "instant")
+ONLINE_CHANNELS = ("bopis", "home_delivery", "instant")
+FILL_CHANNELS = ("walk_in", *ONLINE_CHANNELS)
 
 
 def _kpi(table: pd.DataFrame, metric: str, channel: str, policy: str, node_type: str = "all"):
@@ -49,8 +51,9 @@ def headline(table: pd.DataFrame, baseline: str, policy: str) -> list[str]:
         if "%" in fmt:  # a share: the change in percentage points
             rel = f" ({other['diff'] * 100:+.1f} pp, 95% CI {other['diff_low'] * 100:+.1f} to {other['diff_high'] * 100:+.1f})"
         else:
-            rel = (f" ({other['diff_pct']:+.0%}, 95% CI {other['diff_low'] / base['mean']:+.0%} to "
-                   f"{other['diff_high'] / base['mean']:+.0%})") if base["mean"] else ""
+            pct = "{:+.0%}" if abs(other["diff_pct"]) >= 0.1 else "{:+.1%}"  # small changes keep a decimal
+            rel = (f" ({pct.format(other['diff_pct'])}, 95% CI {pct.format(other['diff_low'] / base['mean'])} to "
+                   f"{pct.format(other['diff_high'] / base['mean'])})") if base["mean"] else ""
         out.append(f"{policy} {verb} {name} from {fmt.format(base['mean'])} to {fmt.format(other['mean'])}{rel}"
                    f"{'' if good else ', a change for the worse'}.")
     return out
@@ -68,11 +71,10 @@ def _chart(plot, *args, **kwargs):
 
 def _figures(table: pd.DataFrame) -> dict[str, object]:
     figures = {}
-    channels = [c for c in FILL_CHANNELS if ((table.metric == "fill_rate_units") & (table.channel == c)).any()]
-    for name, kpis in (("fill_rate_by_channel", [("fill_rate_units", c) for c in channels]),
-                       ("on_time_by_channel", [("on_time_rate", c) for c in channels
-                                               if ((table.metric == "on_time_rate") & (table.channel == c)).any()]),
-                       ("days_of_inventory", [("days_of_inventory", "all")])):
+    def present(metric):
+        return [(metric, c) for c in FILL_CHANNELS if ((table.metric == metric) & (table.channel == c)).any()]
+    for name, kpis in (("fill_rate_by_channel", present("fill_rate_units")), ("on_time_by_channel", present("on_time_rate")),
+                       ("days_of_inventory", [("days_of_inventory", "all")]), ("cost_per_order_by_channel", present("cost_per_order"))):
         if kpis:
             figures[name] = _chart(plots.kpi_comparison, table, kpis)
     figures["stock_by_node_type"] = _chart(plots.stock_by_node_type, table)
@@ -91,6 +93,9 @@ def report(results_dir: str | Path) -> Path:
         sentences = [s for p in policies if p != baseline for s in headline(table, baseline, p)]
         title = f"Policy comparison: {', '.join(policies)} (baseline {baseline})"
         figs, summary = _figures(table), _comparison_table(table, policies)
+        if (folder / "daily.parquet").is_file():  # the first replication of each policy (older folders lack it)
+            figs |= _detail_figures(pd.read_parquet(folder / "daily.parquet"), pd.read_parquet(folder / "orders.parquet"),
+                                    manifest.get("calendar", []))
         note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} paired replications per policy on "
                 "common random numbers. Effects are stated only where the 95% CI of the paired difference excludes zero.")
     elif (folder / "sweep.parquet").is_file():
@@ -102,8 +107,8 @@ def report(results_dir: str | Path) -> Path:
     elif (folder / "kpis.parquet").is_file():
         kpis = pd.read_parquet(folder / "kpis.parquet")
         sentences, summary = run_headline(kpis), _run_table(kpis)
-        figs = _run_figures(pd.read_parquet(folder / "daily.parquet"), pd.read_parquet(folder / "orders.parquet"),
-                            manifest.get("calendar", []))
+        figs = _detail_figures(pd.read_parquet(folder / "daily.parquet"), pd.read_parquet(folder / "orders.parquet"),
+                               manifest.get("calendar", []))
         title = f"Run of {manifest.get('scenario', folder.name)}"
         note = (f"Seed {manifest.get('seed', '?')}; {len(manifest['replication']) if isinstance(manifest.get('replication'), list) else 1} "
                 "replication(s). Delivery times are those of the kept order sample.")
@@ -117,13 +122,14 @@ def report(results_dir: str | Path) -> Path:
         atomic_write(out / f"{name}.png", lambda tmp, fig=fig: fig.savefig(tmp, dpi=150, format="png"))
         atomic_write(out / f"{name}.svg", lambda tmp, fig=fig: fig.savefig(tmp, format="svg"))
         images[name] = base64.b64encode((out / f"{name}.png").read_bytes()).decode()
-    _write_pdf(folder / "report.pdf", title, sentences, figs)
+    _write_pdf(folder / "report.pdf", title, sentences, summary, figs)
     page = _html(title, sentences, summary, note, images)
     atomic_write(folder / "report.html", lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
     return folder / "report.html"
 
 
-def _write_pdf(path: Path, title: str, sentences: list[str], figs: dict) -> None:
+def _write_pdf(path: Path, title: str, sentences: list[str], summary, figs: dict) -> None:
+    """An A4 cover with the title, the headline and the KPI table, then a page per chart."""
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
 
@@ -137,6 +143,15 @@ def _write_pdf(path: Path, title: str, sentences: list[str], figs: dict) -> None
                     cover.text(0.08, y, line, fontsize=11, va="top")
                     y -= 0.025
                 y -= 0.01
+            head, rows = summary
+            if rows:
+                ax = cover.add_axes((0.08, 0.05, 0.84, y - 0.07))
+                ax.axis("off")
+                table = ax.table(cellText=rows, colLabels=head, loc="upper left", cellLoc="right", colLoc="right")
+                table.auto_set_font_size(False)
+                table.set_fontsize(8 if len(head) > 3 else 10)
+                table.auto_set_column_width(list(range(len(head))))
+                table.scale(1, 1.6)
             pdf.savefig(cover)
             for fig in figs.values():
                 pdf.savefig(fig)
@@ -233,16 +248,21 @@ def _run_table(kpis: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     return ["KPI", "value"], rows
 
 
-def _run_figures(daily: pd.DataFrame, orders: pd.DataFrame, calendar: list[dict]) -> dict:
+def _detail_figures(daily: pd.DataFrame, orders: pd.DataFrame, calendar: list[dict]) -> dict:
+    """Stock and stockouts over time with promotions and shocks shaded, and delivery times per online
+    channel: of a run's first replication, or of a comparison's policies (a line each)."""
     if "replication" in daily.columns:  # several replications: show the first
         daily = daily[daily["replication"] == daily["replication"].min()]
         orders = orders[orders["replication"] == orders["replication"].min()]
     windows = [(e["start_day"], e["end_day"], e["name"]) for e in calendar]
     figs = {name: _chart(plots.stock_over_time, daily, windows=windows, metric=metric)
             for name, metric in (("stock_over_time", "on_hand_value"), ("stockouts_over_time", "stockout_rate"))}
-    if len(orders.dropna(subset=["delivery_hours"])):
-        figs["delivery_time_by_channel"] = _chart(plots.delivery_ecdf, orders,
-                                                  max_hours=float(orders["delivery_hours"].quantile(0.99)) * 1.1)
+    done = orders.dropna(subset=["delivery_hours"])
+    for channel in ONLINE_CHANNELS:
+        mine = done[done["channel"].astype(str) == channel]
+        if len(mine):  # each channel on its own scale: 30 minutes and two days do not share an axis
+            limit = max(float(mine["delivery_hours"].quantile(0.99)), float(mine["promise_hours"].max())) * 1.1
+            figs[f"delivery_time_{channel}"] = _chart(plots.delivery_ecdf, mine, max_hours=limit)
     return figs
 
 

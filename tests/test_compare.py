@@ -42,8 +42,20 @@ def pair():
 
 def test_results_do_not_depend_on_the_number_of_workers(pair):
     one, two = compare(pair, replications=2, seed=3, workers=1), compare(pair, replications=2, seed=3, workers=2)
-    pd.testing.assert_frame_equal(one.runs, two.runs)
-    pd.testing.assert_frame_equal(one.table, two.table)
+    for field in ("runs", "table", "daily", "orders"):
+        pd.testing.assert_frame_equal(getattr(one, field), getattr(two, field))
+    assert one.calendar == two.calendar and {e["name"] for e in one.calendar} == {"spring-sale", "rainstorm"}
+
+
+def test_comparison_keeps_each_policys_first_replication_as_a_plain_run_gives_it(pair):
+    """The time series and delivery times behind the report's charts are replication 0's, per policy."""
+    result = compare(pair, replications=2, seed=3, workers=1)
+    for scenario in pair:
+        alone = sim.run(scenario, seed=3, replication=0)
+        daily = result.daily[result.daily.policy == scenario.name].drop(columns="policy").reset_index(drop=True)
+        pd.testing.assert_frame_equal(daily, alone.daily)
+        orders = result.orders[result.orders.policy == scenario.name].drop(columns="policy").reset_index(drop=True)
+        pd.testing.assert_frame_equal(orders, alone.orders[orders.columns].reset_index(drop=True))
 
 
 def test_compare_refuses_what_it_cannot_do(pair):

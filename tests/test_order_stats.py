@@ -65,6 +65,17 @@ def test_streamed_fill_counts_equal_the_order_table(tiny_pool):
         assert tiny_pool.kpi("fill_rate_orders", str(channel)) == pytest.approx((g.lines_first == g.lines).mean(), rel=1e-12)
 
 
+def test_cost_per_order_is_picking_plus_last_mile_over_the_order_table(tiny_pool):
+    """cost_per_order = (fulfilment cost + each shipment's last-mile cost) / orders, per channel and overall."""
+    orders = tiny_pool.orders[tiny_pool.orders.created_day >= tiny_pool.manifest["warmup_days"]]
+    cost = orders.fulfilment_cost + orders.last_mile_cost * orders.shipments
+    assert tiny_pool.kpi("cost_per_order") == pytest.approx(cost.sum() / len(orders), rel=1e-12)
+    for channel, g in cost.groupby(orders.channel, observed=True):
+        assert tiny_pool.kpi("cost_per_order", str(channel)) == pytest.approx(g.mean(), rel=1e-12)
+    fulfilment_and_last_mile = sum(tiny_pool.kpi(m, c) for m in ("cost_fulfilment", "cost_transport")
+                                   for c in ("bopis", "home_delivery", "instant"))
+    assert fulfilment_and_last_mile == pytest.approx(cost.sum(), rel=1e-12)
+
 def test_order_sample_is_a_uniform_reproducible_subset(tiny_path):
     sc = sim.load_scenario(tiny_path, {"run.order_sample": 500})
     full = sim.run(sim.load_scenario(tiny_path, {"run.order_sample": 10**6}), seed=5).orders.set_index("order_id")

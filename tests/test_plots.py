@@ -66,6 +66,28 @@ def test_stock_over_time_plots_the_daily_series_and_shades_windows():
     assert len(ax.patches) == 1 and "currency" in ax.get_ylabel()
 
 
+def test_comparison_delivery_ecdf_has_a_line_per_policy_in_its_colour(comparison):
+    orders = comparison.orders[comparison.orders.channel == "home_delivery"].dropna(subset=["delivery_hours"])
+    ax = plots.delivery_ecdf(orders)
+    colors = plots.policy_colors(["split", "pool"])
+    lines = {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+    assert set(lines) == {"split", "pool"}
+    for policy, g in orders.groupby("policy"):
+        np.testing.assert_allclose(lines[policy].get_xdata(), np.sort(g.delivery_hours))
+        assert lines[policy].get_color() == colors[policy]
+    promise = [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert promise == [orders.promise_hours.mode().iloc[0]]
+
+
+def test_comparison_stock_over_time_plots_each_policys_network_stock(comparison):
+    ax = plots.stock_over_time(comparison.daily, metric="stockout_rate")
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"split", "pool"} and "%" in ax.get_ylabel()
+    for policy, g in comparison.daily[(comparison.daily.metric == "stockout_rate")
+                                      & (comparison.daily.node_type == "all")].groupby("policy"):
+        np.testing.assert_allclose(lines[policy].get_ydata(), 100 * g.value)  # a share, in %
+        assert lines[policy].get_color() == plots.policy_colors(["split", "pool"])[policy]
+
 def test_stock_by_node_type_stacks_to_the_policy_totals(comparison):
     ax = plots.stock_by_node_type(comparison.table)
     rows = comparison.table[comparison.table.metric == "avg_inventory_value"].set_index(["policy", "node_type"])

@@ -13,6 +13,9 @@ import pytest
 from simulation.cli import main
 from simulation.report import HEADLINE
 
+FIGURES = {"fill_rate_by_channel", "on_time_by_channel", "days_of_inventory", "cost_per_order_by_channel",
+           "stock_by_node_type", "stock_over_time", "stockouts_over_time",
+           "delivery_time_bopis", "delivery_time_home_delivery", "delivery_time_instant"}
 SMALL = ["--set", "run.horizon_days=60", "--set", "run.warmup_days=10", "--set", "catalog.skus=200"]
 
 
@@ -28,7 +31,7 @@ def folder(tmp_path_factory):
 def test_compare_writes_the_report_and_every_figure(folder):
     assert (folder / "report.html").is_file() and (folder / "report.pdf").read_bytes().startswith(b"%PDF")
     names = {p.stem for p in (folder / "figures").glob("*.png")}
-    assert names == {"fill_rate_by_channel", "on_time_by_channel", "days_of_inventory", "stock_by_node_type"}
+    assert names == FIGURES
     for name in names:
         image = matplotlib.image.imread(folder / "figures" / f"{name}.png")
         assert image.shape[0] >= 600 and image.shape[1] >= 1100  # 8 x 4.5 in at 150 dpi
@@ -55,7 +58,7 @@ def test_html_is_self_contained(folder):
     page = (folder / "report.html").read_text()
     assert not re.search(r"(src|href)=\"(?!data:)", page), "every image is inlined"
     assert "http://" not in page and "https://" not in page
-    assert page.count('src="data:image/png;base64,') == 4
+    assert page.count('src="data:image/png;base64,') == len(FIGURES)
 
 
 def test_report_command_rewrites_and_refuses_a_folder_without_a_comparison(folder, tmp_path, capsys):
@@ -69,7 +72,7 @@ def test_report_command_rewrites_and_refuses_a_folder_without_a_comparison(folde
 def test_report_renders_in_headless_chromium(folder, tmp_path):
     dom = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
                           (folder / "report.html").as_uri()], capture_output=True, text=True, timeout=120, check=True).stdout
-    assert dom.count("<img") == 4 and 'id="headline"' in dom
+    assert dom.count("<img") == len(FIGURES) and 'id="headline"' in dom
     shot = tmp_path / "page.png"
     subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
                     "--window-size=1280,2400", (folder / "report.html").as_uri()], capture_output=True, timeout=120, check=True)
@@ -112,7 +115,7 @@ def test_run_folder_report_has_the_runs_numbers_and_its_time_charts(tmp_path):
     fill = kpis[(kpis.metric == "fill_rate_units") & (kpis.channel == "all") & (kpis.node_type == "all")].value
     page = (out / "report.html").read_text()
     assert f"Fill rate: {fill.mean():.1%} ±" in page
-    assert {p.stem for p in (out / "figures").glob("*.png")} == {"stock_over_time", "stockouts_over_time",
-                                                                 "delivery_time_by_channel"}
+    assert {p.stem for p in (out / "figures").glob("*.png")} == {"stock_over_time", "stockouts_over_time", "delivery_time_bopis",
+                                                                 "delivery_time_home_delivery", "delivery_time_instant"}
     manifest = json.loads((out / "manifest.json").read_text())
     assert {e["name"] for e in manifest["calendar"]} == {"spring-sale", "rainstorm"}  # shaded on the time charts
