@@ -199,7 +199,7 @@ HEADLINE = [("fill_rate_units", ["walk_in", "bopis", "home_delivery", "instant",
             ("delivery_hours_p95", ["bopis", "home_delivery", "instant"]),
             ("on_time_rate", ["bopis", "home_delivery", "instant"]),
             ("dispatch_within_sla", ["home_delivery"]), ("split_rate", ["all"]), ("transfer_units", ["all"]),
-            ("cost_total", ["all"])]
+            ("cost_per_order", ["bopis", "home_delivery", "instant", "all"]), ("cost_total", ["all"])]
 
 
 def format_comparison(table: pd.DataFrame, baseline: str) -> str:
@@ -281,6 +281,8 @@ def _fmt(metric: str, value: float) -> str:
         return str(value)
     if "rate" in metric or metric == "dispatch_within_sla":
         return f"{value:.1%}"
+    if metric == "cost_per_order":
+        return f"{value:,.2f}"
     if metric.startswith(("cost", "avg_inventory")) or metric.endswith("units"):
         return f"{value:,.0f}"
     return f"{value:,.1f}"

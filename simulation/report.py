@@ -18,6 +18,7 @@ import pandas as pd
 
 from . import plots
 from .results import atomic_write
+from .stats import mean_ci
 from .sweep import summarise, swept_parameters
 
 # (metric, channel, what it is called, direction that is better, how it is printed)
@@ -171,7 +172,9 @@ def _comparison_table(table, policies) -> tuple[list[str], list[list[str]]]:
 
 
 def sweep_headline(table: pd.DataFrame) -> list[str]:
-    """For each headline KPI: its range of means over the grid points, and the parameter that moves it most."""
+    """For each headline KPI: its range of means over the grid points, and the parameter that moves it most
+    with the 95% CI of the difference between that parameter's extreme values (paired by replication;
+    the extremes are picked from the data, so with many values the CI is a little optimistic)."""
     out = []
     params = swept_parameters(table)
     for metric, channel, name, _, fmt in HEADLINE:
@@ -185,10 +188,22 @@ def sweep_headline(table: pd.DataFrame) -> list[str]:
         def point(key):
             key = key if isinstance(key, tuple) else (key,)
             return ", ".join(f"{p}={v}" for p, v in zip(params, key, strict=True))
+        # Is the top parameter's effect more than noise? Its two extreme values, paired replication by
+        # replication (replication r of every point shares its random streams).
+        per_rep = rows.groupby([top, "replication"])["value"].mean().unstack(top)
+        diff, half = mean_ci((per_rep[spans[top].idxmax()] - per_rep[spans[top].idxmin()]).dropna().to_numpy(float))
+        moves = (f"{fmt.format(spans[top].min())} at {spans[top].idxmin()} to {fmt.format(spans[top].max())} at "
+                 f"{spans[top].idxmax()} on average; difference 95% CI {_amount(fmt, diff - half)} to {_amount(fmt, diff + half)}")
+        effect = f"{top} moves it most ({moves})" if diff - half > 0 else \
+            f"no parameter moves it significantly (the largest, {top}: {moves})"
         out.append(f"{name[0].upper() + name[1:]} runs from {fmt.format(by_point.min())} ({point(low)}) to "
-                   f"{fmt.format(by_point.max())} ({point(high)}); {top} moves it most "
-                   f"({fmt.format(spans[top].min())} to {fmt.format(spans[top].max())} on average).")
+                   f"{fmt.format(by_point.max())} ({point(high)}); {effect}.")
     return out
+
+
+def _amount(fmt: str, value: float) -> str:
+    """A difference in a KPI's format: percentage points for shares."""
+    return f"{value * 100:+.1f} pp" if "%" in fmt else ("+" if value >= 0 else "") + fmt.format(value)
 
 
 def _sweep_figures(table: pd.DataFrame) -> dict:
@@ -219,8 +234,6 @@ def _sweep_table(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
 
 def _run_means(kpis: pd.DataFrame) -> pd.DataFrame:
     """Mean and 95% CI half-width per KPI over a run folder's replications (one replication: no CI)."""
-    from .stats import mean_ci
-
     keys = ["metric", "channel", "node_type"]
     rows = [(*k, *mean_ci(g["value"].to_numpy(float))) for k, g in kpis.groupby(keys, sort=False)]
     return pd.DataFrame(rows, columns=[*keys, "mean", "half"]).set_index(keys)

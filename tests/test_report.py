@@ -7,11 +7,12 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import matplotlib.image
+import numpy as np
 import pandas as pd
 import pytest
 
 from simulation.cli import main
-from simulation.report import HEADLINE
+from simulation.report import HEADLINE, sweep_headline
 
 FIGURES = {"fill_rate_by_channel", "on_time_by_channel", "days_of_inventory", "cost_per_order_by_channel",
            "stock_by_node_type", "stock_over_time", "stockouts_over_time",
@@ -102,6 +103,10 @@ def test_sweep_folder_report_names_the_ranges_and_the_parameter_that_moves_most(
     sentence = next(s for s in re.findall(r"<p>(.*?)</p>", page) if s.startswith("Fill rate"))
     assert f"{by_point.min():.1%}" in sentence and f"{by_point.max():.1%}" in sentence
     assert "replenishment.store.service_level moves it most" in sentence  # the service target, not the mode
+    per_rep = fill.groupby(["replenishment.store.service_level", "replication"]).value.mean().unstack(0)
+    diff = (per_rep[0.95] - per_rep[0.8]).to_numpy()  # paired by replication; two of them: t = 12.706
+    half = 12.706 * diff.std(ddof=1) / np.sqrt(2)
+    assert f"95% CI {(diff.mean() - half) * 100:+.1f} pp to {(diff.mean() + half) * 100:+.1f} pp" in sentence
     assert {p.stem for p in (out / "figures").glob("*.png")} == {
         "sensitivity_fill_rate_units", "sensitivity_days_of_inventory", "service_vs_inventory"}
     assert not re.search(r"(src|href)=\"(?!data:)", page)
@@ -119,3 +124,14 @@ def test_run_folder_report_has_the_runs_numbers_and_its_time_charts(tmp_path):
                                                                  "delivery_time_home_delivery", "delivery_time_instant"}
     manifest = json.loads((out / "manifest.json").read_text())
     assert {e["name"] for e in manifest["calendar"]} == {"spring-sale", "rainstorm"}  # shaded on the time charts
+
+
+def test_sweep_headline_says_when_no_parameter_moves_a_kpi_beyond_noise():
+    rng = np.random.default_rng(0)
+    rows = [{"run_id": f"{i}-{r}", "point": i, "replication": r, "seed": 0, "metric": "fill_rate_units", "channel": "all",
+             "node_type": "all", "value": 0.9 + rng.normal(0, 0.02), "lead": lead}
+            for i, lead in enumerate((1, 2, 3)) for r in range(5)]
+    sentence, = sweep_headline(pd.DataFrame(rows))
+    assert "no parameter moves it significantly (the largest, lead:" in sentence
+    moved = pd.DataFrame(rows).assign(value=lambda t: t.value - 0.05 * t.lead)
+    assert "; lead moves it most (" in sweep_headline(moved)[0]
