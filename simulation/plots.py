@@ -99,7 +99,7 @@ def delivery_ecdf(orders: pd.DataFrame, ax=None, max_hours: float | None = None)
                         color=colors[policy] if several else color, linestyle=LINESTYLES[i % len(LINESTYLES)] if several else "-")
         promise = mine["promise_hours"].mode().iloc[0]
         ax.axvline(promise, color=color, linestyle="--", linewidth=1)
-        ax.annotate(f"promise {promise:g} h", (promise, 2), xytext=(3, 0), textcoords="offset points", fontsize=8, color=color)
+        ax.annotate(f"promise {promise:g} h", (promise, 2), xytext=(3, 0), textcoords="offset points", fontsize=10, color=color)
     if max_hours is not None:
         ax.set_xlim(0, max_hours)
     ax.set_xlabel("hours from order to delivery (dashed: the promise)")

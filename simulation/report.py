@@ -63,10 +63,12 @@ def headline(table: pd.DataFrame, baseline: str, policy: str) -> list[str]:
 def _chart(plot, *args, **kwargs):
     """A report-sized figure drawn by one of ``plots``' functions (matplotlib's object API: no pyplot
     state to select a backend for or to close)."""
+    from matplotlib import rc_context
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(8, 4.5), layout="constrained")
-    plot(*args, ax=fig.subplots(), **kwargs)
+    with rc_context({"font.size": 12, "axes.labelsize": 12, "legend.fontsize": 11}):  # legible on a projector
+        fig = Figure(figsize=(8, 4.5), layout="constrained")
+        plot(*args, ax=fig.subplots(), **kwargs)
     return fig
 
 
