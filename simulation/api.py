@@ -11,13 +11,15 @@ from .results import RunResult, environment
 from .scenario import Scenario
 
 
-def run(scenario: Scenario, seed: int | None = None, replication: int = 0, threads: int | None = None) -> RunResult:
+def run(scenario: Scenario, seed: int | None = None, replication: int = 0, threads: int | None = None,
+        force: bool = False) -> RunResult:
     """Simulate ``scenario`` once. ``seed`` defaults to ``scenario.run.seed``; replication ``r`` of a
     seed draws its own streams, the same for every policy (common random numbers). ``threads`` (default:
-    ``INVSIM_THREADS`` or every core) changes the speed only, never the results."""
+    ``INVSIM_THREADS`` or every core) changes the speed only, never the results. A run estimated to need
+    more memory than is available is refused (ScenarioError) unless ``force``."""
     seed = scenario.run.seed if seed is None else int(seed)
     start = time.perf_counter()
-    world = compile_world(scenario)
+    world = compile_world(scenario, force)
     sim = Simulation(scenario, seed, replication, world, threads=threads).execute()
     kpis, daily, orders = kpi_table(sim), sim.ledger.daily_frame(), sim.order_stats.sample_frame()
     wall = time.perf_counter() - start

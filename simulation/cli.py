@@ -1,7 +1,8 @@
 """``invsim`` (also ``python -m simulation``): validate a scenario, run it, compare policies or sweep parameters.
 
 Exit codes: 0 success, 2 invalid scenario or arguments (every problem listed by field path),
-3 a run failed its unit-conservation check (an engine bug: please report it).
+3 a run failed its unit-conservation check or produced a KPI that is not a finite number (an engine bug:
+please report it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .api import run
 from .compare import compare
 from .engine import ConservationError, Simulation
 from .report import report
-from .results import RunResult, atomic_write, environment
+from .results import RunResult, atomic_write, claim_folder, environment
 from .scenario import ScenarioError, build_each, load_scenario, parse_set_options, split_assignment
 from .sweep import summarise, sweep
 
@@ -69,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--independent-streams", action="store_true",
                    help="give each grid point its own random streams (default: common random numbers)")
     w.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field at every point")
+    for command in (r, c, w):
+        command.add_argument("--force", action="store_true", help="run even when the memory estimate exceeds the memory available")
     args = parser.parse_args(argv)
     try:
         if args.command == "compare":
@@ -89,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"invsim: {exc}", file=sys.stderr)
         return 2
-    except ConservationError as exc:
+    except (ConservationError, FloatingPointError) as exc:  # an engine bug: units leaked, or a KPI is not a number
         print(f"invsim: {exc}", file=sys.stderr)
         return 3
     except FileNotFoundError as exc:  # report: not a comparison folder
@@ -102,10 +105,11 @@ def _run(scenario, args) -> int:
     reps = scenario.run.replications if args.replications is None else args.replications
     if reps < 1:
         raise ScenarioError([f"--replications: must be >= 1, got {reps}"])
-    results = [run(scenario, seed=seed, replication=r)
+    out = Path(args.out) if args.out else Path("results") / scenario.name
+    claim_folder(out, "run")  # before the runs: a refusal must not cost the user the wait
+    results = [run(scenario, seed=seed, replication=r, force=args.force)
                for r in tqdm(range(reps), desc="replications", unit="run", disable=reps == 1 or not sys.stderr.isatty())]
     result = results[0] if reps == 1 else combine(results)
-    out = Path(args.out) if args.out else Path("results") / scenario.name
     result.write(out)
     if not args.quiet:
         print(format_kpis(result.kpis))
@@ -119,11 +123,12 @@ def _compare(args) -> int:
     overrides = parse_set_options(args.set)
     scenarios = build_each([(path, lambda path=path: load_scenario(path, overrides)) for path in args.scenarios])
     seed = scenarios[0].run.seed if args.seed is None else args.seed
+    out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
+    claim_folder(out, "comparison")
     total = args.replications * len(scenarios)
     with tqdm(total=total, desc="runs", unit="run", disable=not sys.stderr.isatty()) as bar:
         result = compare(scenarios, args.replications, seed, args.workers, progress=lambda _: bar.update(),
-                         executor=args.scheduler)
-    out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
+                         executor=args.scheduler, force=args.force)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "comparison.parquet", lambda tmp: result.table.to_parquet(tmp, index=False))
     for name, frame in (("runs", result.runs), ("daily", result.daily), ("orders", result.orders)):
@@ -147,7 +152,7 @@ def _sweep(args) -> int:
     grid, zipped = parse_grid_options(args.grid, "--grid"), parse_grid_options(args.zip, "--zip")
     out = Path(args.out) if args.out else Path("results") / f"sweep_{scenario.name}"
     table = sweep(scenario, grid, zipped, args.replications, args.seed, executor=args.scheduler, workers=args.workers,
-                  out=out, restart=args.restart, common_random_numbers=not args.independent_streams)
+                  out=out, restart=args.restart, common_random_numbers=not args.independent_streams, force=args.force)
     summary = summarise(table, [(m, c) for m, channels in SWEEP_SUMMARY for c in channels])
     print(format_summary(summary))
     seed = scenario.run.seed if args.seed is None else args.seed

@@ -37,8 +37,8 @@ ORDER_COLUMNS = ["channel", "tier", "node_type", "created_day", "delivery_hours"
 
 
 def _one(args):
-    scenario, seed, replication = args
-    result = run(scenario, seed=seed, replication=replication)
+    scenario, seed, replication, force = args
+    result = run(scenario, seed=seed, replication=replication, force=force)
     kpis = result.kpis.assign(policy=scenario.name, replication=replication)
     if replication:  # one replication's detail per policy is enough to draw; all runs share its customers
         return kpis, result.manifest, None, None
@@ -46,12 +46,12 @@ def _one(args):
 
 
 def compare(scenarios: list[Scenario], replications: int = 3, seed: int = 0, workers: int | None = None,
-            progress=None, executor=None) -> Comparison:
+            progress=None, executor=None, force: bool = False) -> Comparison:
     """Run every scenario ``replications`` times on the same seeds; the first is the baseline.
 
     Results do not depend on ``workers`` or ``executor`` (each run is fixed by its seed and
     replication): a local process pool by default, or a ``distributed.Client`` / scheduler address.
-    ``progress`` is called with each finished run's manifest.
+    ``progress`` is called with each finished run's manifest; ``force`` runs past the memory check.
     """
     names = [s.name for s in scenarios]
     if len(scenarios) < 2:
@@ -60,7 +60,7 @@ def compare(scenarios: list[Scenario], replications: int = 3, seed: int = 0, wor
         raise ScenarioError([f"compare: scenario names must differ (they label the policies), got {names}"])
     if replications < 2:
         raise ScenarioError([f"replications: must be >= 2 for a confidence interval, got {replications}"])
-    jobs = [(s, seed, r) for r in range(replications) for s in scenarios]
+    jobs = [(s, seed, r, force) for r in range(replications) for s in scenarios]
     client = connect(executor) if isinstance(executor, str) else executor
     parts, detail, calendar = {}, {}, {}
     try:

@@ -14,16 +14,20 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+MAX_TIME = 10_000.0  # days of lead time or hours of transit: beyond any real lane, well inside float and int ranges
+MAX_CV = 5.0
+
 
 class Spec(BaseModel):
     """Base for every scenario object: immutable, and unknown keys are errors (typos get caught)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # Finite numbers only: an infinite capacity or cost would turn into NaN deep inside a run.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 class Fixed(Spec):
     kind: Literal["fixed"] = "fixed"
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=MAX_TIME)
 
     @property
     def mean(self) -> float:
@@ -35,8 +39,8 @@ class Fixed(Spec):
 
 class Gamma(Spec):
     kind: Literal["gamma"]
-    mean: float = Field(gt=0)
-    cv: float = Field(gt=0)
+    mean: float = Field(gt=0, le=MAX_TIME)
+    cv: float = Field(gt=0, le=MAX_CV)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = 1.0 / self.cv**2
@@ -45,8 +49,8 @@ class Gamma(Spec):
 
 class Lognormal(Spec):
     kind: Literal["lognormal"]
-    mean: float = Field(gt=0)
-    cv: float = Field(gt=0)
+    mean: float = Field(gt=0, le=MAX_TIME)
+    cv: float = Field(gt=0, le=MAX_CV)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         sigma2 = math.log1p(self.cv**2)
@@ -55,7 +59,7 @@ class Lognormal(Spec):
 
 class Discrete(Spec):
     kind: Literal["discrete"]
-    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    values: list[Annotated[float, Field(ge=0, le=MAX_TIME)]] = Field(min_length=1)
     probs: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .catalog import SkuTable, build_catalog
+from .preflight import check_magnitudes, check_size
 from .scenario import NODE_TYPES, ONLINE_CHANNELS, SUPPLIER, Scenario
 from .sourcing import candidates
 
@@ -93,8 +94,17 @@ class World:
         return lead_days(raw)[self.twin_of]
 
 
-def compile_world(sc: Scenario) -> World:
+def compile_world(sc: Scenario, force: bool = False) -> World:
+    """The scenario as arrays. Refuses (ScenarioError) a world too big for the memory available, unless
+    ``force``, and demand too large for integer stock counts (see :mod:`preflight`)."""
+    if sc.catalog.file is None:  # before generating: the catalog alone may not fit
+        check_magnitudes(sc, np.array([sc.catalog.mean_daily_units]))  # the mean: no SKU sells less than nothing
+        if not force:
+            check_size(sc, sc.catalog.skus, sc.catalog.skus * sc.catalog.mean_daily_units, "catalog.skus")
     skus = build_catalog(sc.catalog)
+    check_magnitudes(sc, skus.rate)
+    if not force and sc.catalog.file is not None:
+        check_size(sc, skus.size, float(skus.rate.sum()), "catalog.file")
     nodes = list(sc.network.nodes)
     index = {n.id: i for i, n in enumerate(nodes)}
     split = sc.policies.inventory_mode == "split"

@@ -1,8 +1,9 @@
 """The scenario: a validated, immutable description of one simulated world.
 
-``load_scenario`` reads YAML with ``yaml.safe_load``, applies dotted-path overrides, validates with
-pydantic into frozen objects, then checks cross-references (lanes name real nodes, tiers are covered,
-warm-up is shorter than the horizon, ...). Every problem becomes one line naming its field path;
+``load_scenario`` reads YAML with PyYAML's safe loader (refusing duplicate keys and alias bombs),
+applies dotted-path overrides, validates with pydantic into frozen objects (finite numbers within
+sane bounds), then checks cross-references (lanes name real nodes, tiers are covered, warm-up is
+shorter than the horizon, ...). Every problem becomes one line naming its field path;
 they are raised together as a :class:`ScenarioError`. The run never writes into a scenario.
 """
 
@@ -20,7 +21,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BeforeValidator, Discriminator, Field, Tag, ValidationError, model_validator
 
-from .distributions import Distribution, Spec
+from .distributions import MAX_CV, Distribution, Spec
 
 NodeType = Literal["central_warehouse", "forward_warehouse", "store"]
 NODE_TYPES: tuple[str, ...] = ("central_warehouse", "forward_warehouse", "store")
@@ -69,7 +70,7 @@ class Node(Spec):
     type: NodeType
     location: Location | None = Field(None, description="[x, y] in km; distances rank nodes for sourcing and BOPIS")
     demand_scale: float = Field(1.0, ge=0, description="walk-in demand at a store, in multiples of the catalog rate")
-    capacity_orders_per_hour: PositiveFloat = 100.0
+    capacity_orders_per_hour: float = Field(100.0, ge=0.01, le=1e6, description="online orders picked per open hour")
     pickers: int = Field(1, ge=1, le=1000, description="parallel pickers sharing the capacity")
     pick_time: Literal["fixed", "exponential"] = Field("fixed", description="each order's picking time: fixed or exponential")
     open_hour: float = Field(8.0, ge=0, lt=24)
@@ -131,13 +132,13 @@ class Popularity(Spec):
     either makes every SKU sell at the mean (identical SKUs, e.g. independent copies for validation)."""
 
     kind: Literal["lognormal", "zipf"] = "lognormal"
-    sigma: float = Field(1.2, ge=0)
-    exponent: float = Field(0.9, ge=0)
+    sigma: float = Field(1.2, ge=0, le=5)
+    exponent: float = Field(0.9, ge=0, le=5)
 
 
 class CostSpread(Spec):
-    mean: PositiveFloat = 20.0
-    cv: float = Field(0.8, ge=0)
+    mean: float = Field(20.0, gt=0, le=1e7)
+    cv: float = Field(0.8, ge=0, le=MAX_CV)
 
 
 class Catalog(Spec):
@@ -146,9 +147,9 @@ class Catalog(Spec):
     skus: int | None = Field(None, ge=1)
     file: str | None = None
     seed: int = Field(0, ge=0, description="catalog generation seed (fixed apart from the run seed)")
-    mean_daily_units: PositiveFloat = 1.0
+    mean_daily_units: float = Field(1.0, gt=0, le=1e6)
     popularity: Popularity = Popularity()
-    overdispersion: float = Field(0.0, ge=0, description="negative binomial alpha: variance = mean + alpha*mean^2")
+    overdispersion: float = Field(0.0, ge=0, le=100, description="negative binomial alpha: variance = mean + alpha*mean^2")
     unit_cost: CostSpread = CostSpread()
     margin: float = Field(0.35, ge=0, lt=1, description="gross margin: price = cost / (1 - margin)")
     perishable_share: Share = 0.0
@@ -455,7 +456,8 @@ class Run(Spec):
 class Scenario(Spec):
     """A whole scenario. Build with :func:`load_scenario` or :func:`scenario_from_dict`."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    # The name labels policies and becomes a folder name (results/<name>): no path separators, no '..'.
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
     description: str = ""
     network: Network
     catalog: Catalog
@@ -488,20 +490,72 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     return scenario_from_dict(raw, overrides, source=str(path))
 
 
+MAX_YAML_VALUES = 1_000_000  # values a scenario file may hold once its aliases are expanded
+
+
+class _ScenarioLoader(yaml.SafeLoader):
+    """YAML's safe loader (no tags that build Python objects), refusing duplicate keys, which plain YAML
+    resolves silently by keeping the last, and alias bombs (a few lines expanding to billions of values)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) or key is None:
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (the first would be ignored)",
+                                                            key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _expanded_size(node, sizes: dict) -> int:
+    """Values a YAML node stands for with every alias expanded (each shared node is counted once per use)."""
+    if id(node) not in sizes:
+        sizes[id(node)] = 1  # a recursive structure counts itself once, then its parts
+        children = [v for pair in node.value for v in pair] if isinstance(node, yaml.MappingNode) else \
+            node.value if isinstance(node, yaml.SequenceNode) else []
+        sizes[id(node)] = 1 + sum(_expanded_size(child, sizes) for child in children)
+    return sizes[id(node)]
+
+
+def _load_yaml(text: str):
+    loader = _ScenarioLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None and (size := _expanded_size(node, {})) > MAX_YAML_VALUES:
+            raise ScenarioError([f"YAML aliases: the file expands to {size:,} values (more than {MAX_YAML_VALUES:,}); "
+                                 "is it an alias bomb?"])
+        return None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """'mapping values are not allowed here at line 3, column 7' rather than PyYAML's multi-line report."""
+    problem = " ".join(str(x) for x in (getattr(exc, "context", None), getattr(exc, "problem", None)) if x) or str(exc)
+    mark = getattr(exc, "problem_mark", None)
+    return " ".join(f"{problem} at line {mark.line + 1}, column {mark.column + 1}".split()) if mark else " ".join(problem.split())
+
+
 def _read_raw(path: Path, chain: tuple[Path, ...]) -> dict:
     if not path.is_file():
-        where = f" (extended by {chain[-1]})" if chain else ""
-        raise ScenarioError([f"{path}: no such file{where}"], str(chain[0] if chain else path))
+        if chain:
+            raise ScenarioError([f"extends: no such file {str(path)!r} (extended by {chain[-1]})"], str(chain[0]))
+        raise ScenarioError([f"(file): no such file {str(path)!r}"], str(path))
     if path.resolve() in chain:
         raise ScenarioError([f"extends: {path} extends itself through {' -> '.join(map(str, chain))}"], str(chain[0]))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _load_yaml(path.read_text(encoding="utf-8"))
+    except ScenarioError as exc:
+        raise ScenarioError(exc.problems, str(path)) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError([f"YAML syntax: {exc}".replace("\n", " ")], str(path)) from None
+        raise ScenarioError([f"YAML syntax: {_yaml_problem(exc)}"], str(path)) from None
     except UnicodeDecodeError:
-        raise ScenarioError(["not a text (UTF-8) file"], str(path)) from None
+        raise ScenarioError(["(file): not a text (UTF-8) file"], str(path)) from None
     if not isinstance(raw, dict):
-        raise ScenarioError([f"top level must be a mapping of sections, got {type(raw).__name__}"], str(path))
+        got = "an empty file" if raw is None else type(raw).__name__
+        raise ScenarioError([f"(top level): must be a mapping of sections (name, network, catalog, ...), got {got}"], str(path))
     catalog = raw.get("catalog")
     if isinstance(catalog, dict) and isinstance(catalog.get("file"), str):
         catalog["file"] = str((path.parent / catalog["file"]).resolve())
@@ -648,9 +702,11 @@ def parse_set_options(items: list[str], flag: str = "--set", form: str = "PATH=V
             problems.append(f"{flag} {item!r}: expected {form}")
             continue
         try:
-            out[key.strip()] = yaml.safe_load(text)
-        except yaml.YAMLError:
-            problems.append(f"{flag} {item!r}: value is not valid YAML")
+            out[key.strip()] = _load_yaml(text)
+        except yaml.YAMLError as exc:
+            problems.append(f"{flag} {item!r}: value is not valid YAML ({_yaml_problem(exc)})")
+        except ScenarioError as exc:
+            problems += [f"{flag} {item!r}: {p}" for p in exc.problems]
     if problems:
         raise ScenarioError(problems)
     return out
@@ -669,6 +725,8 @@ def _path(loc: tuple) -> str:
             text += " (key)"
         elif _TYPE_TAG.search(str(part)):
             continue
+        elif not re.fullmatch(r"[\w\-]+", str(part)):  # an odd key (empty, spaces, dots): quoted
+            text += f"[{str(part)!r}]"
         else:
             name = "from" if part == "from_" else str(part)
             text += f".{name}" if text else name
@@ -685,6 +743,9 @@ def _describe(err: dict) -> str:
         message = "required field is missing"
     elif kind == "extra_forbidden":
         message = "unknown field (check the spelling)"
+    elif kind == "string_pattern_mismatch" and tuple(loc) == ("name",):
+        message = (f"use letters, digits, '_', '.' and '-', starting with a letter, digit or '_' (it names the results "
+                   f"folder), got {value!r}")
     elif kind == "value_error":
         message = str(ctx.get("error", err["msg"]))
         # A model-level check names the field it is about as "field: problem"; put it in the path.
@@ -745,12 +806,6 @@ def _reference_problems(sc: Scenario) -> list[str]:
             problems.append(f"network.nodes[{i}]: node {node.id!r} has {len(lanes_in)} inbound lanes {lanes_in}; give it one source")
     if not problems:
         problems += _cycle_problems(sc)
-    if not problems:
-        from .sourcing import eligibility_problems  # needs a consistent network
-        problems += eligibility_problems(sc)
-
-    if not math.isclose(sum(sc.demand.online.channel_mix.values()), 1, abs_tol=1e-6):
-        problems.append(f"demand.online.channel_mix: shares must sum to 1, got {sum(sc.demand.online.channel_mix.values()):.6g}")
     tiers_used = {z.tier for z in net.zones}
     for name in ONLINE_CHANNELS:
         channel = getattr(sc.channels, name)
@@ -761,6 +816,12 @@ def _reference_problems(sc: Scenario) -> list[str]:
                     problems.append(f"channels.{name}.{field}: no value for tier {tier!r}, which network.zones uses")
     for tier in sorted(tiers_used - set(sc.costs.tier_cost_multiplier), key=str):
         problems.append(f"costs.tier_cost_multiplier: no value for tier {tier!r}, which network.zones uses")
+    if not problems:
+        from .sourcing import eligibility_problems  # needs a consistent network and every tier's times
+        problems += eligibility_problems(sc)
+
+    if not math.isclose(sum(sc.demand.online.channel_mix.values()), 1, abs_tol=1e-6):
+        problems.append(f"demand.online.channel_mix: shares must sum to 1, got {sum(sc.demand.online.channel_mix.values()):.6g}")
 
     for i, shock in enumerate(sc.demand.shocks):
         for j, node in enumerate(shock.nodes):

@@ -10,6 +10,7 @@ node_type, value.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import sys
@@ -37,6 +38,7 @@ class Job:
     seed: int
     params: dict
     scenario: Scenario
+    force: bool = False  # run past the memory check
 
 
 def grid_points(grid: Mapping[str, Sequence] | None = None, zipped: Mapping[str, Sequence] | None = None) -> list[dict]:
@@ -78,7 +80,7 @@ def describe(point: dict) -> str:
 
 def execute(job: Job) -> pd.DataFrame:
     """One run's KPIs as rows of the sweep table (module level, so worker processes can unpickle it)."""
-    kpis = run(job.scenario, seed=job.seed, replication=job.replication).kpis
+    kpis = run(job.scenario, seed=job.seed, replication=job.replication, force=job.force).kpis
     head = {"run_id": job.run_id, "point": job.point, "replication": job.replication, "seed": job.seed}
     params = {k: v if np.isscalar(v) or v is None else json.dumps(v) for k, v in job.params.items()}
     return kpis.assign(**head, **params)[[*head, *params, "metric", "channel", "node_type", "value"]]
@@ -87,7 +89,7 @@ def execute(job: Job) -> pd.DataFrame:
 def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence] | None = None, zipped: Mapping[str, Sequence] | None = None,
           replications: int = 1, seed: int | None = None, *, executor: Any = None, workers: int | None = None,
           out: str | Path | None = None, restart: bool = False, common_random_numbers: bool = True,
-          progress: bool | Callable[[int, int], None] = True) -> pd.DataFrame:
+          progress: bool | Callable[[int, int], None] = True, force: bool = False) -> pd.DataFrame:
     """Run ``scenario`` at every grid point, ``replications`` times each; return the tidy table.
 
     ``executor``: None for a local process pool of ``workers`` processes (default all cores), a
@@ -95,12 +97,13 @@ def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence] | None =
     whichever is used. ``out``: a folder; finished runs are kept there and a rerun of the same sweep
     only runs what is missing (a different sweep in the folder is refused unless ``restart``).
     ``progress``: a progress bar on a terminal (True), none (False), or ``callback(done, total)``.
+    ``force``: run even where a run's memory estimate exceeds the memory available.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     seed = scenario.run.seed if seed is None else int(seed)
     points = grid_points(grid, zipped)
-    jobs = plan(scenario, points, replications, seed, common_random_numbers)
+    jobs = [dataclasses.replace(j, force=force) for j in plan(scenario, points, replications, seed, common_random_numbers)]
     store = None
     if out is not None:
         store = RunStore(Path(out), _identity(scenario, grid, zipped, replications, seed, common_random_numbers), restart)

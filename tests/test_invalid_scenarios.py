@@ -19,7 +19,7 @@ CASES = [
     ("wrong type", {"network.nodes[0].capacity_orders_per_hour": "fast"},
      "network.nodes[0].capacity_orders_per_hour: input should be a valid number"),
     ("negative capacity", {"network.nodes[3].capacity_orders_per_hour": -5},
-     "network.nodes[3].capacity_orders_per_hour: must be > 0.0, got -5"),
+     "network.nodes[3].capacity_orders_per_hour: must be >= 0.01, got -5"),
     ("unknown node in a lane", {"network.lanes[2].to": ["S1", "S9"]}, "network.lanes[2].to[1]: unknown node 'S9'"),
     ("warm-up not shorter than horizon", {"run.warmup_days": 120}, "run.warmup_days: must be < horizon_days (120), got 120"),
     ("empty catalog", {"catalog.skus": 0}, "catalog.skus: must be >= 1, got 0"),
@@ -92,11 +92,11 @@ def test_every_problem_is_listed_at_once(tiny_path, capsys):
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["validate", "no/such/file.yaml"], "no/such/file.yaml: no such file"),
+    (["validate", "no/such/file.yaml"], "(file): no such file 'no/such/file.yaml'"),
     (["validate", "{tiny}", "--set", "run.horizon_days"], "expected PATH=VALUE"),
     (["validate", "{tiny}", "--set", "network.nodes[99].id=X"], "network.nodes.99 is not a list item that exists"),
     (["validate", "{bad_yaml}"], "YAML syntax"),
-    (["validate", "{list_yaml}"], "top level must be a mapping"),
+    (["validate", "{list_yaml}"], "(top level): must be a mapping"),
     (["validate", "{bad_catalog}"], "catalog.file: has no rows"),
 ])
 def test_bad_files_and_overrides(args, expected, tiny_path, tmp_path, capsys):

@@ -2,6 +2,8 @@
 resumable results store and the CLI."""
 
 import json
+import os
+import signal
 
 import numpy as np
 import pandas as pd
@@ -120,6 +122,28 @@ def test_dask_cluster_gives_the_same_table(tiny):
     pd.testing.assert_frame_equal(local, on_dask)
     assert np.allclose(by_address.table.query("policy == 'b'")["diff"].fillna(0), 0)  # same scenario: no difference
 
+
+def test_a_sweep_survives_a_dask_worker_killed_mid_run(tiny, tmp_path):
+    """SIGKILL a worker process while it runs a job: the nanny restarts it, the scheduler reruns its
+    jobs, and the table equals a local sweep's (runs are fixed by seed and replication)."""
+    distributed = pytest.importorskip("distributed")
+    grid = {"policies.inventory_mode": ["split", "pool"], "replenishment.store.service_level": [0.8, 0.9, 0.95]}
+    reference = sim.sweep(tiny, grid, replications=3, seed=3, workers=1)
+    killed = []
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        pids = client.run(os.getpid)  # worker address -> its process id
+
+        def kill_a_busy_worker(done, total):
+            if done >= 3 and not killed:
+                busy = [w for w, keys in client.processing().items() if keys]
+                if busy:
+                    killed.append((busy[0], len(client.processing()[busy[0]])))
+                    os.kill(pids[busy[0]], signal.SIGKILL)
+
+        table = sim.sweep(tiny, grid, replications=3, seed=3, executor=client, out=tmp_path / "s", progress=kill_a_busy_worker)
+    assert killed and killed[0][1] > 0, "no worker was killed while it held a job"
+    pd.testing.assert_frame_equal(table, reference)
 
 def test_cli_sweep_prints_a_summary_and_resumes(tmp_path, capsys):
     args = ["sweep", "scenarios/tiny.yaml", "--grid", "policies.inventory_mode=split,pool", "--replications", "2",

@@ -1,0 +1,103 @@
+"""Checks before a run allocates anything big: will it fit in memory, and do its numbers fit the
+engine's 64-bit integer counts? Both end in a ScenarioError naming the field to change, instead of a
+MemoryError (or a machine swapping to a halt) or silently wrapped integers hours later.
+
+The memory estimate is calibrated on BENCHMARKS.md's measurements: a fixed ~420 MiB (interpreter,
+libraries, compiled kernels), 208 bytes per stock row and SKU, and ~1.9 KB per online order while it
+sits in the order book (``max_wait_days`` + 1 days).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .scenario import ONLINE_CHANNELS, Scenario, ScenarioError
+
+BASE_BYTES = 420 << 20
+BYTES_PER_NODE_SKU = 210
+BYTES_PER_BOOKED_ORDER = 2_000
+BYTES_PER_SAMPLED_ORDER = 300
+MAX_DAILY_UNITS = 1e9  # expected units a day at one node for one SKU: stock counts stay far inside int64
+
+
+def stock_rows(sc: Scenario) -> int:
+    """Rows of the node x SKU arrays: one per node, plus split mode's online row per central warehouse
+    (an upper bound: only a warehouse that both sells online and supplies stores gets one)."""
+    extra = sum(n.type == "central_warehouse" for n in sc.network.nodes) if sc.policies.inventory_mode == "split" else 0
+    return len(sc.network.nodes) + extra
+
+
+def estimate_parts(sc: Scenario, skus: int, units_per_day: float) -> dict[str, float]:
+    """Peak memory of one run of ``sc`` with ``skus`` SKUs selling ``units_per_day`` at demand scale 1, in
+    bytes, by part: the fixed base, the node x SKU arrays, and the online orders (book and sample)."""
+    online = sc.demand.online
+    orders_per_day = sum(z.demand_scale for z in sc.network.zones) * units_per_day / (
+        online.basket_lines_mean * online.units_per_line_mean) * max(sc.demand.weekday)
+    book_days = min(sc.run.horizon_days, 1 + max((getattr(sc.channels, c).max_wait_days
+                                                  if getattr(sc.channels, c).unfilled == "backorder" else 0)
+                                                 for c in ONLINE_CHANNELS))  # an order stays max_wait_days + 1 days
+    sample = min(sc.run.order_sample, orders_per_day * sc.run.horizon_days)
+    return {"base": BASE_BYTES, "stock": BYTES_PER_NODE_SKU * stock_rows(sc) * skus,
+            "orders": BYTES_PER_BOOKED_ORDER * orders_per_day * book_days + BYTES_PER_SAMPLED_ORDER * sample}
+
+
+def estimate_bytes(sc: Scenario, skus: int, units_per_day: float) -> int:
+    total = sum(estimate_parts(sc, skus, units_per_day).values())
+    return int(min(total, 2**62)) if math.isfinite(total) else 2**62
+
+
+def available_bytes() -> int | None:
+    """Memory this process may still use: the smaller of the machine's available memory and a cgroup
+    (container) limit; None where neither can be read."""
+    limits = []
+    try:
+        limits += [int(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemAvailable:")]
+    except OSError:
+        try:
+            limits.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            pass
+    try:
+        text = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if text != "max":
+            used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+            limits.append(int(text) - used)
+    except (OSError, ValueError):
+        pass
+    return min(limits) if limits else None
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:,.1f} GiB"
+
+
+def check_size(sc: Scenario, skus: int, units_per_day: float, field: str) -> None:
+    """Refuse a run whose estimated peak memory exceeds what is available (``force`` skips this);
+    ``field`` names the catalog's size, which both the stock arrays and the order volume grow with."""
+    parts, have = estimate_parts(sc, skus, units_per_day), available_bytes()
+    need = estimate_bytes(sc, skus, units_per_day)
+    if have is None or need <= have:
+        return
+    raise ScenarioError([f"{field}: this run needs about {_gib(need)} of memory (estimated: {_gib(parts['stock'])} for "
+                         f"{stock_rows(sc):,} stock rows x {skus:,} SKUs, {_gib(parts['orders'])} for the online orders "
+                         f"waiting in the book), but {_gib(have)} is available; run fewer SKUs, nodes or online orders, "
+                         "or pass --force (force=True) to try anyway"])
+
+
+def check_magnitudes(sc: Scenario, rate: np.ndarray) -> None:
+    """Refuse demand so large that stock counts could overflow 64-bit integers, or that is not finite."""
+    scale = max([n.demand_scale for n in sc.network.nodes] + [sum(z.demand_scale for z in sc.network.zones), 1e-300])
+    boost = max([1.0, *(p.lift for p in sc.demand.promotions), *(s.demand_factor for s in sc.demand.shocks)]) * max(sc.demand.weekday)
+    with np.errstate(over="ignore", invalid="ignore"):
+        peak = float(rate.max()) * scale * boost if rate.size else 0.0
+    if not math.isfinite(peak) or peak > MAX_DAILY_UNITS:
+        field = "catalog.file" if sc.catalog.file else "catalog.mean_daily_units"
+        raise ScenarioError([f"{field}: the fastest SKU would sell about {peak:.3g} units a day at one node (with demand "
+                             f"scales, promotions and shocks); stock is counted in 64-bit integers, so keep it under "
+                             f"{MAX_DAILY_UNITS:.0e} (check catalog.mean_daily_units, catalog.popularity and the "
+                             "demand_scale of nodes and zones)"])
