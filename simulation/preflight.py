@@ -2,9 +2,9 @@
 engine's 64-bit integer counts? Both end in a ScenarioError naming the field to change, instead of a
 MemoryError (or a machine swapping to a halt) or silently wrapped integers hours later.
 
-The memory estimate is calibrated on BENCHMARKS.md's measurements: a fixed ~420 MiB (interpreter,
-libraries, compiled kernels), 208 bytes per stock row and SKU, and ~1.9 KB per online order while it
-sits in the order book (``max_wait_days`` + 1 days).
+The memory estimate is calibrated on BENCHMARKS.md's measurements (and errs high): a fixed ~420 MiB
+(interpreter, libraries, compiled kernels), 210 bytes per stock row and SKU, and ~2 KB per online order
+while it sits in the order book (``max_wait_days`` + 1 days, at most the horizon).
 """
 
 from __future__ import annotations
