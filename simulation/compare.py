@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .api import run
-from .executors import completed, connect
+from .executors import completed, connect, local_workers
+from .preflight import check_pool
 from .scenario import Scenario, ScenarioError
 from .stats import mean_ci, t975
 
@@ -61,6 +62,8 @@ def compare(scenarios: list[Scenario], replications: int = 3, seed: int = 0, wor
     if replications < 2:
         raise ScenarioError([f"replications: must be >= 2 for a confidence interval, got {replications}"])
     jobs = [(s, seed, r, force) for r in range(replications) for s in scenarios]
+    if executor is None and not force:
+        check_pool(scenarios, local_workers(workers, len(jobs)))
     client = connect(executor) if isinstance(executor, str) else executor
     parts, detail, calendar = {}, {}, {}
     try:

@@ -27,6 +27,11 @@ def _one_thread_per_process() -> None:
     os.environ.setdefault("INVSIM_THREADS", "1")
 
 
+def local_workers(workers: int | None, jobs: int) -> int:
+    """How many local processes run ``jobs`` runs: ``workers`` (default all cores), at most one per job."""
+    return max(1, min(workers or os.cpu_count() or 1, jobs))
+
+
 def completed(fn: Callable, items: Sequence, workers: int | None = None, client: Any = None) -> Iterator[tuple[int, Any]]:
     """Call ``fn(item)`` for every item; yield ``(index, result)`` as each finishes.
 
@@ -41,7 +46,7 @@ def completed(fn: Callable, items: Sequence, workers: int | None = None, client:
         for future in dask_completed(futures):
             yield futures[future], future.result()
         return
-    workers = min(workers or os.cpu_count() or 1, len(items))
+    workers = local_workers(workers, len(items))
     if workers == 1:
         for i, item in enumerate(items):
             yield i, fn(item)

@@ -101,3 +101,27 @@ def check_magnitudes(sc: Scenario, rate: np.ndarray) -> None:
                              f"scales, promotions and shocks); stock is counted in 64-bit integers, so keep it under "
                              f"{MAX_DAILY_UNITS:.0e} (check catalog.mean_daily_units, catalog.popularity and the "
                              "demand_scale of nodes and zones)"])
+
+
+def scenario_bytes(sc: Scenario) -> int:
+    """:func:`estimate_bytes` of a scenario (a catalog file is read for its size)."""
+    if sc.catalog.file is None:
+        return estimate_bytes(sc, sc.catalog.skus, sc.catalog.skus * sc.catalog.mean_daily_units)
+    from .catalog import build_catalog
+
+    table = build_catalog(sc.catalog)
+    return estimate_bytes(sc, table.size, float(table.rate.sum()))
+
+
+def check_pool(scenarios: list[Scenario], runs_at_once: int) -> None:
+    """Refuse a local pool whose simultaneous runs would together exceed the memory available (each run
+    alone is checked when it starts); says how many workers would fit."""
+    have = available_bytes()
+    if runs_at_once <= 1 or have is None:
+        return
+    largest = max(scenario_bytes(sc) for sc in scenarios)
+    if largest * runs_at_once > have:
+        fits = max(1, int(have // largest))
+        raise ScenarioError([f"--workers: {runs_at_once} runs at once need about {_gib(largest * runs_at_once)} of memory "
+                             f"(estimated, {_gib(largest)} each), but {_gib(have)} is available; use --workers {fits}, or "
+                             "pass --force (force=True) to try anyway"])

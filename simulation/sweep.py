@@ -24,7 +24,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from .api import run
-from .executors import completed, connect
+from .executors import completed, connect, local_workers
+from .preflight import check_pool
 from .scenario import Scenario, ScenarioError, build_each, load_scenario, with_overrides
 from .stats import mean_ci
 from .store import RunStore
@@ -109,6 +110,8 @@ def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence] | None =
         store = RunStore(Path(out), _identity(scenario, grid, zipped, replications, seed, common_random_numbers), restart)
     done = store.completed() if store else set()
     todo = [j for j in jobs if j.run_id not in done]
+    if executor is None and not force and todo:
+        check_pool(list({j.point: j.scenario for j in todo}.values()), local_workers(workers, len(todo)))
     frames = {}
     client = connect(executor) if isinstance(executor, str) else executor
     bar = tqdm(total=len(jobs), initial=len(done), desc="runs", unit="run",

@@ -110,3 +110,15 @@ def test_a_node_closed_by_a_shock_runs_and_zero_capacity_is_refused():
 def test_infinite_and_absurd_numbers_are_refused_by_field(field, value, capsys):
     assert main(["validate", str(TINY), "--set", f"{field}={value}"]) == 2
     assert field.split(".lead_time_days")[0] in capsys.readouterr().err
+
+
+def test_a_local_pool_whose_runs_together_exceed_memory_is_refused_with_the_workers_that_fit(monkeypatch):
+    pair = [sim.load_scenario(TINY, {"name": m, "policies.inventory_mode": m, "run.horizon_days": 20, "run.warmup_days": 2})
+            for m in ("split", "pool")]
+    each = preflight.scenario_bytes(pair[0])
+    monkeypatch.setattr(preflight, "available_bytes", lambda: int(1.5 * each))  # room for one run, not two
+    with pytest.raises(sim.ScenarioError, match=r"--workers: 2 runs at once need about .* use --workers 1"):
+        sim.compare(pair, replications=2, workers=2)
+    with pytest.raises(sim.ScenarioError, match="--workers: 2 runs at once"):
+        sim.sweep(pair[0], {"policies.inventory_mode": ["split", "pool"]}, workers=2, progress=False)
+    assert len(sim.compare(pair, replications=2, workers=1).runs)  # one at a time fits
