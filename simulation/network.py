@@ -98,13 +98,13 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
     """The scenario as arrays. Refuses (ScenarioError) a world too big for the memory available, unless
     ``force``, and demand too large for integer stock counts (see :mod:`preflight`)."""
     if sc.catalog.file is None:  # before generating: the catalog alone may not fit
-        check_magnitudes(sc, np.array([sc.catalog.mean_daily_units]))  # the mean: no SKU sells less than nothing
+        check_magnitudes(sc, sc.catalog.mean_daily_units)
         if not force:
-            check_size(sc, sc.catalog.skus, sc.catalog.skus * sc.catalog.mean_daily_units, "catalog.skus")
+            check_size(sc)
     skus = build_catalog(sc.catalog)
-    check_magnitudes(sc, skus.rate)
+    check_magnitudes(sc, skus.rate.max() if skus.size else 0.0)
     if not force and sc.catalog.file is not None:
-        check_size(sc, skus.size, float(skus.rate.sum()), "catalog.file")
+        check_size(sc, skus)
     nodes = list(sc.network.nodes)
     index = {n.id: i for i, n in enumerate(nodes)}
     split = sc.policies.inventory_mode == "split"

@@ -31,10 +31,16 @@ def _axes(ax):
 
 
 def _thousands(ax) -> None:
-    """Plain numbers with thousands separators on the y axis (no '1e6' offset a room cannot read)."""
+    """Plain numbers with thousands separators on the y axis (no '1e6' offset a room cannot read), with
+    as many decimals as the ticks need (ticks 0.05 or 2.5 apart are not printed rounded)."""
     from matplotlib.ticker import FuncFormatter
 
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    def label(value, _):
+        ticks = np.asarray(ax.yaxis.get_majorticklocs())
+        decimals = next((d for d in range(7) if np.allclose(ticks * 10**d, np.round(ticks * 10**d), atol=1e-6)), 6)
+        return f"{value:,.{decimals}f}"
+
+    ax.yaxis.set_major_formatter(FuncFormatter(label))
 
 
 def _is_share(metric: str) -> bool:
@@ -136,8 +142,7 @@ def stock_over_time(daily: pd.DataFrame, ax=None, windows: Sequence[tuple[float,
     unit = "% of stocked node-SKUs" if share else "currency" if metric.endswith("value") else "units"
     ax.set_ylabel(f"{metric.replace('_', ' ')} ({unit})")
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    if not share:
-        _thousands(ax)
+    _thousands(ax)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 

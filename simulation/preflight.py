@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .catalog import SkuTable, build_catalog
 from .scenario import ONLINE_CHANNELS, Scenario, ScenarioError
 
 BASE_BYTES = 420 << 20
@@ -31,6 +32,14 @@ def stock_rows(sc: Scenario) -> int:
     return len(sc.network.nodes) + extra
 
 
+def demand_size(sc: Scenario, table: SkuTable | None = None) -> tuple[int, float]:
+    """SKUs and their daily units at demand scale 1: from the spec of a generated catalog (before it is
+    built), else from the loaded table."""
+    if table is None:
+        return sc.catalog.skus, sc.catalog.skus * sc.catalog.mean_daily_units
+    return table.size, float(table.rate.sum())
+
+
 def estimate_parts(sc: Scenario, skus: int, units_per_day: float) -> dict[str, float]:
     """Peak memory of one run of ``sc`` with ``skus`` SKUs selling ``units_per_day`` at demand scale 1, in
     bytes, by part: the fixed base, the node x SKU arrays, and the online orders (book and sample)."""
@@ -45,9 +54,13 @@ def estimate_parts(sc: Scenario, skus: int, units_per_day: float) -> dict[str, f
             "orders": BYTES_PER_BOOKED_ORDER * orders_per_day * book_days + BYTES_PER_SAMPLED_ORDER * sample}
 
 
-def estimate_bytes(sc: Scenario, skus: int, units_per_day: float) -> int:
-    total = sum(estimate_parts(sc, skus, units_per_day).values())
+def _total(parts: dict[str, float]) -> int:
+    total = sum(parts.values())
     return int(min(total, 2**62)) if math.isfinite(total) else 2**62
+
+
+def estimate_bytes(sc: Scenario, skus: int, units_per_day: float) -> int:
+    return _total(estimate_parts(sc, skus, units_per_day))
 
 
 def available_bytes() -> int | None:
@@ -76,25 +89,29 @@ def _gib(n: float) -> str:
     return f"{n / 2**30:,.1f} GiB"
 
 
-def check_size(sc: Scenario, skus: int, units_per_day: float, field: str) -> None:
-    """Refuse a run whose estimated peak memory exceeds what is available (``force`` skips this);
-    ``field`` names the catalog's size, which both the stock arrays and the order volume grow with."""
+def check_size(sc: Scenario, table: SkuTable | None = None) -> None:
+    """Refuse a run whose estimated peak memory exceeds what is available (``force`` skips this). Blames
+    the catalog's size, which both the stock arrays and the order volume grow with."""
+    skus, units_per_day = demand_size(sc, table)
     parts, have = estimate_parts(sc, skus, units_per_day), available_bytes()
-    need = estimate_bytes(sc, skus, units_per_day)
+    need = _total(parts)
     if have is None or need <= have:
         return
+    field = "catalog.file" if sc.catalog.file else "catalog.skus"
     raise ScenarioError([f"{field}: this run needs about {_gib(need)} of memory (estimated: {_gib(parts['stock'])} for "
                          f"{stock_rows(sc):,} stock rows x {skus:,} SKUs, {_gib(parts['orders'])} for the online orders "
                          f"waiting in the book), but {_gib(have)} is available; run fewer SKUs, nodes or online orders, "
                          "or pass --force (force=True) to try anyway"])
 
 
-def check_magnitudes(sc: Scenario, rate: np.ndarray) -> None:
-    """Refuse demand so large that stock counts could overflow 64-bit integers, or that is not finite."""
+def check_magnitudes(sc: Scenario, fastest: float) -> None:
+    """Refuse demand so large that stock counts could overflow 64-bit integers, or that is not finite.
+    ``fastest``: the fastest SKU's daily units at demand scale 1 (before a catalog is generated, its mean
+    is a lower bound)."""
     scale = max([n.demand_scale for n in sc.network.nodes] + [sum(z.demand_scale for z in sc.network.zones), 1e-300])
     boost = max([1.0, *(p.lift for p in sc.demand.promotions), *(s.demand_factor for s in sc.demand.shocks)]) * max(sc.demand.weekday)
     with np.errstate(over="ignore", invalid="ignore"):
-        peak = float(rate.max()) * scale * boost if rate.size else 0.0
+        peak = float(fastest) * scale * boost
     if not math.isfinite(peak) or peak > MAX_DAILY_UNITS:
         field = "catalog.file" if sc.catalog.file else "catalog.mean_daily_units"
         raise ScenarioError([f"{field}: the fastest SKU would sell about {peak:.3g} units a day at one node (with demand "
@@ -105,12 +122,7 @@ def check_magnitudes(sc: Scenario, rate: np.ndarray) -> None:
 
 def scenario_bytes(sc: Scenario) -> int:
     """:func:`estimate_bytes` of a scenario (a catalog file is read for its size)."""
-    if sc.catalog.file is None:
-        return estimate_bytes(sc, sc.catalog.skus, sc.catalog.skus * sc.catalog.mean_daily_units)
-    from .catalog import build_catalog
-
-    table = build_catalog(sc.catalog)
-    return estimate_bytes(sc, table.size, float(table.rate.sum()))
+    return estimate_bytes(sc, *demand_size(sc, None if sc.catalog.file is None else build_catalog(sc.catalog)))
 
 
 def check_pool(scenarios: list[Scenario], runs_at_once: int) -> None:

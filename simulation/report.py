@@ -18,6 +18,7 @@ import pandas as pd
 
 from . import plots
 from .results import atomic_write
+from .scenario import CHANNELS, ONLINE_CHANNELS
 from .stats import mean_ci
 from .sweep import summarise, swept_parameters
 
@@ -27,8 +28,6 @@ HEADLINE = (("days_of_inventory", "all", "days of inventory", "down", "{:.1f} da
             ("on_time_rate", "all", "online orders on time", "up", "{:.1%}"),
             ("cost_per_order", "all", "cost per online order", "down", "{:,.2f}"),
             ("cost_total", "all", "total cost", "down", "{:,.0f}"))
-ONLINE_CHANNELS = ("bopis", "home_delivery", "instant")
-FILL_CHANNELS = ("walk_in", *ONLINE_CHANNELS)
 
 
 def _kpi(table: pd.DataFrame, metric: str, channel: str, policy: str, node_type: str = "all"):
@@ -75,7 +74,7 @@ def _chart(plot, *args, **kwargs):
 def _figures(table: pd.DataFrame) -> dict[str, object]:
     figures = {}
     def present(metric):
-        return [(metric, c) for c in FILL_CHANNELS if ((table.metric == metric) & (table.channel == c)).any()]
+        return [(metric, c) for c in CHANNELS if ((table.metric == metric) & (table.channel == c)).any()]
     for name, kpis in (("fill_rate_by_channel", present("fill_rate_units")), ("on_time_by_channel", present("on_time_rate")),
                        ("days_of_inventory", [("days_of_inventory", "all")]), ("cost_per_order_by_channel", present("cost_per_order"))):
         if kpis:
@@ -255,7 +254,7 @@ def run_headline(kpis: pd.DataFrame) -> list[str]:
 def _run_table(kpis: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     means = _run_means(kpis)
     rows = []
-    for channel in ("all", *FILL_CHANNELS):
+    for channel in ("all", *CHANNELS):
         for metric, fmt in (("fill_rate_units", "{:.1%}"), ("on_time_rate", "{:.1%}"), ("delivery_hours_p90", "{:.1f} h")):
             if (metric, channel, "all") in means.index:
                 m = means.loc[(metric, channel, "all")]

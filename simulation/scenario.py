@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BeforeValidator, Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 from .distributions import MAX_CV, Distribution, Spec
 
@@ -456,8 +456,7 @@ class Run(Spec):
 class Scenario(Spec):
     """A whole scenario. Build with :func:`load_scenario` or :func:`scenario_from_dict`."""
 
-    # The name labels policies and becomes a folder name (results/<name>): no path separators, no '..'.
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+    name: str = Field(min_length=1, max_length=100)
     description: str = ""
     network: Network
     catalog: Catalog
@@ -467,6 +466,15 @@ class Scenario(Spec):
     replenishment: Replenishment = Replenishment()
     costs: Costs = Costs()
     run: Run = Run()
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, name: str) -> str:
+        # The name labels policies and becomes a folder name (results/<name>): no path separators, no '..'.
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
+            raise ValueError(f"use letters, digits, '_', '.' and '-', starting with a letter, digit or '_' (it names "
+                             f"the results folder), got {name!r}")
+        return name
 
     def digest(self) -> str:
         """sha256 of the canonical JSON form: equal scenarios have equal digests."""
@@ -743,9 +751,6 @@ def _describe(err: dict) -> str:
         message = "required field is missing"
     elif kind == "extra_forbidden":
         message = "unknown field (check the spelling)"
-    elif kind == "string_pattern_mismatch" and tuple(loc) == ("name",):
-        message = (f"use letters, digits, '_', '.' and '-', starting with a letter, digit or '_' (it names the results "
-                   f"folder), got {value!r}")
     elif kind == "value_error":
         message = str(ctx.get("error", err["msg"]))
         # A model-level check names the field it is about as "field: problem"; put it in the path.

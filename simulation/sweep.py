@@ -10,7 +10,6 @@ node_type, value.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import sys
@@ -39,7 +38,7 @@ class Job:
     seed: int
     params: dict
     scenario: Scenario
-    force: bool = False  # run past the memory check
+    force: bool       # run past the memory check
 
 
 def grid_points(grid: Mapping[str, Sequence] | None = None, zipped: Mapping[str, Sequence] | None = None) -> list[dict]:
@@ -65,13 +64,14 @@ def point_seed(seed: int, point: int, common_random_numbers: bool) -> int:
     return int(np.random.SeedSequence([seed, point]).generate_state(1, np.uint32)[0])
 
 
-def plan(scenario: Scenario, points: list[dict], replications: int, seed: int, common_random_numbers: bool = True) -> list[Job]:
-    """The sweep's runs, every grid point validated before anything runs."""
+def plan(scenario: Scenario, points: list[dict], replications: int, seed: int, common_random_numbers: bool = True,
+         force: bool = False) -> list[Job]:
+    """The sweep's runs, every grid point validated before anything runs (``force``: past the memory check)."""
     if replications < 1:
         raise ScenarioError([f"replications: must be >= 1, got {replications}"])
     scenarios = build_each([(f"grid point {i} ({describe(point)})", lambda point=point: with_overrides(scenario, point))
                             for i, point in enumerate(points)])
-    return [Job(p * replications + r, p, r, point_seed(seed, p, common_random_numbers), point, sc)
+    return [Job(p * replications + r, p, r, point_seed(seed, p, common_random_numbers), point, sc, force)
             for p, (point, sc) in enumerate(zip(points, scenarios, strict=True)) for r in range(replications)]
 
 
@@ -104,7 +104,7 @@ def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence] | None =
         scenario = load_scenario(scenario)
     seed = scenario.run.seed if seed is None else int(seed)
     points = grid_points(grid, zipped)
-    jobs = [dataclasses.replace(j, force=force) for j in plan(scenario, points, replications, seed, common_random_numbers)]
+    jobs = plan(scenario, points, replications, seed, common_random_numbers, force)
     store = None
     if out is not None:
         store = RunStore(Path(out), _identity(scenario, grid, zipped, replications, seed, common_random_numbers), restart)

@@ -136,10 +136,10 @@ def test_a_sweep_survives_a_dask_worker_killed_mid_run(tiny, tmp_path):
 
         def kill_a_busy_worker(done, total):
             if done >= 3 and not killed:
-                busy = [w for w, keys in client.processing().items() if keys]
+                busy = [(w, len(keys)) for w, keys in client.processing().items() if keys]  # one snapshot
                 if busy:
-                    killed.append((busy[0], len(client.processing()[busy[0]])))
-                    os.kill(pids[busy[0]], signal.SIGKILL)
+                    killed.append(busy[0])
+                    os.kill(pids[busy[0][0]], signal.SIGKILL)
 
         table = sim.sweep(tiny, grid, replications=3, seed=3, executor=client, out=tmp_path / "s", progress=kill_a_busy_worker)
     assert killed and killed[0][1] > 0, "no worker was killed while it held a job"
