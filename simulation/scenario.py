@@ -530,7 +530,11 @@ def _expanded_size(node, sizes: dict) -> int:
 def _load_yaml(text: str):
     loader = _ScenarioLoader(text)
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()  # PyYAML composes recursively: a deep enough nest exhausts the stack
+        except RecursionError:
+            raise ScenarioError(["YAML nesting: lists or mappings nested too deeply to read (is the file generated "
+                                 "by mistake?)"]) from None
         if node is not None and (size := _expanded_size(node, {})) > MAX_YAML_VALUES:
             raise ScenarioError([f"YAML aliases: the file expands to {size:,} values (more than {MAX_YAML_VALUES:,}); "
                                  "is it an alias bomb?"])

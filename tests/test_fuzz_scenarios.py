@@ -37,7 +37,8 @@ PEAK_BYTES = 256 << 20   # ... and the most Python memory it may allocate while 
 # One problem line: where (a field path such as network.nodes[3].capacity_orders_per_hour, or for a file
 # that is not a scenario at all, what is wrong with the file), then ": " and what is wrong.
 FIELD = r"""([A-Za-z_][\w\-]*|\[(?:'[^']*'|"[^"]*")\])(\[\d+\]|\[(?:'[^']*'|"[^"]*")\]|\.[\w\-]+)*( \(key\))?"""
-PROBLEM = re.compile(rf"^(\(top level\)|\(file\)|{FIELD}|override .+?|extends: .+?|YAML syntax|YAML aliases|.+?: no such file.*?): .+")
+PROBLEM = re.compile(rf"^(\(top level\)|\(file\)|{FIELD}|override .+?|extends: .+?|YAML syntax|YAML aliases|YAML nesting|"
+                     r".+?: no such file.*?): .+")
 
 NASTY = st.one_of(
     st.sampled_from([None, 0, -1, -0.5, 0.0, 1e308, -1e308, 10**30, -(10**30), 2**63, 2**64, math.nan, math.inf, -math.inf,
@@ -176,6 +177,7 @@ def files(draw_bytes):
                          b"!!python/object/apply:os.system ['echo pwned']", b"name: !!python/name:os.system x",
                          ALIAS_BOMB.encode(), (ALIAS_BOMB + "demand: {weekday: *i}\n").encode(),
                          (ALIAS_BOMB + "network: {nodes: *i}\n").encode(), b"extends: tiny.yaml\nextends: tiny.yaml\n",
+                         b"name: " + b"[" * 5000 + b"]" * 5000,
                          b"extends: /etc/passwd\n", b"extends: ../../../../etc/hostname\n", b"overrides: {run.horizon_days: 10**9}\n"]),
         draw_bytes)
 

@@ -38,6 +38,13 @@ def test_alias_bombs_are_refused_before_they_expand(tmp_path, capsys):
     assert "YAML aliases: the file expands to" in capsys.readouterr().err
 
 
+def test_nesting_too_deep_to_read_is_refused_not_a_traceback(tmp_path, capsys):
+    path = tmp_path / "deep.yaml"
+    path.write_text("name: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert main(["validate", str(path)]) == 2
+    assert "YAML nesting: lists or mappings nested too deeply" in capsys.readouterr().err
+    assert main(["validate", str(TINY), "--set", "description=" + "[" * 5000 + "]" * 5000]) == 2
+
 @pytest.mark.parametrize("name", ["..", ".", "../elsewhere", "/etc", "a/b", "", "x" * 101])
 def test_scenario_names_cannot_leave_the_results_folder(name):
     with pytest.raises(sim.ScenarioError, match=r"^invalid scenario.*\n  name: "):
