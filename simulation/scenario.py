@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BeforeValidator, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
-from .distributions import MAX_CV, Distribution, Spec
+from .distributions import MAX_CV, MAX_TIME, Distribution, Spec
 
 NodeType = Literal["central_warehouse", "forward_warehouse", "store"]
 NODE_TYPES: tuple[str, ...] = ("central_warehouse", "forward_warehouse", "store")
@@ -38,8 +38,13 @@ ONLINE_CHANNELS: tuple[str, ...] = ("bopis", "home_delivery", "instant")
 CHANNELS: tuple[str, ...] = ("walk_in", *ONLINE_CHANNELS)
 SUPPLIER = "supplier"
 
-PositiveFloat = Annotated[float, Field(gt=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
+# Upper bounds far past any real network that keep every product of them finite (the fuzzer found
+# 1e300s turning into inf and NaN deep inside runs).
+Money = Annotated[float, Field(ge=0, le=1e9)]               # a cost per unit, order or shipment
+Factor = Annotated[float, Field(ge=0, le=1e4)]              # a demand scale, lift, or relative weight
+Hours = Annotated[float, Field(ge=0, le=MAX_TIME)]
+Days = Annotated[float, Field(gt=0, le=MAX_TIME)]
 
 
 class ScenarioError(ValueError):
@@ -59,7 +64,8 @@ class ScenarioError(ValueError):
 # --------------------------------------------------------------------------------------------- network
 
 
-Location = tuple[Annotated[float, Field(allow_inf_nan=False)], Annotated[float, Field(allow_inf_nan=False)]]
+Km = Annotated[float, Field(ge=-1e6, le=1e6)]
+Location = tuple[Km, Km]
 
 
 class Node(Spec):
@@ -69,7 +75,7 @@ class Node(Spec):
     id: str = Field(min_length=1)
     type: NodeType
     location: Location | None = Field(None, description="[x, y] in km; distances rank nodes for sourcing and BOPIS")
-    demand_scale: float = Field(1.0, ge=0, description="walk-in demand at a store, in multiples of the catalog rate")
+    demand_scale: Factor = Field(1.0, description="walk-in demand at a store, in multiples of the catalog rate")
     capacity_orders_per_hour: float = Field(100.0, ge=0.01, le=1e6, description="online orders picked per open hour")
     pickers: int = Field(1, ge=1, le=1000, description="parallel pickers sharing the capacity")
     pick_time: Literal["fixed", "exponential"] = Field("fixed", description="each order's picking time: fixed or exponential")
@@ -97,7 +103,7 @@ class Zone(Spec):
     id: str = Field(min_length=1)
     tier: Tier
     location: Location | None = Field(None, description="[x, y] in km of the zone's centre")
-    demand_scale: float = Field(1.0, ge=0, description="online demand in multiples of the catalog rate")
+    demand_scale: Factor = Field(1.0, description="online demand in multiples of the catalog rate")
     forward_warehouse: str | None = Field(None, description="a forward warehouse that serves the zone's instant orders")
     channel_mix: dict[Literal["bopis", "home_delivery", "instant"], Share] | None = None
 
@@ -108,7 +114,7 @@ class Lane(Spec):
     from_: str = Field(alias="from", min_length=1)
     to: list[str] = Field(min_length=1)
     lead_time_days: Distribution
-    cost_per_unit: float = Field(0.0, ge=0)
+    cost_per_unit: Money = 0.0
 
     @model_validator(mode="before")
     @classmethod
@@ -179,11 +185,11 @@ def ByTier(single):
 class Channel(Spec):
     """A sales channel: its promise, transit time to the customer, and what happens to unmet demand."""
 
-    promise_hours: ByTier(Annotated[float, Field(ge=0)]) = 24.0
+    promise_hours: ByTier(Hours) = 24.0
     transit_hours: ByTier(Distribution) = Field(0.0, description="hand-over to delivery, from a central warehouse")
     local_transit_hours: ByTier(Distribution) | None = Field(
         None, description="the same from a forward warehouse or store near the zone (default: transit_hours)")
-    dispatch_sla_hours: float = Field(18.0, gt=0, description="target from order to hand-over to the carrier")
+    dispatch_sla_hours: float = Field(18.0, gt=0, le=MAX_TIME, description="target from order to hand-over to the carrier")
     unfilled: Literal["lost", "backorder"] = "lost"
     max_wait_days: int = Field(3, ge=1, description="a backordered line still open after this many days is cancelled")
 
@@ -231,7 +237,7 @@ class _Window(Spec):
 class Promotion(_Window):
     """A demand lift on some channels (and optionally a share of SKUs)."""
 
-    lift: float = Field(gt=0, description="demand multiplier while the promotion runs")
+    lift: float = Field(gt=0, le=1e4, description="demand multiplier while the promotion runs")
     channels: list[Literal["walk_in", "bopis", "home_delivery", "instant"]] = list(CHANNELS)
     sku_share: Share = Field(1.0, description="share of SKUs promoted (the fastest movers first)")
     cannibalise: dict[Literal["walk_in", "bopis", "home_delivery", "instant"], Share] = Field(
@@ -251,8 +257,8 @@ class Shock(_Window):
     nodes: list[str] = Field(default_factory=list)
     zones: list[str] = Field(default_factory=list)
     capacity_factor: Share = Field(1.0, description="picking capacity and store opening (0 closes the node)")
-    lead_time_factor: float = Field(1.0, ge=1, description="stretch of lead times on lanes into and out of the nodes")
-    demand_factor: float = Field(1.0, ge=0, description="demand multiplier at the nodes and zones")
+    lead_time_factor: float = Field(1.0, ge=1, le=100, description="stretch of lead times on lanes into and out of the nodes")
+    demand_factor: Factor = Field(1.0, description="demand multiplier at the nodes and zones")
     sku_share: Share = Field(1.0, description="share of SKUs whose demand is multiplied (the fastest movers first)")
     warning_days: int = Field(2, ge=0, description="days of notice before start_day (forecast), for a response plan")
 
@@ -266,15 +272,15 @@ def _default_hourly() -> list[float]:
 class Online(Spec):
     channel_mix: dict[Literal["bopis", "home_delivery", "instant"], Share] = {
         "bopis": 0.25, "home_delivery": 0.6, "instant": 0.15}
-    basket_lines_mean: float = Field(2.0, ge=1, description="order lines per order: 1 + Poisson(mean - 1)")
-    units_per_line_mean: float = Field(1.0, ge=1, description="units per line: 1 + Poisson(mean - 1)")
-    hourly_profile: list[Annotated[float, Field(ge=0)]] = Field(default_factory=_default_hourly, min_length=24, max_length=24)
+    basket_lines_mean: float = Field(2.0, ge=1, le=1000, description="order lines per order: 1 + Poisson(mean - 1)")
+    units_per_line_mean: float = Field(1.0, ge=1, le=1000, description="units per line: 1 + Poisson(mean - 1)")
+    hourly_profile: list[Factor] = Field(default_factory=_default_hourly, min_length=24, max_length=24)
 
 
 class Demand(Spec):
-    weekday: list[Annotated[float, Field(ge=0)]] = Field([1.0] * 7, min_length=7, max_length=7,
+    weekday: list[Factor] = Field([1.0] * 7, min_length=7, max_length=7,
                                                          description="multipliers Monday..Sunday")
-    monthly: list[Annotated[float, Field(ge=0)]] = Field([1.0] * 12, min_length=12, max_length=12)
+    monthly: list[Factor] = Field([1.0] * 12, min_length=12, max_length=12)
     online: Online = Online()
     promotions: list[Promotion] = Field(default_factory=list)
     shocks: list[Shock] = Field(default_factory=list)
@@ -293,10 +299,10 @@ class Transfers(Spec):
     period_days: int = Field(7, ge=1)
     offset_days: int = Field(0, ge=0)
     node_types: list[Literal["forward_warehouse", "store"]] = Field(["store"], min_length=1)
-    excess_cover_days: PositiveFloat = 21.0
-    target_cover_days: PositiveFloat = 7.0
+    excess_cover_days: Days = 21.0
+    target_cover_days: Days = 7.0
     lead_time_days: int = Field(1, ge=1)
-    cost_per_unit: float = Field(0.1, ge=0)
+    cost_per_unit: Money = 0.1
 
     @model_validator(mode="before")
     @classmethod
@@ -317,9 +323,9 @@ class Policies(Spec):
     inventory_mode: Literal["split", "pool"] = Field(
         "split", description="split: each channel its own stock; pool: one stock per node for every channel")
     sourcing: Literal["nearest", "min_cost", "single_node_first"] = "nearest"
-    instant_radius_km: PositiveFloat = Field(3.0, description="instant orders only from nodes this close to the zone")
-    local_radius_km: PositiveFloat = Field(10.0, description="pool: forward warehouses and ship-from-stores this close "
-                                                           "may send home deliveries")
+    instant_radius_km: float = Field(3.0, gt=0, le=1e5, description="instant orders only from nodes this close to the zone")
+    local_radius_km: float = Field(10.0, gt=0, le=1e5, description="pool: forward warehouses and ship-from-stores this close "
+                                   "may send home deliveries")
     bopis_choices: int = Field(3, ge=1, le=50, description="BOPIS customers choose among this many nearest stores")
     store_protection_units: int = Field(0, ge=0, description="pool: units per SKU a store keeps back from "
                                                              "home-delivery and instant orders")
@@ -337,7 +343,7 @@ class Level(Spec):
     protection period, normal approximation)."""
 
     units: int | None = Field(None, ge=0)
-    days_of_cover: float | None = Field(None, ge=0)
+    days_of_cover: float | None = Field(None, ge=0, le=MAX_TIME)
     service_level: float | None = Field(None, gt=0, lt=1)
 
     @model_validator(mode="before")
@@ -359,7 +365,7 @@ class PolicyBase(Spec):
     review_period_days: int = Field(1, ge=1)
     review_offset_days: int = Field(0, ge=0)
     service_level: float = Field(0.95, gt=0, lt=1, description="target for levels not given explicitly")
-    order_cover_days: PositiveFloat = Field(7.0, description="order size in days of mean demand (min_max, reorder_qty)")
+    order_cover_days: Days = Field(7.0, description="order size in days of mean demand (min_max, reorder_qty)")
 
 
 class MinMaxSpec(PolicyBase):
@@ -426,16 +432,16 @@ class Replenishment(Spec):
 class FulfilmentCost(Spec):
     """Picking and packing cost per shipment, by the type of node that ships it (stores pick slowest)."""
 
-    central_warehouse: float = Field(1.0, ge=0)
-    forward_warehouse: float = Field(1.5, ge=0)
-    store: float = Field(2.5, ge=0)
+    central_warehouse: Money = 1.0
+    forward_warehouse: Money = 1.5
+    store: Money = 2.5
 
 
 class Costs(Spec):
-    holding_rate_per_year: float = Field(0.25, ge=0, description="holding cost as a share of unit cost per year")
-    last_mile_per_order: dict[Literal["bopis", "home_delivery", "instant"], Annotated[float, Field(ge=0)]] = {
+    holding_rate_per_year: float = Field(0.25, ge=0, le=100, description="holding cost as a share of unit cost per year")
+    last_mile_per_order: dict[Literal["bopis", "home_delivery", "instant"], Money] = {
         "bopis": 1.5, "home_delivery": 6.0, "instant": 8.0}
-    tier_cost_multiplier: dict[Tier, PositiveFloat] = {1: 1.0, 2: 1.2, 3: 1.6, 4: 2.3, "remote": 3.0}
+    tier_cost_multiplier: dict[Tier, Annotated[float, Field(gt=0, le=1e4)]] = {1: 1.0, 2: 1.2, 3: 1.6, 4: 2.3, "remote": 3.0}
     fulfilment_per_order: FulfilmentCost = FulfilmentCost()
 
 
@@ -737,7 +743,7 @@ def _path(loc: tuple) -> str:
             text += " (key)"
         elif _TYPE_TAG.search(str(part)):
             continue
-        elif not re.fullmatch(r"[\w\-]+", str(part)):  # an odd key (empty, spaces, dots): quoted
+        elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", str(part)):  # an odd key (empty, spaces, dots, '¹'): quoted
             text += f"[{str(part)!r}]"
         else:
             name = "from" if part == "from_" else str(part)
@@ -755,6 +761,8 @@ def _describe(err: dict) -> str:
         message = "required field is missing"
     elif kind == "extra_forbidden":
         message = "unknown field (check the spelling)"
+    elif kind == "invalid_key":  # the last part of the location is the offending key, not a list index
+        loc, message = loc[:-1], f"keys must be text, got {loc[-1]!r}"
     elif kind == "value_error":
         message = str(ctx.get("error", err["msg"]))
         # A model-level check names the field it is about as "field: problem"; put it in the path.

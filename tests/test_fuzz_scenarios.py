@@ -177,7 +177,7 @@ def files(draw_bytes):
                          b"!!python/object/apply:os.system ['echo pwned']", b"name: !!python/name:os.system x",
                          ALIAS_BOMB.encode(), (ALIAS_BOMB + "demand: {weekday: *i}\n").encode(),
                          (ALIAS_BOMB + "network: {nodes: *i}\n").encode(), b"extends: tiny.yaml\nextends: tiny.yaml\n",
-                         b"name: " + b"[" * 5000 + b"]" * 5000,
+                         b"name: " + b"[" * 5000 + b"]" * 5000, b"0:\n", b"name: x\n1.5: y\n",
                          b"extends: /etc/passwd\n", b"extends: ../../../../etc/hostname\n", b"overrides: {run.horizon_days: 10**9}\n"]),
         draw_bytes)
 

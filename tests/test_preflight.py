@@ -106,7 +106,9 @@ def test_a_node_closed_by_a_shock_runs_and_zero_capacity_is_refused():
 
 @pytest.mark.parametrize("field, value", [("catalog.mean_daily_units", ".inf"), ("network.nodes[0].capacity_orders_per_hour", ".inf"),
                                           ("network.lanes[1].lead_time_days", "{kind: gamma, mean: 1e300, cv: 0.3}"),
-                                          ("costs.holding_rate_per_year", ".nan")])
+                                          ("costs.holding_rate_per_year", ".nan"), ("demand.online.basket_lines_mean", "1.0e12"),
+                                          ("demand.online.units_per_line_mean", "1.0e300"),
+                                          ("costs.last_mile_per_order.bopis", "1.0e308")])
 def test_infinite_and_absurd_numbers_are_refused_by_field(field, value, capsys):
     assert main(["validate", str(TINY), "--set", f"{field}={value}"]) == 2
     assert field.split(".lead_time_days")[0] in capsys.readouterr().err
