@@ -3,7 +3,13 @@ sweeps with their results stores, and the verdict against a seed report's claim.
 
 A verdict follows ``../shared/SEEDS.md`` section 6: the seeds are illustrative, so an experiment
 checks the *direction* (the paired difference's 95% CI excludes zero on the claimed side) and the
-*rough size* (the simulated relative change within 0.5x to 1.5x of the seed's).
+*rough size* (the simulated relative change within 0.5x to 1.5x of the seed's). Every verdict is
+computed from the confidence interval, never written in:
+
+* a directional claim whose difference is not significant is "inconclusive", and gets no size verdict;
+* a "no worse" claim states its equivalence margin: "yes" when the CI's worse end stays inside the
+  margin, "no" when the whole CI lies beyond it, "inconclusive" otherwise (a CI too wide to tell, as
+  with two replications, is never read as agreement).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import pandas as pd
 
 import simulation as sim
 from simulation.results import atomic_write
+from simulation.stats import mean_ci
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,6 +82,48 @@ class Claim:
     channel: str = "all"
     node_type: str = "all"
     better: int = +1        # for "no worse" claims: +1 if higher is better, -1 if lower is
+    margin: float | None = None  # for "no worse" claims: how much worse still counts as equal, in the KPI's units
+
+    def __post_init__(self):
+        if self.seed_change is None and not (self.margin and self.margin > 0):
+            raise ValueError(f"{self.text!r}: a 'no worse' claim needs an equivalence margin > 0")
+
+
+def in_units(metric: str, value: float) -> str:
+    """A KPI difference as a person writes it, signed: percentage points for rates, else the number.
+
+    >>> in_units("fill_rate_units", -0.0123), in_units("cost_total", 1234.5)
+    ('-1.2 pp', '+1,234.50')
+    """
+    return f"{value * 100:+.1f} pp" if "rate" in metric or metric == "dispatch_within_sla" else f"{value:+,.2f}"
+
+
+def no_worse(low: float, high: float, margin: float, better: int) -> str:
+    """Non-inferiority from the CI [low, high] of a difference: 'yes' when its worse end is within
+    ``margin``, 'no' when all of it is beyond, else 'inconclusive'.
+
+    >>> no_worse(-0.004, 0.010, 0.01, +1), no_worse(-0.030, -0.015, 0.01, +1), no_worse(-0.020, 0.010, 0.01, +1)
+    ('yes', 'no', 'inconclusive')
+    """
+    worst, best = sorted((better * low, better * high))
+    return "yes" if worst > -margin else ("no" if best < -margin else "inconclusive")
+
+
+def direction_and_size(diff: float, significant: bool, change: float, seed_change: float) -> tuple[str, str]:
+    """Whether a significant difference has the seed's sign, and only then whether its relative size is
+    0.5x to 1.5x the seed's.
+
+    >>> direction_and_size(-1.0, True, -0.40, -0.46), direction_and_size(-1.0, False, -0.40, -0.46)
+    (('yes', 'yes'), ('inconclusive', 'n/a (not significant)'))
+    >>> direction_and_size(1.0, True, 0.10, -0.46)
+    ('no', 'no (opposite sign)')
+    """
+    if not significant:
+        return "inconclusive", "n/a (not significant)"
+    if np.sign(diff) != np.sign(seed_change):
+        return "no", "no (opposite sign)"
+    ratio = change / seed_change
+    return "yes", ("yes" if 0.5 <= ratio <= 1.5 else f"no ({ratio:.2f}x)")
 
 
 def verdict(table: pd.DataFrame, claim: Claim, policy: str) -> dict:
@@ -84,18 +133,38 @@ def verdict(table: pd.DataFrame, claim: Claim, policy: str) -> dict:
     r = row[row.policy == policy].iloc[0]
     change = r["diff"] / base["mean"] if base["mean"] else np.nan
     low, high = r["diff_low"] / base["mean"], r["diff_high"] / base["mean"]
-    if claim.seed_change is None:  # "equal or better": agrees unless significantly worse
-        worse = r["significant"] and np.sign(r["diff"]) == -claim.better
-        direction, size, seed = ("no" if worse else "yes"), "n/a", "no worse"
+    if claim.seed_change is None:
+        direction, size = no_worse(r["diff_low"], r["diff_high"], claim.margin, claim.better), "n/a"
+        seed = f"no worse (margin {in_units(claim.metric, -claim.margin)})"
+        # the margin is in the KPI's units, so is the change it is judged on
+        shown = f"{in_units(claim.metric, r['diff'])} [{in_units(claim.metric, r['diff_low'])}, {in_units(claim.metric, r['diff_high'])}]"
     else:
-        same = np.sign(r["diff"]) == np.sign(claim.seed_change)
-        direction = "n.s." if not r["significant"] else ("yes" if same else "no")
-        ratio = change / claim.seed_change
-        size, seed = ("yes" if 0.5 <= ratio <= 1.5 else f"no ({ratio:.2f}x)"), f"{claim.seed_change:+.0%}"
+        direction, size = direction_and_size(r["diff"], bool(r["significant"]), change, claim.seed_change)
+        seed = f"{claim.seed_change:+.0%}"
+        shown = f"{change:+.1%} [{low:+.1%}, {high:+.1%}]"
     return {"claim": claim.text, "KPI": f"{claim.metric} ({claim.channel}, {claim.node_type})",
-            "baseline": base["mean"], "policy": r["mean"], "seed change": seed,
-            "simulated change [95% CI]": f"{change:+.1%} [{low:+.1%}, {high:+.1%}]",
+            "baseline": base["mean"], "policy": r["mean"], "seed change": seed, "simulated change [95% CI]": shown,
             "direction agrees": direction, "size agrees (0.5-1.5x)": size}
+
+
+def paired_difference(table: pd.DataFrame, metric: str, channel: str, at_a: dict, at_b: dict) -> tuple[float, float, float]:
+    """Mean and 95% CI of (value at grid point ``at_b`` - value at ``at_a``) in a sweep table, paired by
+    replication (the points share their customers: common random numbers). Points are given as
+    {swept parameter: value}; several matching points are averaged within a replication."""
+    rows = table[(table.metric == metric) & (table.channel == channel) & (table.node_type == "all")]
+
+    def per_replication(at: dict) -> pd.Series:
+        match = np.logical_and.reduce([rows[k] == v for k, v in at.items()])
+        return rows[match].groupby("replication")["value"].mean()
+
+    diff = (per_replication(at_b) - per_replication(at_a)).dropna().to_numpy(float)
+    mean, half = mean_ci(diff)
+    return mean, mean - half, mean + half
+
+
+def significance(low: float, high: float) -> str:
+    """'rises', 'falls' or 'inconclusive' from a difference's 95% CI."""
+    return "rises" if low > 0 else ("falls" if high < 0 else "inconclusive (the 95% CI includes zero)")
 
 
 def report(rows: list[dict], out: Path, title: str, footer: str = "") -> pd.DataFrame:

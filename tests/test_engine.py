@@ -20,12 +20,12 @@ def every_class(policy):
 def test_units_are_conserved_under_every_policy(name, horizon, policy):
     sc = sim.load_scenario(f"scenarios/{name}.yaml", {**every_class(policy), "run.horizon_days": horizon})
     run = Simulation(sc, seed=3).execute()  # execute() raises ConservationError if units leak
-    flow_in = run.initial + run.received
-    flow_out = run.outflow + run.spoiled + run.on_hand
-    np.testing.assert_array_equal(flow_in, flow_out)
-    assert (run.on_hand >= 0).all()
-    assert run.initial.sum() + run.supplied.sum() == run.sold.sum() + run.spoiled.sum() + run.on_hand.sum() + run.pipeline.sum()
     assert run.sold.sum() > 0 and run.supplied.sum() > 0  # the run did something
+    # Independent of the audit's own arrays: the daily series' last stock is the engine's, and what the
+    # ledger counted as sold to walk-in customers never exceeds what the engine counted as sold.
+    last = run.ledger.daily_frame().query("day == @run.horizon - 1 and node_type == 'all'").set_index("metric")["value"]
+    assert last["on_hand_units"] == run.on_hand.sum() and last["in_transit_units"] == run.pipeline.sum()
+    assert run.ledger.sums[("units_first", "walk_in", "store")] <= run.sold.sum()
 
 
 def test_conservation_check_catches_a_leak(tiny_path):
@@ -80,9 +80,11 @@ def test_kpis_have_the_stable_names_and_sensible_ranges(tiny_path):
     assert res.kpi("days_of_inventory") == pytest.approx(365 / res.kpi("inventory_turns"))
     p50, p95 = res.kpi("delivery_hours_p50", "home_delivery"), res.kpi("delivery_hours_p95", "home_delivery")
     assert 0 < p50 <= p95
-    # 'all' rows come from summed counts: units-weighted, so between the channels' values
-    walk, online = res.kpi("fill_rate_units", "walk_in"), res.kpi("fill_rate_units", "home_delivery")
-    assert min(walk, online) - 0.05 <= res.kpi("fill_rate_units") <= 1
+    # 'all' rows come from summed counts: the demand-weighted mean of the four channels' fill rates
+    channels = ["walk_in", "bopis", "home_delivery", "instant"]
+    demand = np.array([res.kpi("demand_units", c) for c in channels])
+    fill = np.array([res.kpi("fill_rate_units", c) for c in channels])
+    assert res.kpi("fill_rate_units") == pytest.approx((demand * fill).sum() / demand.sum(), rel=1e-12)
     for key in ("scenario_hash", "seed", "package_version", "wall_seconds", "node_sku_days"):
         assert key in res.manifest
     assert res.manifest["node_sku_days"] == 7 * 50 * 120  # split mode adds the central warehouse's online stock

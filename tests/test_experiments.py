@@ -9,7 +9,51 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPERIMENTS = sorted(p.stem for p in (ROOT / "experiments").glob("*.py") if p.stem != "common")
+EXPERIMENTS = sorted(p.stem for p in (ROOT / "experiments").glob("*.py") if p.stem not in ("common", "regenerate"))
+sys.path.insert(0, str(ROOT / "experiments"))
+import common  # noqa: E402  (the experiments' shared plumbing is not a package)
+
+
+def comparison(diff: float, low: float, high: float, metric="fill_rate_units") -> pd.DataFrame:
+    """A two-policy comparison table as ``simulation.compare`` returns it, for one KPI."""
+    base = {"metric": metric, "channel": "all", "node_type": "all", "policy": "split", "mean": 0.90,
+            "diff": float("nan"), "diff_low": float("nan"), "diff_high": float("nan"), "significant": False}
+    other = {**base, "policy": "pool", "mean": 0.90 + diff, "diff": diff, "diff_low": low, "diff_high": high,
+             "significant": low > 0 or high < 0}
+    return pd.DataFrame([base, other])
+
+
+def test_no_worse_needs_a_margin_and_a_ci_inside_it():
+    with pytest.raises(ValueError, match="equivalence margin"):
+        common.Claim("no worse", "fill_rate_units", None)
+    claim = common.Claim("no worse", "fill_rate_units", None, margin=0.01)
+    # two replications: a CI far wider than the margin is never read as agreement
+    assert common.verdict(comparison(0.002, -0.12, 0.124), claim, "pool")["direction agrees"] == "inconclusive"
+    assert common.verdict(comparison(0.002, -0.004, 0.008), claim, "pool")["direction agrees"] == "yes"
+    assert common.verdict(comparison(-0.03, -0.04, -0.02), claim, "pool")["direction agrees"] == "no"
+    lower_better = common.Claim("no slower", "delivery_hours_p95", None, better=-1, margin=2.0)
+    assert common.verdict(comparison(1.0, -0.5, 1.5, "delivery_hours_p95"), lower_better, "pool")["direction agrees"] == "yes"
+    assert common.verdict(comparison(5.0, 3.0, 7.0, "delivery_hours_p95"), lower_better, "pool")["direction agrees"] == "no"
+
+
+def test_a_size_verdict_only_for_a_significant_direction():
+    claim = common.Claim("falls 46%", "fill_rate_units", -0.46)
+    insignificant = common.verdict(comparison(-0.3, -0.7, 0.1), claim, "pool")
+    assert (insignificant["direction agrees"], insignificant["size agrees (0.5-1.5x)"]) == ("inconclusive", "n/a (not significant)")
+    right = common.verdict(comparison(-0.36, -0.40, -0.32), claim, "pool")  # -40% of 0.90
+    assert (right["direction agrees"], right["size agrees (0.5-1.5x)"]) == ("yes", "yes")
+    small = common.verdict(comparison(-0.009, -0.010, -0.008), claim, "pool")
+    assert (small["direction agrees"], small["size agrees (0.5-1.5x)"]) == ("yes", "no (0.02x)")
+    opposite = common.verdict(comparison(0.05, 0.03, 0.07), claim, "pool")
+    assert (opposite["direction agrees"], opposite["size agrees (0.5-1.5x)"]) == ("no", "no (opposite sign)")
+
+
+def test_no_experiment_writes_a_verdict_in_as_text():
+    """Verdicts are computed: no script states agreement as a literal."""
+    for path in (ROOT / "experiments").glob("*.py"):
+        text = path.read_text()
+        for literal in ("(agrees)", "(disagrees)", "agrees: yes", "direction agrees)"):
+            assert literal not in text, (path.name, literal)
 
 
 def test_every_experiment_is_listed_in_the_experiments_readme():
@@ -29,7 +73,10 @@ def test_experiment_smoke(name, tmp_path):
     assert len(table) >= 3
     assert (tmp_path / "result.md").read_text().startswith("# ")
     if "direction agrees" in table.columns:
-        assert set(table["direction agrees"]) <= {"yes", "no", "n.s."}
+        assert set(table["direction agrees"]) <= {"yes", "no", "inconclusive"}
+        # a size verdict only where the direction is significant
+        assert (table.loc[table["direction agrees"] == "inconclusive", "size agrees (0.5-1.5x)"].isin(
+            ["n/a", "n/a (not significant)"])).all()
 
 
 def test_experiment_bad_input_is_one_clear_message(tmp_path):

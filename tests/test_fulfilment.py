@@ -215,8 +215,11 @@ def test_units_are_conserved_with_shocks_and_transfers_in_every_mode(tiny_path, 
     run.check_conservation()
 
 
-def test_city_pool_holds_less_inventory_at_better_online_fill():
-    """The seeds' direction (turnover 28 -> 15 days under one pool): same seed, same demand."""
+def test_regression_city_pool_vs_split_seed_7():
+    """A seeded regression test, not evidence: on seed 7 the bundled city's pool held fewer days of
+    inventory (by about 1%) at equal or better online fill when this test was written. A change that
+    flips it deserves a look; the evidence for the seed claim is ``experiments/split_vs_pool.py``'s paired
+    comparison with its confidence interval."""
     split, pool = (sim.run(sim.load_scenario(f"scenarios/city_{m}.yaml"), seed=7) for m in ("split", "pool"))
     assert pool.kpi("days_of_inventory") < split.kpi("days_of_inventory")
     for channel in ("home_delivery", "instant"):
