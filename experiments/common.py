@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 import simulation as sim
+from simulation import arguments
 from simulation.results import atomic_write
 from simulation.stats import mean_ci
 
@@ -34,11 +35,11 @@ SCENARIOS = ROOT / "scenarios"
 def parse_args(description: str, smoke_horizon: int, replications: int = 5) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--smoke", action="store_true", help="a seconds-long version (200 SKUs, short horizon, 2 replications) for CI")
-    parser.add_argument("--replications", type=int, default=None, help=f"default {replications} (2 with --smoke)")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
-    parser.add_argument("--scheduler", default=None, help="run on a Dask cluster (tcp://host:8786)")
-    parser.add_argument("--out", type=Path, default=None, help="results folder (default: results/experiments/<name>)")
+    parser.add_argument("--replications", type=arguments.whole(2), default=None, help=f"default {replications} (2 with --smoke)")
+    parser.add_argument("--seed", type=arguments.seed, default=7)
+    parser.add_argument("--workers", type=arguments.whole(1), default=None, help="local processes (default: all cores)")
+    parser.add_argument("--scheduler", type=arguments.address, default=None, help="run on a Dask cluster (tcp://host:8786)")
+    parser.add_argument("--out", type=arguments.folder, default=None, help="results folder (default: results/experiments/<name>)")
     parser.add_argument("--restart", action="store_true", help="start a sweep over when --out holds a different one")
     args = parser.parse_args()
     args.replications = args.replications or (2 if args.smoke else replications)
@@ -50,7 +51,7 @@ def entry(main) -> None:
     """Run an experiment's ``main``; bad input ends in one clear message and exit 2, not a traceback."""
     try:
         main()
-    except sim.ScenarioError as exc:
+    except (sim.ScenarioError, ConnectionError) as exc:
         print(f"{Path(sys.argv[0]).name}: {exc}", file=sys.stderr)
         sys.exit(2)
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from .engine import Simulation
 from .kpis import kpi_table
 from .network import compile_world
 from .results import RunResult, environment
-from .scenario import Scenario
+from .scenario import Scenario, UsageError
+
+
+def check_seed(seed) -> int:
+    """A run seed: a whole number >= 0 (numpy's SeedSequence takes no other)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise UsageError([f"seed: must be a whole number >= 0, got {seed!r}"])
+    return int(seed)
 
 
 def run(scenario: Scenario, seed: int | None = None, replication: int = 0, threads: int | None = None,
@@ -17,7 +26,7 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, threa
     seed draws its own streams, the same for every policy (common random numbers). ``threads`` (default:
     ``INVSIM_THREADS`` or every core) changes the speed only, never the results. A run estimated to need
     more memory than is available is refused (ScenarioError) unless ``force``."""
-    seed = scenario.run.seed if seed is None else int(seed)
+    seed = scenario.run.seed if seed is None else check_seed(seed)
     start = time.perf_counter()
     world = compile_world(scenario, force)
     sim = Simulation(scenario, seed, replication, world, threads=threads).execute()

@@ -14,6 +14,16 @@ from .scenario import ScenarioError
 FILE_COLUMNS = ("sku", "mean_daily_units", "unit_cost", "price")
 
 
+def as_written(value) -> str:
+    """A cell's value as a person writes it: ``nan``, ``-1``, ``'abc'`` (never ``np.float64(nan)``).
+
+    >>> as_written(np.float64("nan")), as_written(np.int64(-1)), as_written(-1.5), as_written("abc")
+    ('nan', '-1', '-1.5', "'abc'")
+    """
+    value = value.item() if isinstance(value, np.generic) else value
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 @dataclass(frozen=True)
 class SkuTable:
     """One row per SKU, sorted fastest mover first (so 'top share' promotions are a prefix)."""
@@ -28,6 +38,22 @@ class SkuTable:
     @property
     def size(self) -> int:
         return int(self.rate.size)
+
+    @property
+    def online_overdispersion(self) -> float:
+        """The one overdispersion of online demand. Online orders are drawn per zone and channel with a
+        gamma multiplier shared by the zone's SKUs, so one value serves every SKU: SKU k's online units
+        then vary as mu_k + alpha mu_k^2 (before basket sizes). This alpha is the mu^2-weighted mean of the
+        per-SKU values, so the catalog's summed excess variance sum alpha_k mu_k^2 is kept; planning uses
+        the same value for online demand, so the levels it sets are for the demand the engine draws.
+        (Walk-in demand is drawn per store and SKU with each SKU's own value.)
+
+        >>> t = SkuTable(np.array(["a", "b"]), np.array([1.0, 3.0]), np.array([0.9, 0.1]), np.ones(2), np.ones(2), np.zeros(2, int))
+        >>> round(t.online_overdispersion, 4)  # (0.9 * 1 + 0.1 * 9) / 10
+        0.18
+        """
+        weight = self.rate**2
+        return float((self.overdispersion * weight).sum() / weight.sum()) if weight.sum() > 0 else 0.0
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({"sku": self.sku, "mean_daily_units": self.rate, "overdispersion": self.overdispersion,
@@ -78,6 +104,9 @@ def _load(spec: CatalogSpec) -> SkuTable:
         problems.append("catalog.file: has no rows (the catalog is empty)")
     if problems:
         raise ScenarioError(problems)
+    ids = frame["sku"].astype(str)
+    for sku, rows in ids[ids.duplicated(keep=False)].groupby(ids, sort=False).groups.items():
+        problems.append(f"catalog.file: SKU {sku!r} appears in rows {', '.join(str(r + 2) for r in rows)} (each SKU once)")
     numeric = {}
     for column in ("mean_daily_units", "unit_cost", "price", "overdispersion", "shelf_life_days"):
         if column not in frame.columns:
@@ -85,7 +114,8 @@ def _load(spec: CatalogSpec) -> SkuTable:
         values = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
         bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
         if bad.size:
-            problems.append(f"catalog.file: row {bad[0] + 2} column {column!r}: must be a number >= 0, got {frame[column].iloc[bad[0]]!r}")
+            problems.append(f"catalog.file: row {bad[0] + 2} column {column!r}: must be a number >= 0, "
+                            f"got {as_written(frame[column].iloc[bad[0]])}")
         numeric[column] = values
     if problems:
         raise ScenarioError(problems)

@@ -1,6 +1,6 @@
 """``invsim`` (also ``python -m simulation``): validate a scenario, run it, compare policies or sweep parameters.
 
-Exit codes: 0 success, 2 invalid scenario or arguments (every problem listed by field path),
+Exit codes: 0 success, 2 invalid scenario or arguments (every problem listed by field path or argument),
 3 a run failed its unit-conservation check or produced a KPI that is not a finite number (an engine bug:
 please report it).
 """
@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from . import arguments
 from .api import run
 from .compare import compare
 from .engine import ConservationError, Simulation
 from .report import report
 from .results import RunResult, atomic_write, claim_folder, environment
 from .scenario import ScenarioError, build_each, load_scenario, parse_set_options, split_assignment
-from .sweep import summarise, sweep
+from .sweep import grid_size, summarise, sweep
 
 SERVICE = ["demand_units", "fill_rate_units", "fill_rate_lines", "fill_rate_orders", "lost_sales_units",
            "on_time_rate", "delivery_hours_mean", "delivery_hours_p50", "delivery_hours_p90", "delivery_hours_p95",
@@ -39,19 +40,19 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field (repeatable)")
     r = sub.add_parser("run", help="simulate a scenario and report its KPIs")
     r.add_argument("scenario")
-    r.add_argument("--seed", type=int, default=None, help="random seed (default: run.seed in the scenario)")
-    r.add_argument("--replications", type=int, default=None, help="default: run.replications in the scenario")
-    r.add_argument("--out", default=None, help="output folder (default: results/<scenario name>)")
+    r.add_argument("--seed", type=arguments.seed, default=None, help="random seed (default: run.seed in the scenario)")
+    r.add_argument("--replications", type=arguments.whole(1), default=None, help="default: run.replications in the scenario")
+    r.add_argument("--out", type=arguments.folder, default=None, help="output folder (default: results/<scenario name>)")
     r.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field (repeatable)")
     r.add_argument("--quiet", action="store_true", help="do not print the KPI table")
     c = sub.add_parser("compare", help="run a baseline and other policies on common random numbers; paired CIs")
     c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="the baseline first, then the policies to compare")
-    c.add_argument("--replications", type=int, default=3)
-    c.add_argument("--seed", type=int, default=None, help="random seed (default: run.seed of the baseline)")
-    c.add_argument("--workers", type=int, default=None, help="processes (default: all cores); results do not depend on it")
-    c.add_argument("--out", default=None, help="output folder (default: results/compare_<baseline>_vs_<other>)")
+    c.add_argument("--replications", type=arguments.whole(2), default=3, help="at least 2 (a CI needs two)")
+    c.add_argument("--seed", type=arguments.seed, default=None, help="random seed (default: run.seed of the baseline)")
+    c.add_argument("--workers", type=arguments.whole(1), default=None, help="processes (default: all cores); results do not depend on it")
+    c.add_argument("--out", type=arguments.folder, default=None, help="output folder (default: results/compare_<baseline>_vs_<other>)")
     c.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field in every scenario")
-    c.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
+    c.add_argument("--scheduler", type=arguments.address, default=None, metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
     c.add_argument("--no-report", action="store_true", help="skip report.html / report.pdf and the figures")
     rp = sub.add_parser("report", help="write report.html, report.pdf and figures/ for an `invsim compare` folder")
     rp.add_argument("folder")
@@ -61,11 +62,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="sweep a field over values (repeatable: full factorial)")
     w.add_argument("--zip", action="append", default=[], metavar="PATH=V1,V2,...",
                    help="vary fields together, value by value (repeatable; equal lengths)")
-    w.add_argument("--replications", type=int, default=3)
-    w.add_argument("--seed", type=int, default=None, help="random seed (default: run.seed in the scenario)")
-    w.add_argument("--out", default=None, help="results folder (default: results/sweep_<scenario name>)")
-    w.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
-    w.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
+    w.add_argument("--replications", type=arguments.whole(1), default=3)
+    w.add_argument("--seed", type=arguments.seed, default=None, help="random seed (default: run.seed in the scenario)")
+    w.add_argument("--out", type=arguments.folder, default=None, help="results folder (default: results/sweep_<scenario name>)")
+    w.add_argument("--workers", type=arguments.whole(1), default=None, help="local processes (default: all cores)")
+    w.add_argument("--scheduler", type=arguments.address, default=None, metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
     w.add_argument("--restart", action="store_true", help="delete the runs of a different sweep in --out and start over")
     w.add_argument("--independent-streams", action="store_true",
                    help="give each grid point its own random streams (default: common random numbers)")
@@ -98,13 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:  # report: not a comparison folder
         print(f"invsim: {exc}", file=sys.stderr)
         return 2
+    except ConnectionError as exc:  # --scheduler: well formed, but nobody answers there
+        print(f"invsim: --scheduler {args.scheduler}: {exc}", file=sys.stderr)
+        return 2
 
 
 def _run(scenario, args) -> int:
     seed = scenario.run.seed if args.seed is None else args.seed
     reps = scenario.run.replications if args.replications is None else args.replications
-    if reps < 1:
-        raise ScenarioError([f"--replications: must be >= 1, got {reps}"])
     out = Path(args.out) if args.out else Path("results") / scenario.name
     claim_folder(out, "run")  # before the runs: a refusal must not cost the user the wait
     results = [run(scenario, seed=seed, replication=r, force=args.force)
@@ -150,6 +152,9 @@ def _compare(args) -> int:
 def _sweep(args) -> int:
     scenario = load_scenario(args.scenario, parse_set_options(args.set))
     grid, zipped = parse_grid_options(args.grid, "--grid"), parse_grid_options(args.zip, "--zip")
+    points = grid_size(grid, zipped)
+    print(f"sweep: {points:,} grid point(s) x {args.replications:,} replication(s) = {points * args.replications:,} runs",
+          file=sys.stderr, flush=True)  # at once: building and validating a large grid takes a while
     out = Path(args.out) if args.out else Path("results") / f"sweep_{scenario.name}"
     table = sweep(scenario, grid, zipped, args.replications, args.seed, executor=args.scheduler, workers=args.workers,
                   out=out, restart=args.restart, common_random_numbers=not args.independent_streams, force=args.force)

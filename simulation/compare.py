@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .api import run
+from .api import check_seed, run
 from .executors import completed, connect, local_workers
 from .preflight import check_pool
 from .scenario import Scenario, ScenarioError
@@ -61,6 +61,7 @@ def compare(scenarios: list[Scenario], replications: int = 3, seed: int = 0, wor
         raise ScenarioError([f"compare: scenario names must differ (they label the policies), got {names}"])
     if replications < 2:
         raise ScenarioError([f"replications: must be >= 2 for a confidence interval, got {replications}"])
+    seed = check_seed(seed)
     jobs = [(s, seed, r, force) for r in range(replications) for s in scenarios]
     if executor is None and not force:
         check_pool(scenarios, local_workers(workers, len(jobs)))

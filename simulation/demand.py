@@ -181,8 +181,7 @@ class OrderGenerator:
         self.units_mean = online.units_per_line_mean
         profile = np.asarray(online.hourly_profile, float)
         self.hour_cdf = np.cumsum(profile) / profile.sum()
-        alpha = world.skus.overdispersion
-        self.order_alpha = float(alpha.mean()) if alpha.size else 0.0
+        self.order_alpha = world.skus.online_overdispersion
         # Transit draws are made per distinct distribution so tiers sharing one cost one call. Every
         # order draws both a central and a local transit time, so sourcing never shifts the stream.
         self.transit_dists: list = []

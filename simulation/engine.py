@@ -25,7 +25,7 @@ Order of events within day ``d`` (SimPy time ``d + fraction``):
        less any pre-positioning target); a source rations its on hand among its children's requests
        (what it still owes them plus today's orders) and owes the rest, shipping it on a later day as
        stock comes in, whether or not the child reviews that day; shipments depart and arrive at the
-       start of day ``d + L`` (L >= 1 whole days, sampled per lane per day, stretched by shocks)
+       start of day ``d + L`` (L >= 1 whole days, sampled per day for each lane destination, stretched by shocks)
 0.95   close: perishable stock ages and spoils, forecasts learn today's demand, the day is recorded
 ====== ==============================================================================================
 

@@ -18,7 +18,13 @@ def connect(scheduler: str):
         from distributed import Client
     except ModuleNotFoundError:  # pragma: no cover - distributed is a dependency
         raise RuntimeError("Dask distributed is not installed: python -m pip install distributed") from None
-    return Client(scheduler)
+    try:
+        return Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:  # nobody answers there: one clear message, not a traceback
+        raise ConnectionError(f"could not reach a Dask scheduler there within {CONNECT_TIMEOUT} ({exc})") from None
+
+
+CONNECT_TIMEOUT = "10s"
 
 
 def _one_thread_per_process() -> None:

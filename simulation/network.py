@@ -223,11 +223,13 @@ def _by_tier(value, tier):
 def _planning_demand(sc, skus, store_rows, serving, mix, source, depth, rows):
     """Mean and variance of daily demand per node and SKU, before calendar effects.
 
-    Stores see walk-in demand; each zone's first-choice node per channel sees its online demand (compound: orders x units per line);
-    every node also sees its children's demand, summed as independent streams.
+    Stores see walk-in demand (each SKU's own overdispersion); each zone's first-choice node per channel
+    sees its online demand (compound: orders x units per line, with the catalog's one online
+    overdispersion, as the engine draws it); every node also sees its children's demand, summed as
+    independent streams.
     """
     n_nodes = rows
-    rate, alpha = skus.rate, skus.overdispersion
+    rate, alpha, online_alpha = skus.rate, skus.overdispersion, skus.online_overdispersion
     mean = np.zeros((n_nodes, skus.size))
     var = np.zeros_like(mean)
     for row in store_rows:
@@ -242,7 +244,7 @@ def _planning_demand(sc, skus, store_rows, serving, mix, source, depth, rows):
                 continue
             mu = rate * zone.demand_scale * mix[z, c]
             mean[serving[z, c]] += mu
-            var[serving[z, c]] += mu * unit_factor + alpha * mu**2
+            var[serving[z, c]] += mu * unit_factor + online_alpha * mu**2
     for d in range(int(depth.max()), 1, -1):
         for child in np.flatnonzero(depth == d):
             mean[source[child]] += mean[child]

@@ -16,13 +16,47 @@ from pathlib import Path
 import numpy as np
 
 from .catalog import SkuTable, build_catalog
-from .scenario import ONLINE_CHANNELS, Scenario, ScenarioError
+from .scenario import ONLINE_CHANNELS, Scenario, ScenarioError, UsageError
 
 BASE_BYTES = 420 << 20
 BYTES_PER_NODE_SKU = 210
 BYTES_PER_BOOKED_ORDER = 2_000
 BYTES_PER_SAMPLED_ORDER = 300
 MAX_DAILY_UNITS = 1e9  # expected units a day at one node for one SKU: stock counts stay far inside int64
+NODE_SKU_DAYS_PER_SECOND = 5e6  # one run's speed, measured on the city (BENCHMARKS.md: 5.27 M on 2 cores)
+RUN_OVERHEAD_SECONDS = 0.3      # what a run costs however small (BENCHMARKS.md: tiny, 42,000 node-SKU-days, 0.3 s)
+MAX_SWEEP_RUNS = 10_000  # a sweep larger than this is refused unless forced: it is a typo more often than a plan
+
+
+def estimate_seconds(sc: Scenario) -> float:
+    """Wall seconds one run of ``sc`` takes at the benchmark's speed: a fixed cost plus its node-SKU-days
+    (a rough guide: online orders cost more per node-SKU-day on small catalogs)."""
+    return RUN_OVERHEAD_SECONDS + stock_rows(sc) * demand_size(sc)[0] * sc.run.horizon_days / NODE_SKU_DAYS_PER_SECOND
+
+
+def check_sweep_size(sc: Scenario, points: int, replications: int, workers: int) -> None:
+    """Refuse a sweep of more than MAX_SWEEP_RUNS runs before any point is built or validated, with its
+    size and estimated time (``force`` skips this)."""
+    runs = points * replications
+    if runs <= MAX_SWEEP_RUNS:
+        return
+    hours = runs * estimate_seconds(sc) / max(workers, 1) / 3600
+    raise UsageError([f"sweep: {points:,} grid points x {replications:,} replications = {runs:,} runs, about "
+                         f"{_duration(hours)} on {workers} worker(s) at the benchmark's speed; more than {MAX_SWEEP_RUNS:,} "
+                         "runs is refused: narrow the grid, or pass --force (force=True) to run it"])
+
+
+def _duration(hours: float) -> str:
+    """
+    >>> _duration(0.5), _duration(30), _duration(24 * 900)
+    ('30 minutes', '30 hours', '2.5 years')
+    """
+    if hours < 1:
+        return f"{hours * 60:.0f} minutes"
+    if hours < 72:
+        return f"{hours:.0f} hours"
+    days = hours / 24
+    return f"{days:,.0f} days" if days < 365 else f"{days / 365:,.1f} years"
 
 
 def stock_rows(sc: Scenario) -> int:

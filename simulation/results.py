@@ -74,13 +74,16 @@ RESULT_FILES = {"run": "kpis.parquet", "comparison": "comparison.parquet", "swee
 def claim_folder(out: Path, kind: str) -> None:
     """Refuse to write a ``kind`` of results (run, comparison) into a folder that holds another kind, or
     files that are not results at all; rerunning the same kind into its folder replaces it, as expected."""
-    from .scenario import ScenarioError
+    from .arguments import folder_problem
+    from .scenario import UsageError
 
+    if problem := folder_problem(out):
+        raise UsageError([f"--out {out}: {problem}"])
     if not out.exists() or not any(out.iterdir()):
         return
     held = [k for k, name in RESULT_FILES.items() if (out / name).exists()] or (["sweep"] if (out / "runs").is_dir() else [])
     if not held and not (out / "manifest.json").exists():
-        raise ScenarioError([f"--out {out}: exists and holds other files (not a results folder); choose another folder"])
+        raise UsageError([f"--out {out}: exists and holds other files (not a results folder); choose another folder"])
     if held and kind not in held:
-        raise ScenarioError([f"--out {out}: holds the results of a {held[0]}, which this {kind} would mix with or "
+        raise UsageError([f"--out {out}: holds the results of a {held[0]}, which this {kind} would mix with or "
                              "overwrite; choose another folder"])

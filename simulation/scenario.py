@@ -50,15 +50,24 @@ Days = Annotated[float, Field(gt=0, le=MAX_TIME)]
 class ScenarioError(ValueError):
     """A scenario (or an override) is invalid. ``problems`` holds one line per problem."""
 
+    what = "invalid scenario"
+
     def __init__(self, problems: list[str], source: str | None = None):
         self.problems = list(problems)
         self.source = source
-        head = f"invalid scenario {source}" if source else "invalid scenario"
+        head = f"{self.what} {source}" if source else self.what
         super().__init__(f"{head}: {len(self.problems)} problem(s)\n" + "\n".join(f"  {p}" for p in self.problems))
 
     def __reduce__(self):
         # Rebuilt from its parts when it crosses a process boundary (a sweep's worker), not from the message.
         return type(self), (self.problems, self.source)
+
+
+class UsageError(ScenarioError):
+    """An argument or an output folder is unusable (not the scenario): a count out of range, a folder
+    that is a file or holds other results, a sweep too large to mean it."""
+
+    what = "invalid arguments"
 
 
 # --------------------------------------------------------------------------------------------- network
@@ -94,6 +103,9 @@ class Node(Spec):
             raise ValueError(f"close_hour: must be > open_hour ({self.open_hour}), got {self.close_hour}")
         if self.ship_from_store and self.type != "store":
             raise ValueError(f"ship_from_store: only stores take this flag ({self.type} nodes always fulfil online orders)")
+        if "demand_scale" in self.model_fields_set and self.type != "store":
+            raise ValueError(f"demand_scale: means nothing for a {self.type} (walk-in demand is at stores; a zone's "
+                             "demand_scale scales its online demand)")
         return self
 
 
@@ -196,7 +208,7 @@ class Channel(Spec):
 
 def _default_channels() -> dict[str, Channel]:
     return {
-        "walk_in": Channel(promise_hours=0.0, unfilled="lost"),
+        "walk_in": Channel(unfilled="lost"),
         "bopis": Channel(promise_hours=2.0, transit_hours=0.0, unfilled="backorder", max_wait_days=2),
         "home_delivery": Channel(promise_hours=48.0, transit_hours=24.0, local_transit_hours=4.0, unfilled="backorder",
                                  max_wait_days=5),
@@ -213,7 +225,19 @@ class Channels(Spec):
     @model_validator(mode="after")
     def _walk_in_is_lost(self) -> Channels:
         if self.walk_in.unfilled != "lost":
-            raise ValueError("walk_in.unfilled must be 'lost': a walk-in customer does not wait")
+            raise ValueError("walk_in.unfilled: must be 'lost': a walk-in customer does not wait")
+        return self
+
+    @model_validator(mode="after")
+    def _no_field_without_effect(self) -> Channels:
+        """A field the engine never reads in its context is refused, so a user never tunes a dead knob."""
+        problems = [f"walk_in.{f}: means nothing for walk-in customers, who are served at the shelf (only 'unfilled' applies)"
+                    for f in sorted(self.walk_in.model_fields_set - {"unfilled"})]
+        problems += [f"{name}.max_wait_days: means nothing when unfilled is 'lost' (only backordered lines wait)"
+                     for name in ONLINE_CHANNELS
+                     if getattr(self, name).unfilled == "lost" and "max_wait_days" in getattr(self, name).model_fields_set]
+        if problems:  # one at a time: the describer turns "field: problem" into the field's path
+            raise ValueError(problems[0])
         return self
 
 
@@ -767,8 +791,8 @@ def _describe(err: dict) -> str:
         message = str(ctx.get("error", err["msg"]))
         # A model-level check names the field it is about as "field: problem"; put it in the path.
         field, sep, rest = message.partition(": ")
-        if sep and field.isidentifier():
-            loc, message = (*loc, field), rest
+        if sep and all(part.isidentifier() for part in field.split(".")):
+            loc, message = (*loc, *field.split(".")), rest
     else:
         shown = value if isinstance(value, (int, float, str, bool)) or value is None else type(value).__name__
         message = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {shown!r}"

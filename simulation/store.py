@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from .arguments import folder_problem
 from .results import atomic_write, environment
-from .scenario import ScenarioError
+from .scenario import UsageError
 
 RUN_FILE = re.compile(r"^run-(\d{6})\.parquet$")
 
@@ -23,16 +24,18 @@ class RunStore:
     deletes its runs first."""
 
     def __init__(self, root: Path, identity: dict, restart: bool = False):
+        if problem := folder_problem(root):
+            raise UsageError([f"--out {root}: {problem}"])
         self.root, self.runs = root, root / "runs"
         manifest = root / "manifest.json"
         if manifest.exists():
             old = json.loads(manifest.read_text())
             differs = sorted(k for k in identity if old.get(k) != identity[k])
             if differs and not restart:
-                raise ScenarioError([f"--out {root}: holds a different sweep ({', '.join(differs)} differ); "
+                raise UsageError([f"--out {root}: holds a different sweep ({', '.join(differs)} differ); "
                                      "choose another folder, or pass --restart to delete its runs and start over"])
         elif root.exists() and any(root.iterdir()) and not restart:
-            raise ScenarioError([f"--out {root}: exists and is not a sweep folder (no manifest.json); "
+            raise UsageError([f"--out {root}: exists and is not a sweep folder (no manifest.json); "
                                  "choose another folder, or pass --restart to use it anyway"])
         if restart:
             for path in self.runs.glob("*.parquet") if self.runs.exists() else []:

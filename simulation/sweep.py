@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,9 +23,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .api import run
+from .api import check_seed, run
 from .executors import completed, connect, local_workers
-from .preflight import check_pool
+from .preflight import check_pool, check_sweep_size
 from .scenario import Scenario, ScenarioError, build_each, load_scenario, with_overrides
 from .stats import mean_ci
 from .store import RunStore
@@ -54,6 +55,17 @@ def grid_points(grid: Mapping[str, Sequence] | None = None, zipped: Mapping[str,
         raise ScenarioError(problems)
     rows = [dict(zip(zipped, values, strict=True)) for values in zip(*zipped.values(), strict=True)] if zipped else [{}]
     return [{**dict(zip(grid, combo, strict=True)), **row} for combo in itertools.product(*grid.values()) for row in rows]
+
+
+def grid_size(grid: Mapping[str, Sequence] | None = None, zipped: Mapping[str, Sequence] | None = None) -> int:
+    """How many points :func:`grid_points` makes, without making them (a huge grid is refused at once).
+
+    >>> grid_size({"a": [1, 2, 3], "b": [1, 2]}, {"c": [1, 2], "d": [3, 4]}), grid_size()
+    (12, 1)
+    """
+    size = math.prod(len(v) for v in (grid or {}).values())
+    rows = {len(v) for v in (zipped or {}).values()}
+    return size * (min(rows) if rows else 1)
 
 
 def point_seed(seed: int, point: int, common_random_numbers: bool) -> int:
@@ -102,7 +114,10 @@ def sweep(scenario: Scenario | str | Path, grid: Mapping[str, Sequence] | None =
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    seed = scenario.run.seed if seed is None else int(seed)
+    seed = scenario.run.seed if seed is None else check_seed(seed)
+    if not force:
+        size = grid_size(grid, zipped)
+        check_sweep_size(scenario, size, replications, local_workers(workers, size * replications) if executor is None else 1)
     points = grid_points(grid, zipped)
     jobs = plan(scenario, points, replications, seed, common_random_numbers, force)
     store = None

@@ -24,4 +24,8 @@ def test_benchmark_smoke_writes_a_report_and_the_models_agree(tmp_path):
     assert echelon["fill_rates_agree"], echelon
     assert 0.85 < echelon["simpy"]["fill_rate_mean"] < 0.99
     assert report["compile"]["compile_seconds"] > 0
-    assert (tmp_path / report_file.name.replace(".json", ".md")).read_text().count("|") > 20
+    text = (tmp_path / report_file.name.replace(".json", ".md")).read_text()
+    assert text.count("|") > 20
+    # The table shows the statistic the agreement compares (the mean of per-store-SKU fill rates), for both models.
+    assert "mean store-SKU fill rate (compared below)" in text
+    assert f"| {echelon['engine']['fill_rate_mean']:.4f} |" in text and f"| {echelon['simpy']['fill_rate_mean']:.4f} |" in text
