@@ -83,7 +83,7 @@ def test_skus_that_nobody_buys_leave_rates_out_not_nan(tmp_path):
     res = sim.run(sim.load_scenario(TINY, {"catalog": {"file": str(path)}, "run.horizon_days": 40, "run.warmup_days": 5}))
     finite_kpis(res)
     nobody = sim.run(sim.load_scenario(TINY, {"catalog": {"file": str(path)}, "run.horizon_days": 40, "run.warmup_days": 5,
-                                              "network.nodes[*].demand_scale": 0, "network.zones[*].demand_scale": 0}))
+                                              "network.nodes[type=store].demand_scale": 0, "network.zones[*].demand_scale": 0}))
     kpis = finite_kpis(nobody)
     assert not (kpis.metric.str.startswith("fill_rate")).any()  # no demand: no fill rate, rather than 0/0
     assert not (kpis.metric == "days_of_inventory").any()        # nothing sold: no days of cover, rather than inf

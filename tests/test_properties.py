@@ -35,7 +35,9 @@ def worlds(draw):
         "catalog": {"skus": draw(st.integers(1, 8)), "seed": draw(st.integers(0, 99)), "mean_daily_units": draw(st.floats(0.1, 5)),
                     "overdispersion": draw(st.sampled_from([0.0, 0.5])), "perishable_share": draw(st.sampled_from([0.0, 0.5])),
                     "shelf_life_days": draw(st.integers(1, 5))},
-        "channels": {"home_delivery": {"unfilled": draw(st.sampled_from(["lost", "backorder"])), "max_wait_days": draw(st.integers(1, 4))}},
+        # max_wait_days only where lines wait: a lost channel refuses it
+        "channels": {"home_delivery": draw(st.sampled_from([{"unfilled": "lost"}, *({"unfilled": "backorder", "max_wait_days": d}
+                                                                                   for d in range(1, 5))]))},
         "replenishment": {"rationing": draw(st.sampled_from(["proportional", "priority"])),
                           "central_warehouse": {"policy": draw(POLICY), "service_level": draw(st.floats(0.5, 0.99))},
                           "forward_warehouse": {"policy": draw(POLICY)}, "store": {"policy": draw(POLICY)}},
