@@ -40,7 +40,7 @@ def parse_args(description: str, smoke_horizon: int, replications: int = 5) -> a
     parser.add_argument("--workers", type=arguments.whole(1), default=None, help="local processes (default: all cores)")
     parser.add_argument("--scheduler", type=arguments.address, default=None, help="run on a Dask cluster (tcp://host:8786)")
     parser.add_argument("--out", type=arguments.folder, default=None, help="results folder (default: results/experiments/<name>)")
-    parser.add_argument("--restart", action="store_true", help="start a sweep over when --out holds a different one")
+    parser.add_argument("--restart", action="store_true", help="start over when --out holds a different sweep or comparison")
     args = parser.parse_args()
     args.replications = args.replications or (2 if args.smoke else replications)
     args.sizes = ({"catalog.skus": 200, "run.horizon_days": smoke_horizon, "run.warmup_days": 20} if args.smoke else {})
@@ -68,8 +68,10 @@ def load(file: str, args, overrides: dict | None = None) -> sim.Scenario:
 
 
 def compare(scenarios: list[sim.Scenario], args, out: Path):
-    """Paired comparison on common random numbers; its tables land in ``out``."""
-    result = sim.compare(scenarios, args.replications, args.seed, args.workers, executor=args.scheduler)
+    """Paired comparison on common random numbers; its tables land in ``out``, its runs in the resumable
+    store ``out/comparison`` (rerun after an interruption and only the missing runs execute)."""
+    result = sim.compare(scenarios, args.replications, args.seed, args.workers, executor=args.scheduler,
+                         out=out / "comparison", restart=args.restart)
     atomic_write(out / "comparison.parquet", lambda tmp: result.table.to_parquet(tmp, index=False))
     atomic_write(out / "runs.parquet", lambda tmp: result.runs.to_parquet(tmp, index=False))
     return result

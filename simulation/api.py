@@ -20,6 +20,12 @@ def check_seed(seed) -> int:
     return int(seed)
 
 
+def calendar(scenario: Scenario) -> list[dict]:
+    """The scenario's promotions and shocks: kind, name, start and end day (for plots and reports)."""
+    return [{"kind": kind, "name": e.name, "start_day": e.start_day, "end_day": e.end_day}
+            for kind, events in (("promotion", scenario.demand.promotions), ("shock", scenario.demand.shocks)) for e in events]
+
+
 def run(scenario: Scenario, seed: int | None = None, replication: int = 0, threads: int | None = None,
         force: bool = False) -> RunResult:
     """Simulate ``scenario`` once. ``seed`` defaults to ``scenario.run.seed``; replication ``r`` of a
@@ -41,9 +47,7 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, threa
         "wall_seconds": round(wall, 3), "engine_seconds": round(sim.wall_seconds, 3), "threads": sim.threads,
         "phase_seconds": {k: round(v, 3) for k, v in sim.phase_seconds.items()},
         "node_sku_days_per_second": round(node_sku_days / sim.wall_seconds) if sim.wall_seconds > 0 else None,
-        "calendar": [{"kind": kind, "name": e.name, "start_day": e.start_day, "end_day": e.end_day}
-                     for kind, events in (("promotion", scenario.demand.promotions), ("shock", scenario.demand.shocks))
-                     for e in events],
+        "calendar": calendar(scenario),
         "conservation": "ok", **environment(),
     }
     for frame in (kpis, daily, orders):

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from . import arguments
 from .api import run
-from .compare import compare
+from .compare import compare, identity
 from .engine import ConservationError, Simulation
 from .report import report
 from .results import RunResult, atomic_write, claim_folder, environment
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field in every scenario")
     c.add_argument("--scheduler", type=arguments.address, default=None, metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
     c.add_argument("--no-report", action="store_true", help="skip report.html / report.pdf and the figures")
+    c.add_argument("--restart", action="store_true", help="delete the runs of a different comparison in --out and start over")
     rp = sub.add_parser("report", help="write report.html, report.pdf and figures/ for an `invsim compare` folder")
     rp.add_argument("folder")
     w = sub.add_parser("sweep", help="run a scenario over a grid of parameters x replications; resumable results store")
@@ -130,20 +131,18 @@ def _compare(args) -> int:
     total = args.replications * len(scenarios)
     with tqdm(total=total, desc="runs", unit="run", disable=not sys.stderr.isatty()) as bar:
         result = compare(scenarios, args.replications, seed, args.workers, progress=lambda _: bar.update(),
-                         executor=args.scheduler, force=args.force)
-    out.mkdir(parents=True, exist_ok=True)
+                         executor=args.scheduler, force=args.force, out=out, restart=args.restart)
     atomic_write(out / "comparison.parquet", lambda tmp: result.table.to_parquet(tmp, index=False))
     for name, frame in (("runs", result.runs), ("daily", result.daily), ("orders", result.orders)):
         atomic_write(out / f"{name}.parquet", lambda tmp, frame=frame: frame.to_parquet(tmp, index=False))
-    manifest = {"baseline": result.baseline, "policies": [s.name for s in scenarios], "scenario_hashes":
-                {s.name: s.digest() for s in scenarios}, "seed": seed, "replications": args.replications,
-                "overrides": overrides, "calendar": list(result.calendar), **environment()}
+    manifest = {**identity(scenarios, args.replications, seed), "baseline": result.baseline, "overrides": overrides,
+                "calendar": list(result.calendar), **environment()}
     atomic_write(out / "manifest.json", lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2, default=str)))
     print(format_comparison(result.table, result.baseline))
     print(f"\nSeed {seed}, {args.replications} paired replications per policy (common random numbers). "
           "* = the 95% CI of the difference excludes zero; n.s. = no significant difference."
           f"\nWrote {out}/ (comparison.parquet, runs.parquet, manifest.json; daily.parquet and orders.parquet of "
-          "replication 0)")
+          "replication 0; runs/ keeps each run, so a rerun after an interruption runs only what is missing)")
     if not args.no_report:
         print(f"Report: {report(out)}")
     return 0

@@ -2,20 +2,26 @@
 seed and replication, so it sees the same customers, lead times and transit times. The difference
 to the baseline is taken replication by replication (a paired comparison), which removes the shared
 noise; its 95% confidence interval uses Student's t with R - 1 degrees of freedom.
+
+Given a folder, a comparison keeps each finished run in the same resumable store as a sweep (a
+sweep over the policy axis): a killed comparison reruns only its missing runs, and a rerun of a
+finished one runs nothing and returns the same tables.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .api import check_seed, run
+from .api import calendar, check_seed, run
 from .executors import completed, connect, local_workers
 from .preflight import check_pool
 from .scenario import Scenario, ScenarioError
 from .stats import mean_ci, t975
+from .store import RunStore
 
 __all__ = ["Comparison", "compare", "paired_table", "t975"]
 
@@ -42,17 +48,21 @@ def _one(args):
     result = run(scenario, seed=seed, replication=replication, force=force)
     kpis = result.kpis.assign(policy=scenario.name, replication=replication)
     if replication:  # one replication's detail per policy is enough to draw; all runs share its customers
-        return kpis, result.manifest, None, None
-    return kpis, result.manifest, result.daily.assign(policy=scenario.name), result.orders[ORDER_COLUMNS].assign(policy=scenario.name)
+        return kpis, {}
+    return kpis, {"daily": result.daily.assign(policy=scenario.name),
+                  "orders": result.orders[ORDER_COLUMNS].assign(policy=scenario.name)}
 
 
 def compare(scenarios: list[Scenario], replications: int = 3, seed: int = 0, workers: int | None = None,
-            progress=None, executor=None, force: bool = False) -> Comparison:
+            progress=None, executor=None, force: bool = False, out: str | Path | None = None,
+            restart: bool = False) -> Comparison:
     """Run every scenario ``replications`` times on the same seeds; the first is the baseline.
 
     Results do not depend on ``workers`` or ``executor`` (each run is fixed by its seed and
     replication): a local process pool by default, or a ``distributed.Client`` / scheduler address.
-    ``progress`` is called with each finished run's manifest; ``force`` runs past the memory check.
+    ``progress`` is called once per finished run; ``force`` runs past the memory check. ``out``: a
+    folder where finished runs are kept, so a rerun only runs what is missing (a folder holding another
+    comparison is refused unless ``restart``).
     """
     names = [s.name for s in scenarios]
     if len(scenarios) < 2:
@@ -63,27 +73,44 @@ def compare(scenarios: list[Scenario], replications: int = 3, seed: int = 0, wor
         raise ScenarioError([f"replications: must be >= 2 for a confidence interval, got {replications}"])
     seed = check_seed(seed)
     jobs = [(s, seed, r, force) for r in range(replications) for s in scenarios]
-    if executor is None and not force:
-        check_pool(scenarios, local_workers(workers, len(jobs)))
-    client = connect(executor) if isinstance(executor, str) else executor
-    parts, detail, calendar = {}, {}, {}
+    store = None if out is None else RunStore(Path(out), identity(scenarios, replications, seed), restart, kind="comparison")
+    done = store.completed() if store else set()
+    todo = [i for i in range(len(jobs)) if i not in done]
+    if executor is None and not force and todo:
+        check_pool(scenarios, local_workers(workers, len(todo)))
+    kept: dict[int, tuple] = {}
+    client = connect(executor) if isinstance(executor, str) and todo else executor
     try:
-        for i, (kpis, manifest, daily, orders) in completed(_one, jobs, workers, client):
-            parts[i] = kpis
-            if daily is not None:
-                detail[i] = daily, orders
-            calendar.update({(e["name"], e["start_day"], e["end_day"]): e for e in manifest.get("calendar", [])})
+        for i, (kpis, detail) in completed(_one, [jobs[i] for i in todo], workers, client):
+            if store:
+                store.write(todo[i], kpis, detail)
+            else:
+                kept[todo[i]] = kpis, detail
             if progress:
-                progress(manifest)
+                progress(todo[i])
     finally:
-        if isinstance(executor, str):
+        if isinstance(executor, str) and todo:
             client.close()
-    runs = pd.concat([parts[i] for i in range(len(jobs))], ignore_index=True)
-    first = sorted(detail)  # job order: the policies as given
+    if store:
+        kept = {i: (store.read(i), {n: store.read(i, n) for n in ("daily", "orders") if jobs[i][2] == 0}) for i in range(len(jobs))}
+    runs = pd.concat([kept[i][0] for i in range(len(jobs))], ignore_index=True)
+    first = [i for i in range(len(jobs)) if jobs[i][2] == 0]  # job order: the policies as given
     return Comparison(runs=runs, table=paired_table(runs, names[0]), baseline=names[0],
-                      daily=pd.concat([detail[i][0] for i in first], ignore_index=True),
-                      orders=pd.concat([detail[i][1] for i in first], ignore_index=True),
-                      calendar=tuple(sorted(calendar.values(), key=lambda e: (e["start_day"], e["name"]))))
+                      daily=pd.concat([kept[i][1]["daily"] for i in first], ignore_index=True),
+                      orders=pd.concat([kept[i][1]["orders"] for i in first], ignore_index=True),
+                      calendar=calendar_of(scenarios))
+
+
+def identity(scenarios: list[Scenario], replications: int, seed: int) -> dict:
+    """What makes two comparisons the same (their runs may be mixed in one store)."""
+    return {"kind": "comparison", "policies": [s.name for s in scenarios],
+            "scenario_hashes": {s.name: s.digest() for s in scenarios}, "seed": seed, "replications": replications}
+
+
+def calendar_of(scenarios: list[Scenario]) -> tuple:
+    """Promotions and shocks of any policy, each once (name, start and end day), by start day."""
+    events = {(e["name"], e["start_day"], e["end_day"]): e for s in scenarios for e in calendar(s)}
+    return tuple(sorted(events.values(), key=lambda e: (e["start_day"], e["name"])))
 
 
 def paired_table(runs: pd.DataFrame, baseline: str) -> pd.DataFrame:

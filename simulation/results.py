@@ -71,6 +71,19 @@ def environment() -> dict:
 RESULT_FILES = {"run": "kpis.parquet", "comparison": "comparison.parquet", "sweep": "sweep.parquet"}
 
 
+def folder_kind(out: Path) -> str | None:
+    """What a results folder holds (run, comparison or sweep), finished or still running; None if it
+    holds none of them."""
+    held = [k for k, name in RESULT_FILES.items() if (out / name).exists()]
+    if held:
+        return held[0]
+    if (out / "runs").is_dir():  # a resumable store, part-way: its manifest says whose
+        manifest = out / "manifest.json"
+        kind = json.loads(manifest.read_text()).get("kind") if manifest.exists() else None
+        return "comparison" if kind == "comparison" else "sweep"
+    return None
+
+
 def claim_folder(out: Path, kind: str) -> None:
     """Refuse to write a ``kind`` of results (run, comparison) into a folder that holds another kind, or
     files that are not results at all; rerunning the same kind into its folder replaces it, as expected."""
@@ -81,9 +94,9 @@ def claim_folder(out: Path, kind: str) -> None:
         raise UsageError([f"--out {out}: {problem}"])
     if not out.exists() or not any(out.iterdir()):
         return
-    held = [k for k, name in RESULT_FILES.items() if (out / name).exists()] or (["sweep"] if (out / "runs").is_dir() else [])
-    if not held and not (out / "manifest.json").exists():
+    held = folder_kind(out)
+    if held is None and not (out / "manifest.json").exists():
         raise UsageError([f"--out {out}: exists and holds other files (not a results folder); choose another folder"])
-    if held and kind not in held:
-        raise UsageError([f"--out {out}: holds the results of a {held[0]}, which this {kind} would mix with or "
-                             "overwrite; choose another folder"])
+    if held and held != kind:
+        raise UsageError([f"--out {out}: holds the results of a {held}, which this {kind} would mix with or "
+                          "overwrite; choose another folder"])
