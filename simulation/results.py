@@ -57,6 +57,24 @@ def atomic_write(path: Path, writer) -> None:
         raise
 
 
+def commit_label(where: Path | None = None) -> str:
+    """The git commit a published figure was made at (short hash), saying so when the working tree had
+    uncommitted changes to tracked files; 'unknown' outside a checkout."""
+    import subprocess
+
+    def git(*args) -> str:
+        try:
+            done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=where or Path(__file__).parent, check=True)
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD")
+    if not head:
+        return "unknown"
+    return head + (" with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def environment() -> dict:
     import numba
     import numpy

@@ -184,6 +184,21 @@ def base_stock_for_cycle_service(daily_mean: float, lead_days: int, target: floa
     return S
 
 
+def stock_for_empty_share(lead_mean: float, share: float) -> tuple[int, float]:
+    """The base stock at which a share ``share`` of days end with nothing on hand, P[D_L >= S] = share for
+    Poisson lead-time demand of mean ``lead_mean``: the whole unit S_lo just below (P >= share) and the
+    stock interpolated linearly between S_lo and S_lo + 1, which the validation suite measures the same way.
+
+    >>> S_lo, S = stock_for_empty_share(6.0, 0.05)
+    >>> S_lo, round(S, 3)
+    (10, 10.821)
+    """
+    pmf = poisson_pmf(lead_mean, int(lead_mean + 12 * math.sqrt(lead_mean) + 20))
+    empty = 1 - np.concatenate([[0.0], np.cumsum(pmf)])  # empty[S] = P[D_L >= S]
+    lo = int(np.flatnonzero(empty >= share)[-1])
+    return lo, float(lo + (empty[lo] - share) / (empty[lo] - empty[lo + 1]))
+
+
 def _position_policy(daily_mean: float, lead_days: int, position: np.ndarray, prob: np.ndarray) -> StockPerformance:
     """Performance when the inventory position after each day's review is y with probability prob[y]
     and independent of future demand (true for (s, S) and (r, Q) under backordering): net stock L days
