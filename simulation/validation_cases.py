@@ -415,7 +415,7 @@ def square_root_law() -> list[Check]:
             exact = (theory.stock_for_empty_share(n * lam * lead, EMPTY_SHARE)[1] - n * lam * lead) / (n * exact_one)
             ref = ((exact, "theory.stock_for_empty_share (exact Poisson)") if reference == "exact Poisson"
                    else (1 / math.sqrt(n), f"theory.eppen_safety_stock (1/sqrt(n); exact Poisson {exact:.4f})"))
-            out.append(Check(group, system, "safety stock ratio", *ref, ratio, replicates=f"{runs}; one zone: {k1} copies", **s))
+            out.append(Check(group, system, "safety stock ratio", *ref, ratio, replicates=f"{runs}; one separate stock: {k1} copies", **s))
     return out
 
 
