@@ -69,7 +69,7 @@ def test_experiment_smoke(name, tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Seed" in done.stdout or "seed change" in done.stdout
-    table = pd.read_csv(tmp_path / "result.csv")
+    table = pd.read_csv(tmp_path / "result.csv", keep_default_na=False)  # "n/a" is a verdict, not a missing value
     assert len(table) >= 3
     assert (tmp_path / "result.md").read_text().startswith("# ")
     if "direction agrees" in table.columns:
