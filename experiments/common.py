@@ -24,6 +24,7 @@ import pandas as pd
 
 import simulation as sim
 from simulation import arguments
+from simulation.metrics import metric
 from simulation.results import atomic_write
 from simulation.stats import mean_ci
 
@@ -92,13 +93,14 @@ class Claim:
             raise ValueError(f"{self.text!r}: a 'no worse' claim needs an equivalence margin > 0")
 
 
-def in_units(metric: str, value: float) -> str:
-    """A KPI difference as a person writes it, signed: percentage points for rates, else the number.
+def in_units(name: str, value: float) -> str:
+    """A KPI difference as a person writes it, signed (the metric registry's): percentage points for
+    shares, else the number with its unit.
 
-    >>> in_units("fill_rate_units", -0.0123), in_units("cost_total", 1234.5)
-    ('-1.2 pp', '+1,234.50')
+    >>> in_units("fill_rate_units", -0.0123), in_units("cost_total", 1234.4), in_units("days_of_inventory", -0.25)
+    ('-1.2 pp', '+1,234', '-0.2 days')
     """
-    return f"{value * 100:+.1f} pp" if "rate" in metric or metric == "dispatch_within_sla" else f"{value:+,.2f}"
+    return metric(name).signed(value)
 
 
 def no_worse(low: float, high: float, margin: float, better: int) -> str:

@@ -20,6 +20,7 @@ from . import arguments
 from .api import run
 from .compare import compare, identity
 from .engine import ConservationError, Simulation
+from .metrics import metric as registered
 from .report import report
 from .results import RunResult, atomic_write, claim_folder, environment
 from .scenario import ScenarioError, build_each, load_scenario, parse_set_options, split_assignment
@@ -236,19 +237,19 @@ def format_comparison(table: pd.DataFrame, baseline: str) -> str:
                      for row in [header, *lines])
 
 
-def _pm(metric: str, mean: float, high: float) -> str:
+def _pm(metric_name: str, mean: float, high: float) -> str:
     half = high - mean
     if not np.isfinite(half):
         return ""
-    return f" ±{half * 100:.1f}" if "rate" in metric or metric == "dispatch_within_sla" else f" ±{_fmt(metric, half)}"
+    return f" ±{half * 100:.1f}" if registered(metric_name).is_share else f" ±{_fmt(metric_name, half)}"
 
 
-def _diff(metric: str, r) -> str:
+def _diff(metric_name: str, r) -> str:
     star = " *" if r["significant"] else " n.s."
-    if "rate" in metric or metric == "dispatch_within_sla":  # percentage points
+    if registered(metric_name).is_share:  # percentage points
         return f"{r['diff'] * 100:+.1f} pp [{r['diff_low'] * 100:+.1f}, {r['diff_high'] * 100:+.1f}]{star}"
     pct = f" ({r['diff_pct']:+.0%})" if np.isfinite(r["diff_pct"]) else ""
-    return f"{_fmt(metric, r['diff'])}{pct} [{_fmt(metric, r['diff_low'])}, {_fmt(metric, r['diff_high'])}]{star}"
+    return f"{_fmt(metric_name, r['diff'])}{pct} [{_fmt(metric_name, r['diff_low'])}, {_fmt(metric_name, r['diff_high'])}]{star}"
 
 
 def combine(results: list[RunResult]) -> RunResult:
@@ -285,13 +286,5 @@ def format_kpis(kpis: pd.DataFrame) -> str:
     return "\n\n".join(parts)
 
 
-def _fmt(metric: str, value: float) -> str:
-    if not np.isfinite(value):
-        return str(value)
-    if "rate" in metric or metric == "dispatch_within_sla":
-        return f"{value:.1%}"
-    if metric == "cost_per_order":
-        return f"{value:,.2f}"
-    if metric.startswith(("cost", "avg_inventory")) or metric.endswith("units"):
-        return f"{value:,.0f}"
-    return f"{value:,.1f}"
+def _fmt(metric_name: str, value: float) -> str:
+    return registered(metric_name).format(value)

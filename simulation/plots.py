@@ -10,11 +10,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .metrics import metric
+
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 NODE_TYPE_LABELS = {"central_warehouse": "central warehouse", "forward_warehouse": "forward warehouses", "store": "stores"}
 LINESTYLES = ("-", ":", "-.", (0, (6, 2)))  # channels, where colour is the policy's
-SHARE_METRICS = ("fill_rate", "on_time_rate", "dispatch_within_sla", "split_rate", "no_stock_rate", "stockout_rate")
 
 
 def policy_colors(policies: Sequence[str]) -> dict[str, str]:
@@ -43,17 +44,13 @@ def _thousands(ax) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(label))
 
 
-def _is_share(metric: str) -> bool:
-    return metric.startswith(SHARE_METRICS)
+def _is_share(name: str) -> bool:
+    return metric(name).is_share
 
 
-def _unit(metric: str) -> str:
-    """The unit of a KPI that is not a share (README's KPI table)."""
-    for prefix, unit in (("days_", "days"), ("delivery_hours", "hours"), ("cost_per_order", "currency per order"),
-                         ("cost_", "currency"), ("avg_inventory_value", "currency"), ("inventory_turns", "turns per year")):
-        if metric.startswith(prefix):
-            return unit
-    return "units"
+def _unit(name: str) -> str:
+    """The unit of a KPI that is not a share (the metric registry's)."""
+    return metric(name).unit
 
 
 def kpi_comparison(table: pd.DataFrame, kpis: Sequence[tuple[str, str]], ax=None, node_type: str = "all"):

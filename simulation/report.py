@@ -17,17 +17,16 @@ from pathlib import Path
 import pandas as pd
 
 from . import plots
+from .metrics import metric
 from .results import atomic_write
 from .scenario import CHANNELS, ONLINE_CHANNELS
 from .stats import mean_ci
 from .sweep import summarise, swept_parameters
 
-# (metric, channel, what it is called, direction that is better, how it is printed)
-HEADLINE = (("days_of_inventory", "all", "days of inventory", "down", "{:.1f} days"),
-            ("fill_rate_units", "all", "fill rate", "up", "{:.1%}"),
-            ("on_time_rate", "all", "online orders on time", "up", "{:.1%}"),
-            ("cost_per_order", "all", "cost per online order", "down", "{:,.2f}"),
-            ("cost_total", "all", "total cost", "down", "{:,.0f}"))
+# (metric, channel) of the headline KPIs; what each is called, which way is better and how it is printed
+# come from the metric registry.
+HEADLINE = (("days_of_inventory", "all"), ("fill_rate_units", "all"), ("on_time_rate", "all"), ("cost_per_order", "all"),
+            ("cost_total", "all"))
 
 
 def _kpi(table: pd.DataFrame, metric: str, channel: str, policy: str, node_type: str = "all"):
@@ -38,23 +37,24 @@ def _kpi(table: pd.DataFrame, metric: str, channel: str, policy: str, node_type:
 def headline(table: pd.DataFrame, baseline: str, policy: str) -> list[str]:
     """Sentences comparing ``policy`` with ``baseline``, computed from the comparison table."""
     out = []
-    for metric, channel, name, better, fmt in HEADLINE:
-        base, other = _kpi(table, metric, channel, baseline), _kpi(table, metric, channel, policy)
+    for name, channel in HEADLINE:
+        m = metric(name)
+        base, other = _kpi(table, name, channel, baseline), _kpi(table, name, channel, policy)
         if base is None or other is None:
             continue
         if not bool(other["significant"]):
-            out.append(f"No significant difference in {name} ({fmt.format(base['mean'])} against {fmt.format(other['mean'])}).")
+            out.append(f"No significant difference in {m.label} ({m.with_unit(base['mean'])} against {m.with_unit(other['mean'])}).")
             continue
         rises = other["diff"] > 0
         verb = "raises" if rises else "cuts"
-        good = rises == (better == "up")
-        if "%" in fmt:  # a share: the change in percentage points
+        good = rises == (m.better > 0)
+        if m.is_share:  # the change in percentage points
             rel = f" ({other['diff'] * 100:+.1f} pp, 95% CI {other['diff_low'] * 100:+.1f} to {other['diff_high'] * 100:+.1f})"
         else:
             pct = "{:+.0%}" if abs(other["diff_pct"]) >= 0.1 else "{:+.1%}"  # small changes keep a decimal
             rel = (f" ({pct.format(other['diff_pct'])}, 95% CI {pct.format(other['diff_low'] / base['mean'])} to "
                    f"{pct.format(other['diff_high'] / base['mean'])})") if base["mean"] else ""
-        out.append(f"{policy} {verb} {name} from {fmt.format(base['mean'])} to {fmt.format(other['mean'])}{rel}"
+        out.append(f"{policy} {verb} {m.label} from {m.with_unit(base['mean'])} to {m.with_unit(other['mean'])}{rel}"
                    f"{'' if good else ', a change for the worse'}.")
     return out
 
@@ -163,12 +163,12 @@ def _write_pdf(path: Path, title: str, sentences: list[str], summary, figs: dict
 
 def _comparison_table(table, policies) -> tuple[list[str], list[list[str]]]:
     rows = []
-    for metric, channel, name, _, fmt in HEADLINE:
-        cells = []
+    for name, channel in HEADLINE:
+        m, cells = metric(name), []
         for p in policies:
-            k = _kpi(table, metric, channel, p)
-            cells.append("–" if k is None else f"{fmt.format(k['mean'])} [{fmt.format(k['ci_low'])}, {fmt.format(k['ci_high'])}]")
-        rows.append([name, *cells])
+            k = _kpi(table, name, channel, p)
+            cells.append("–" if k is None else f"{m.with_unit(k['mean'])} [{m.with_unit(k['ci_low'])}, {m.with_unit(k['ci_high'])}]")
+        rows.append([m.label, *cells])
     return ["KPI (mean [95% CI])", *policies], rows
 
 
@@ -178,8 +178,9 @@ def sweep_headline(table: pd.DataFrame) -> list[str]:
     the extremes are picked from the data, so with many values the CI is a little optimistic)."""
     out = []
     params = swept_parameters(table)
-    for metric, channel, name, _, fmt in HEADLINE:
-        rows = table[(table.metric == metric) & (table.channel == channel) & (table.node_type == "all")]
+    for name, channel in HEADLINE:
+        m = metric(name)
+        rows = table[(table.metric == name) & (table.channel == channel) & (table.node_type == "all")]
         if rows.empty:
             continue
         by_point = rows.groupby(params)["value"].mean()
@@ -193,18 +194,13 @@ def sweep_headline(table: pd.DataFrame) -> list[str]:
         # replication (replication r of every point shares its random streams).
         per_rep = rows.groupby([top, "replication"])["value"].mean().unstack(top)
         diff, half = mean_ci((per_rep[spans[top].idxmax()] - per_rep[spans[top].idxmin()]).dropna().to_numpy(float))
-        moves = (f"{fmt.format(spans[top].min())} at {spans[top].idxmin()} to {fmt.format(spans[top].max())} at "
-                 f"{spans[top].idxmax()} on average; difference 95% CI {_amount(fmt, diff - half)} to {_amount(fmt, diff + half)}")
+        moves = (f"{m.with_unit(spans[top].min())} at {spans[top].idxmin()} to {m.with_unit(spans[top].max())} at "
+                 f"{spans[top].idxmax()} on average; difference 95% CI {m.signed(diff - half)} to {m.signed(diff + half)}")
         effect = f"{top} moves it most ({moves})" if diff - half > 0 else \
             f"no parameter moves it significantly (the largest, {top}: {moves})"
-        out.append(f"{name[0].upper() + name[1:]} runs from {fmt.format(by_point.min())} ({point(low)}) to "
-                   f"{fmt.format(by_point.max())} ({point(high)}); {effect}.")
+        out.append(f"{m.label[0].upper() + m.label[1:]} runs from {m.with_unit(by_point.min())} ({point(low)}) to "
+                   f"{m.with_unit(by_point.max())} ({point(high)}); {effect}.")
     return out
-
-
-def _amount(fmt: str, value: float) -> str:
-    """A difference in a KPI's format: percentage points for shares."""
-    return f"{value * 100:+.1f} pp" if "%" in fmt else ("+" if value >= 0 else "") + fmt.format(value)
 
 
 def _sweep_figures(table: pd.DataFrame) -> dict:
@@ -220,15 +216,15 @@ def _sweep_figures(table: pd.DataFrame) -> dict:
 
 
 def _sweep_table(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    kpis = [(m, c) for m, c, *_ in HEADLINE]
-    summary = summarise(table, kpis)
+    summary = summarise(table, list(HEADLINE))
     params = swept_parameters(table)
-    head = [*params, *[name for _, _, name, _, _ in HEADLINE]]
+    head = [*params, *[metric(name).label for name, _ in HEADLINE]]
     rows = []
     for _, r in summary.iterrows():
         cells = [str(r[p]) for p in params]
-        for metric, _, _, _, fmt in HEADLINE:
-            cells.append("–" if metric not in r or pd.isna(r[metric]) else f"{fmt.format(r[metric])} ± {fmt.format(r[metric + ' ±'])}")
+        for name, _ in HEADLINE:
+            m = metric(name)
+            cells.append("–" if name not in r or pd.isna(r[name]) else f"{m.with_unit(r[name])} ± {m.with_unit(r[name + ' ±'])}")
         rows.append(cells)
     return head, rows
 
@@ -243,23 +239,20 @@ def _run_means(kpis: pd.DataFrame) -> pd.DataFrame:
 def run_headline(kpis: pd.DataFrame) -> list[str]:
     means = _run_means(kpis)
     out = []
-    for metric, channel, name, _, fmt in HEADLINE:
-        if (metric, channel, "all") in means.index:
-            m = means.loc[(metric, channel, "all")]
-            ci = f" ± {fmt.format(m['half'])}" if m["half"] == m["half"] and m["half"] > 0 else ""
-            out.append(f"{name[0].upper() + name[1:]}: {fmt.format(m['mean'])}{ci}.")
+    for name, channel in HEADLINE:
+        if (name, channel, "all") in means.index:
+            m, k = metric(name), means.loc[(name, channel, "all")]
+            ci = f" ± {m.with_unit(k['half'])}" if k["half"] == k["half"] and k["half"] > 0 else ""
+            out.append(f"{m.label[0].upper() + m.label[1:]}: {m.with_unit(k['mean'])}{ci}.")
     return out
 
 
 def _run_table(kpis: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     means = _run_means(kpis)
-    rows = []
-    for channel in ("all", *CHANNELS):
-        for metric, fmt in (("fill_rate_units", "{:.1%}"), ("on_time_rate", "{:.1%}"), ("delivery_hours_p90", "{:.1f} h")):
-            if (metric, channel, "all") in means.index:
-                m = means.loc[(metric, channel, "all")]
-                rows.append([f"{metric.replace('_', ' ')} ({channel.replace('_', ' ')})", fmt.format(m["mean"])])
-    return ["KPI", "value"], rows
+    shown = [(metric(name), channel) for channel in ("all", *CHANNELS)
+             for name in ("fill_rate_units", "on_time_rate", "delivery_hours_p90") if (name, channel, "all") in means.index]
+    return ["KPI", "value"], [[f"{m.label} ({channel.replace('_', ' ')})", m.with_unit(means.loc[(m.name, channel, "all")]["mean"])]
+                              for m, channel in shown]
 
 
 def _detail_figures(daily: pd.DataFrame, orders: pd.DataFrame, calendar: list[dict]) -> dict:

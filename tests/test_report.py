@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
+from simulation.metrics import metric
 from simulation.report import HEADLINE, sweep_headline
 
 FIGURES = {"fill_rate_by_channel", "on_time_by_channel", "days_of_inventory", "cost_per_order_by_channel",
@@ -47,11 +48,12 @@ def test_headline_states_only_significant_effects_with_the_tables_numbers(folder
     page = (folder / "report.html").read_text()
     sentences = re.findall(r"<p>(.*?)</p>", page.split('id="headline">')[1].split("</section>")[0])
     assert len(sentences) == len(HEADLINE)
-    for sentence, (metric, channel, name, _, fmt) in zip(sentences, HEADLINE, strict=True):
-        rows = table[(table.metric == metric) & (table.channel == channel) & (table.node_type == "all")].set_index("policy")
+    for sentence, (name, channel) in zip(sentences, HEADLINE, strict=True):
+        m = metric(name)  # the label and the format the report prints, from the metric registry
+        rows = table[(table.metric == name) & (table.channel == channel) & (table.node_type == "all")].set_index("policy")
         base, pool = rows.loc["city_split"], rows.loc["city_pool"]
-        assert name in sentence
-        assert fmt.format(base["mean"]).replace("&", "&amp;") in sentence and fmt.format(pool["mean"]) in sentence
+        assert m.label in sentence
+        assert m.with_unit(base["mean"]).replace("&", "&amp;") in sentence and m.with_unit(pool["mean"]) in sentence
         assert sentence.startswith("No significant difference") == (not bool(pool["significant"]))
 
 
