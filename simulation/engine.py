@@ -57,6 +57,10 @@ from .transfers import rebalance_moves
 CALENDAR, RECEIVE, RELEASE, DEMAND, REVIEW, TRANSFER, REPLENISH, CLOSE = 0.0, 0.1, 0.2, 0.5, 0.8, 0.83, 0.85, 0.95
 HOME_DELIVERY, BOPIS = ONLINE_CHANNELS.index("home_delivery"), ONLINE_CHANNELS.index("bopis")
 CENTRAL = NODE_TYPES.index("central_warehouse")
+# Picking queues run past the horizon (orders placed late in a run still get picked), so each node's
+# daily capacity is known this many days beyond it.
+PICKING_DAYS_PAST_HORIZON = 400
+NO_QUOTA = np.iinfo(np.int32).max  # BOPIS takes no share of a store's picking: the customer chose the store
 
 
 def next_cutoff(hours: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
@@ -136,7 +140,7 @@ class Simulation:
         self.cohorts[:, :, 0] = self.on_hand[:, self.perishable]
         self.shelf_life = life.astype(np.int64)
         # Picking: capacity per node per day (shocks scale it), carried-over queue per node.
-        self.pick_rate = np.repeat(w.capacity[:, None], self.horizon + 400, axis=1)
+        self.pick_rate = np.repeat(w.capacity[:, None], self.horizon + PICKING_DAYS_PAST_HORIZON, axis=1)
         self.busy_until = np.zeros((n, int(w.pickers.max())))
         # Sourcing rules per online channel, and units per SKU each node keeps back from each channel.
         rule = scenario.policies.sourcing
@@ -309,7 +313,7 @@ class Simulation:
         local = w.node_type != CENTRAL
         quota[local, HOME_DELIVERY] -= np.ceil(used[local])
         # BOPIS customers choose any store that is open today, however busy.
-        quota[:, BOPIS] = np.where(self.pick_rate[:, day] > 0, np.iinfo(np.int32).max, 0)
+        quota[:, BOPIS] = np.where(self.pick_rate[:, day] > 0, NO_QUOTA, 0)
         return quota.astype(np.int64)
 
     def _ship(self, line_order_id, line_node, shipped, line_ready) -> None:

@@ -291,6 +291,17 @@ def book_shipments(rows, nodes, picked, dispatched, delivered, ship_cost, ready_
         fulfilment_cost[r] += ship_cost[nodes[j]]
 
 
+# settle_sums' rows, by name: sums over orders placed after warm-up (settled or not) ...
+SETTLE_COUNTS = ("units", "units_first", "lines", "lines_first", "orders", "orders_first", "lost_sales_units", "no_stock",
+                 "last_mile", "fulfilment_cost")
+# ... and over those that settled with no line still waiting ("resolved"), for delivery KPIs.
+SETTLE_RESOLVED = ("resolved", "on_time", "no_stock_resolved", "shipped", "split", "within_sla", "hours_n", "hours_sum")
+SETTLE_SUMS = SETTLE_COUNTS + SETTLE_RESOLVED
+(S_UNITS, S_UNITS_FIRST, S_LINES, S_LINES_FIRST, S_ORDERS, S_ORDERS_FIRST, S_LOST_SALES_UNITS, S_NO_STOCK, S_LAST_MILE,
+ S_FULFILMENT_COST, S_RESOLVED, S_ON_TIME, S_NO_STOCK_RESOLVED, S_SHIPPED, S_SPLIT, S_WITHIN_SLA, S_HOURS_N,
+ S_HOURS_SUM) = range(len(SETTLE_SUMS))
+
+
 @njit(cache=True)
 def settle_sums(cell, measured, units, units_first, lines, lines_first, lost_units, record_failures, shipments,
                 last_mile_cost, fulfilment_cost, open_lines, lost_lines, delivery_hours, promise_hours,
@@ -305,33 +316,33 @@ def settle_sums(cell, measured, units, units_first, lines, lines_first, lost_uni
             continue
         c = cell[j]
         failed = 1.0 if record_failures[j] > 0 else 0.0
-        sums[0, c] += units[j]
-        sums[1, c] += units_first[j]
-        sums[2, c] += lines[j]
-        sums[3, c] += lines_first[j]
-        sums[4, c] += 1.0
-        sums[5, c] += 1.0 if lines_first[j] == lines[j] else 0.0
-        sums[6, c] += lost_units[j]
-        sums[7, c] += failed
-        sums[8, c] += shipments[j] * last_mile_cost[j]
-        sums[9, c] += fulfilment_cost[j]
+        sums[S_UNITS, c] += units[j]
+        sums[S_UNITS_FIRST, c] += units_first[j]
+        sums[S_LINES, c] += lines[j]
+        sums[S_LINES_FIRST, c] += lines_first[j]
+        sums[S_ORDERS, c] += 1.0
+        sums[S_ORDERS_FIRST, c] += 1.0 if lines_first[j] == lines[j] else 0.0
+        sums[S_LOST_SALES_UNITS, c] += lost_units[j]
+        sums[S_NO_STOCK, c] += failed
+        sums[S_LAST_MILE, c] += shipments[j] * last_mile_cost[j]
+        sums[S_FULFILMENT_COST, c] += fulfilment_cost[j]
         if open_lines[j] != 0:
             continue
         hours = delivery_hours[j]
         shipped = shipments[j] > 0
-        sums[10, c] += 1.0
+        sums[S_RESOLVED, c] += 1.0
         if lost_lines[j] == 0 and hours <= promise_hours[j] + 1e-9:
-            sums[11, c] += 1.0
-        sums[12, c] += failed
+            sums[S_ON_TIME, c] += 1.0
+        sums[S_NO_STOCK_RESOLVED, c] += failed
         if shipped:
-            sums[13, c] += 1.0
+            sums[S_SHIPPED, c] += 1.0
             if shipments[j] > 1:
-                sums[14, c] += 1.0
+                sums[S_SPLIT, c] += 1.0
             if dispatch_hours[j] <= sla_hours[j] + 1e-9:
-                sums[15, c] += 1.0
+                sums[S_WITHIN_SLA, c] += 1.0
         if hours == hours:  # delivered (not NaN)
-            sums[16, c] += 1.0
-            sums[17, c] += hours
+            sums[S_HOURS_N, c] += 1.0
+            sums[S_HOURS_SUM, c] += hours
             b = np.int64(np.floor(max(hours, 0.0) * bins_per_hour)) if hours < n_bins / bins_per_hour else -1
             if b >= 0:
                 histogram[c, b] += 1
@@ -342,6 +353,13 @@ def settle_sums(cell, measured, units, units_first, lines, lines_first, lost_uni
 
 
 # ----------------------------------------------------------------------------------------- day close
+
+
+# close_day's output columns, by name (the ledger reads them by these names).
+CLOSE_COLUMNS = ("on_hand_units", "on_hand_value", "in_transit_units", "backordered_units", "stockout_days", "stocked",
+                 "sold_units", "outflow_units", "outflow_value", "sold_value", "spoiled_units")
+(ON_HAND_UNITS, ON_HAND_VALUE, IN_TRANSIT_UNITS, BACKORDERED_UNITS, STOCKOUT_DAYS, STOCKED, SOLD_UNITS, OUTFLOW_UNITS,
+ OUTFLOW_VALUE, SOLD_VALUE, SPOILED_UNITS) = range(len(CLOSE_COLUMNS))
 
 
 @njit(cache=True, nogil=True)
@@ -374,12 +392,10 @@ def close_day(rows, on_hand, pipeline, backordered, stocked, today_in, today_out
             today_in[i, k] = 0
             today_out[i, k] = 0
             today_sold[i, k] = 0
-        out[i, 0], out[i, 1], out[i, 2], out[i, 3], out[i, 4], out[i, 5] = units, value, transit, waiting, empty, kept
-        out[i, 6], out[i, 7], out[i, 8], out[i, 9], out[i, 10] = sold_units, out_units, out_value, sold_value, lost
-
-
-CLOSE_COLUMNS = ("on_hand_units", "on_hand_value", "in_transit_units", "backordered_units", "stockout_days", "stocked",
-                 "sold_units", "outflow_units", "outflow_value", "sold_value", "spoiled_units")
+        out[i, ON_HAND_UNITS], out[i, ON_HAND_VALUE], out[i, IN_TRANSIT_UNITS] = units, value, transit
+        out[i, BACKORDERED_UNITS], out[i, STOCKOUT_DAYS], out[i, STOCKED] = waiting, empty, kept
+        out[i, SOLD_UNITS], out[i, OUTFLOW_UNITS], out[i, OUTFLOW_VALUE] = sold_units, out_units, out_value
+        out[i, SOLD_VALUE], out[i, SPOILED_UNITS] = sold_value, lost
 
 
 # ----------------------------------------------------------------------------------------- ordering

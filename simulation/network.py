@@ -19,8 +19,6 @@ from .preflight import check_magnitudes, check_size
 from .scenario import NODE_TYPES, ONLINE_CHANNELS, SUPPLIER, Scenario
 from .sourcing import candidates
 
-CHANNEL_CODE = {name: i for i, name in enumerate(ONLINE_CHANNELS)}
-
 
 def lead_days(raw: np.ndarray) -> np.ndarray:
     """Lead times in whole days, at least 1: an order placed at the end of day t arrives at the start of
@@ -61,7 +59,6 @@ class World:
     zone_scale: np.ndarray
     zone_mix: np.ndarray         # [zone, online channel] share of online demand
     cand_node: np.ndarray        # [zone, online channel, rank] eligible rows best first, -1 padded
-    cand_local: np.ndarray       # [zone, online channel, rank] the candidate ships with local transit
     zone_promise: np.ndarray     # [zone, online channel] promise in hours
     zone_last_mile: np.ndarray   # [zone, online channel] last-mile cost per shipment
     zone_transit: list           # [zone][online channel] (central, local) Distributions of transit hours
@@ -74,16 +71,6 @@ class World:
     @property
     def n_nodes(self) -> int:
         return len(self.node_ids)
-
-    @property
-    def fed_rows(self) -> np.ndarray:
-        """Rows supplied by another node (not by the outside supplier)."""
-        return np.flatnonzero(self.source >= 0)
-
-    @property
-    def zone_node(self) -> np.ndarray:
-        """[zone, online channel] the first-choice node (-1: the zone has no eligible node)."""
-        return self.cand_node[:, :, 0]
 
     def sample_lead_days(self, rng: np.random.Generator) -> np.ndarray:
         """One lead-time draw per scenario lane destination for shipments departing today; an online
@@ -165,7 +152,6 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
     n_ch = len(ONLINE_CHANNELS)
     width = max([len(zc[c]) for zc in cands for c in ONLINE_CHANNELS] + [1])
     cand_node = np.full((len(zones), n_ch, width), -1, np.int64)
-    cand_local = np.zeros((len(zones), n_ch, width), bool)
     mix = np.zeros((len(zones), n_ch))
     promise = np.zeros_like(mix)
     last_mile = np.zeros_like(mix)
@@ -178,7 +164,6 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
             mix[z, c] = shares.get(name, 0.0)
             for m, cand in enumerate(cands[z][name]):
                 cand_node[z, c, m] = online_row.get(cand.node, index[cand.node]) if not cand.local else index[cand.node]
-                cand_local[z, c, m] = cand.local
             promise[z, c] = _by_tier(channel.promise_hours, zone.tier)
             last_mile[z, c] = sc.costs.last_mile_per_order.get(name, 0.0) * sc.costs.tier_cost_multiplier[zone.tier]
             local = channel.local_transit_hours if channel.local_transit_hours is not None else channel.transit_hours
@@ -209,7 +194,7 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
         channel_sla=np.array([getattr(sc.channels, c).dispatch_sla_hours for c in ONLINE_CHANNELS]),
         zone_ids=[z.id for z in zones], zone_tier=[z.tier for z in zones],
         zone_scale=np.array([z.demand_scale for z in zones], float), zone_mix=mix, cand_node=cand_node,
-        cand_local=cand_local, zone_promise=promise, zone_last_mile=last_mile, zone_transit=transit,
+        zone_promise=promise, zone_last_mile=last_mile, zone_transit=transit,
         planning_mean=planning_mean, planning_var=planning_var,
         mean_lead_days=np.array([r.mean() for r in rounded]), var_lead_days=np.array([r.var() for r in rounded]),
         lane_groups=[(lane.lead_time_days, np.array([index[d] for d in lane.to], np.int64)) for lane in sc.network.lanes],

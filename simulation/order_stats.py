@@ -21,12 +21,8 @@ N_TYPES = len(NODE_TYPES)
 N_CELLS = len(ONLINE_CHANNELS) * N_TYPES
 BINS_PER_HOUR = 60                   # delivery-time quantiles are exact to half a minute
 HISTOGRAM_HOURS = 30 * 24            # longer (or never) deliveries are kept exactly, one by one
-# Sums over orders placed after warm-up (settled or not) ...
-COUNTS = ("units", "units_first", "lines", "lines_first", "orders", "orders_first", "lost_sales_units", "no_stock",
-          "last_mile", "fulfilment_cost")
-# ... and over those that settled with no line still waiting ("resolved"), for delivery KPIs
-# (kernels.settle_sums fills them in this order).
-RESOLVED = ("resolved", "on_time", "no_stock_resolved", "shipped", "split", "within_sla", "hours_n", "hours_sum")
+# The sums kernels.settle_sums fills, by name: over orders placed after warm-up, and over those resolved.
+COUNTS, RESOLVED = kernels.SETTLE_COUNTS, kernels.SETTLE_RESOLVED
 
 
 def derived(columns: dict[str, np.ndarray], world) -> dict[str, np.ndarray]:
@@ -48,8 +44,8 @@ class OrderStats:
 
     def __init__(self, world, warmup: int, sample_size: int, rng: np.random.Generator):
         self.world, self.warmup = world, warmup
-        self._sums = np.zeros((len(COUNTS) + len(RESOLVED), N_CELLS))
-        self.sums = dict(zip((*COUNTS, *RESOLVED), self._sums, strict=True))  # views: one row per sum
+        self._sums = np.zeros((len(kernels.SETTLE_SUMS), N_CELLS))
+        self.sums = dict(zip(kernels.SETTLE_SUMS, self._sums, strict=True))  # views: one row per sum
         self.histogram = np.zeros((N_CELLS, HISTOGRAM_HOURS * BINS_PER_HOUR), np.int64)
         self.long_hours: list[tuple[np.ndarray, np.ndarray]] = []  # (cell, hours) past the histogram
         self.sample_size, self._rng = sample_size, rng

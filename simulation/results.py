@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-import tempfile
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,17 +40,13 @@ class RunResult:
         return out
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
 def atomic_write(path: Path, writer) -> None:
     """Call ``writer(tmp_path)`` then rename over ``path``: readers never see a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    # Created 0666 less the process umask, as any ordinary file (mkstemp's would be private, 0600).
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         writer(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files private (0600); results are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
