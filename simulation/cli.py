@@ -24,6 +24,7 @@ from .metrics import metric as registered
 from .report import report
 from .results import RunResult, atomic_write, claim_folder, environment
 from .scenario import ScenarioError, build_each, load_scenario, parse_set_options, split_assignment
+from .stats import t975
 from .sweep import grid_size, summarise, sweep
 
 SERVICE = ["demand_units", "fill_rate_units", "fill_rate_lines", "fill_rate_orders", "lost_sales_units",
@@ -268,7 +269,8 @@ def format_kpis(kpis: pd.DataFrame) -> str:
     group = ["metric", "channel", "node_type"]
     if "replication" in kpis and kpis["replication"].nunique() > 1:
         stats = kpis.groupby(group, sort=False)["value"].agg(["mean", "std", "count"]).reset_index()
-        half = 1.96 * stats["std"] / np.sqrt(stats["count"])
+        # Student t with n - 1 degrees of freedom: with a handful of replications 1.96 would claim too much
+        half = np.array([t975(int(n) - 1) for n in stats["count"]]) * stats["std"] / np.sqrt(stats["count"])
         text = [_fmt(m, v) + (f" ±{_fmt(m, h)}" if np.isfinite(h) else "")
                 for m, v, h in zip(stats["metric"], stats["mean"], half, strict=False)]
         table = stats.assign(text=text)

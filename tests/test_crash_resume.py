@@ -29,11 +29,10 @@ def finished(out) -> int:
     return sum(1 for p in runs.iterdir() if RUN_FILE.match(p.name)) if runs.exists() else 0
 
 
-def run_and_kill(out, workers: int, after: int) -> bool:
-    """Start the sweep in its own process group; SIGKILL the group (workers too) once ``after`` runs are
-    stored. False if it finished first."""
-    proc = subprocess.Popen(sweep_command(out, workers), cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def run_and_kill(command, out, after: int) -> bool:
+    """Start ``command`` (a sweep or comparison into ``out``) in its own process group; SIGKILL the group
+    (workers too) once ``after`` runs are stored. False if it finished first."""
+    proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while finished(out) < after and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -54,7 +53,7 @@ def uninterrupted(tmp_path_factory):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_sweep_killed_three_times_resumes_to_the_uninterrupted_table(tmp_path, workers, uninterrupted):
     out = tmp_path / "sweep"
-    kills = [run_and_kill(out, workers, after) for after in (2, 9, 16)]
+    kills = [run_and_kill(sweep_command(out, workers), out, after) for after in (2, 9, 16)]
     assert sum(kills) >= 2, "the sweep finished before it could be killed"
     before = finished(out)
     assert 0 < before < RUNS
@@ -80,18 +79,6 @@ def compare_command(out, workers=1):
     return [sys.executable, *COMPARE, "--workers", str(workers), "--out", str(out)]
 
 
-def kill_after(command, out, after: int) -> bool:
-    proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while finished(out) < after and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    alive = proc.poll() is None
-    if alive:
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    return alive
-
-
 @pytest.fixture(scope="module")
 def whole_comparison(tmp_path_factory):
     out = tmp_path_factory.mktemp("whole_comparison")
@@ -102,7 +89,7 @@ def whole_comparison(tmp_path_factory):
 def test_a_comparison_killed_twice_resumes_to_the_uninterrupted_tables(tmp_path, whole_comparison):
     whole, printed = whole_comparison
     out = tmp_path / "comparison"
-    kills = [kill_after(compare_command(out), out, after) for after in (2, 7)]
+    kills = [run_and_kill(compare_command(out), out, after) for after in (2, 7)]
     assert sum(kills) >= 1, "the comparison finished before it could be killed"
     assert 0 < finished(out) < COMPARE_RUNS
     done = subprocess.run(compare_command(out), cwd=ROOT, capture_output=True, text=True, check=False)
