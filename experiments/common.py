@@ -25,7 +25,7 @@ import pandas as pd
 import simulation as sim
 from simulation import arguments
 from simulation.metrics import metric
-from simulation.results import atomic_write
+from simulation.results import ResultsFolder, atomic_write
 from simulation.stats import mean_ci
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,8 +73,8 @@ def compare(scenarios: list[sim.Scenario], args, out: Path):
     store ``out/comparison`` (rerun after an interruption and only the missing runs execute)."""
     result = sim.compare(scenarios, args.replications, args.seed, args.workers, executor=args.scheduler,
                          out=out / "comparison", restart=args.restart)
-    atomic_write(out / "comparison.parquet", lambda tmp: result.table.to_parquet(tmp, index=False))
-    atomic_write(out / "runs.parquet", lambda tmp: result.runs.to_parquet(tmp, index=False))
+    # beside the script's own result.csv and result.md, so the folder is not claimed as a comparison's alone
+    ResultsFolder(out, "comparison", claim=False).write(comparison=result.table, runs=result.runs)
     return result
 
 

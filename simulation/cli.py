@@ -8,7 +8,6 @@ please report it).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from .compare import compare, identity
 from .engine import ConservationError, Simulation
 from .metrics import metric as registered
 from .report import report
-from .results import RunResult, atomic_write, claim_folder, environment
+from .results import ResultsFolder, RunResult, environment
 from .scenario import ScenarioError, build_each, load_scenario, parse_set_options, split_assignment
 from .stats import t975
 from .sweep import grid_size, summarise, sweep
@@ -111,7 +110,7 @@ def _run(scenario, args) -> int:
     seed = scenario.run.seed if args.seed is None else args.seed
     reps = scenario.run.replications if args.replications is None else args.replications
     out = Path(args.out) if args.out else Path("results") / scenario.name
-    claim_folder(out, "run")  # before the runs: a refusal must not cost the user the wait
+    ResultsFolder(out, "run")  # claimed before the runs: a refusal must not cost the user the wait
     results = [run(scenario, seed=seed, replication=r, force=args.force)
                for r in tqdm(range(reps), desc="replications", unit="run", disable=reps == 1 or not sys.stderr.isatty())]
     result = results[0] if reps == 1 else combine(results)
@@ -129,17 +128,14 @@ def _compare(args) -> int:
     scenarios = build_each([(path, lambda path=path: load_scenario(path, overrides)) for path in args.scenarios])
     seed = scenarios[0].run.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
-    claim_folder(out, "comparison")
+    folder = ResultsFolder(out, "comparison")
     total = args.replications * len(scenarios)
     with tqdm(total=total, desc="runs", unit="run", disable=not sys.stderr.isatty()) as bar:
         result = compare(scenarios, args.replications, seed, args.workers, progress=lambda _: bar.update(),
                          executor=args.scheduler, force=args.force, out=out, restart=args.restart)
-    atomic_write(out / "comparison.parquet", lambda tmp: result.table.to_parquet(tmp, index=False))
-    for name, frame in (("runs", result.runs), ("daily", result.daily), ("orders", result.orders)):
-        atomic_write(out / f"{name}.parquet", lambda tmp, frame=frame: frame.to_parquet(tmp, index=False))
     manifest = {**identity(scenarios, args.replications, seed), "baseline": result.baseline, "overrides": overrides,
                 "calendar": list(result.calendar), **environment()}
-    atomic_write(out / "manifest.json", lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2, default=str)))
+    folder.write(manifest, comparison=result.table, runs=result.runs, daily=result.daily, orders=result.orders)
     print(format_comparison(result.table, result.baseline))
     print(f"\nSeed {seed}, {args.replications} paired replications per policy (common random numbers). "
           "* = the 95% CI of the difference excludes zero; n.s. = no significant difference."

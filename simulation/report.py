@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import textwrap
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pandas as pd
 
 from . import plots
 from .metrics import metric
-from .results import atomic_write
+from .results import ResultsFolder, atomic_write
 from .scenario import CHANNELS, ONLINE_CHANNELS
 from .stats import mean_ci
 from .sweep import summarise, swept_parameters
@@ -86,37 +85,33 @@ def _figures(table: pd.DataFrame) -> dict[str, object]:
 def report(results_dir: str | Path) -> Path:
     """Write the report of a comparison (``invsim compare``), sweep (``invsim sweep``) or run (``invsim
     run``) folder; returns report.html's path."""
-    folder = Path(results_dir)
-    manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").is_file() else {}
-    if (folder / "comparison.parquet").is_file():
-        table = pd.read_parquet(folder / "comparison.parquet")
+    results = ResultsFolder.open(results_dir)
+    folder, manifest = results.path, results.manifest
+    if results.kind == "comparison":
+        table = results.read("comparison")
         policies = list(dict.fromkeys(table.policy))
         baseline = manifest.get("baseline", policies[0])
         sentences = [s for p in policies if p != baseline for s in headline(table, baseline, p)]
         title = f"Policy comparison: {', '.join(policies)} (baseline {baseline})"
         figs, summary = _figures(table), _comparison_table(table, policies)
-        if (folder / "daily.parquet").is_file():  # the first replication of each policy (older folders lack it)
-            figs |= _detail_figures(pd.read_parquet(folder / "daily.parquet"), pd.read_parquet(folder / "orders.parquet"),
-                                    manifest.get("calendar", []))
+        daily = results.read("daily")
+        if daily is not None:  # the first replication of each policy (older folders lack it)
+            figs |= _detail_figures(daily, results.read("orders"), manifest.get("calendar", []))
         note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} paired replications per policy on "
                 "common random numbers. Effects are stated only where the 95% CI of the paired difference excludes zero.")
-    elif (folder / "sweep.parquet").is_file():
-        table = pd.read_parquet(folder / "sweep.parquet")
+    elif results.kind == "sweep":
+        table = results.read("sweep")
         sentences, figs, summary = sweep_headline(table), _sweep_figures(table), _sweep_table(table)
         title = f"Sweep over {', '.join(swept_parameters(table))}"
         note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} replications per grid point. Ranges "
                 "are of means over replications; the table gives each point's 95% CI.")
-    elif (folder / "kpis.parquet").is_file():
-        kpis = pd.read_parquet(folder / "kpis.parquet")
+    else:
+        kpis = results.read("kpis")
         sentences, summary = run_headline(kpis), _run_table(kpis)
-        figs = _detail_figures(pd.read_parquet(folder / "daily.parquet"), pd.read_parquet(folder / "orders.parquet"),
-                               manifest.get("calendar", []))
+        figs = _detail_figures(results.read("daily"), results.read("orders"), manifest.get("calendar", []))
         title = f"Run of {manifest.get('scenario', folder.name)}"
         note = (f"Seed {manifest.get('seed', '?')}; {len(manifest['replication']) if isinstance(manifest.get('replication'), list) else 1} "
                 "replication(s). Delivery times are those of the kept order sample.")
-    else:
-        raise FileNotFoundError(f"{folder}: no comparison.parquet, sweep.parquet or kpis.parquet (report needs an "
-                                "`invsim compare`, `invsim sweep` or `invsim run` results folder)")
     out = folder / "figures"
     out.mkdir(exist_ok=True)
     images = {}

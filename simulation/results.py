@@ -31,13 +31,10 @@ class RunResult:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write kpis.parquet, daily.parquet, orders.parquet (the kept order sample) and manifest.json
-        into ``out_dir``; returns the folder."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, frame in (("kpis", self.kpis), ("daily", self.daily), ("orders", self.orders)):
-            atomic_write(out / f"{name}.parquet", lambda tmp, f=frame: f.to_parquet(tmp, index=False))
-        atomic_write(out / "manifest.json", lambda tmp: Path(tmp).write_text(json.dumps(self.manifest, indent=2, default=str)))
-        return out
+        into ``out_dir`` (a run's results folder; one holding other results is refused); returns it."""
+        folder = ResultsFolder(Path(out_dir), "run")
+        folder.write(kpis=self.kpis, daily=self.daily, orders=self.orders, manifest=self.manifest)
+        return folder.path
 
 
 def atomic_write(path: Path, writer) -> None:
@@ -114,3 +111,45 @@ def claim_folder(out: Path, kind: str) -> None:
     if held and held != kind:
         raise UsageError([f"--out {out}: holds the results of a {held}, which this {kind} would mix with or "
                           "overwrite; choose another folder"])
+
+
+class ResultsFolder:
+    """A folder of one kind of results (run, comparison or sweep). Made for writing, it refuses a folder
+    holding another kind or files that are not results; every file lands atomically. Opened for reading
+    (:meth:`open`), it knows its kind from what it holds."""
+
+    def __init__(self, path: Path, kind: str, claim: bool = True):
+        if kind not in RESULT_FILES:
+            raise ValueError(f"kind: one of {', '.join(RESULT_FILES)}, got {kind!r}")
+        if claim:
+            claim_folder(path, kind)
+        self.path, self.kind = path, kind
+
+    @classmethod
+    def open(cls, path: str | Path) -> ResultsFolder:
+        """A finished results folder; FileNotFoundError (naming what it needs) when it is none."""
+        path = Path(path)
+        kind = folder_kind(path)
+        if kind is None or not (path / RESULT_FILES[kind]).is_file():
+            raise FileNotFoundError(f"{path}: no comparison.parquet, sweep.parquet or kpis.parquet (report needs an "
+                                    "`invsim compare`, `invsim sweep` or `invsim run` results folder)")
+        return cls(path, kind, claim=False)
+
+    def write(self, manifest: dict | None = None, **frames: pd.DataFrame) -> None:
+        """Write each frame as ``<name>.parquet``, then ``manifest.json`` (last: it describes them)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        for name, frame in frames.items():
+            atomic_write(self.path / f"{name}.parquet", lambda tmp, frame=frame: frame.to_parquet(tmp, index=False))
+        if manifest is not None:
+            text = json.dumps(manifest, indent=2, default=str)
+            atomic_write(self.path / "manifest.json", lambda tmp: Path(tmp).write_text(text))
+
+    def read(self, name: str) -> pd.DataFrame | None:
+        """``<name>.parquet``, or None where the folder has no such file (older folders lack some)."""
+        path = self.path / f"{name}.parquet"
+        return pd.read_parquet(path) if path.is_file() else None
+
+    @property
+    def manifest(self) -> dict:
+        path = self.path / "manifest.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
