@@ -94,9 +94,8 @@ def report(results_dir: str | Path) -> Path:
         sentences = [s for p in policies if p != baseline for s in headline(table, baseline, p)]
         title = f"Policy comparison: {', '.join(policies)} (baseline {baseline})"
         figs, summary = _figures(table), _comparison_table(table, policies)
-        daily = results.read("daily")
-        if daily is not None:  # the first replication of each policy (older folders lack it)
-            figs |= _detail_figures(daily, results.read("orders"), manifest.get("calendar", []))
+        if results.has("daily"):  # the first replication of each policy (older folders lack it)
+            figs |= _detail_figures(results.read("daily"), results.read("orders"), manifest.get("calendar", []))
         note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} paired replications per policy on "
                 "common random numbers. Effects are stated only where the 95% CI of the paired difference excludes zero.")
     elif results.kind == "sweep":

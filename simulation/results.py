@@ -144,10 +144,16 @@ class ResultsFolder:
             text = json.dumps(manifest, indent=2, default=str)
             atomic_write(self.path / "manifest.json", lambda tmp: Path(tmp).write_text(text))
 
-    def read(self, name: str) -> pd.DataFrame | None:
-        """``<name>.parquet``, or None where the folder has no such file (older folders lack some)."""
+    def read(self, name: str) -> pd.DataFrame:
+        """``<name>.parquet`` (FileNotFoundError, naming it, when the folder has none)."""
         path = self.path / f"{name}.parquet"
-        return pd.read_parquet(path) if path.is_file() else None
+        if not path.is_file():
+            raise FileNotFoundError(f"{self.path}: no {path.name} in this {self.kind}'s results")
+        return pd.read_parquet(path)
+
+    def has(self, name: str) -> bool:
+        """Whether the folder holds ``<name>.parquet`` (older folders lack some parts)."""
+        return (self.path / f"{name}.parquet").is_file()
 
     @property
     def manifest(self) -> dict:
