@@ -24,7 +24,7 @@ def test_a_folder_knows_its_kind_and_refuses_another(kind, name, tmp_path):
     assert opened.kind == kind and opened.manifest == {"seed": 1}
     pd.testing.assert_frame_equal(opened.read(name), frame())
     assert not opened.has("no_such_part") and opened.has(name)
-    with pytest.raises(FileNotFoundError, match="no no_such_part.parquet"):
+    with pytest.raises(FileNotFoundError, match=r"no no_such_part\.parquet"):
         opened.read("no_such_part")
     ResultsFolder(folder.path, kind)  # the same kind again: allowed (a rerun replaces it)
     other = next(k for k in ("run", "comparison", "sweep") if k != kind)
