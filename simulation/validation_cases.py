@@ -4,7 +4,7 @@ stockpyl's own simulator (an independent implementation).
 
 A check passes when the reference lies inside the simulated confidence interval (Student t over
 independent replicates) at level PER_CHECK_LEVEL = 1 - (1 - JOINT_LEVEL) / MAX_CHECKS each, so that a
-table of up to MAX_CHECKS checks holds at JOINT_LEVEL jointly (Bonferroni: at a plain 99% per check,
+table of up to MAX_CHECKS checks holds at JOINT_LEVEL or more jointly (Bonferroni: at a plain 99% per check,
 one check in a hundred would fail by chance alone); or, where the reference is an approximation, when
 the simulated mean lies within a stated tolerance whose reason is written beside it. Each check also
 states its power: the smallest true difference it detects with probability POWER. Replicates are
