@@ -68,7 +68,7 @@ def measure_engine(scenario: str, threads: int | None) -> dict:
 def measure_single_echelon(raw: dict, threads: int | None) -> dict:
     """The engine on the single-echelon comparison scenario, with per store-SKU fill rates (a Probe)."""
     import simulation as sim
-    from simulation.probe import Probe
+    from simulation.validation.probe import Probe
 
     scenario = sim.scenario_from_dict(raw)
     _warm_up(scenario)
@@ -110,7 +110,7 @@ def single_echelon(stores: int, skus: int, daily_mean: float, s: int, S: int, le
                    seed: int) -> dict:
     """N stores x K identical SKUs, Poisson walk-in demand, daily (s, S), fixed lead time, lost sales:
     the scenario both the engine and the SimPy reference run."""
-    from simulation.validation_cases import copies, with_stores
+    from simulation.validation.cases import copies, with_stores
 
     return copies(skus, daily_mean, **with_stores(
         [{"id": f"S{i}"} for i in range(stores)], lead, **{

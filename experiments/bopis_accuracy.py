@@ -19,8 +19,8 @@ import math
 from common import entry, load, out_dir, paired_difference, parse_args, report, significance
 
 import simulation as sim
-from simulation.stats import mean_ci
-from simulation.sweep import summarise
+from simulation.experiment.stats import mean_ci
+from simulation.experiment.sweep import summarise
 
 SHARES = {"low": {"home_delivery": 0.75, "bopis": 0.10, "instant": 0.15}, "high": {"home_delivery": 0.45, "bopis": 0.40, "instant": 0.15}}
 INACCURACY = [0.002, 0.01, 0.05, 0.15]

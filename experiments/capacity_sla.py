@@ -11,7 +11,7 @@ reading, not a test).
 from common import entry, load, out_dir, paired_difference, parse_args, report, significance
 
 import simulation as sim
-from simulation.sweep import summarise
+from simulation.experiment.sweep import summarise
 
 CAPACITY = [200, 250, 300, 350, 420, 600]  # CW orders per hour (all pickers) at the city's 2,000 SKUs; scaled with the catalog
 

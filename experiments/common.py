@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 
 import simulation as sim
-from simulation import arguments
-from simulation.metrics import metric
-from simulation.results import ResultsFolder, atomic_write
-from simulation.stats import mean_ci
+from simulation.cli import arguments
+from simulation.experiment.results import ResultsFolder, atomic_write
+from simulation.experiment.stats import mean_ci
+from simulation.metrics.registry import metric
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,8 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from simulation import arguments
-from simulation.results import atomic_write, commit_label
+from simulation.cli import arguments
+from simulation.experiment.results import atomic_write, commit_label
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["split_vs_pool", "typhoon_response", "promotion_cannibalisation", "bopis_accuracy", "forward_warehouses",

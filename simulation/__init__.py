@@ -9,13 +9,13 @@ try:
 except PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "0+unknown"
 
-from .api import run
-from .compare import compare
-from .engine import ConservationError
-from .report import report
-from .results import RunResult
-from .scenario import Scenario, ScenarioError, UsageError, load_scenario, scenario_from_dict, with_overrides
-from .sweep import sweep
+from simulation.engine import ConservationError
+from simulation.experiment.compare import compare
+from simulation.experiment.results import RunResult
+from simulation.experiment.run import run
+from simulation.experiment.sweep import sweep
+from simulation.reporting.report import report
+from simulation.spec import Scenario, ScenarioError, UsageError, load_scenario, scenario_from_dict, with_overrides
 
 __all__ = ["ConservationError", "RunResult", "Scenario", "ScenarioError", "UsageError", "__version__", "compare", "load_scenario", "report",
            "run", "scenario_from_dict", "sweep", "with_overrides"]

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation.validation_cases import single_node
+from simulation.validation.cases import single_node
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

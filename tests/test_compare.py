@@ -8,7 +8,7 @@ import pytest
 
 import simulation as sim
 from simulation.cli import main
-from simulation.compare import compare, paired_table, t975
+from simulation.experiment.compare import compare, paired_table, t975
 
 
 def test_t_quantiles_match_tables():

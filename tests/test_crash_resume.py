@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from simulation.store import RUN_FILE
+from simulation.experiment.store import RUN_FILE
 from tests.conftest import ROOT
 
 RUNS = 24  # 3 x 2 grid points x 4 replications

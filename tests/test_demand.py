@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import simulation as sim
-from simulation.demand import Calendar, OrderGenerator, WalkIn, month_of, walk_in_demand
-from simulation.network import compile_world
-from simulation.scenario import ONLINE_CHANNELS
-from simulation.streams import make_streams, negative_binomial, store_streams
+from simulation.engine.demand import Calendar, OrderGenerator, WalkIn, month_of, walk_in_demand
+from simulation.engine.streams import make_streams, negative_binomial, store_streams
+from simulation.spec import ONLINE_CHANNELS
+from simulation.world.network import compile_world
 
 Z999 = 3.29
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 import simulation as sim
-from simulation import parallel
 from simulation.engine import ConservationError, Simulation
+from simulation.engine import threads as parallel
 
 POLICIES = ["min_max", "reorder_qty", "order_up_to", "base_stock", "forecast_order_up_to"]
 

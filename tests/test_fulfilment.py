@@ -9,9 +9,9 @@ import pytest
 import simulation as sim
 from simulation import kernels
 from simulation.engine import Simulation, next_cutoff
-from simulation.network import compile_world
-from simulation.scenario import NODE_TYPES, ONLINE_CHANNELS
-from simulation.sourcing import distance_km
+from simulation.spec import NODE_TYPES, ONLINE_CHANNELS
+from simulation.spec.eligibility import distance_km
+from simulation.world.network import compile_world
 
 BOPIS, HOME, INSTANT = (ONLINE_CHANNELS.index(c) for c in ("bopis", "home_delivery", "instant"))
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import simulation as sim
 from simulation.cli import main
-from simulation.preflight import estimate_bytes
+from simulation.world.preflight import estimate_bytes
 from tests.conftest import SCENARIOS
 
 # tiny.yaml, shortened so that a mutant which is still valid runs in a fraction of a second.

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 import simulation as sim
-from simulation import preflight
-from simulation.catalog import build_catalog
-from simulation.demand import OrderGenerator
-from simulation.network import compile_world
-from simulation.scenario import ScenarioError, UsageError
-from simulation.sweep import grid_size
+from simulation.engine.demand import OrderGenerator
+from simulation.experiment.sweep import grid_size
+from simulation.spec import ScenarioError, UsageError
+from simulation.world import preflight
+from simulation.world.catalog import build_catalog
+from simulation.world.network import compile_world
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -6,7 +6,8 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from simulation import kernels, theory
+from simulation import kernels
+from simulation.validation import theory
 
 SEEDS = range(25)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import simulation as sim
-from simulation.kpis import DAILY_METRICS
-from simulation.metrics import METRICS, metric
+from simulation.metrics.kpis import DAILY_METRICS
+from simulation.metrics.registry import METRICS, metric
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import simulation as sim
-from simulation.order_stats import BINS_PER_HOUR, OrderStats
+from simulation.metrics.order_stats import BINS_PER_HOUR, OrderStats
 from tests.conftest import SCENARIOS
 
 TINY = SCENARIOS / "tiny.yaml"

@@ -10,8 +10,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.container import BarContainer
 
 import simulation as sim
-from simulation import plots
-from simulation.sweep import swept_parameters
+from simulation.experiment.sweep import swept_parameters
+from simulation.reporting import plots
 from tests.conftest import SCENARIOS
 
 

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import simulation as sim
-from simulation import preflight
 from simulation.cli import main
+from simulation.world import preflight
 from tests.conftest import ROOT, SCENARIOS
 
 TINY = SCENARIOS / "tiny.yaml"

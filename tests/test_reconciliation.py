@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 import simulation as sim
-from simulation.kpis import DAYS_PER_YEAR, kpi_table
-from simulation.probe import Probe
-from simulation.scenario import ONLINE_CHANNELS
+from simulation.metrics.kpis import DAYS_PER_YEAR, kpi_table
+from simulation.spec import ONLINE_CHANNELS
+from simulation.validation.probe import Probe
 
 COUNTERS = ("sold", "spoiled", "outflow")
 
@@ -124,7 +124,7 @@ def test_inventory_and_cost_kpis_equal_the_daily_series_and_engine_counters(audi
     assert kpi(kpis, "inventory_turns") == pytest.approx(sold_value / days * DAYS_PER_YEAR / avg_all, rel=1e-9)
     assert kpi(kpis, "days_of_inventory") == pytest.approx(avg_all * days / sold_value, rel=1e-9)
     types = run.world.node_type
-    for i, t in enumerate(sim.scenario.NODE_TYPES):
+    for i, t in enumerate(sim.spec.NODE_TYPES):
         rows = types == i
         if rows.any() and ("inventory_turns", "all", t) in kpis.index:
             out_value = (run.since_warmup("outflow")[rows] * cost).sum()

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
-from simulation.metrics import metric
-from simulation.report import HEADLINE, sweep_headline
+from simulation.metrics.registry import metric
+from simulation.reporting.report import HEADLINE, sweep_headline
 
 FIGURES = {"fill_rate_by_channel", "on_time_by_channel", "days_of_inventory", "cost_per_order_by_channel",
            "stock_by_node_type", "stock_over_time", "stockouts_over_time",

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from simulation.results import ResultsFolder, folder_kind
-from simulation.scenario import UsageError
+from simulation.experiment.results import ResultsFolder, folder_kind
+from simulation.spec import UsageError
 
 
 def frame():

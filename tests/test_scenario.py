@@ -7,8 +7,8 @@ import pydantic
 import pytest
 
 import simulation as sim
-from simulation.catalog import build_catalog
-from simulation.scenario import apply_overrides, parse_set_options
+from simulation.spec import apply_overrides, parse_set_options
+from simulation.world.catalog import build_catalog
 from tests.conftest import SCENARIOS
 
 

@@ -11,8 +11,8 @@ import pytest
 
 import simulation as sim
 from simulation.cli import main
-from simulation.compare import paired_table
-from simulation.sweep import grid_points
+from simulation.experiment.compare import paired_table
+from simulation.experiment.sweep import grid_points
 
 MODES = {"policies.inventory_mode": ["split", "pool"]}
 

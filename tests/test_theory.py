@@ -11,7 +11,7 @@ from stockpyl.newsvendor import newsvendor_poisson
 from stockpyl.rq import r_q_cost_poisson
 from stockpyl.ss import s_s_cost_discrete
 
-from simulation import theory
+from simulation.validation import theory
 
 
 @pytest.mark.parametrize("mean, x", [(4.0, 4), (12.0, 9), (0.5, 0), (30.0, 45)])

@@ -1,6 +1,6 @@
-"""The validation suite (``simulation/validation_cases.py``), one test per case: every check's reference
+"""The validation suite (``simulation/validation/cases.py``), one test per case: every check's reference
 (theory, a stockpyl function or stockpyl's simulator) must lie inside the simulated confidence interval,
-or within the stated tolerance where the reference is an approximation. ``python -m simulation.validate``
+or within the stated tolerance where the reference is an approximation. ``python -m simulation.validation``
 runs the same cases and writes VALIDATION.md."""
 
 import math
@@ -8,8 +8,9 @@ import re
 
 import pytest
 
-from simulation import validate, validation_cases
-from simulation.validation_cases import CASES, Check
+from simulation.validation import document as validate
+from simulation.validation import cases as validation_cases
+from simulation.validation.cases import CASES, Check
 
 pytestmark = pytest.mark.validation
 
@@ -75,11 +76,11 @@ def test_the_peer_check_detects_a_third_of_a_point_of_fill_rate(results):
 def test_stored_stockpyl_replications_are_what_stockpyl_computes():
     """The stored peer runs cannot drift from stockpyl: replication 0, rerun now, gives the same numbers,
     and a file made for other parameters is refused with the command that remakes it."""
-    from simulation import validation_peers
+    from simulation.validation import peers as validation_peers
     stored = validation_peers.load_owmr()
     fresh = validation_peers.owmr_replication(0)
     assert fresh == {q: values[0] for q, values in stored.items()}
-    with pytest.raises(ValueError, match=r"python -m simulation\.validation_peers"):
+    with pytest.raises(ValueError, match=r"python -m simulation\.validation\.peers"):
         validation_peers.load_owmr({**validation_peers.OWMR, "retailer_S": 6})
 
 

@@ -1,0 +1,244 @@
+"""Demand: the calendar of multipliers, walk-in draws at stores, and online orders.
+
+Mean demand per (store or zone, SKU, channel, day) = catalog rate x demand scale x weekday x month x
+promotion lift x shock factor (a shock may multiply only a share of SKUs, the fastest first). Walk-in
+units are negative binomial per (store, SKU, day). Online demand arrives as orders: the count per (zone,
+channel, day) is negative binomial with mean = expected units / (lines per order x units per line); each
+order gets 1 + Poisson(lines - 1) lines, each line a SKU drawn in proportion to its (promoted) rate and
+1 + Poisson(units - 1) units, and an arrival time from the hourly profile. The expected units per SKU
+therefore match the rates exactly. Each store draws its walk-in demand from its own stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import numpy as np
+
+from simulation import kernels
+from simulation.engine.streams import negative_binomial, store_streams
+from simulation.engine.threads import Blocks
+from simulation.spec import CHANNELS, ONLINE_CHANNELS, Promotion, Shock
+from simulation.world.network import World
+
+_MONTH_START = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
+
+
+def month_of(day: int) -> int:
+    """Day 0 is Monday 1 January; the year repeats every 365 days."""
+    return int(np.searchsorted(_MONTH_START, day % 365, side="right") - 1)
+
+
+@dataclass
+class Calendar:
+    """Promotions and shocks in force now; SimPy processes add and remove them at their start and end."""
+
+    world: World
+    promotions: list[Promotion] = field(default_factory=list)
+    shocks: list[Shock] = field(default_factory=list)
+    announced: list[Shock] = field(default_factory=list)  # from each shock's warning until it ends
+
+    def season(self, day: int) -> float:
+        d = self.world.scenario.demand
+        return d.weekday[day % 7] * d.monthly[month_of(day)]
+
+    def promotion_lift(self, channel: str) -> np.ndarray:
+        """Demand multiplier per SKU for a channel: promoted SKUs (a prefix, as SKUs are sorted fastest
+        first) are lifted; a promotion on other channels that cannibalises this one takes its share
+        of every SKU."""
+        lift = np.ones(self.world.skus.size)
+        for promo in self.promotions:
+            if channel in promo.channels:
+                lift[: round(promo.sku_share * lift.size)] *= promo.lift
+            lift *= 1.0 - promo.cannibalise.get(channel, 0.0)
+        return lift
+
+    def _node_factor(self, attr: str) -> np.ndarray:
+        out = np.ones(self.world.n_nodes)
+        for shock in self.shocks:
+            for nid in shock.nodes:
+                out[self.world.node_rows[nid]] *= getattr(shock, attr)
+        return out
+
+    def node_capacity_factor(self) -> np.ndarray:
+        return self._node_factor("capacity_factor")
+
+    def node_lead_time_factor(self) -> np.ndarray:
+        return self._node_factor("lead_time_factor")
+
+    def _sku_factor(self, shock) -> np.ndarray:
+        """The shock's demand multiplier per SKU (its share of SKUs is a prefix: fastest first)."""
+        factor = np.ones(self.world.skus.size)
+        factor[: round(shock.sku_share * factor.size)] = shock.demand_factor
+        return factor
+
+    def store_demand_factor(self) -> np.ndarray:
+        """Multiplier per (store row, SKU) from the shocks in force (broadcastable ones when none)."""
+        w = self.world
+        hit = [s for s in self.shocks if s.nodes and s.demand_factor != 1.0]
+        if not hit:
+            return np.ones((w.store_rows.size, 1))
+        out = np.ones((w.store_rows.size, w.skus.size))
+        for shock in hit:
+            rows = np.concatenate([w.node_rows[n] for n in shock.nodes])
+            out[np.isin(w.store_rows, rows)] *= self._sku_factor(shock)
+        return out
+
+    def zone_demand_profiles(self) -> tuple[np.ndarray, np.ndarray]:
+        """(profiles [P, SKU], profile index of each zone): the distinct per-SKU multipliers the shocks
+        in force give the zones; profile 0 is no shock."""
+        w = self.world
+        key = [() for _ in w.zone_ids]
+        for i, shock in enumerate(self.shocks):
+            if shock.demand_factor != 1.0:
+                for zid in shock.zones:
+                    key[w.zone_index[zid]] += (i,)
+        combos = sorted(set(key) | {()})
+        profiles = np.ones((len(combos), w.skus.size))
+        for p, combo in enumerate(combos):
+            for i in combo:
+                profiles[p] *= self._sku_factor(self.shocks[i])
+        return profiles, np.array([combos.index(k) for k in key], np.int64)
+
+
+class WalkIn:
+    """Walk-in customers at every store, each store drawing from its own stream (so stores run on
+    parallel threads with results independent of the thread count, and adding a store shifts no
+    other store's demand)."""
+
+    def __init__(self, world: World, seed: int, replication: int):
+        self.world = world
+        self.rngs = store_streams(seed, replication, world.store_rows.size)
+        self.alpha = world.skus.overdispersion.astype(float)
+
+    def serve(self, calendar: Calendar, day: int, state, blocks: Blocks, parts: int | None = None):
+        """Start drawing today's demand and serving it from ``state.on_hand`` (adding to
+        ``state.today_demand``, ``today_out`` and ``today_sold``) on the thread pool; returns a function
+        that waits and gives per store: units wanted, sold, lines wanted, lines filled in full, margin
+        lost. ``parts``: blocks of stores (default one per thread)."""
+        w = self.world
+        mean = (w.skus.rate * calendar.promotion_lift("walk_in")) * calendar.season(day)
+        factor = calendar.store_demand_factor()
+        open_share = np.minimum(calendar.node_capacity_factor()[w.store_rows], 1.0)
+        margin = w.skus.price - w.skus.unit_cost
+        out = np.zeros((w.store_rows.size, 5))
+
+        def run(block):
+            for i in range(block.start, block.stop):
+                node = w.store_rows[i]
+                out[i] = kernels.walk_in_store(
+                    self.rngs[i], w.store_scale[i] * factor[i] * mean, self.alpha, open_share[i], state.on_hand[node],
+                    state.today_demand[node], state.today_out[node], state.today_sold[node], margin)
+
+        wait = blocks.start(run, w.store_rows.size, parts)
+
+        def done():
+            wait()
+            return out
+        return done
+
+
+def walk_in_demand(world: World, calendar: Calendar, day: int, walk_in: WalkIn) -> np.ndarray:
+    """Units wanted per (store, SKU) today, as a run would draw them (nothing served: for tests)."""
+    n = world.n_nodes, world.skus.size
+    state = SimpleNamespace(on_hand=np.zeros(n, np.int64), today_demand=np.zeros(n, np.int64),
+                            today_out=np.zeros(n, np.int64), today_sold=np.zeros(n, np.int64))
+    walk_in.serve(calendar, day, state, Blocks(1))()
+    return state.today_demand[world.store_rows]
+
+
+@dataclass(frozen=True)
+class OrderBatch:
+    """One day's online orders, sorted by arrival time; lines point at their order by position."""
+
+    zone: np.ndarray
+    channel: np.ndarray      # index into ONLINE_CHANNELS
+    hour: np.ndarray         # absolute hour of arrival (24 * day + hour of day)
+    transit: np.ndarray      # hours from hand-over to delivery, shipped from a central warehouse
+    transit_local: np.ndarray  # the same from a forward warehouse or store near the zone
+    line_order: np.ndarray
+    line_sku: np.ndarray
+    line_qty: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.zone.size)
+
+    @property
+    def line_start(self) -> np.ndarray:
+        """Order o's lines are line_start[o]:line_start[o + 1]."""
+        return np.concatenate(([0], np.cumsum(np.bincount(self.line_order, minlength=self.size)))).astype(np.int64)
+
+
+class OrderGenerator:
+    """Draws each day's online orders from the 'online_orders' and 'transit' streams."""
+
+    def __init__(self, world: World):
+        self.world = world
+        online = world.scenario.demand.online
+        self.lines_mean = online.basket_lines_mean
+        self.units_mean = online.units_per_line_mean
+        profile = np.asarray(online.hourly_profile, float)
+        self.hour_cdf = np.cumsum(profile) / profile.sum()
+        self.order_alpha = world.skus.online_overdispersion
+        # Transit draws are made per distinct distribution so tiers sharing one cost one call. Every
+        # order draws both a central and a local transit time, so sourcing never shifts the stream.
+        self.transit_dists: list = []
+        self.transit_group = np.zeros((2, *world.zone_mix.shape), np.int64)
+        for z, row in enumerate(world.zone_transit):
+            for c, pair in enumerate(row):
+                for where, dist in enumerate(pair):
+                    if dist not in self.transit_dists:
+                        self.transit_dists.append(dist)
+                    self.transit_group[where, z, c] = self.transit_dists.index(dist)
+
+    def draw(self, calendar: Calendar, day: int, rng: np.random.Generator, transit_rng: np.random.Generator) -> OrderBatch:
+        w = self.world
+        n_zones, n_channels = w.zone_mix.shape
+        rate = w.skus.rate
+        weights = [rate * calendar.promotion_lift(name) for name in ONLINE_CHANNELS]
+        units_per_order = self.lines_mean * self.units_mean
+        profiles, profile = calendar.zone_demand_profiles()
+        zone_factor = w.zone_scale * calendar.season(day)
+        per_profile = np.array([[(wt * g).sum() for wt in weights] for g in profiles])  # [profile, channel]
+        expected_units = zone_factor[:, None] * w.zone_mix * per_profile[profile]
+        counts = negative_binomial(rng, expected_units / units_per_order, self.order_alpha).astype(np.int64)
+
+        zone = np.repeat(np.tile(np.arange(n_zones)[:, None], (1, n_channels)).ravel(), counts.ravel())
+        channel = np.repeat(np.tile(np.arange(n_channels), n_zones), counts.ravel())
+        n = zone.size
+        hour = 24.0 * day + np.searchsorted(self.hour_cdf, rng.random(n), side="right") + rng.random(n)
+        n_lines = 1 + rng.poisson(self.lines_mean - 1.0, n)
+        line_order = np.repeat(np.arange(n), n_lines)
+        line_channel = channel[line_order]
+        line_sku = np.empty(line_order.size, np.int64)
+        u = rng.random(line_order.size)
+        line_profile = profile[zone[line_order]]
+        for c, wt in enumerate(weights):
+            for p, g in enumerate(profiles):
+                mask = (line_channel == c) & (line_profile == p)
+                if mask.any():
+                    cdf = np.cumsum(wt * g)
+                    line_sku[mask] = np.minimum(np.searchsorted(cdf, u[mask] * cdf[-1], side="right"), wt.size - 1)
+        line_qty = 1 + rng.poisson(self.units_mean - 1.0, line_order.size)
+
+        transit = np.empty((2, n))
+        group = self.transit_group[:, zone, channel]
+        for g, dist in enumerate(self.transit_dists):
+            mask = group == g
+            transit[mask] = dist.sample(transit_rng, int(mask.sum()))
+
+        # Arrival order: orders sorted by time, lines follow their order.
+        order = np.argsort(hour, kind="stable")
+        # Each order's lines are contiguous: take the orders' line ranges in arrival order (no sort).
+        sorted_lines = n_lines[order]
+        first_line = np.cumsum(n_lines) - n_lines
+        within = np.arange(line_order.size) - np.repeat(np.cumsum(sorted_lines) - sorted_lines, sorted_lines)
+        line_perm = np.repeat(first_line[order], sorted_lines) + within
+        return OrderBatch(zone=zone[order], channel=channel[order], hour=hour[order], transit=transit[0, order],
+                          transit_local=transit[1, order], line_order=np.repeat(np.arange(n), sorted_lines),
+                          line_sku=line_sku[line_perm], line_qty=line_qty[line_perm].astype(np.int64))
+
+
+__all__ = ["CHANNELS", "Calendar", "OrderBatch", "OrderGenerator", "WalkIn", "month_of", "walk_in_demand"]

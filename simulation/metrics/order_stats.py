@@ -1,0 +1,148 @@
+"""Online-order KPIs gathered as orders settle, so a run keeps no per-order history.
+
+An order settles once none of its lines can still ship: ``max_wait_days + 1`` days after it was
+placed. The engine hands each day's settled orders to :class:`OrderStats`, which adds them to sums
+per (channel, serving node type) cell, to a one-minute histogram of delivery hours per cell, and to a
+uniform sample of orders kept for ``RunResult.orders`` (bottom-k on random keys, so the sample is
+exactly uniform without knowing the total in advance). Memory is fixed, whatever the order volume.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simulation import kernels
+from simulation.engine.orders import ORDER_COLUMNS
+from simulation.spec import NODE_TYPES, ONLINE_CHANNELS, TIERS
+
+TIER_CODES = {t: i for i, t in enumerate(TIERS)}
+N_TYPES = len(NODE_TYPES)
+N_CELLS = len(ONLINE_CHANNELS) * N_TYPES
+BINS_PER_HOUR = 60                   # delivery-time quantiles are exact to half a minute
+HISTOGRAM_HOURS = 30 * 24            # longer (or never) deliveries are kept exactly, one by one
+# The sums kernels.settle_sums fills, by name: over orders placed after warm-up, and over those resolved.
+COUNTS, RESOLVED = kernels.SETTLE_COUNTS, kernels.SETTLE_RESOLVED
+
+
+def derived(columns: dict[str, np.ndarray], world) -> dict[str, np.ndarray]:
+    """Per-order columns computed from the order book's: day, promise, costs and durations."""
+    zone, channel = columns["zone"], columns["channel"]
+    return {
+        "node_type": world.node_type[columns["node"]],
+        "created_day": (columns["created_hour"] // 24).astype(np.int64),
+        "promise_hours": world.zone_promise[zone, channel],
+        "last_mile_cost": world.zone_last_mile[zone, channel],
+        "sla_hours": world.channel_sla[channel],
+        "delivery_hours": columns["delivered_hour"] - columns["created_hour"],
+        "dispatch_hours": columns["dispatch_hour"] - columns["created_hour"],
+    }
+
+
+class OrderStats:
+    """Running sums, delivery-time histograms and a uniform sample of settled orders."""
+
+    def __init__(self, world, warmup: int, sample_size: int, rng: np.random.Generator):
+        self.world, self.warmup = world, warmup
+        self._sums = np.zeros((len(kernels.SETTLE_SUMS), N_CELLS))
+        self.sums = dict(zip(kernels.SETTLE_SUMS, self._sums, strict=True))  # views: one row per sum
+        self.histogram = np.zeros((N_CELLS, HISTOGRAM_HOURS * BINS_PER_HOUR), np.int64)
+        self.long_hours: list[tuple[np.ndarray, np.ndarray]] = []  # (cell, hours) past the histogram
+        self.sample_size, self._rng = sample_size, rng
+        self._kept: list[dict[str, np.ndarray]] = []
+        self._kept_rows = 0
+        self._threshold = np.inf  # keys at or above this can no longer enter the sample
+
+    def add(self, columns: dict[str, np.ndarray], first_id: int) -> None:
+        """Take the settled orders ``columns`` (order book columns), whose ids start at ``first_id``."""
+        n = columns["zone"].size
+        if n == 0:
+            return
+        extra = derived(columns, self.world)
+        self._sample({"order_id": np.arange(first_id, first_id + n), **columns}, n)
+        cell = columns["channel"] * N_TYPES + extra["node_type"]
+        long = kernels.settle_sums(
+            cell, extra["created_day"] >= self.warmup, columns["units"], columns["units_first"], columns["lines"],
+            columns["lines_first"], columns["lost_units"], columns["record_failures"], columns["shipments"],
+            extra["last_mile_cost"], columns["fulfilment_cost"], columns["open_lines"], columns["lost_lines"],
+            extra["delivery_hours"], extra["promise_hours"], extra["dispatch_hours"], extra["sla_hours"], self._sums,
+            self.histogram, BINS_PER_HOUR)
+        if long.size:
+            self.long_hours.append((cell[long], extra["delivery_hours"][long]))
+
+    def _sample(self, rows: dict[str, np.ndarray], n: int) -> None:
+        """Bottom-k: every order draws a uniform key; the sample is the ``sample_size`` smallest keys."""
+        key = self._rng.random(n)  # drawn for every settled order, so the sample depends on nothing else
+        take = key < self._threshold
+        if self.sample_size == 0 or not take.any():
+            return
+        everyone = take.all()  # the rows are this batch's own copies: no need to copy them again
+        self._kept.append({"key": key, **rows} if everyone else {"key": key[take], **{name: v[take] for name, v in rows.items()}})
+        self._kept_rows += int(take.sum())
+        if self._kept_rows >= 2 * self.sample_size:
+            self._shrink()
+
+    def _shrink(self) -> None:
+        rows = {name: np.concatenate([part[name] for part in self._kept]) for name in self._kept[0]}
+        if rows["key"].size > self.sample_size:
+            keep = np.argpartition(rows["key"], self.sample_size - 1)[: self.sample_size]
+            self._threshold = rows["key"][keep].max()
+            rows = {name: v[keep] for name, v in rows.items()}
+        self._kept, self._kept_rows = [rows], rows["key"].size
+
+    # ------------------------------------------------------------------------------------ results
+    def sample_frame(self) -> pd.DataFrame:
+        """The kept orders, in order of arrival, one row each (``RunResult.orders``)."""
+        if self._kept:
+            self._shrink()
+            rows = self._kept[0]
+            order = np.argsort(rows["order_id"])
+            rows = {name: v[order] for name, v in rows.items() if name != "key"}
+        else:
+            rows = {name: np.empty(0, dtype) for name, dtype in {"order_id": np.int64, **ORDER_COLUMNS}.items()}
+        return orders_frame(rows, self.world)
+
+    def cell_frame(self, names: tuple[str, ...]) -> pd.DataFrame:
+        """The sums ``names`` per (channel, node_type) cell that saw any measured order."""
+        seen = self.sums["orders"] > 0
+        cells = np.flatnonzero(seen)
+        frame = pd.DataFrame({"channel": [ONLINE_CHANNELS[c // N_TYPES] for c in cells],
+                              "node_type": [NODE_TYPES[c % N_TYPES] for c in cells]})
+        for name in names:
+            frame[name] = self.sums[name][cells]
+        return frame
+
+    def quantile(self, cells: np.ndarray, q: float) -> float:
+        """The q-quantile of delivery hours over ``cells`` (pandas' linear interpolation between order
+        statistics, each order statistic read as the middle of its one-minute bin, or exactly past the
+        histogram)."""
+        counts = self.histogram[cells].sum(axis=0)
+        long = np.sort(np.concatenate([h[np.isin(c, cells)] for c, h in self.long_hours])) if self.long_hours else np.empty(0)
+        n = int(counts.sum()) + long.size
+        position = (n - 1) * q
+        below, above = int(np.floor(position)), int(np.ceil(position))
+        cumulative = np.cumsum(counts)
+
+        def order_statistic(i: int) -> float:
+            if i < cumulative[-1]:
+                return (np.searchsorted(cumulative, i, side="right") + 0.5) / BINS_PER_HOUR
+            return float(long[i - cumulative[-1]])
+
+        lo, hi = order_statistic(below), order_statistic(above)
+        return lo + (position - below) * (hi - lo) if hi != lo else lo
+
+
+def orders_frame(rows: dict[str, np.ndarray], world) -> pd.DataFrame:
+    """One row per online order: when, where from, what was filled and when it was delivered."""
+    zone, node, channel = rows["zone"], rows["node"], rows["channel"]
+    frame = pd.DataFrame({name: values for name, values in rows.items() if name not in ("zone", "node", "channel")})
+    frame.insert(0, "zone", pd.Categorical.from_codes(zone, world.zone_ids) if world.zone_ids else pd.Categorical([]))
+    frame.insert(1, "tier", pd.Categorical.from_codes(
+        np.array([TIER_CODES[t] for t in world.zone_tier], np.int64)[zone] if zone.size else zone, [str(t) for t in TIERS]))
+    frame.insert(2, "channel", pd.Categorical.from_codes(channel, ONLINE_CHANNELS))
+    frame.insert(3, "node", pd.Categorical.from_codes(node, world.node_ids))
+    frame.insert(4, "node_type", pd.Categorical.from_codes(world.node_type[node], NODE_TYPES))
+    for name, values in derived(rows, world).items():
+        if name != "node_type":
+            frame[name] = values
+    return frame

@@ -1,0 +1,1 @@
+"""Decisions the network makes: replenishment policies, lateral transfers and the shock response."""

@@ -1,0 +1,168 @@
+"""Replenishment policies: small typed objects behind one protocol.
+
+A policy holds per-(node, SKU) parameters for the nodes of one class and turns inventory positions
+into order quantities through a kernel. Parameters come straight from the scenario (``units``,
+``days_of_cover``) or are sized for a cycle service level over the protection period
+``P = E[L] + R - 1`` days (lead time L, review period R; an order placed at the end of day t arrives at
+the start of day t + L, so it must cover demand until the next order lands):
+
+    level = mu * P + z * sqrt(P * sigma^2 + mu^2 * Var[L]),   z = Phi^-1(service level)
+
+with mu, sigma^2 the mean and variance of daily demand (normal approximation; Silver, Pyke & Thomas,
+*Inventory and Production Management*, 4th ed., section 6.10 for random lead times).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Protocol
+
+import numpy as np
+
+from simulation import kernels
+from simulation.spec import BaseStockSpec, ForecastSpec, Level, MinMaxSpec, OrderUpToSpec, ReorderQtySpec, ScenarioError
+
+
+class ReplenishmentPolicy(Protocol):
+    review_period_days: int
+    review_offset_days: int
+    learns: bool  # whether :meth:`observe` does anything (the engine skips it otherwise)
+
+    def initial_stock(self) -> np.ndarray:
+        """Stock to start each node and SKU with (the policy's own target level)."""
+
+    def order_quantities(self, rows: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """Units to order for class rows ``rows`` given their inventory positions [len(rows), SKUs]."""
+
+    def observe(self, demand: np.ndarray) -> None:
+        """Today's demand at every node of the class (forecasting policies learn from it)."""
+
+
+@dataclass(frozen=True)
+class Planning:
+    """What levels are sized against, for the nodes of one class."""
+
+    mean: np.ndarray        # [node, sku] mean daily demand
+    var: np.ndarray         # [node, sku] daily variance
+    lead_days: np.ndarray   # [node] mean lead time in days
+    lead_var: np.ndarray    # [node] lead-time variance in days^2
+
+    def protection(self, review_period: int) -> np.ndarray:
+        return self.lead_days + review_period - 1.0
+
+    def protection_variance(self, review_period: int) -> np.ndarray:
+        """Variance of demand over the protection period, per node and SKU."""
+        return self.var * self.protection(review_period)[:, None] + self.mean**2 * self.lead_var[:, None]
+
+
+def z_value(service_level: float) -> float:
+    return NormalDist().inv_cdf(service_level)
+
+
+def resolve_level(level: Level | None, default_service: float, plan: Planning, review_period: int) -> np.ndarray:
+    """Turn a ``Level`` (or the class's default service level) into an int level per node and SKU."""
+    if level is not None and level.units is not None:
+        return np.full(plan.mean.shape, level.units, np.int64)
+    if level is not None and level.days_of_cover is not None:
+        return np.ceil(plan.mean * level.days_of_cover - 1e-9).astype(np.int64)
+    service = level.service_level if level is not None else default_service
+    p = plan.protection(review_period)[:, None]
+    target = plan.mean * p + z_value(service) * np.sqrt(plan.protection_variance(review_period))
+    return np.maximum(np.ceil(target - 1e-9), 0).astype(np.int64)
+
+
+def _cover(spec, plan: Planning) -> np.ndarray:
+    return np.maximum(1, np.rint(plan.mean * spec.order_cover_days)).astype(np.int64)
+
+
+@dataclass(kw_only=True)
+class _Timing:
+    review_period_days: int = 1
+    review_offset_days: int = 0
+    learns = False
+
+    def observe(self, demand):
+        """Fixed-level policies do not learn from demand."""
+
+
+@dataclass(kw_only=True)
+class MinMax(_Timing):
+    s: np.ndarray
+    S: np.ndarray
+
+    def initial_stock(self):
+        return self.S.copy()
+
+    def order_quantities(self, rows, position):
+        return kernels.order_min_max(position, rows, self.s, self.S)
+
+
+@dataclass(kw_only=True)
+class ReorderQty(_Timing):
+    s: np.ndarray
+    Q: np.ndarray
+
+    def initial_stock(self):
+        return self.s + self.Q
+
+    def order_quantities(self, rows, position):
+        return kernels.order_reorder_qty(position, rows, self.s, self.Q)
+
+
+@dataclass(kw_only=True)
+class OrderUpTo(_Timing):
+    """Periodic order-up-to (R, S); base stock is the same rule reviewed every day."""
+
+    S: np.ndarray
+
+    def initial_stock(self):
+        return self.S.copy()
+
+    def order_quantities(self, rows, position):
+        return kernels.order_up_to(position, rows, self.S)
+
+
+@dataclass(kw_only=True)
+class ForecastOrderUpTo(_Timing):
+    """Order up to forecast * P + z * sqrt(mse * P), the forecast updated daily by exponential smoothing."""
+
+    forecast: np.ndarray
+    mse: np.ndarray
+    protection_days: np.ndarray
+    z: float
+    alpha: float
+    learns = True
+
+    def levels(self, rows):
+        return kernels.forecast_levels(self.forecast[rows], self.mse[rows], self.protection_days[rows], self.z)
+
+    def initial_stock(self):
+        return self.levels(np.arange(self.forecast.shape[0]))
+
+    def order_quantities(self, rows, position):
+        return kernels.order_up_to(position, np.arange(rows.size), self.levels(rows))
+
+    def observe(self, demand):
+        kernels.smooth_forecast(self.forecast, self.mse, demand.astype(np.float64), self.alpha)
+
+
+def build_policy(spec, plan: Planning, path: str) -> ReplenishmentPolicy:
+    """The policy object for one node class; ``path`` (e.g. ``replenishment.store``) names it in errors."""
+    timing = dict(review_period_days=spec.review_period_days, review_offset_days=spec.review_offset_days)
+    R, sl = spec.review_period_days, spec.service_level
+    if isinstance(spec, MinMaxSpec):
+        s = resolve_level(spec.s, sl, plan, R)
+        S = resolve_level(spec.S, sl, plan, R) if spec.S is not None else s + _cover(spec, plan)
+        if np.any(S < s):
+            raise ScenarioError([f"{path}.S: must be >= s for every SKU (S < s for {(S < s).sum()} node-SKUs)"])
+        return MinMax(s=s, S=S, **timing)
+    if isinstance(spec, ReorderQtySpec):
+        Q = resolve_level(spec.Q, sl, plan, R) if spec.Q is not None else _cover(spec, plan)
+        return ReorderQty(s=resolve_level(spec.s, sl, plan, R), Q=Q, **timing)
+    if isinstance(spec, (OrderUpToSpec, BaseStockSpec)):
+        return OrderUpTo(S=resolve_level(spec.S, sl, plan, R), **timing)
+    if isinstance(spec, ForecastSpec):
+        return ForecastOrderUpTo(forecast=plan.mean.copy(), mse=plan.var.copy(), protection_days=plan.protection(R),
+                                 z=z_value(sl), alpha=spec.alpha, **timing)
+    raise TypeError(f"no policy for {type(spec).__name__}")

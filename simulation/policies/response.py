@@ -1,0 +1,78 @@
+"""The shock response plan (``policies.shock_response: respond``), the seeds' "12-level response plans":
+
+- pre-positioning: from a shock's warning (``warning_days`` before it starts) until it ends, the
+  nodes it will hit review every day and order up to their usual level plus the extra demand the
+  shock brings (mean x (demand_factor - 1) x its days) and the extra lead time (mean x
+  (lead_time_factor - 1) x mean lead time);
+- emergency transfers: every day of the shock, each shocked node is topped up to
+  ``transfers.target_cover_days`` of its mean demand times the shock's demand factor, first from its
+  own source (an expedited shipment in ``transfers.lead_time_days``, not slowed by the shock), then
+  from unaffected nodes of its type with stock above that cover (``transfers.plan_moves``).
+
+Without a plan the network meets the shock with its ordinary policies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulation.policies.transfers import plan_moves
+from simulation.spec import NODE_TYPES
+
+CENTRAL = NODE_TYPES.index("central_warehouse")
+
+
+def _hit_rows(world, shock) -> np.ndarray:
+    rows = [world.node_rows[n] for n in shock.nodes]
+    rows = np.unique(np.concatenate(rows)) if rows else np.zeros(0, np.int64)
+    return rows[world.node_type[rows] != CENTRAL]
+
+
+def preposition(sim) -> tuple[np.ndarray, np.ndarray | None]:
+    """(rows to review today, extra units per node and SKU to order up to, or None) for the announced shocks."""
+    w = sim.world
+    due = np.zeros(w.n_nodes, bool)
+    if sim.scenario.policies.shock_response != "respond" or not sim.calendar.announced:
+        return due, None
+    extra = np.zeros((w.n_nodes, w.skus.size), np.int64)
+    for shock in sim.calendar.announced:
+        rows = _hit_rows(w, shock)
+        days = (shock.demand_factor - 1.0) * (shock.end_day - shock.start_day) + (shock.lead_time_factor - 1.0) * w.mean_lead_days[rows]
+        due[rows] = True
+        extra[rows] += np.ceil(w.planning_mean[rows] * np.maximum(days, 0.0)[:, None]).astype(np.int64)
+    return due, extra
+
+
+def _apply_in_plan(stock: np.ndarray, position: np.ndarray, move) -> None:
+    """Count planned moves in donors' stock and receivers' positions, so no unit is planned twice."""
+    frm, to, sku, qty = move
+    np.add.at(stock, (frm, sku), -qty)
+    np.add.at(position, (to, sku), qty)
+
+
+def emergency_moves(sim):
+    """Emergency transfers into the nodes hit by the shocks in force today."""
+    w, rule = sim.world, sim.scenario.policies.transfers
+    moves = []
+    if sim.scenario.policies.shock_response == "respond":
+        position, stock = sim.inventory_position(), sim.on_hand.copy()
+        for shock in sim.calendar.shocks:
+            hit = _hit_rows(w, shock)
+            boost = np.full(hit.size, max(shock.demand_factor, 1.0))
+            for src in np.unique(w.source[hit]):
+                if src < 0:
+                    continue
+                mine = w.source[hit] == src
+                moves.append(plan_moves(stock, position, w.planning_mean, np.array([src]), hit[mine],
+                                        0.0, rule.target_cover_days, boost[mine]))
+                _apply_in_plan(stock, position, moves[-1])
+            for code in np.unique(w.node_type[hit]):
+                receivers = hit[w.node_type[hit] == code]
+                donors = np.setdiff1d(np.flatnonzero(w.node_type == code), receivers)
+                moves.append(plan_moves(stock, position, w.planning_mean, donors, receivers,
+                                        rule.target_cover_days, rule.target_cover_days, boost[w.node_type[hit] == code]))
+                _apply_in_plan(stock, position, moves[-1])
+    if not moves:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty, empty
+    return tuple(np.concatenate(parts) for parts in zip(*moves, strict=True))

@@ -1,0 +1,1 @@
+"""What a person reads: plots, text tables and the HTML/PDF report."""

@@ -1,0 +1,130 @@
+"""SKU catalog as arrays: generated from a few parameters, or loaded from CSV/Parquet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.spec import Catalog as CatalogSpec
+from simulation.spec import ScenarioError
+
+FILE_COLUMNS = ("sku", "mean_daily_units", "unit_cost", "price")
+
+
+def as_written(value) -> str:
+    """A cell's value as a person writes it: ``nan``, ``-1``, ``'abc'`` (never ``np.float64(nan)``).
+
+    >>> as_written(np.float64("nan")), as_written(np.int64(-1)), as_written(-1.5), as_written("abc")
+    ('nan', '-1', '-1.5', "'abc'")
+    """
+    value = value.item() if isinstance(value, np.generic) else value
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+@dataclass(frozen=True)
+class SkuTable:
+    """One row per SKU, sorted fastest mover first (so 'top share' promotions are a prefix)."""
+
+    sku: np.ndarray               # str ids
+    rate: np.ndarray              # mean daily units at demand_scale 1
+    overdispersion: np.ndarray    # negative binomial alpha per SKU
+    unit_cost: np.ndarray
+    price: np.ndarray
+    shelf_life_days: np.ndarray   # int; 0 = does not spoil
+
+    @property
+    def size(self) -> int:
+        return int(self.rate.size)
+
+    @property
+    def online_overdispersion(self) -> float:
+        """The one overdispersion of online demand. Online orders are drawn per zone and channel with a
+        gamma multiplier shared by the zone's SKUs, so one value serves every SKU: SKU k's online units
+        then vary as mu_k + alpha mu_k^2 (before basket sizes). This alpha is the mu^2-weighted mean of the
+        per-SKU values, so the catalog's summed excess variance sum alpha_k mu_k^2 is kept; planning uses
+        the same value for online demand, so the levels it sets are for the demand the engine draws.
+        (Walk-in demand is drawn per store and SKU with each SKU's own value.)
+
+        >>> t = SkuTable(np.array(["a", "b"]), np.array([1.0, 3.0]), np.array([0.9, 0.1]), np.ones(2), np.ones(2), np.zeros(2, int))
+        >>> round(t.online_overdispersion, 4)  # (0.9 * 1 + 0.1 * 9) / 10
+        0.18
+        """
+        weight = self.rate**2
+        return float((self.overdispersion * weight).sum() / weight.sum()) if weight.sum() > 0 else 0.0
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"sku": self.sku, "mean_daily_units": self.rate, "overdispersion": self.overdispersion,
+                             "unit_cost": self.unit_cost, "price": self.price, "shelf_life_days": self.shelf_life_days})
+
+
+def build_catalog(spec: CatalogSpec) -> SkuTable:
+    table = _load(spec) if spec.file is not None else _generate(spec)
+    order = np.argsort(-table.rate, kind="stable")
+    return SkuTable(**{name: getattr(table, name)[order] for name in SkuTable.__dataclass_fields__})
+
+
+def _generate(spec: CatalogSpec) -> SkuTable:
+    rng = np.random.default_rng(np.random.SeedSequence(spec.seed))
+    n = spec.skus
+    if spec.popularity.kind == "lognormal":
+        weight = rng.lognormal(0.0, spec.popularity.sigma, n)
+    else:  # Zipf: the k-th best seller sells in proportion to 1 / k^exponent
+        weight = 1.0 / np.arange(1, n + 1) ** spec.popularity.exponent
+    rate = weight / weight.mean() * spec.mean_daily_units
+    cost_cv = spec.unit_cost.cv
+    if cost_cv > 0:
+        sigma2 = np.log1p(cost_cv**2)
+        unit_cost = rng.lognormal(np.log(spec.unit_cost.mean) - sigma2 / 2, np.sqrt(sigma2), n)
+    else:
+        unit_cost = np.full(n, spec.unit_cost.mean)
+    unit_cost = np.round(np.maximum(unit_cost, 0.01), 2)
+    perishable = rng.random(n) < spec.perishable_share
+    return SkuTable(
+        sku=np.array([f"SKU{i:05d}" for i in range(n)]),
+        rate=rate,
+        overdispersion=np.full(n, spec.overdispersion),
+        unit_cost=unit_cost,
+        price=np.round(unit_cost / (1 - spec.margin), 2),
+        shelf_life_days=np.where(perishable, spec.shelf_life_days, 0).astype(np.int64),
+    )
+
+
+def _load(spec: CatalogSpec) -> SkuTable:
+    path = Path(spec.file)
+    try:
+        frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+    except Exception as exc:  # unreadable file: report it against the field, not as a traceback
+        raise ScenarioError([f"catalog.file: cannot read {path}: {exc}"]) from None
+    problems = [f"catalog.file: missing column {c!r} (needs {', '.join(FILE_COLUMNS)})"
+                for c in FILE_COLUMNS if c not in frame.columns]
+    if not problems and frame.empty:
+        problems.append("catalog.file: has no rows (the catalog is empty)")
+    if problems:
+        raise ScenarioError(problems)
+    ids = frame["sku"].astype(str)
+    for sku, rows in ids[ids.duplicated(keep=False)].groupby(ids, sort=False).groups.items():
+        problems.append(f"catalog.file: SKU {sku!r} appears in rows {', '.join(str(r + 2) for r in rows)} (each SKU once)")
+    numeric = {}
+    for column in ("mean_daily_units", "unit_cost", "price", "overdispersion", "shelf_life_days"):
+        if column not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
+        bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+        if bad.size:
+            problems.append(f"catalog.file: row {bad[0] + 2} column {column!r}: must be a number >= 0, "
+                            f"got {as_written(frame[column].iloc[bad[0]])}")
+        numeric[column] = values
+    if problems:
+        raise ScenarioError(problems)
+    n = len(frame)
+    return SkuTable(
+        sku=frame["sku"].astype(str).to_numpy(),
+        rate=numeric["mean_daily_units"],
+        overdispersion=numeric.get("overdispersion", np.full(n, spec.overdispersion)),
+        unit_cost=numeric["unit_cost"],
+        price=numeric["price"],
+        shelf_life_days=numeric.get("shelf_life_days", np.zeros(n)).astype(np.int64),
+    )

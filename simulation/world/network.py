@@ -1,0 +1,237 @@
+"""The compiled world: a scenario turned into index arrays the engine and kernels work on.
+
+Nodes keep the scenario's order; node ``i`` is row ``i`` of every node x SKU state array. In ``split``
+mode each central warehouse that sells online gets one more row after them, ``CW:online``: its online
+stock. Each row has one source (another row, or -1 for the outside supplier). Zones carry, per online
+channel, the eligible nodes best first (``sourcing.py``), the promise and transit times. Planning
+demand (mean and variance per node and SKU, rolled
+up the supply tree) is what service-level targets are sized against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.spec import NODE_TYPES, ONLINE_CHANNELS, SUPPLIER, Scenario
+from simulation.spec.eligibility import candidates
+from simulation.world.catalog import SkuTable, build_catalog
+from simulation.world.preflight import check_magnitudes, check_size
+
+
+def lead_days(raw: np.ndarray) -> np.ndarray:
+    """Lead times in whole days, at least 1: an order placed at the end of day t arrives at the start of
+    day t + L, before that day's demand."""
+    return np.maximum(1, np.rint(raw)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class World:
+    scenario: Scenario
+    skus: SkuTable
+    node_ids: list[str]
+    node_type: np.ndarray        # index into NODE_TYPES
+    twin_of: np.ndarray          # the scenario node a row stands for (split mode adds 'CW:online' rows)
+    source: np.ndarray           # source node, -1 = supplier
+    depth: np.ndarray            # 1 for nodes fed by the supplier
+    lane_cost: np.ndarray        # cost per unit on the inbound lane
+    capacity: np.ndarray         # picking rate, orders per hour (all pickers together)
+    pickers: np.ndarray
+    pick_exponential: np.ndarray  # picking times exponential (else fixed)
+    cutoffs: np.ndarray          # [node, j] carrier cut-off hours for parcels, padded with nan
+    open_hour: np.ndarray
+    close_hour: np.ndarray
+    priority: np.ndarray
+    inaccuracy: np.ndarray       # [node] chance a sourced line finds the shelf short of the record
+    protection: np.ndarray       # [node] units per SKU kept back from home-delivery and instant orders
+    ship_cost: np.ndarray        # [node] fulfilment cost per shipment
+    store_rows: np.ndarray       # node rows that are stores
+    store_scale: np.ndarray      # walk-in demand scale of each store row
+    node_index: dict             # scenario node id -> row (its physical stock)
+    node_rows: dict              # scenario node id -> all rows it stands for (shocks act on each)
+    zone_index: dict             # zone id -> row
+    channel_backorders: np.ndarray  # [online channel] unfilled lines wait (True) or are lost
+    channel_max_wait: np.ndarray    # [online channel] days a backordered line may wait
+    channel_sla: np.ndarray         # [online channel] dispatch SLA hours
+    zone_ids: list[str]
+    zone_tier: list
+    zone_scale: np.ndarray
+    zone_mix: np.ndarray         # [zone, online channel] share of online demand
+    cand_node: np.ndarray        # [zone, online channel, rank] eligible rows best first, -1 padded
+    zone_promise: np.ndarray     # [zone, online channel] promise in hours
+    zone_last_mile: np.ndarray   # [zone, online channel] last-mile cost per shipment
+    zone_transit: list           # [zone][online channel] (central, local) Distributions of transit hours
+    planning_mean: np.ndarray    # [node, sku] mean daily demand (customer + downstream)
+    planning_var: np.ndarray     # [node, sku] daily variance
+    mean_lead_days: np.ndarray   # [node] mean inbound lead time, whole days after rounding
+    var_lead_days: np.ndarray    # [node] its variance
+    lane_groups: list            # (Distribution, scenario node rows) per scenario lane, for sampling
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_ids)
+
+    def sample_lead_days(self, rng: np.random.Generator) -> np.ndarray:
+        """One lead-time draw per scenario lane destination for shipments departing today; an online
+        twin shares its warehouse's draw, so split and pool runs see the same lead times."""
+        raw = np.empty(len(self.scenario.network.nodes))
+        for dist, rows in self.lane_groups:
+            raw[rows] = dist.sample(rng, rows.size)
+        return lead_days(raw)[self.twin_of]
+
+
+def compile_world(sc: Scenario, force: bool = False) -> World:
+    """The scenario as arrays. Refuses (ScenarioError) a world too big for the memory available, unless
+    ``force``, and demand too large for integer stock counts (see :mod:`preflight`)."""
+    if sc.catalog.file is None:  # before generating: the catalog alone may not fit
+        check_magnitudes(sc, sc.catalog.mean_daily_units)
+        if not force:
+            check_size(sc)
+    skus = build_catalog(sc.catalog)
+    check_magnitudes(sc, skus.rate.max() if skus.size else 0.0)
+    if not force and sc.catalog.file is not None:
+        check_size(sc, skus)
+    nodes = list(sc.network.nodes)
+    index = {n.id: i for i, n in enumerate(nodes)}
+    split = sc.policies.inventory_mode == "split"
+    zones = sc.network.zones
+    cands = [candidates(sc, zone) for zone in zones]
+
+    # Split stock: a central warehouse that sells online and supplies stores keeps its online stock
+    # apart, as a row of its own fed by the same lane. That row ships parcels and supplies the forward
+    # warehouses (online stock); the physical row supplies the stores.
+    twin_of = list(range(len(nodes)))
+    online_row: dict[str, int] = {}
+    if split:
+        used = {c.node for zc in cands for c in zc["home_delivery"]}
+        feeds = {kind: {lane.from_ for lane in sc.network.lanes for d in lane.to if nodes[index[d]].type == kind}
+                 for kind in ("forward_warehouse", "store")}
+        for i, n in enumerate(list(nodes)):
+            online = n.id in used or n.id in feeds["forward_warehouse"]
+            if n.type == "central_warehouse" and online and n.id in feeds["store"]:
+                online_row[n.id] = len(twin_of)
+                twin_of.append(i)
+    twin = np.array(twin_of, np.int64)
+    rows = len(twin)
+    ids = [n.id for n in nodes] + [f"{nodes[i].id}:online" for i in twin_of[len(nodes):]]
+
+    source = np.full(rows, -1, np.int64)
+    lane_cost = np.zeros(rows)
+    lane_dist = [None] * rows
+    for lane in sc.network.lanes:
+        for dest in lane.to:
+            i = index[dest]
+            feeder = -1 if lane.from_ == SUPPLIER else index[lane.from_]
+            if feeder >= 0 and nodes[i].type == "forward_warehouse":
+                feeder = online_row.get(lane.from_, feeder)
+            source[i] = feeder
+            lane_cost[i] = lane.cost_per_unit
+            lane_dist[i] = lane.lead_time_days
+    for r in range(len(nodes), rows):
+        source[r], lane_cost[r], lane_dist[r] = source[twin[r]], lane_cost[twin[r]], lane_dist[twin[r]]
+    depth = np.zeros(rows, np.int64)
+    for i in range(rows):
+        here, d = i, 1
+        while source[here] >= 0:
+            here, d = source[here], d + 1
+        depth[i] = d
+
+    def per_row(values, dtype=float):
+        return np.array([values(nodes[t]) for t in twin_of], dtype)
+
+    node_type = per_row(lambda n: NODE_TYPES.index(n.type), np.int64)
+    capacity = per_row(lambda n: n.capacity_orders_per_hour)
+    for cw in online_row:
+        capacity[index[cw]] = 0.0  # its online row picks the orders
+    n_cut = max([len(n.carrier_cutoffs_hours) for n in nodes] + [1])
+    cutoffs = np.full((rows, n_cut), np.nan)
+    for r, t in enumerate(twin_of):
+        cutoffs[r, : len(nodes[t].carrier_cutoffs_hours)] = sorted(nodes[t].carrier_cutoffs_hours)
+
+    n_ch = len(ONLINE_CHANNELS)
+    width = max([len(zc[c]) for zc in cands for c in ONLINE_CHANNELS] + [1])
+    cand_node = np.full((len(zones), n_ch, width), -1, np.int64)
+    mix = np.zeros((len(zones), n_ch))
+    promise = np.zeros_like(mix)
+    last_mile = np.zeros_like(mix)
+    transit = []
+    for z, zone in enumerate(zones):
+        shares = zone.channel_mix if zone.channel_mix is not None else sc.demand.online.channel_mix
+        row = []
+        for c, name in enumerate(ONLINE_CHANNELS):
+            channel = getattr(sc.channels, name)
+            mix[z, c] = shares.get(name, 0.0)
+            for m, cand in enumerate(cands[z][name]):
+                cand_node[z, c, m] = online_row.get(cand.node, index[cand.node]) if not cand.local else index[cand.node]
+            promise[z, c] = _by_tier(channel.promise_hours, zone.tier)
+            last_mile[z, c] = sc.costs.last_mile_per_order.get(name, 0.0) * sc.costs.tier_cost_multiplier[zone.tier]
+            local = channel.local_transit_hours if channel.local_transit_hours is not None else channel.transit_hours
+            row.append((_by_tier(channel.transit_hours, zone.tier), _by_tier(local, zone.tier)))
+        transit.append(row)
+
+    store_rows = np.flatnonzero(node_type == NODE_TYPES.index("store"))
+    # Moments of the lead time as the engine applies it (rounded, >= 1), from a fixed large sample.
+    rounded = [lead_days(d.sample(np.random.default_rng(0), 20_000)) for d in lane_dist]
+    planning_mean, planning_var = _planning_demand(sc, skus, store_rows, cand_node[:, :, 0], mix, source, depth, rows)
+    node_rows: dict[str, list[int]] = {}
+    for r, t in enumerate(twin_of):
+        node_rows.setdefault(nodes[t].id, []).append(r)
+    fulfil = sc.costs.fulfilment_per_order
+    return World(
+        scenario=sc, skus=skus, node_ids=ids, node_type=node_type, twin_of=twin, source=source, depth=depth,
+        lane_cost=lane_cost, capacity=capacity, pickers=per_row(lambda n: n.pickers, np.int64),
+        pick_exponential=per_row(lambda n: n.pick_time == "exponential", bool), cutoffs=cutoffs,
+        open_hour=per_row(lambda n: n.open_hour), close_hour=per_row(lambda n: n.close_hour),
+        priority=per_row(lambda n: n.priority, np.int64), inaccuracy=per_row(lambda n: n.record_inaccuracy),
+        protection=per_row(lambda n: sc.policies.store_protection_units if n.type == "store" else 0, np.int64),
+        ship_cost=per_row(lambda n: getattr(fulfil, n.type)), store_rows=store_rows,
+        store_scale=np.array([nodes[twin[r]].demand_scale for r in store_rows], float),
+        node_index=index, node_rows={k: np.array(v, np.int64) for k, v in node_rows.items()},
+        zone_index={z.id: i for i, z in enumerate(zones)},
+        channel_backorders=np.array([getattr(sc.channels, c).unfilled == "backorder" for c in ONLINE_CHANNELS]),
+        channel_max_wait=np.array([getattr(sc.channels, c).max_wait_days for c in ONLINE_CHANNELS], np.int64),
+        channel_sla=np.array([getattr(sc.channels, c).dispatch_sla_hours for c in ONLINE_CHANNELS]),
+        zone_ids=[z.id for z in zones], zone_tier=[z.tier for z in zones],
+        zone_scale=np.array([z.demand_scale for z in zones], float), zone_mix=mix, cand_node=cand_node,
+        zone_promise=promise, zone_last_mile=last_mile, zone_transit=transit,
+        planning_mean=planning_mean, planning_var=planning_var,
+        mean_lead_days=np.array([r.mean() for r in rounded]), var_lead_days=np.array([r.var() for r in rounded]),
+        lane_groups=[(lane.lead_time_days, np.array([index[d] for d in lane.to], np.int64)) for lane in sc.network.lanes],
+    )
+
+
+def _by_tier(value, tier):
+    return value[tier] if isinstance(value, dict) else value
+
+
+def _planning_demand(sc, skus, store_rows, serving, mix, source, depth, rows):
+    """Mean and variance of daily demand per node and SKU, before calendar effects.
+
+    Stores see walk-in demand (each SKU's own overdispersion); each zone's first-choice node per channel
+    sees its online demand (compound: orders x units per line, with the catalog's one online
+    overdispersion, as the engine draws it); every node also sees its children's demand, summed as
+    independent streams.
+    """
+    n_nodes = rows
+    rate, alpha, online_alpha = skus.rate, skus.overdispersion, skus.online_overdispersion
+    mean = np.zeros((n_nodes, skus.size))
+    var = np.zeros_like(mean)
+    for row in store_rows:
+        mu = rate * sc.network.nodes[row].demand_scale  # store rows are scenario rows
+        mean[row] += mu
+        var[row] += mu + alpha * mu**2
+    u = sc.demand.online.units_per_line_mean
+    unit_factor = ((u - 1) + u * u) / u  # E[U^2] / E[U] for U = 1 + Poisson(u - 1)
+    for z, zone in enumerate(sc.network.zones):
+        for c in range(len(ONLINE_CHANNELS)):
+            if serving[z, c] < 0:
+                continue
+            mu = rate * zone.demand_scale * mix[z, c]
+            mean[serving[z, c]] += mu
+            var[serving[z, c]] += mu * unit_factor + online_alpha * mu**2
+    for d in range(int(depth.max()), 1, -1):
+        for child in np.flatnonzero(depth == d):
+            mean[source[child]] += mean[child]
+            var[source[child]] += var[child]
+    return mean, var
