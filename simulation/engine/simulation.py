@@ -51,12 +51,11 @@ from simulation.metrics.order_stats import OrderStats
 from simulation.policies.replenishment import Planning, build_policy
 from simulation.policies.response import emergency_moves, preposition
 from simulation.policies.transfers import rebalance_moves
-from simulation.spec import NODE_TYPES, ONLINE_CHANNELS, Scenario
+from simulation.spec import CENTRAL_CODE, NODE_TYPES, ONLINE_CHANNELS, Scenario
 from simulation.world.network import World, compile_world, lead_days
 
 CALENDAR, RECEIVE, RELEASE, DEMAND, REVIEW, TRANSFER, REPLENISH, CLOSE = 0.0, 0.1, 0.2, 0.5, 0.8, 0.83, 0.85, 0.95
 HOME_DELIVERY, BOPIS = ONLINE_CHANNELS.index("home_delivery"), ONLINE_CHANNELS.index("bopis")
-CENTRAL = NODE_TYPES.index("central_warehouse")
 # Picking queues run past the horizon (orders placed late in a run still get picked), so each node's
 # daily capacity is known this many days beyond it.
 PICKING_DAYS_PAST_HORIZON = 400
@@ -310,7 +309,7 @@ class Simulation:
         # Home deliveries may take only their share of a forward warehouse's or store's day.
         quota = np.repeat(orders[:, None], len(ONLINE_CHANNELS), axis=1)
         used = orders * (1.0 - self.scenario.policies.parcel_capacity_share)
-        local = w.node_type != CENTRAL
+        local = w.node_type != CENTRAL_CODE
         quota[local, HOME_DELIVERY] -= np.ceil(used[local])
         # BOPIS customers choose any store that is open today, however busy.
         quota[:, BOPIS] = np.where(self.pick_rate[:, day] > 0, NO_QUOTA, 0)
@@ -336,7 +335,7 @@ class Simulation:
         parcel = book["channel"][orders] == HOME_DELIVERY
         dispatched = picked.copy()
         dispatched[parcel] = next_cutoff(picked[parcel], w.cutoffs[nodes[parcel]])
-        central = w.node_type[nodes] == CENTRAL
+        central = w.node_type[nodes] == CENTRAL_CODE
         delivered = dispatched + np.where(central, book["transit"][orders], book["transit_local"][orders])
         kernels.book_shipments(orders, nodes, picked, dispatched, delivered, w.ship_cost, book["ready_hour"],
                                book["dispatch_hour"], book["delivered_hour"], book["shipments"], book["fulfilment_cost"])

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.metrics.order_stats import COUNTS, N_TYPES, OrderStats
-from simulation.spec import NODE_TYPES, ONLINE_CHANNELS
+from simulation.spec import NODE_TYPES, ONLINE_CHANNELS, STORE
 
 DAYS_PER_YEAR = 365.0
 DAILY_METRICS = ("on_hand_units", "on_hand_value", "in_transit_units", "backordered_units", "stockout_rate",
@@ -39,12 +39,12 @@ class Ledger:
         """Add the day's walk-in totals per store: units wanted, sold, lines wanted, lines filled in
         full, margin lost (see ``kernels.walk_in_store``)."""
         units, sold, lines, lines_full, lost_margin = per_store.sum(axis=0)
-        self.add("units", "walk_in", "store", units)
-        self.add("units_first", "walk_in", "store", sold)
-        self.add("lines", "walk_in", "store", lines)
-        self.add("lines_first", "walk_in", "store", lines_full)
-        self.add("lost_sales_units", "walk_in", "store", units - sold)
-        self.add("cost_lost_margin", "walk_in", "store", lost_margin)
+        self.add("units", "walk_in", STORE, units)
+        self.add("units_first", "walk_in", STORE, sold)
+        self.add("lines", "walk_in", STORE, lines)
+        self.add("lines_first", "walk_in", STORE, lines_full)
+        self.add("lost_sales_units", "walk_in", STORE, units - sold)
+        self.add("cost_lost_margin", "walk_in", STORE, lost_margin)
 
     def online_lost(self, nodes: np.ndarray, channels: np.ndarray, margin: np.ndarray) -> None:
         """Margin of online units lost (never shipped), by serving node type and channel."""

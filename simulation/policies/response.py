@@ -17,15 +17,13 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.policies.transfers import plan_moves
-from simulation.spec import NODE_TYPES
-
-CENTRAL = NODE_TYPES.index("central_warehouse")
+from simulation.spec import CENTRAL_CODE
 
 
 def _hit_rows(world, shock) -> np.ndarray:
     rows = [world.node_rows[n] for n in shock.nodes]
     rows = np.unique(np.concatenate(rows)) if rows else np.zeros(0, np.int64)
-    return rows[world.node_type[rows] != CENTRAL]
+    return rows[world.node_type[rows] != CENTRAL_CODE]
 
 
 def preposition(sim) -> tuple[np.ndarray, np.ndarray | None]:

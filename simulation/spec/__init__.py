@@ -1,3 +1,31 @@
-"""The scenario: domain vocabulary, the validated schema, YAML loading with ``extends``, overrides and errors."""
+"""The scenario: domain vocabulary, the validated schema (one module per section), YAML loading with
+``extends``, the override language, cross-field checks and the errors a user can act on.
 
-from simulation.spec.schema import *  # noqa: F403
+Layers inside: vocabulary, errors, distributions -> the sections -> scenario -> eligibility, checks ->
+overrides -> loading. Everything outside imports from here."""
+
+from simulation.spec.catalog import Catalog
+from simulation.spec.demand import Promotion, Shock
+from simulation.spec.errors import ScenarioError, UsageError
+from simulation.spec.loading import build_each, load_scenario, scenario_from_dict, with_overrides
+from simulation.spec.overrides import apply_overrides, parse_set_options, split_assignment
+from simulation.spec.policies import BaseStockSpec, ForecastSpec, Level, MinMaxSpec, OrderUpToSpec, ReorderQtySpec
+from simulation.spec.scenario import Scenario
+from simulation.spec.vocabulary import (
+    CENTRAL_CODE,
+    CENTRAL_WAREHOUSE,
+    CHANNELS,
+    FORWARD_CODE,
+    FORWARD_WAREHOUSE,
+    NODE_TYPES,
+    ONLINE_CHANNELS,
+    STORE,
+    STORE_CODE,
+    SUPPLIER,
+    TIERS,
+)
+
+__all__ = ["CENTRAL_CODE", "CENTRAL_WAREHOUSE", "CHANNELS", "FORWARD_CODE", "FORWARD_WAREHOUSE", "NODE_TYPES", "ONLINE_CHANNELS",
+           "STORE", "STORE_CODE", "SUPPLIER", "TIERS", "BaseStockSpec", "Catalog", "ForecastSpec", "Level", "MinMaxSpec",
+           "OrderUpToSpec", "Promotion", "ReorderQtySpec", "Scenario", "ScenarioError", "Shock", "UsageError", "apply_overrides",
+           "build_each", "load_scenario", "parse_set_options", "scenario_from_dict", "split_assignment", "with_overrides"]

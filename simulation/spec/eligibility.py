@@ -19,9 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from simulation.spec import ONLINE_CHANNELS
-
-_CENTRAL, _FORWARD, _STORE = "central_warehouse", "forward_warehouse", "store"
+from simulation.spec.vocabulary import CENTRAL_WAREHOUSE, FORWARD_WAREHOUSE, ONLINE_CHANNELS, STORE
 
 
 @dataclass(frozen=True)
@@ -45,9 +43,9 @@ def zone_central(sc, zone) -> str:
     while here is not None and here in source and here not in seen:
         seen.add(here)
         here = source[here]
-        if types.get(here) == _CENTRAL:
+        if types.get(here) == CENTRAL_WAREHOUSE:
             return here
-    return next(n.id for n in sc.network.nodes if n.type == _CENTRAL)
+    return next(n.id for n in sc.network.nodes if n.type == CENTRAL_WAREHOUSE)
 
 
 def _mean_hours(value, tier) -> float:
@@ -67,9 +65,9 @@ def candidates(sc, zone) -> dict[str, list[Candidate]]:
     central = zone_central(sc, zone)
     out: dict[str, list[Candidate]] = {c: [] for c in ONLINE_CHANNELS}
     for node in sc.network.nodes:
-        if node.type == _CENTRAL and node.id == central:
+        if node.type == CENTRAL_WAREHOUSE and node.id == central:
             out["home_delivery"].append(Candidate(node.id, False, distance_km(node.location, zone.location)))
-        local_ok = node.type == _FORWARD or (pool and node.type == _STORE and node.ship_from_store)
+        local_ok = node.type == FORWARD_WAREHOUSE or (pool and node.type == STORE and node.ship_from_store)
         if not local_ok:
             continue
         within, d = near(node, pol.instant_radius_km)
@@ -79,7 +77,7 @@ def candidates(sc, zone) -> dict[str, list[Candidate]]:
         if pool and within:
             out["home_delivery"].append(Candidate(node.id, True, 0.0 if node.zone == zone.id else d))
     stores = [Candidate(n.id, True, 0.0 if n.zone == zone.id else distance_km(n.location, zone.location))
-              for n in sc.network.nodes if n.type == _STORE]
+              for n in sc.network.nodes if n.type == STORE]
     out["bopis"] = sorted((c for c in stores if math.isfinite(c.distance_km)), key=lambda c: c.distance_km)[: pol.bopis_choices]
 
     nodes = {n.id: n for n in sc.network.nodes}

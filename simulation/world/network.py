@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.spec import NODE_TYPES, ONLINE_CHANNELS, SUPPLIER, Scenario
+from simulation.spec import CENTRAL_WAREHOUSE, FORWARD_WAREHOUSE, NODE_TYPES, ONLINE_CHANNELS, STORE, STORE_CODE, SUPPLIER, Scenario
 from simulation.spec.eligibility import candidates
 from simulation.world.catalog import SkuTable, build_catalog
 from simulation.world.preflight import check_magnitudes, check_size
@@ -106,10 +106,10 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
     if split:
         used = {c.node for zc in cands for c in zc["home_delivery"]}
         feeds = {kind: {lane.from_ for lane in sc.network.lanes for d in lane.to if nodes[index[d]].type == kind}
-                 for kind in ("forward_warehouse", "store")}
+                 for kind in (FORWARD_WAREHOUSE, STORE)}
         for i, n in enumerate(list(nodes)):
-            online = n.id in used or n.id in feeds["forward_warehouse"]
-            if n.type == "central_warehouse" and online and n.id in feeds["store"]:
+            online = n.id in used or n.id in feeds[FORWARD_WAREHOUSE]
+            if n.type == CENTRAL_WAREHOUSE and online and n.id in feeds[STORE]:
                 online_row[n.id] = len(twin_of)
                 twin_of.append(i)
     twin = np.array(twin_of, np.int64)
@@ -123,7 +123,7 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
         for dest in lane.to:
             i = index[dest]
             feeder = -1 if lane.from_ == SUPPLIER else index[lane.from_]
-            if feeder >= 0 and nodes[i].type == "forward_warehouse":
+            if feeder >= 0 and nodes[i].type == FORWARD_WAREHOUSE:
                 feeder = online_row.get(lane.from_, feeder)
             source[i] = feeder
             lane_cost[i] = lane.cost_per_unit
@@ -170,7 +170,7 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
             row.append((_by_tier(channel.transit_hours, zone.tier), _by_tier(local, zone.tier)))
         transit.append(row)
 
-    store_rows = np.flatnonzero(node_type == NODE_TYPES.index("store"))
+    store_rows = np.flatnonzero(node_type == STORE_CODE)
     # Moments of the lead time as the engine applies it (rounded, >= 1), from a fixed large sample.
     rounded = [lead_days(d.sample(np.random.default_rng(0), 20_000)) for d in lane_dist]
     planning_mean, planning_var = _planning_demand(sc, skus, store_rows, cand_node[:, :, 0], mix, source, depth, rows)
@@ -184,7 +184,7 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
         pick_exponential=per_row(lambda n: n.pick_time == "exponential", bool), cutoffs=cutoffs,
         open_hour=per_row(lambda n: n.open_hour), close_hour=per_row(lambda n: n.close_hour),
         priority=per_row(lambda n: n.priority, np.int64), inaccuracy=per_row(lambda n: n.record_inaccuracy),
-        protection=per_row(lambda n: sc.policies.store_protection_units if n.type == "store" else 0, np.int64),
+        protection=per_row(lambda n: sc.policies.store_protection_units if n.type == STORE else 0, np.int64),
         ship_cost=per_row(lambda n: getattr(fulfil, n.type)), store_rows=store_rows,
         store_scale=np.array([nodes[twin[r]].demand_scale for r in store_rows], float),
         node_index=index, node_rows={k: np.array(v, np.int64) for k, v in node_rows.items()},

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulation.spec import ONLINE_CHANNELS, Scenario, ScenarioError, UsageError
+from simulation.spec import CENTRAL_WAREHOUSE, ONLINE_CHANNELS, Scenario, ScenarioError, UsageError
 from simulation.world.catalog import SkuTable, build_catalog
 
 BASE_BYTES = 420 << 20
@@ -62,7 +62,7 @@ def _duration(hours: float) -> str:
 def stock_rows(sc: Scenario) -> int:
     """Rows of the node x SKU arrays: one per node, plus split mode's online row per central warehouse
     (an upper bound: only a warehouse that both sells online and supplies stores gets one)."""
-    extra = sum(n.type == "central_warehouse" for n in sc.network.nodes) if sc.policies.inventory_mode == "split" else 0
+    extra = sum(n.type == CENTRAL_WAREHOUSE for n in sc.network.nodes) if sc.policies.inventory_mode == "split" else 0
     return len(sc.network.nodes) + extra
 
 

@@ -1,0 +1,181 @@
+"""Replenishment: orders by policy (min-max, reorder quantity, order-up-to), forecasts, rationing a
+short source among its children, receipts and inventory position."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def order_min_max(position, rows, s, S):
+    """(s, S): where position <= s, order S - position; else nothing. Levels of position row i are
+    row ``rows[i]`` of ``s`` and ``S`` (one row per node of the class)."""
+    out = np.zeros(position.shape, np.int64)
+    for i in range(position.shape[0]):
+        r = rows[i]
+        for k in range(position.shape[1]):
+            if position[i, k] <= s[r, k]:
+                out[i, k] = S[r, k] - position[i, k]
+    return out
+
+
+@njit(cache=True)
+def order_reorder_qty(position, rows, s, Q):
+    """(s, Q): where position <= s, order the fewest multiples of Q that lift it above s."""
+    out = np.zeros(position.shape, np.int64)
+    for i in range(position.shape[0]):
+        r = rows[i]
+        for k in range(position.shape[1]):
+            q = Q[r, k]
+            if position[i, k] <= s[r, k] and q > 0:
+                batches = (s[r, k] - position[i, k]) // q + 1
+                out[i, k] = batches * q
+    return out
+
+
+@njit(cache=True)
+def order_up_to(position, rows, S):
+    """Order-up-to / base-stock: order max(S - position, 0)."""
+    out = np.zeros(position.shape, np.int64)
+    for i in range(position.shape[0]):
+        r = rows[i]
+        for k in range(position.shape[1]):
+            gap = S[r, k] - position[i, k]
+            if gap > 0:
+                out[i, k] = gap
+    return out
+
+
+@njit(cache=True)
+def smooth_forecast(level, mse, observed, alpha):
+    """Simple exponential smoothing of daily demand and of its squared one-step error, in place."""
+    for i in range(level.shape[0]):
+        for k in range(level.shape[1]):
+            error = observed[i, k] - level[i, k]
+            level[i, k] += alpha * error
+            mse[i, k] = (1.0 - alpha) * mse[i, k] + alpha * error * error
+
+
+@njit(cache=True)
+def forecast_levels(level, mse, protection_days, z):
+    """Order-up-to level per SKU: forecast over the protection period plus z forecast errors."""
+    out = np.zeros(level.shape, np.int64)
+    for i in range(level.shape[0]):
+        p = protection_days[i]
+        for k in range(level.shape[1]):
+            target = level[i, k] * p + z * np.sqrt(mse[i, k] * p)
+            out[i, k] = np.int64(np.ceil(target - 1e-9)) if target > 0 else 0
+    return out
+
+
+# ----------------------------------------------------------------------------------------- rationing
+
+
+@njit(cache=True, nogil=True)
+def _ration_one(available, request, shipped, remainder, rank, proportional):
+    """Ship ``request[i]`` to each requester i out of ``available`` units of one SKU (in full when
+    there is enough). When short: in proportion to the requests, floors first and then the leftover
+    units one each by largest remainder (ties: lower i first); or, not ``proportional``, in full in
+    the order ``rank`` while stock lasts."""
+    m = request.size
+    total = 0
+    for i in range(m):
+        total += request[i]
+    if total <= available:
+        for i in range(m):
+            shipped[i] = request[i]
+        return
+    if not proportional:
+        left = available
+        for r in range(m):
+            i = rank[r]
+            shipped[i] = min(request[i], left)
+            left -= shipped[i]
+        return
+    left = available
+    for i in range(m):
+        exact = request[i] * available / total
+        shipped[i] = np.int64(np.floor(exact))
+        remainder[i] = exact - shipped[i]
+        left -= shipped[i]
+    while left > 0:
+        best = 0
+        for i in range(1, m):
+            if remainder[i] > remainder[best]:
+                best = i
+        shipped[best] += 1
+        remainder[best] = -1.0
+        left -= 1
+
+
+@njit(cache=True, nogil=True)
+def fill_requests(rows, wanted, parent, on_hand, owed, pipeline, supplied, today_out, today_demand, rank, proportional,
+                  k_first, k_stop):
+    """A source ships to its child rows ``rows`` what it owes them plus today's orders ``wanted[i, k]``,
+    rationing its on hand when short (see ``_ration_one``); the outside supplier (``parent`` < 0)
+    ships everything. Updates the source's stock, outflow and demand, each child's pipeline and what
+    is still owed to it, for SKUs ``k_first`` to ``k_stop - 1`` (SKUs are independent: blocks of them
+    run on parallel threads). Returns the shipments as (index into rows, SKU, units), SKU by SKU, and
+    units per row.
+    """
+    m = wanted.shape[0]
+    request, sent, remainder = np.zeros(m, np.int64), np.zeros(m, np.int64), np.zeros(m)
+    size = max(1024, m * (k_stop - k_first) // 8)
+    out_row, out_sku, out_qty = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64)
+    per_row = np.zeros(m, np.int64)
+    n = 0
+    for k in range(k_first, k_stop):
+        asked = 0
+        for i in range(m):
+            request[i] = owed[rows[i], k] + wanted[i, k]
+            asked += wanted[i, k]
+        if parent < 0:
+            for i in range(m):
+                sent[i] = request[i]
+                supplied[rows[i], k] += request[i]
+        else:
+            today_demand[parent, k] += asked
+            _ration_one(on_hand[parent, k], request, sent, remainder, rank, proportional)
+        for i in range(m):
+            units = sent[i]
+            owed[rows[i], k] = request[i] - units
+            if units == 0:
+                continue
+            pipeline[rows[i], k] += units
+            per_row[i] += units
+            if parent >= 0:
+                on_hand[parent, k] -= units
+                today_out[parent, k] += units
+            if n == out_qty.size:
+                out_row, out_sku, out_qty = _grow(out_row, n), _grow(out_sku, n), _grow(out_qty, n)
+            out_row[n], out_sku[n], out_qty[n] = i, k, units
+            n += 1
+    return out_row[:n], out_sku[:n], out_qty[:n], per_row
+
+
+@njit(cache=True, nogil=True)
+def _grow(values, n):
+    bigger = np.empty(2 * values.size, values.dtype)
+    bigger[:n] = values[:n]
+    return bigger
+
+
+@njit(cache=True, nogil=True)
+def receive(on_hand, pipeline, today_in, rows, skus, qty):
+    """Shipments (row, SKU, units) arrive: from the pipeline into on hand, counted as today's receipts."""
+    for j in range(rows.size):
+        r, k, units = rows[j], skus[j], qty[j]
+        on_hand[r, k] += units
+        pipeline[r, k] -= units
+        today_in[r, k] += units
+
+
+@njit(cache=True, nogil=True)
+def position_rows(rows, on_hand, pipeline, owed, backordered, out):
+    """Inventory position of nodes ``rows`` (on hand + in transit + owed by the source - backordered),
+    into ``out[i]`` for the i-th of ``rows``."""
+    for i in range(rows.size):
+        r = rows[i]
+        for k in range(on_hand.shape[1]):
+            out[i, k] = on_hand[r, k] + pipeline[r, k] + owed[r, k] - backordered[r, k]

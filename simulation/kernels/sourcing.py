@@ -1,0 +1,147 @@
+"""Online sourcing: each order line goes to the first eligible node with stock and picking quota; backorders fill oldest first."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def allocate_lines(on_hand, line_node, line_sku, line_qty, line_held):
+    """Fill lines in the order given, each from its node's stock above ``line_held[j]`` units.
+
+    Used for the backorder queue (oldest first). Returns units filled per line (maybe in part).
+    """
+    filled = np.zeros(line_qty.size, np.int64)
+    for j in range(line_qty.size):
+        node, sku = line_node[j], line_sku[j]
+        take = min(line_qty[j], max(on_hand[node, sku] - line_held[j], 0))
+        on_hand[node, sku] -= take
+        filled[j] = take
+    return filled
+
+
+@njit(cache=True)
+def _available(on_hand, node, sku, held_back):
+    return max(on_hand[node, sku] - held_back[node], 0)
+
+
+@njit(cache=True)
+def _take(on_hand, node, sku, want, held_back, fail_u, inaccuracy):
+    """Pick up to ``want`` units at ``node``; a line fails outright (returns -1) when the record
+    showed units the shelf does not have (chance ``inaccuracy[node]``)."""
+    if fail_u < inaccuracy[node]:
+        return -1
+    take = min(want, _available(on_hand, node, sku, held_back))
+    on_hand[node, sku] -= take
+    return take
+
+
+@njit(cache=True)
+def _open_to(node, quota, used_by, o):
+    """A node can take order o if it already ships part of it or has picking capacity left today
+    for the order's channel (``quota`` is that channel's column)."""
+    return used_by[node] == o or quota[node] > 0
+
+
+@njit(cache=True)
+def _first_with(on_hand, cands, sku, need, held, quota, used_by, o, capped):
+    for m in range(cands.size):
+        node = cands[m]
+        if node < 0:
+            break
+        if (not capped or _open_to(node, quota, used_by, o)) and _available(on_hand, node, sku, held) >= need:
+            return node
+    return -1
+
+
+@njit(cache=True)
+def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line_qty, cand_node,
+                  whole_order_first, choose_store, held_back, inaccuracy, fail_u, quota, today_demand, today_out,
+                  today_sold):
+    """Choose the serving node of every online order line, in arrival order, and take the stock.
+
+    ``cand_node[zone, channel, :]`` lists eligible nodes best first (-1 padded); order ``o`` has lines
+    ``line_start[o]:line_start[o + 1]``. ``held_back[node, channel]`` units per SKU are not offered to
+    that channel (store protection). ``quota[node, channel]`` is how many more orders of the channel
+    the node can pick today; a node that starts shipping an order uses one of every channel's
+    (updated in place). Per channel:
+
+    - ``choose_store[channel]`` (BOPIS): the customer picks, among open stores (quota > 0), the first
+      whose stock covers every line (else the one covering most lines, nearest on ties); all lines
+      come from that store. With every store closed, nothing is filled (at the nearest store).
+    - ``whole_order_first[channel]``: the first candidate with quota left that can fill the whole
+      order ships it all; when none can, lines are sourced one by one as below.
+    - otherwise each line goes to the first candidate with quota left and enough stock, else the first
+      with enough stock, else the first with some (a partial line), else it stays unfilled at the
+      first candidate.
+
+    A line whose record is wrong (``fail_u[line] < inaccuracy[node]``) ships nothing and is flagged.
+    Each line's units count in ``today_demand`` and the units taken in ``today_out`` and ``today_sold``
+    of its node.
+    Returns per line: serving node, units filled, record-failure flag.
+    """
+    n_lines = line_qty.size
+    node_out = np.full(n_lines, -1, np.int64)
+    filled = np.zeros(n_lines, np.int64)
+    failed = np.zeros(n_lines, np.bool_)
+    used_by = np.full(on_hand.shape[0], -1, np.int64)
+    for o in range(order_zone.size):
+        z, c = order_zone[o], order_channel[o]
+        cands = cand_node[z, c]
+        held = held_back[:, c]
+        room = quota[:, c]
+        first, last = line_start[o], line_start[o + 1]
+        chosen = -1
+        if choose_store[c] or whole_order_first[c]:
+            best_count = -1
+            for m in range(cands.size):
+                node = cands[m]
+                if node < 0:
+                    break
+                if (whole_order_first[c] and not _open_to(node, room, used_by, o)) or (choose_store[c] and room[node] <= 0):
+                    continue
+                count = 0
+                for j in range(first, last):
+                    need = 0  # a SKU may appear on several lines: compare its total
+                    for i in range(first, last):
+                        if line_sku[i] == line_sku[j]:
+                            need += line_qty[i]
+                    if _available(on_hand, node, line_sku[j], held) >= need:
+                        count += 1
+                if count == last - first:
+                    chosen = node
+                    break
+                if choose_store[c] and count > best_count:
+                    chosen, best_count = node, count
+            if choose_store[c] and chosen < 0:  # every store closed: the lines wait (or are lost) at the nearest
+                for j in range(first, last):
+                    node_out[j] = cands[0]
+                    today_demand[cands[0], line_sku[j]] += line_qty[j]
+                continue
+        for j in range(first, last):
+            sku, want = line_sku[j], line_qty[j]
+            node = chosen
+            if node < 0:
+                node = _first_with(on_hand, cands, sku, want, held, room, used_by, o, True)
+            if node < 0:
+                node = _first_with(on_hand, cands, sku, want, held, room, used_by, o, False)
+            if node < 0:
+                node = _first_with(on_hand, cands, sku, 1, held, room, used_by, o, False)
+            if node < 0:
+                node = cands[0]
+            node_out[j] = node
+            if node < 0:
+                continue
+            today_demand[node, sku] += want
+            got = _take(on_hand, node, sku, want, held, fail_u[j], inaccuracy)
+            if got < 0:
+                failed[j] = True
+            else:
+                filled[j] = got
+                today_out[node, sku] += got
+                today_sold[node, sku] += got
+                if got > 0 and used_by[node] != o:
+                    used_by[node] = o
+                    quota[node, :] -= 1
+    return node_out, filled, failed

@@ -1,0 +1,45 @@
+"""The catalog section: a generated SKU catalog or a table of per-SKU demand."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from simulation.spec.distributions import MAX_CV, Spec
+from simulation.spec.vocabulary import Share
+
+
+class Popularity(Spec):
+    """How per-SKU demand rates are spread: lognormal (sigma) or Zipf (exponent) around the mean; 0 for
+    either makes every SKU sell at the mean (identical SKUs, e.g. independent copies for validation)."""
+
+    kind: Literal["lognormal", "zipf"] = "lognormal"
+    sigma: float = Field(1.2, ge=0, le=5)
+    exponent: float = Field(0.9, ge=0, le=5)
+
+
+class CostSpread(Spec):
+    mean: float = Field(20.0, gt=0, le=1e7)
+    cv: float = Field(0.8, ge=0, le=MAX_CV)
+
+
+class Catalog(Spec):
+    """SKUs: generated from a few parameters, or loaded from ``file`` (CSV or Parquet)."""
+
+    skus: int | None = Field(None, ge=1)
+    file: str | None = None
+    seed: int = Field(0, ge=0, description="catalog generation seed (fixed apart from the run seed)")
+    mean_daily_units: float = Field(1.0, gt=0, le=1e6)
+    popularity: Popularity = Popularity()
+    overdispersion: float = Field(0.0, ge=0, le=100, description="negative binomial alpha: variance = mean + alpha*mean^2")
+    unit_cost: CostSpread = CostSpread()
+    margin: float = Field(0.35, ge=0, lt=1, description="gross margin: price = cost / (1 - margin)")
+    perishable_share: Share = 0.0
+    shelf_life_days: int = Field(7, ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Catalog:
+        if (self.skus is None) == (self.file is None):
+            raise ValueError("give exactly one of 'skus' (generate) or 'file' (load)")
+        return self

@@ -1,0 +1,68 @@
+"""The channels section: each online channel's promise, transit times, backorder rule and cost."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Discriminator, Field, Tag, model_validator
+
+from simulation.spec.distributions import MAX_TIME, Distribution, Spec
+from simulation.spec.vocabulary import ONLINE_CHANNELS, Hours, Tier
+
+
+def _single_or_by_tier(value) -> str:
+    # A mapping without 'kind' is a per-tier table; anything else is one value for every tier.
+    return "by_tier" if isinstance(value, dict) and "kind" not in value else "single"
+
+
+def ByTier(single):
+    """One value for every tier, or a mapping ``{1: ..., 2: ..., remote: ...}``."""
+    return Annotated[Annotated[single, Tag("single")] | Annotated[dict[Tier, single], Tag("by_tier")],
+                     Discriminator(_single_or_by_tier)]
+
+
+class Channel(Spec):
+    """A sales channel: its promise, transit time to the customer, and what happens to unmet demand."""
+
+    promise_hours: ByTier(Hours) = 24.0
+    transit_hours: ByTier(Distribution) = Field(0.0, description="hand-over to delivery, from a central warehouse")
+    local_transit_hours: ByTier(Distribution) | None = Field(
+        None, description="the same from a forward warehouse or store near the zone (default: transit_hours)")
+    dispatch_sla_hours: float = Field(18.0, gt=0, le=MAX_TIME, description="target from order to hand-over to the carrier")
+    unfilled: Literal["lost", "backorder"] = "lost"
+    max_wait_days: int = Field(3, ge=1, description="a backordered line still open after this many days is cancelled")
+
+
+def _default_channels() -> dict[str, Channel]:
+    return {
+        "walk_in": Channel(unfilled="lost"),
+        "bopis": Channel(promise_hours=2.0, transit_hours=0.0, unfilled="backorder", max_wait_days=2),
+        "home_delivery": Channel(promise_hours=48.0, transit_hours=24.0, local_transit_hours=4.0, unfilled="backorder",
+                                 max_wait_days=5),
+        "instant": Channel(promise_hours=1.0, transit_hours=0.4, unfilled="lost"),
+    }
+
+
+class Channels(Spec):
+    walk_in: Channel = _default_channels()["walk_in"]
+    bopis: Channel = _default_channels()["bopis"]
+    home_delivery: Channel = _default_channels()["home_delivery"]
+    instant: Channel = _default_channels()["instant"]
+
+    @model_validator(mode="after")
+    def _walk_in_is_lost(self) -> Channels:
+        if self.walk_in.unfilled != "lost":
+            raise ValueError("walk_in.unfilled: must be 'lost': a walk-in customer does not wait")
+        return self
+
+    @model_validator(mode="after")
+    def _no_field_without_effect(self) -> Channels:
+        """A field the engine never reads in its context is refused, so a user never tunes a dead knob."""
+        problems = [f"walk_in.{f}: means nothing for walk-in customers, who are served at the shelf (only 'unfilled' applies)"
+                    for f in sorted(self.walk_in.model_fields_set - {"unfilled"})]
+        problems += [f"{name}.max_wait_days: means nothing when unfilled is 'lost' (only backordered lines wait)"
+                     for name in ONLINE_CHANNELS
+                     if getattr(self, name).unfilled == "lost" and "max_wait_days" in getattr(self, name).model_fields_set]
+        if problems:  # one at a time: the describer turns "field: problem" into the field's path
+            raise ValueError(problems[0])
+        return self

@@ -1,0 +1,102 @@
+"""Cross-field checks pydantic cannot see: names that refer to each other, coverage of tiers, supply
+cycles, and the eligibility rules (:mod:`.eligibility`)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from simulation.spec.eligibility import eligibility_problems
+from simulation.spec.scenario import Scenario
+from simulation.spec.vocabulary import ONLINE_CHANNELS, SUPPLIER
+
+
+def reference_problems(sc: Scenario) -> list[str]:
+    """Cross-field checks pydantic cannot see: names that must refer to each other, coverage, timing."""
+    problems: list[str] = []
+    net = sc.network
+    node_type: dict[str, str] = {}
+    for i, node in enumerate(net.nodes):
+        if node.id == SUPPLIER:
+            problems.append(f"network.nodes[{i}].id: '{SUPPLIER}' is reserved for the outside supplier")
+        elif node.id in node_type:
+            problems.append(f"network.nodes[{i}].id: duplicate node id {node.id!r}")
+        elif ":" in node.id:
+            problems.append(f"network.nodes[{i}].id: ':' is reserved (split mode names a warehouse's online stock 'CW:online')")
+        node_type[node.id] = node.type
+    if "central_warehouse" not in node_type.values():
+        problems.append("network.nodes: needs at least one central_warehouse")
+    zone_ids: set[str] = set()
+    for i, zone in enumerate(net.zones):
+        if zone.id in zone_ids:
+            problems.append(f"network.zones[{i}].id: duplicate zone id {zone.id!r}")
+        zone_ids.add(zone.id)
+        if zone.forward_warehouse is not None and node_type.get(zone.forward_warehouse) != "forward_warehouse":
+            problems.append(f"network.zones[{i}].forward_warehouse: {zone.forward_warehouse!r} is not a forward_warehouse node")
+        mix = zone.channel_mix if zone.channel_mix is not None else sc.demand.online.channel_mix
+        if zone.channel_mix is not None and not math.isclose(sum(mix.values()), 1, abs_tol=1e-6):
+            problems.append(f"network.zones[{i}].channel_mix: shares must sum to 1, got {sum(mix.values()):.6g}")
+    for i, node in enumerate(net.nodes):
+        if node.zone is not None and node.zone not in zone_ids:
+            problems.append(f"network.nodes[{i}].zone: unknown zone {node.zone!r}")
+
+    inbound: dict[str, list[int]] = {}
+    for i, lane in enumerate(net.lanes):
+        if lane.from_ != SUPPLIER and lane.from_ not in node_type:
+            problems.append(f"network.lanes[{i}].from: unknown node {lane.from_!r}")
+        for j, dest in enumerate(lane.to):
+            if dest not in node_type:
+                problems.append(f"network.lanes[{i}].to[{j}]: unknown node {dest!r}")
+            elif dest == lane.from_:
+                problems.append(f"network.lanes[{i}].to[{j}]: a node cannot supply itself ({dest!r})")
+            else:
+                inbound.setdefault(dest, []).append(i)
+    for i, node in enumerate(net.nodes):
+        lanes_in = inbound.get(node.id, [])
+        if not lanes_in:
+            problems.append(f"network.nodes[{i}]: node {node.id!r} has no inbound lane (add one under network.lanes)")
+        elif len(lanes_in) > 1:
+            problems.append(f"network.nodes[{i}]: node {node.id!r} has {len(lanes_in)} inbound lanes {lanes_in}; give it one source")
+    if not problems:
+        problems += cycle_problems(sc)
+    tiers_used = {z.tier for z in net.zones}
+    for name in ONLINE_CHANNELS:
+        channel = getattr(sc.channels, name)
+        for field in ("promise_hours", "transit_hours", "local_transit_hours"):
+            table = getattr(channel, field)
+            if isinstance(table, dict):
+                for tier in sorted(tiers_used - set(table), key=str):
+                    problems.append(f"channels.{name}.{field}: no value for tier {tier!r}, which network.zones uses")
+    for tier in sorted(tiers_used - set(sc.costs.tier_cost_multiplier), key=str):
+        problems.append(f"costs.tier_cost_multiplier: no value for tier {tier!r}, which network.zones uses")
+    if not problems:
+        problems += eligibility_problems(sc)
+
+    if not math.isclose(sum(sc.demand.online.channel_mix.values()), 1, abs_tol=1e-6):
+        problems.append(f"demand.online.channel_mix: shares must sum to 1, got {sum(sc.demand.online.channel_mix.values()):.6g}")
+
+    for i, shock in enumerate(sc.demand.shocks):
+        for j, node in enumerate(shock.nodes):
+            if node not in node_type:
+                problems.append(f"demand.shocks[{i}].nodes[{j}]: unknown node {node!r}")
+        for j, zone in enumerate(shock.zones):
+            if zone not in zone_ids:
+                problems.append(f"demand.shocks[{i}].zones[{j}]: unknown zone {zone!r}")
+    if sc.catalog.file is not None and not Path(sc.catalog.file).is_file():
+        problems.append(f"catalog.file: no such file {sc.catalog.file!r}")
+    return problems
+
+
+def cycle_problems(sc: Scenario) -> list[str]:
+    """Every node must trace back to the supplier through its single inbound lane."""
+    source = {dest: lane.from_ for lane in sc.network.lanes for dest in lane.to}
+    problems = []
+    for i, node in enumerate(sc.network.nodes):
+        seen, here = {node.id}, source[node.id]
+        while here != SUPPLIER:
+            if here in seen:
+                problems.append(f"network.nodes[{i}]: node {node.id!r} sits on a supply cycle and never reaches the supplier")
+                break
+            seen.add(here)
+            here = source[here]
+    return problems

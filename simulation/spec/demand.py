@@ -1,0 +1,76 @@
+"""The demand section: walk-in and online demand, promotions and shocks."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from simulation.spec.distributions import Spec
+from simulation.spec.vocabulary import CHANNELS, Factor, Share
+
+
+class _Window(Spec):
+    """Something on the calendar over days [start_day, end_day)."""
+
+    name: str
+    start_day: int = Field(ge=0)
+    end_day: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _days(self):
+        if self.end_day <= self.start_day:
+            raise ValueError(f"end_day: must be > start_day ({self.start_day}), got {self.end_day}")
+        return self
+
+
+class Promotion(_Window):
+    """A demand lift on some channels (and optionally a share of SKUs)."""
+
+    lift: float = Field(gt=0, le=1e4, description="demand multiplier while the promotion runs")
+    channels: list[Literal["walk_in", "bopis", "home_delivery", "instant"]] = list(CHANNELS)
+    sku_share: Share = Field(1.0, description="share of SKUs promoted (the fastest movers first)")
+    cannibalise: dict[Literal["walk_in", "bopis", "home_delivery", "instant"], Share] = Field(
+        default_factory=dict, description="share of each other channel's demand (all SKUs) the promotion takes away")
+
+    @model_validator(mode="after")
+    def _not_self(self) -> Promotion:
+        both = sorted(set(self.cannibalise) & set(self.channels))
+        if both:
+            raise ValueError(f"cannibalise: {both} are also promoted; a promotion lifts some channels and takes from others")
+        return self
+
+
+class Shock(_Window):
+    """A disruption (typhoon, rainstorm) at some nodes and zones."""
+
+    nodes: list[str] = Field(default_factory=list)
+    zones: list[str] = Field(default_factory=list)
+    capacity_factor: Share = Field(1.0, description="picking capacity and store opening (0 closes the node)")
+    lead_time_factor: float = Field(1.0, ge=1, le=100, description="stretch of lead times on lanes into and out of the nodes")
+    demand_factor: Factor = Field(1.0, description="demand multiplier at the nodes and zones")
+    sku_share: Share = Field(1.0, description="share of SKUs whose demand is multiplied (the fastest movers first)")
+    warning_days: int = Field(2, ge=0, description="days of notice before start_day (forecast), for a response plan")
+
+
+def _default_hourly() -> list[float]:
+    # Online orders by hour of day: a quiet night, a lunchtime bump and an evening peak.
+    return [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 0.8, 1.0, 1.1, 1.2, 1.4,
+            1.5, 1.3, 1.1, 1.1, 1.2, 1.4, 1.7, 2.0, 2.1, 1.8, 1.2, 0.6]
+
+
+class Online(Spec):
+    channel_mix: dict[Literal["bopis", "home_delivery", "instant"], Share] = {
+        "bopis": 0.25, "home_delivery": 0.6, "instant": 0.15}
+    basket_lines_mean: float = Field(2.0, ge=1, le=1000, description="order lines per order: 1 + Poisson(mean - 1)")
+    units_per_line_mean: float = Field(1.0, ge=1, le=1000, description="units per line: 1 + Poisson(mean - 1)")
+    hourly_profile: list[Factor] = Field(default_factory=_default_hourly, min_length=24, max_length=24)
+
+
+class Demand(Spec):
+    weekday: list[Factor] = Field([1.0] * 7, min_length=7, max_length=7,
+                                                         description="multipliers Monday..Sunday")
+    monthly: list[Factor] = Field([1.0] * 12, min_length=12, max_length=12)
+    online: Online = Online()
+    promotions: list[Promotion] = Field(default_factory=list)
+    shocks: list[Shock] = Field(default_factory=list)

@@ -1,0 +1,100 @@
+"""Reading scenarios: PyYAML's safe loader (refusing duplicate keys and alias bombs), ``extends``,
+overrides, pydantic validation into frozen objects, then the cross-field checks. Every problem becomes
+one line naming its field path; they are raised together as a :class:`~.errors.ScenarioError`. The run
+never writes into a scenario."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from simulation.spec.checks import reference_problems
+from simulation.spec.errors import ScenarioError, describe
+from simulation.spec.overrides import apply_overrides
+from simulation.spec.scenario import Scenario
+from simulation.spec.yaml_safe import load_yaml, yaml_problem
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Read a YAML scenario, apply ``{"dotted.path": value}`` overrides and validate it.
+
+    A file may start from another: ``extends: city.yaml`` (relative to the file) loads that one,
+    merges this file's sections into it (mappings key by key, anything else replaced) and then
+    applies this file's ``overrides:`` (dotted paths, as ``--set``)."""
+    raw = _read_raw(Path(path), ())
+    return scenario_from_dict(raw, overrides, source=str(path))
+
+
+def _read_raw(path: Path, chain: tuple[Path, ...]) -> dict:
+    if not path.is_file():
+        if chain:
+            raise ScenarioError([f"extends: no such file {str(path)!r} (extended by {chain[-1]})"], str(chain[0]))
+        raise ScenarioError([f"(file): no such file {str(path)!r}"], str(path))
+    if path.resolve() in chain:
+        raise ScenarioError([f"extends: {path} extends itself through {' -> '.join(map(str, chain))}"], str(chain[0]))
+    try:
+        raw = load_yaml(path.read_text(encoding="utf-8"))
+    except ScenarioError as exc:
+        raise ScenarioError(exc.problems, str(path)) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([f"YAML syntax: {yaml_problem(exc)}"], str(path)) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(["(file): not a text (UTF-8) file"], str(path)) from None
+    if not isinstance(raw, dict):
+        got = "an empty file" if raw is None else type(raw).__name__
+        raise ScenarioError([f"(top level): must be a mapping of sections (name, network, catalog, ...), got {got}"], str(path))
+    catalog = raw.get("catalog")
+    if isinstance(catalog, dict) and isinstance(catalog.get("file"), str):
+        catalog["file"] = str((path.parent / catalog["file"]).resolve())
+    base_name, extra = raw.pop("extends", None), raw.pop("overrides", None)
+    if extra is not None and not isinstance(extra, dict):
+        raise ScenarioError([f"overrides: must be a mapping of dotted paths to values, got {type(extra).__name__}"], str(path))
+    if base_name is not None:
+        if not isinstance(base_name, str) or not base_name:
+            raise ScenarioError([f"extends: must be a file name, got {base_name!r}"], str(path))
+        raw = _merge(_read_raw(path.parent / base_name, (*chain, path.resolve())), raw)
+    return apply_overrides(raw, extra or {}, str(path))
+
+
+def _merge(base: dict, top: Mapping) -> dict:
+    out = dict(base)
+    for key, value in top.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def scenario_from_dict(raw: Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
+                       source: str | None = None) -> Scenario:
+    """Validate a plain dict (as YAML would give) into a :class:`Scenario`."""
+    raw = apply_overrides(raw, overrides or {}, source)
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError([describe(err) for err in exc.errors()], source) from None
+    problems = reference_problems(scenario)
+    if problems:
+        raise ScenarioError(problems, source)
+    return scenario
+
+
+def build_each(builders: Sequence[tuple[str, Callable[[], Scenario]]]) -> list[Scenario]:
+    """Build every labelled scenario; if any is invalid, one ScenarioError lists every problem of every
+    one, each prefixed by its label (so a user fixes them all in one pass)."""
+    problems, built = [], []
+    for label, build in builders:
+        try:
+            built.append(build())
+        except ScenarioError as exc:
+            problems += [f"{label}: {p}" for p in exc.problems]
+    if problems:
+        raise ScenarioError(problems)
+    return built
+
+
+def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """A new scenario equal to ``scenario`` with dotted-path overrides applied (and re-validated)."""
+    return scenario_from_dict(scenario.model_dump(mode="json", by_alias=True, exclude_unset=True), overrides)

@@ -1,0 +1,148 @@
+"""The policies and replenishment sections: inventory mode, sourcing, transfers, shock response and
+the replenishment policy of each node type."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from simulation.spec.distributions import MAX_TIME, Spec
+from simulation.spec.vocabulary import Days, Money, Share
+
+
+class Transfers(Spec):
+    """Lateral transfers (调拨) between nodes of the same type: every ``period_days`` a node whose stock is
+    above ``excess_cover_days`` of its mean demand gives the excess to nodes whose inventory position
+    is below ``target_cover_days``, largest need first, arriving ``lead_time_days`` later. Emergency
+    transfers during shocks (``policies.shock_response: respond``) use the same lanes daily."""
+
+    rule: Literal["none", "rebalance"] = "none"
+    period_days: int = Field(7, ge=1)
+    offset_days: int = Field(0, ge=0)
+    node_types: list[Literal["forward_warehouse", "store"]] = Field(["store"], min_length=1)
+    excess_cover_days: Days = 21.0
+    target_cover_days: Days = 7.0
+    lead_time_days: int = Field(1, ge=1)
+    cost_per_unit: Money = 0.1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rule_name(cls, data):
+        return {"rule": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _covers(self) -> Transfers:
+        if self.target_cover_days >= self.excess_cover_days:
+            raise ValueError(f"target_cover_days: must be < excess_cover_days ({self.excess_cover_days:g}), "
+                             f"got {self.target_cover_days:g}")
+        return self
+
+
+class Policies(Spec):
+    """Who owns stock and which node serves each online order (README: "Fulfilment policies")."""
+
+    inventory_mode: Literal["split", "pool"] = Field(
+        "split", description="split: each channel its own stock; pool: one stock per node for every channel")
+    sourcing: Literal["nearest", "min_cost", "single_node_first"] = "nearest"
+    instant_radius_km: float = Field(3.0, gt=0, le=1e5, description="instant orders only from nodes this close to the zone")
+    local_radius_km: float = Field(10.0, gt=0, le=1e5, description="pool: forward warehouses and ship-from-stores this close "
+                                   "may send home deliveries")
+    bopis_choices: int = Field(3, ge=1, le=50, description="BOPIS customers choose among this many nearest stores")
+    store_protection_units: int = Field(0, ge=0, description="pool: units per SKU a store keeps back from "
+                                                             "home-delivery and instant orders")
+    parcel_capacity_share: Share = Field(0.5, description="share of a forward warehouse's or store's daily picking "
+                                                          "capacity home deliveries may take (the rest: instant, BOPIS)")
+    transfers: Transfers = Transfers()
+    shock_response: Literal["none", "respond"] = Field(
+        "none", description="respond: pre-position stock at nodes a shock will hit (from its warning) and "
+                            "send them emergency transfers while it lasts")
+
+
+class Level(Spec):
+    """A stock level for every SKU at a node: exactly one of ``units`` (the same for all SKUs),
+    ``days_of_cover`` (mean daily demand x days) or ``service_level`` (cycle service level over the
+    protection period, normal approximation)."""
+
+    units: int | None = Field(None, ge=0)
+    days_of_cover: float | None = Field(None, ge=0, le=MAX_TIME)
+    service_level: float | None = Field(None, gt=0, lt=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_is_units(cls, data):
+        if isinstance(data, (int, float)) and not isinstance(data, bool):
+            return {"units": data}
+        return data
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Level:
+        given = [k for k in ("units", "days_of_cover", "service_level") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of units, days_of_cover, service_level (got {given or 'none'})")
+        return self
+
+
+class PolicyBase(Spec):
+    review_period_days: int = Field(1, ge=1)
+    review_offset_days: int = Field(0, ge=0)
+    service_level: float = Field(0.95, gt=0, lt=1, description="target for levels not given explicitly")
+    order_cover_days: Days = Field(7.0, description="order size in days of mean demand (min_max, reorder_qty)")
+
+
+class MinMaxSpec(PolicyBase):
+    """(s, S): when inventory position <= s, order up to S."""
+
+    policy: Literal["min_max"]
+    s: Level | None = None
+    S: Level | None = None
+
+
+class ReorderQtySpec(PolicyBase):
+    """(s, Q): when inventory position <= s, order the smallest multiple of Q that lifts it above s."""
+
+    policy: Literal["reorder_qty"]
+    s: Level | None = None
+    Q: Level | None = None
+
+
+class OrderUpToSpec(PolicyBase):
+    """(R, S): every R days order up to S."""
+
+    policy: Literal["order_up_to"]
+    review_period_days: int = Field(7, ge=1)
+    S: Level | None = None
+
+
+class BaseStockSpec(PolicyBase):
+    """Base stock S: review every day and replace what was used (one-for-one)."""
+
+    policy: Literal["base_stock"]
+    S: Level | None = None
+
+    @model_validator(mode="after")
+    def _daily(self) -> BaseStockSpec:
+        if self.review_period_days != 1:
+            raise ValueError("base_stock reviews every day; use order_up_to for a longer review period")
+        return self
+
+
+class ForecastSpec(PolicyBase):
+    """Order up to forecast x (lead time + review) + z * forecast error, with exponential smoothing."""
+
+    policy: Literal["forecast_order_up_to"]
+    alpha: float = Field(0.2, gt=0, le=1, description="smoothing weight of the newest day")
+
+
+ReplenishmentSpec = Annotated[
+    MinMaxSpec | ReorderQtySpec | OrderUpToSpec | BaseStockSpec | ForecastSpec,
+    Field(discriminator="policy"),
+]
+
+
+class Replenishment(Spec):
+    rationing: Literal["proportional", "priority"] = Field(
+        "proportional", description="how a short source splits stock among requesting nodes")
+    central_warehouse: ReplenishmentSpec = OrderUpToSpec(policy="order_up_to", service_level=0.98)
+    forward_warehouse: ReplenishmentSpec = BaseStockSpec(policy="base_stock")
+    store: ReplenishmentSpec = BaseStockSpec(policy="base_stock")

@@ -1,0 +1,80 @@
+"""The whole scenario: costs, run settings and the :class:`Scenario` that holds every section."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from simulation.spec.catalog import Catalog
+from simulation.spec.channels import Channels
+from simulation.spec.demand import Demand
+from simulation.spec.distributions import Spec
+from simulation.spec.network import Network
+from simulation.spec.policies import Policies, Replenishment
+from simulation.spec.vocabulary import Money, Tier
+
+
+class FulfilmentCost(Spec):
+    """Picking and packing cost per shipment, by the type of node that ships it (stores pick slowest)."""
+
+    central_warehouse: Money = 1.0
+    forward_warehouse: Money = 1.5
+    store: Money = 2.5
+
+
+class Costs(Spec):
+    holding_rate_per_year: float = Field(0.25, ge=0, le=100, description="holding cost as a share of unit cost per year")
+    last_mile_per_order: dict[Literal["bopis", "home_delivery", "instant"], Money] = {
+        "bopis": 1.5, "home_delivery": 6.0, "instant": 8.0}
+    tier_cost_multiplier: dict[Tier, Annotated[float, Field(gt=0, le=1e4)]] = {1: 1.0, 2: 1.2, 3: 1.6, 4: 2.3, "remote": 3.0}
+    fulfilment_per_order: FulfilmentCost = FulfilmentCost()
+
+
+class Run(Spec):
+    horizon_days: int = Field(365, ge=1, le=3650)
+    warmup_days: int = Field(30, ge=0)
+    seed: int = Field(0, ge=0)
+    replications: int = Field(1, ge=1)
+    order_sample: int = Field(200_000, ge=0, description="orders kept in RunResult.orders (a uniform sample past this)")
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> Run:
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError(f"warmup_days: must be < horizon_days ({self.horizon_days}), got {self.warmup_days}")
+        return self
+
+
+class Scenario(Spec):
+    """A whole scenario. Build with :func:`load_scenario` or :func:`scenario_from_dict`."""
+
+    name: str = Field(min_length=1, max_length=100)
+    description: str = ""
+    network: Network
+    catalog: Catalog
+    channels: Channels = Channels()
+    demand: Demand = Demand()
+    policies: Policies = Policies()
+    replenishment: Replenishment = Replenishment()
+    costs: Costs = Costs()
+    run: Run = Run()
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, name: str) -> str:
+        # The name labels policies and becomes a folder name (results/<name>): no path separators, no '..'.
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
+            raise ValueError(f"use letters, digits, '_', '.' and '-', starting with a letter, digit or '_' (it names "
+                             f"the results folder), got {name!r}")
+        return name
+
+    def digest(self) -> str:
+        """sha256 of the canonical JSON form: equal scenarios have equal digests."""
+        text = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def node_ids(self, node_type: str) -> list[str]:
+        return [n.id for n in self.network.nodes if n.type == node_type]
