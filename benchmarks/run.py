@@ -68,6 +68,7 @@ def measure_engine(scenario: str, threads: int | None) -> dict:
 def measure_single_echelon(raw: dict, threads: int | None) -> dict:
     """The engine on the single-echelon comparison scenario, with per store-SKU fill rates (a Probe)."""
     import simulation as sim
+    from simulation.experiment.run import simulate
     from simulation.validation.probe import Probe
 
     scenario = sim.scenario_from_dict(raw)
@@ -75,7 +76,8 @@ def measure_single_echelon(raw: dict, threads: int | None) -> dict:
     start = time.perf_counter()
     res = sim.run(scenario, threads=threads)
     wall = time.perf_counter() - start
-    probe = Probe(scenario, scenario.run.seed, threads=threads).execute()
+    probe = Probe(scenario.run.warmup_days)
+    simulate(scenario, scenario.run.seed, threads=threads, observers=[probe])
     stores = probe.world.store_rows
     fill = probe.fill_rate(stores, "walk_in")
     return {"wall_seconds": wall, "engine_seconds": res.manifest["engine_seconds"], "threads": res.manifest["threads"],

@@ -7,6 +7,7 @@ import pytest
 import simulation as sim
 from simulation.engine import ConservationError, Simulation
 from simulation.engine import threads as parallel
+from simulation.experiment.run import simulate
 
 POLICIES = ["min_max", "reorder_qty", "order_up_to", "base_stock", "forecast_order_up_to"]
 
@@ -19,18 +20,19 @@ def every_class(policy):
 @pytest.mark.parametrize("name, horizon", [("tiny", 120), ("city", 150)])
 def test_units_are_conserved_under_every_policy(name, horizon, policy):
     sc = sim.load_scenario(f"scenarios/{name}.yaml", {**every_class(policy), "run.horizon_days": horizon})
-    run = Simulation(sc, seed=3).execute()  # execute() raises ConservationError if units leak
-    assert run.sold.sum() > 0 and run.supplied.sum() > 0  # the run did something
+    run, ledger, _ = simulate(sc, seed=3)  # execute() raises ConservationError if units leak
+    st = run.state
+    assert st.sold.sum() > 0 and st.supplied.sum() > 0  # the run did something
     # Independent of the audit's own arrays: the daily series' last stock is the engine's, and what the
     # ledger counted as sold to walk-in customers never exceeds what the engine counted as sold.
-    last = run.ledger.daily_frame().query("day == @run.horizon - 1 and node_type == 'all'").set_index("metric")["value"]
-    assert last["on_hand_units"] == run.on_hand.sum() and last["in_transit_units"] == run.pipeline.sum()
-    assert run.ledger.sums[("units_first", "walk_in", "store")] <= run.sold.sum()
+    last = ledger.daily_frame().query("day == @run.horizon - 1 and node_type == 'all'").set_index("metric")["value"]
+    assert last["on_hand_units"] == st.on_hand.sum() and last["in_transit_units"] == st.pipeline.sum()
+    assert ledger.sums[("units_first", "walk_in", "store")] <= st.sold.sum()
 
 
 def test_conservation_check_catches_a_leak(tiny_path):
     run = Simulation(sim.load_scenario(tiny_path, {"run.horizon_days": 30}), seed=1).execute()
-    run.on_hand[2, 5] += 1  # a unit from nowhere
+    run.state.on_hand[2, 5] += 1  # a unit from nowhere
     with pytest.raises(ConservationError, match="node S1"):
         run.check_conservation()
 

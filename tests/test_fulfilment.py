@@ -9,6 +9,7 @@ import pytest
 import simulation as sim
 from simulation import kernels
 from simulation.engine import Simulation, next_cutoff
+from simulation.experiment.run import simulate
 from simulation.spec import NODE_TYPES, ONLINE_CHANNELS
 from simulation.spec.eligibility import distance_km
 from simulation.world.network import compile_world
@@ -138,8 +139,8 @@ def city_runs(tmp_path_factory):
 def test_no_shipment_breaks_eligibility(city_runs, mode):
     run = city_runs[mode]
     w, sc = run.world, run.scenario
-    order, node = run.shipments["order"], run.shipments["node"]
-    channel, zone = run.shipments["channel"], run.shipments["zone"]
+    order, node = run.fulfilment.shipments["order"], run.fulfilment.shipments["node"]
+    channel, zone = run.fulfilment.shipments["channel"], run.fulfilment.shipments["zone"]
     assert order.size > 10_000
     nodes = {n.id: n for n in sc.network.nodes}
     zones = sc.network.zones
@@ -163,8 +164,8 @@ def test_no_shipment_breaks_eligibility(city_runs, mode):
 
 def test_pool_ships_from_stores_and_splits_more(city_runs):
     def from_stores(run, channel):
-        mine = run.shipments["channel"] == channel
-        return (run.world.node_type[run.shipments["node"][mine]] == NODE_TYPES.index("store")).mean()
+        mine = run.fulfilment.shipments["channel"] == channel
+        return (run.world.node_type[run.fulfilment.shipments["node"][mine]] == NODE_TYPES.index("store")).mean()
     assert from_stores(city_runs["split"], HOME) == 0 and from_stores(city_runs["pool"], HOME) > 0.05
 
 
@@ -209,9 +210,9 @@ def test_units_are_conserved_with_shocks_and_transfers_in_every_mode(tiny_path, 
                                        "policies.store_protection_units": 1, "policies.shock_response": "respond",
                                        "policies.transfers": {"rule": "rebalance", "node_types": ["store", "forward_warehouse"],
                                                               "excess_cover_days": 3, "target_cover_days": 1}})
-    run = Simulation(sc, seed=2).execute()  # execute() checks conservation and raises on any leak
-    assert run.sold.sum() > 0 and (run.on_hand >= 0).all()
-    assert run.ledger.sums[("transfer_units", "all", "store")] > 0  # transfers did move stock
+    run, ledger, _ = simulate(sc, seed=2)  # execute() checks conservation and raises on any leak
+    assert run.state.sold.sum() > 0 and (run.state.on_hand >= 0).all()
+    assert ledger.sums[("transfer_units", "all", "store")] > 0  # transfers did move stock
     run.check_conservation()
 
 

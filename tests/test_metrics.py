@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import simulation as sim
-from simulation.metrics.kpis import DAILY_METRICS
+from simulation.metrics.ledger import DAILY_METRICS
 from simulation.metrics.registry import METRICS, metric
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -99,7 +99,7 @@ def test_quantile_reads_past_the_histogram_exactly():
     stats = OrderStats(World(), warmup=0, sample_size=0, rng=np.random.default_rng(0))
     hours = np.array([1.0, 2.0, 1000.0, np.inf])
     n = hours.size
-    stats.add({"zone": np.zeros(n, np.int64), "channel": np.zeros(n, np.int64), "node": np.zeros(n, np.int64),
+    stats.orders_settled({"zone": np.zeros(n, np.int64), "channel": np.zeros(n, np.int64), "node": np.zeros(n, np.int64),
                "created_hour": np.zeros(n), "delivered_hour": hours, "dispatch_hour": np.ones(n),
                "units": np.ones(n, np.int64), "units_first": np.ones(n, np.int64), "lines": np.ones(n, np.int64),
                "lines_first": np.ones(n, np.int64), "lost_units": np.zeros(n, np.int64), "lost_lines": np.zeros(n, np.int64),

@@ -51,7 +51,7 @@ def worlds(draw):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=worlds(), seed=st.integers(0, 2**32 - 1))
 def test_units_conserved_and_stock_never_negative(raw, seed):
-    run = Simulation(sim.scenario_from_dict(raw), seed=seed).execute()  # raises if any unit leaks
+    run = Simulation(sim.scenario_from_dict(raw), seed=seed).execute().state  # raises if any unit leaks
     assert (run.on_hand >= 0).all()
     assert (run.pipeline >= 0).all()
     assert (run.backordered >= 0).all()

@@ -12,28 +12,33 @@ end), and what the engine counts as sold to customers is the walk-in units sold 
 shipped.
 """
 
+from collections import namedtuple
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import simulation as sim
-from simulation.metrics.kpis import DAYS_PER_YEAR, kpi_table
+from simulation.experiment.run import simulate
+from simulation.metrics.kpis import kpi_table
+from simulation.metrics.ledger import DAYS_PER_YEAR
 from simulation.spec import ONLINE_CHANNELS
 from simulation.validation.probe import Probe
 
 COUNTERS = ("sold", "spoiled", "outflow")
+Audited = namedtuple("Audited", "sim ledger stats probe")
 
 
 class Audit(Probe):
     """A probe that also keeps the engine's cumulative counters as they stood when warm-up ended."""
 
-    def _close_day(self, day: int) -> None:
-        super()._close_day(day)
+    def day_closed(self, day, per_node, state) -> None:
+        self.state = state
         if day == self.warmup - 1:
-            self.at_warmup = {name: getattr(self, name).copy() for name in COUNTERS}
+            self.at_warmup = {name: getattr(state, name).copy() for name in COUNTERS}
 
     def since_warmup(self, name: str) -> np.ndarray:
-        return getattr(self, name) - self.at_warmup[name]
+        return getattr(self.state, name) - self.at_warmup[name]
 
 
 CASES = [(name, horizon, mode) for name, horizon in (("tiny", 120), ("city", 60)) for mode in ("split", "pool")]
@@ -47,11 +52,13 @@ def scenario(name, horizon, mode, warmup):
 @pytest.fixture(scope="module", params=CASES, ids=["-".join(map(str, c)) for c in CASES])
 def audited(request):
     name, horizon, mode = request.param
-    run = Audit(scenario(name, horizon, mode, warmup=15), seed=5).execute()
-    kpis = kpi_table(run).set_index(["metric", "channel", "node_type"])["value"]
-    orders = run.order_stats.sample_frame()
-    assert len(orders) == run.orders.count, "the order table must hold every order for this test to mean anything"
-    return run, kpis, orders
+    sc = scenario(name, horizon, mode, warmup=15)
+    audit = Audit(sc.run.warmup_days)
+    run, ledger, stats = simulate(sc, seed=5, observers=[audit])
+    kpis = kpi_table(ledger, stats, run.world, sc).set_index(["metric", "channel", "node_type"])["value"]
+    orders = stats.sample_frame()
+    assert len(orders) == run.fulfilment.orders.count, "the order table must hold every order for this test to mean anything"
+    return Audited(run, ledger, stats, audit), kpis, orders
 
 
 def kpi(kpis, metric, channel="all", node_type="all"):
@@ -60,7 +67,7 @@ def kpi(kpis, metric, channel="all", node_type="all"):
 
 def test_online_kpis_equal_sums_over_every_order(audited):
     run, kpis, orders = audited
-    measured = orders[orders.created_day >= run.warmup]
+    measured = orders[orders.created_day >= run.sim.warmup]
     seen = [c for c in ONLINE_CHANNELS if (measured.channel == c).any()]
     assert len(seen) >= 2
     for c in seen:
@@ -79,12 +86,12 @@ def test_online_kpis_equal_sums_over_every_order(audited):
 
 def test_walk_in_kpis_equal_the_probes_per_node_and_sku_counts(audited):
     run, kpis, _ = audited
-    asked, met = run.demand_by["walk_in"], run.met_by["walk_in"]
+    asked, met = run.probe.demand_by["walk_in"], run.probe.met_by["walk_in"]
     assert asked.sum() > 0
     assert kpi(kpis, "demand_units", "walk_in") == asked.sum()
     assert kpi(kpis, "lost_sales_units", "walk_in") == (asked - met).sum()
     assert kpi(kpis, "fill_rate_units", "walk_in") == pytest.approx(met.sum() / asked.sum(), rel=1e-12)
-    lost_margin = ((asked - met) * run.unit_margin[None, :]).sum()
+    lost_margin = ((asked - met) * run.sim.fulfilment.unit_margin[None, :]).sum()
     assert kpi(kpis, "cost_lost_margin", "walk_in") == pytest.approx(lost_margin, rel=1e-9)
 
 
@@ -102,12 +109,12 @@ def test_all_channel_rows_are_the_demand_weighted_channels(audited):
 def test_inventory_and_cost_kpis_equal_the_daily_series_and_engine_counters(audited):
     run, kpis, _ = audited
     daily = run.ledger.daily_frame()
-    days = run.horizon - run.warmup
-    measured = daily[daily.day >= run.warmup]
+    days = run.sim.horizon - run.sim.warmup
+    measured = daily[daily.day >= run.sim.warmup]
     value_per_day = measured[measured.metric == "on_hand_value"].pivot(index="day", columns="node_type", values="value")
     assert len(value_per_day) == days
-    cost = run.world.skus.unit_cost
-    rate = run.scenario.costs.holding_rate_per_year / DAYS_PER_YEAR
+    cost = run.sim.world.skus.unit_cost
+    rate = run.sim.scenario.costs.holding_rate_per_year / DAYS_PER_YEAR
     for t in value_per_day.columns:
         if t.startswith("shock:"):
             continue
@@ -115,22 +122,22 @@ def test_inventory_and_cost_kpis_equal_the_daily_series_and_engine_counters(audi
         assert kpi(kpis, "avg_inventory_value", node_type=t) == pytest.approx(avg, rel=1e-9)
         assert kpi(kpis, "cost_holding", node_type=t) == pytest.approx(avg * days * rate, rel=1e-9)
     # The last day's series is the engine's final stock.
-    last = daily[(daily.day == run.horizon - 1) & (daily.node_type == "all")].set_index("metric")["value"]
-    assert last["on_hand_units"] == run.on_hand.sum()
-    assert last["on_hand_value"] == pytest.approx((run.on_hand * cost).sum(), rel=1e-9)
+    last = daily[(daily.day == run.sim.horizon - 1) & (daily.node_type == "all")].set_index("metric")["value"]
+    assert last["on_hand_units"] == run.sim.state.on_hand.sum()
+    assert last["on_hand_value"] == pytest.approx((run.sim.state.on_hand * cost).sum(), rel=1e-9)
     # Turns: the network turns over what it sells to customers, a node type what leaves it.
     avg_all = kpi(kpis, "avg_inventory_value")
-    sold_value = (run.since_warmup("sold") * cost).sum()
+    sold_value = (run.probe.since_warmup("sold") * cost).sum()
     assert kpi(kpis, "inventory_turns") == pytest.approx(sold_value / days * DAYS_PER_YEAR / avg_all, rel=1e-9)
     assert kpi(kpis, "days_of_inventory") == pytest.approx(avg_all * days / sold_value, rel=1e-9)
-    types = run.world.node_type
+    types = run.sim.world.node_type
     for i, t in enumerate(sim.spec.NODE_TYPES):
         rows = types == i
         if rows.any() and ("inventory_turns", "all", t) in kpis.index:
-            out_value = (run.since_warmup("outflow")[rows] * cost).sum()
+            out_value = (run.probe.since_warmup("outflow")[rows] * cost).sum()
             avg = kpi(kpis, "avg_inventory_value", node_type=t)
             assert kpi(kpis, "inventory_turns", node_type=t) == pytest.approx(out_value / days * DAYS_PER_YEAR / avg, rel=1e-9)
-    assert kpi(kpis, "cost_spoilage") == pytest.approx((run.since_warmup("spoiled") * cost).sum(), rel=1e-9, abs=1e-9)
+    assert kpi(kpis, "cost_spoilage") == pytest.approx((run.probe.since_warmup("spoiled") * cost).sum(), rel=1e-9, abs=1e-9)
     parts = ("cost_holding", "cost_transport", "cost_fulfilment", "cost_transfer", "cost_spoilage", "cost_lost_margin")
     assert kpi(kpis, "cost_total") == pytest.approx(sum(kpi(kpis, m) for m in parts if (m, "all", "all") in kpis.index))
 
@@ -141,16 +148,17 @@ def test_customers_get_what_they_asked_for_lose_it_or_are_still_owed(name, horiz
     'owed' read from the open backorder lines (which must hold what the stock arrays call backordered);
     shipped is then what is left, at least what shipped at once, and the engine's sold-to-customers
     counter must equal the walk-in units sold plus the online units shipped."""
-    run = Probe(scenario(name, horizon, mode, warmup=0), seed=8).execute()
-    orders = run.order_stats.sample_frame()
-    assert len(orders) == run.orders.count
-    open_lines = run.backorders
+    probe = Probe(warmup=0)
+    run, _, stats = simulate(scenario(name, horizon, mode, warmup=0), seed=8, observers=[probe])
+    orders = stats.sample_frame()
+    assert len(orders) == run.fulfilment.orders.count
+    open_lines = run.fulfilment.backorders
     owed_by_order = pd.Series(open_lines["remaining"], index=open_lines["order"]).groupby(level=0).sum()
     owed = owed_by_order.reindex(orders.order_id, fill_value=0).to_numpy()
     shipped = orders.units.to_numpy() - orders.lost_units.to_numpy() - owed
     assert (shipped >= orders.units_first.to_numpy()).all()  # first-attempt units shipped, later ones too
-    assert owed.sum() == run.backordered.sum()
+    assert owed.sum() == run.state.backordered.sum()
     by_channel = pd.DataFrame({"channel": orders.channel, "asked": orders.units, "shipped": shipped,
                                "lost": orders.lost_units, "owed": owed}).groupby("channel", observed=True).sum()
-    walk_in_sold = run.met_by["walk_in"].sum()
-    assert run.sold.sum() == walk_in_sold + shipped.sum(), by_channel
+    walk_in_sold = probe.met_by["walk_in"].sum()
+    assert run.state.sold.sum() == walk_in_sold + shipped.sum(), by_channel

@@ -4,7 +4,8 @@ destroy a unit, and the response plan holds stockouts down at the nodes a shock 
 import numpy as np
 
 import simulation as sim
-from simulation.engine import Simulation
+from simulation.engine import Observer, Simulation
+from simulation.experiment.run import simulate
 from tests.conftest import single_node
 
 
@@ -26,10 +27,12 @@ def two_stores(transfers: str) -> dict:
 
 def test_rebalancing_moves_excess_to_the_short_store():
     # RICH needs 0.2 units a day but holds 6; POOR needs 4 a day and holds 6 against a 3-day lead time.
-    off, on = (Simulation(sim.scenario_from_dict(two_stores(rule)), seed=4).execute() for rule in ("none", "rebalance"))
+    (off, off_ledger, _), (on, on_ledger, _) = (simulate(sim.scenario_from_dict(two_stores(rule)), seed=4)
+                                                for rule in ("none", "rebalance"))
+    off, on = off.state, on.state
     rich, poor = 1, 2
-    assert off.ledger.sums[("transfer_units", "all", "store")] == 0
-    moved = on.ledger.sums[("transfer_units", "all", "store")]
+    assert off_ledger.sums[("transfer_units", "all", "store")] == 0
+    moved = on_ledger.sums[("transfer_units", "all", "store")]
     assert moved > 0
     # RICH never receives (it has excess); what it sends shows up as its outflow beyond its sales.
     assert (on.outflow[rich] - on.sold[rich]).sum() >= moved
@@ -50,24 +53,24 @@ def test_response_plan_holds_typhoon_stockouts_down():
     assert warned > before  # pre-positioned during the 3-day warning
 
 
-class Recording(Simulation):
-    """The engine, keeping every transfer it makes."""
+class Recording(Observer):
+    """Keeps every transfer the engine makes."""
 
-    moves: list
+    def __init__(self):
+        self.moves = []
 
-    def transfer_moves(self, day):
-        frm, to, sku, qty = super().transfer_moves(day)
-        self.__dict__.setdefault("moves", []).append((frm, to, qty))
-        return frm, to, sku, qty
+    def transferred(self, day, frm, to, skus, units, cost_per_unit):
+        self.moves.append((frm, to, units))
 
 
 def test_transfers_keep_channel_stocks_apart_in_split_mode():
     sc = sim.load_scenario("scenarios/city_typhoon.yaml", {"policies.inventory_mode": "split", "policies.shock_response": "respond",
                                                             "policies.transfers": "rebalance", "run.horizon_days": 240})
-    run = Recording(sc, seed=2).execute()  # conservation is checked inside
+    recording = Recording()
+    run = Simulation(sc, seed=2, observers=[recording]).execute()  # conservation is checked inside
     w = run.world
-    frm = np.concatenate([m[0] for m in run.moves])
-    to = np.concatenate([m[1] for m in run.moves])
+    frm = np.concatenate([m[0] for m in recording.moves])
+    to = np.concatenate([m[1] for m in recording.moves])
     assert frm.size > 0
     online = w.node_ids.index("CW:online")
     fws = np.flatnonzero(w.node_type == 1)

@@ -1,16 +1,21 @@
-"""The Python entry points: ``run`` a scenario with a seed and get a :class:`RunResult`."""
+"""The Python entry points: ``run`` a scenario with a seed and get a :class:`RunResult`; ``simulate`` for
+the engine itself with the KPI recorders (and any observers of yours) attached."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
-from simulation.engine import Simulation
+from simulation.engine import Observer, Simulation
+from simulation.engine.streams import order_sample_stream
 from simulation.experiment.results import RunResult, environment
 from simulation.metrics.kpis import kpi_table
+from simulation.metrics.ledger import Ledger
+from simulation.metrics.order_stats import OrderStats
 from simulation.spec import Scenario, UsageError
-from simulation.world.network import compile_world
+from simulation.world.network import World, compile_world
 
 
 def check_seed(seed) -> int:
@@ -26,6 +31,18 @@ def calendar(scenario: Scenario) -> list[dict]:
             for kind, events in (("promotion", scenario.demand.promotions), ("shock", scenario.demand.shocks)) for e in events]
 
 
+def simulate(scenario: Scenario, seed: int, replication: int = 0, world: World | None = None, threads: int | None = None,
+             observers: Sequence[Observer] = (), record_shipments: bool = False) -> tuple[Simulation, Ledger, OrderStats]:
+    """Execute one run with the KPI recorders attached (a :class:`Ledger` and :class:`OrderStats`, then
+    ``observers``); returns the finished simulation and the two recorders (see :func:`kpi_table`)."""
+    world = compile_world(scenario) if world is None else world
+    ledger = Ledger(world, scenario)
+    stats = OrderStats(world, scenario.run.warmup_days, scenario.run.order_sample, order_sample_stream(seed, replication))
+    sim = Simulation(scenario, seed, replication, world, record_shipments=record_shipments, threads=threads,
+                     observers=[ledger, stats, *observers]).execute()
+    return sim, ledger, stats
+
+
 def run(scenario: Scenario, seed: int | None = None, replication: int = 0, threads: int | None = None,
         force: bool = False) -> RunResult:
     """Simulate ``scenario`` once. ``seed`` defaults to ``scenario.run.seed``; replication ``r`` of a
@@ -35,15 +52,15 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, threa
     seed = scenario.run.seed if seed is None else check_seed(seed)
     start = time.perf_counter()
     world = compile_world(scenario, force)
-    sim = Simulation(scenario, seed, replication, world, threads=threads).execute()
-    kpis, daily, orders = kpi_table(sim), sim.ledger.daily_frame(), sim.order_stats.sample_frame()
+    sim, ledger, stats = simulate(scenario, seed, replication, world, threads)
+    kpis, daily, orders = kpi_table(ledger, stats, world, scenario), ledger.daily_frame(), stats.sample_frame()
     wall = time.perf_counter() - start
     node_sku_days = world.n_nodes * world.skus.size * scenario.run.horizon_days
     manifest = {
         "scenario": scenario.name, "scenario_hash": scenario.digest(), "seed": seed, "replication": replication,
         "horizon_days": scenario.run.horizon_days, "warmup_days": scenario.run.warmup_days,
         "nodes": world.n_nodes, "skus": world.skus.size, "node_sku_days": node_sku_days,
-        "online_orders": int(sim.orders.count), "online_lines": int(sim.online_lines), "orders_kept": len(orders),
+        "online_orders": int(sim.fulfilment.orders.count), "online_lines": int(sim.fulfilment.online_lines), "orders_kept": len(orders),
         "wall_seconds": round(wall, 3), "engine_seconds": round(sim.wall_seconds, 3), "threads": sim.threads,
         "phase_seconds": {k: round(v, 3) for k, v in sim.phase_seconds.items()},
         "node_sku_days_per_second": round(node_sku_days / sim.wall_seconds) if sim.wall_seconds > 0 else None,

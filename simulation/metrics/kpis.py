@@ -1,8 +1,7 @@
-"""KPIs: what a run measured, as tidy DataFrames.
+"""The KPI table: what a run measured, as a tidy DataFrame.
 
-During the run a :class:`Ledger` adds up counts after warm-up (and keeps a small daily series at
-node-type level); online orders add to :class:`~.order_stats.OrderStats` as they settle; at the end
-:func:`kpi_table` turns both into rates. Rows are
+During the run the :class:`~.ledger.Ledger` adds up counts after warm-up and online orders add to
+:class:`~.order_stats.OrderStats` as they settle; at the end :func:`kpi_table` turns both into rates. Rows are
 ``metric, channel, node_type, value``; ``all`` rows are computed from summed counts, never by averaging
 rates. The README defines each metric.
 """
@@ -14,104 +13,9 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from simulation.metrics.ledger import DAYS_PER_YEAR, Ledger
 from simulation.metrics.order_stats import COUNTS, N_TYPES, OrderStats
-from simulation.spec import NODE_TYPES, ONLINE_CHANNELS, STORE
-
-DAYS_PER_YEAR = 365.0
-DAILY_METRICS = ("on_hand_units", "on_hand_value", "in_transit_units", "backordered_units", "stockout_rate",
-                 "sold_units", "outflow_units")
-
-
-class Ledger:
-    """Running sums keyed by (metric, channel, node_type), and the daily node-type series."""
-
-    def __init__(self, warmup: int, node_type: np.ndarray):
-        self.warmup = warmup
-        self._node_type = node_type
-        self.sums: dict[tuple[str, str, str], float] = defaultdict(float)
-        self.daily: list[tuple[int, str, str, float]] = []
-        self.days_measured = 0
-
-    def add(self, metric: str, channel: str, node_type: str, value: float) -> None:
-        self.sums[(metric, channel, node_type)] += float(value)
-
-    def walk_in(self, per_store: np.ndarray) -> None:
-        """Add the day's walk-in totals per store: units wanted, sold, lines wanted, lines filled in
-        full, margin lost (see ``kernels.walk_in_store``)."""
-        units, sold, lines, lines_full, lost_margin = per_store.sum(axis=0)
-        self.add("units", "walk_in", STORE, units)
-        self.add("units_first", "walk_in", STORE, sold)
-        self.add("lines", "walk_in", STORE, lines)
-        self.add("lines_first", "walk_in", STORE, lines_full)
-        self.add("lost_sales_units", "walk_in", STORE, units - sold)
-        self.add("cost_lost_margin", "walk_in", STORE, lost_margin)
-
-    def online_lost(self, nodes: np.ndarray, channels: np.ndarray, margin: np.ndarray) -> None:
-        """Margin of online units lost (never shipped), by serving node type and channel."""
-        self._by_node_channel("cost_lost_margin", self._node_type[nodes], channels, margin)
-
-    def _by_node_channel(self, metric, node_types, channels, values):
-        for t in np.unique(node_types):
-            for c in np.unique(channels):
-                mask = (node_types == t) & (channels == c)
-                if mask.any():
-                    self.add(metric, ONLINE_CHANNELS[c], NODE_TYPES[t], values[mask].sum())
-
-    def shipped(self, node_types: np.ndarray, cost: np.ndarray) -> None:
-        for t in np.unique(node_types):
-            self.add("cost_transport", "all", NODE_TYPES[t], cost[node_types == t].sum())
-
-    def transferred(self, to_types: np.ndarray, units: np.ndarray, cost_per_unit: float) -> None:
-        for t in np.unique(to_types):
-            moved = units[to_types == t].sum()
-            self.add("transfer_units", "all", NODE_TYPES[t], moved)
-            self.add("cost_transfer", "all", NODE_TYPES[t], moved * cost_per_unit)
-
-    def spoiled(self, node_types: np.ndarray, value_per_node: np.ndarray) -> None:
-        for t in np.unique(node_types):
-            self.add("cost_spoilage", "all", NODE_TYPES[t], value_per_node[node_types == t].sum())
-
-    def close_day(self, day: int, per_node: dict[str, np.ndarray], sim) -> None:
-        """Record the day from figures per node (``kernels.CLOSE_COLUMNS``: stock, flows and stockouts)."""
-        w = sim.world
-        by_type = {name: np.bincount(w.node_type, weights=v, minlength=len(NODE_TYPES)) for name, v in per_node.items()}
-        present = np.bincount(w.node_type, minlength=len(NODE_TYPES)) > 0
-        for t, name in enumerate(NODE_TYPES):
-            if present[t]:
-                self._record_day(day, name, {m: by_type[m][t] for m in by_type})
-        self._record_day(day, "all", {m: v.sum() for m, v in by_type.items()})
-        # Each shock's own nodes, every day (so its before, during and after can be plotted).
-        for shock in sim.scenario.demand.shocks:
-            rows = np.unique(np.concatenate([w.node_rows[n] for n in shock.nodes])) if shock.nodes else []
-            if len(rows):
-                group = f"shock:{shock.name}"
-                self._record_day(day, group, {m: v[rows].sum() for m, v in per_node.items()})
-                if day >= self.warmup and shock.start_day <= day < shock.end_day:
-                    self.add("stockout_days", "all", group, per_node["stockout_days"][rows].sum())
-                    self.add("stocked_days", "all", group, per_node["stocked"][rows].sum())
-        if day < self.warmup:
-            return
-        self.days_measured += 1
-        rate = sim.scenario.costs.holding_rate_per_year / DAYS_PER_YEAR
-        for t, name in enumerate(NODE_TYPES):
-            if present[t]:
-                self.add("inventory_value_days", "all", name, by_type["on_hand_value"][t])
-                self.add("cost_holding", "all", name, by_type["on_hand_value"][t] * rate)
-                self.add("outflow_value", "all", name, by_type["outflow_value"][t])
-                self.add("sold_value", "all", name, by_type["sold_value"][t])
-                self.add("stockout_days", "all", name, by_type["stockout_days"][t])
-                self.add("stocked_days", "all", name, by_type["stocked"][t])
-
-    def _record_day(self, day: int, node_type: str, values: dict) -> None:
-        for metric in DAILY_METRICS:
-            if metric == "stockout_rate":
-                value = values["stockout_days"] / values["stocked"] if values["stocked"] else 0.0
-            else:
-                value = values[metric]
-            self.daily.append((day, node_type, metric, float(value)))
-
-    def daily_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.daily, columns=["day", "node_type", "metric", "value"])
+from simulation.spec import NODE_TYPES, ONLINE_CHANNELS
 
 
 def _with_totals(frame: pd.DataFrame) -> pd.DataFrame:
@@ -148,9 +52,8 @@ def _delivery_rows(stats: OrderStats) -> list[tuple[str, str, str, float]]:
     return rows
 
 
-def kpi_table(sim) -> pd.DataFrame:
-    """The KPI table of a finished run: metric, channel, node_type, value."""
-    ledger, stats = sim.ledger, sim.order_stats
+def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFrame:
+    """The KPI table of a finished run from its recorders: metric, channel, node_type, value."""
     rows: list[tuple[str, str, str, float]] = []
     online = stats.cell_frame(COUNTS) if stats.sums["orders"].any() else None
 
@@ -176,7 +79,7 @@ def kpi_table(sim) -> pd.DataFrame:
     rows += _delivery_rows(stats)
     # Inventory and cost by node type (channel 'all').
     days = max(ledger.days_measured, 1)
-    types = [t for t in NODE_TYPES if (sim.world.node_type == NODE_TYPES.index(t)).any()]
+    types = [t for t in NODE_TYPES if (world.node_type == NODE_TYPES.index(t)).any()]
     for t in [*types, "all"]:
         def total(metric, t=t):
             return sum(ledger.sums[(metric, "all", x)] for x in types) if t == "all" else ledger.sums[(metric, "all", t)]
@@ -196,7 +99,7 @@ def kpi_table(sim) -> pd.DataFrame:
         rows.append(("cost_transfer", "all", t, total("cost_transfer")))
         rows.append(("cost_spoilage", "all", t, total("cost_spoilage")))
     # Stockouts at each shock's nodes while it lasts.
-    for shock in sim.scenario.demand.shocks:
+    for shock in scenario.demand.shocks:
         group = f"shock:{shock.name}"
         if ledger.sums[("stocked_days", "all", group)] > 0:
             rows.append(("stockout_rate", "all", group,

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import kernels
+from simulation.engine.observers import Observer
 from simulation.engine.orders import ORDER_COLUMNS
 from simulation.spec import NODE_TYPES, ONLINE_CHANNELS, TIERS
 
@@ -39,8 +40,9 @@ def derived(columns: dict[str, np.ndarray], world) -> dict[str, np.ndarray]:
     }
 
 
-class OrderStats:
-    """Running sums, delivery-time histograms and a uniform sample of settled orders."""
+class OrderStats(Observer):
+    """Running sums, delivery-time histograms and a uniform sample of settled orders (an observer: the
+    engine hands it each day's settled orders)."""
 
     def __init__(self, world, warmup: int, sample_size: int, rng: np.random.Generator):
         self.world, self.warmup = world, warmup
@@ -53,7 +55,7 @@ class OrderStats:
         self._kept_rows = 0
         self._threshold = np.inf  # keys at or above this can no longer enter the sample
 
-    def add(self, columns: dict[str, np.ndarray], first_id: int) -> None:
+    def orders_settled(self, columns: dict[str, np.ndarray], first_id: int) -> None:
         """Take the settled orders ``columns`` (order book columns), whose ids start at ``first_id``."""
         n = columns["zone"].size
         if n == 0:

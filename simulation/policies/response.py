@@ -26,14 +26,14 @@ def _hit_rows(world, shock) -> np.ndarray:
     return rows[world.node_type[rows] != CENTRAL_CODE]
 
 
-def preposition(sim) -> tuple[np.ndarray, np.ndarray | None]:
-    """(rows to review today, extra units per node and SKU to order up to, or None) for the announced shocks."""
-    w = sim.world
+def preposition(w, calendar, respond: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """(rows to review today, extra units per node and SKU to order up to, or None) for the shocks
+    ``calendar`` has announced, under a response plan (``respond``)."""
     due = np.zeros(w.n_nodes, bool)
-    if sim.scenario.policies.shock_response != "respond" or not sim.calendar.announced:
+    if not respond or not calendar.announced:
         return due, None
     extra = np.zeros((w.n_nodes, w.skus.size), np.int64)
-    for shock in sim.calendar.announced:
+    for shock in calendar.announced:
         rows = _hit_rows(w, shock)
         days = (shock.demand_factor - 1.0) * (shock.end_day - shock.start_day) + (shock.lead_time_factor - 1.0) * w.mean_lead_days[rows]
         due[rows] = True
@@ -48,13 +48,14 @@ def _apply_in_plan(stock: np.ndarray, position: np.ndarray, move) -> None:
     np.add.at(position, (to, sku), qty)
 
 
-def emergency_moves(sim):
-    """Emergency transfers into the nodes hit by the shocks in force today."""
-    w, rule = sim.world, sim.scenario.policies.transfers
+def emergency_moves(w, calendar, rule, respond: bool, state, blocks=None):
+    """Emergency transfers into the nodes hit by the shocks in force today, under a response plan
+    (``respond``); ``rule`` is ``policies.transfers``. ``state`` is read, never written."""
     moves = []
-    if sim.scenario.policies.shock_response == "respond":
-        position, stock = sim.inventory_position(), sim.on_hand.copy()
-        for shock in sim.calendar.shocks:
+    if respond:
+        position = state.position() if blocks is None else state.position(blocks=blocks)
+        stock = state.on_hand.copy()
+        for shock in calendar.shocks:
             hit = _hit_rows(w, shock)
             boost = np.full(hit.size, max(shock.demand_factor, 1.0))
             for src in np.unique(w.source[hit]):

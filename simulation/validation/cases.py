@@ -26,7 +26,9 @@ from statistics import NormalDist
 import numpy as np
 
 from simulation.experiment.run import run as run_scenario
+from simulation.experiment.run import simulate
 from simulation.experiment.stats import t_quantile
+from simulation.metrics.order_stats import OrderStats
 from simulation.spec import scenario_from_dict
 from simulation.validation import theory
 from simulation.validation.peers import OWMR, load_owmr
@@ -142,8 +144,16 @@ def copies(skus: int, daily_mean: float, **overrides) -> dict:
                                       "unit_cost": {"mean": 10.0, "cv": 0.0}}, **overrides})
 
 
+def probed(raw: dict, seed: int = SEED, replication: int = 0) -> tuple[Probe, OrderStats]:
+    """Run the scenario ``raw`` with a :class:`Probe` watching; the probe and the run's order statistics."""
+    scenario = scenario_from_dict(raw)
+    p = Probe(scenario.run.warmup_days)
+    _, _, stats = simulate(scenario, seed, replication, observers=[p])
+    return p, stats
+
+
 def probe(raw: dict, seed: int = SEED, replication: int = 0) -> Probe:
-    return Probe(scenario_from_dict(raw), seed, replication).execute()
+    return probed(raw, seed, replication)[0]
 
 
 def label(p: Probe, rows, what: str = "SKU copies") -> str:
@@ -509,8 +519,8 @@ def one_warehouse_multi_retailer() -> list[Check]:
     # Lines wait at most 60 days (settled orders leave the order book, which keeps memory small); none
     # comes near it in this network, and a cancelled line would make it a different system than stockpyl's.
     raw["channels"]["instant"]["max_wait_days"] = 60
-    p = probe(raw)
-    cancelled = p.order_stats.sums["lost_sales_units"].sum()
+    p, stats = probed(raw)
+    cancelled = stats.sums["lost_sales_units"].sum()
     if cancelled:
         raise RuntimeError(f"{cancelled:.0f} backordered units waited 60 days and were cancelled: not stockpyl's system")
     ours = {"warehouse on hand": p.per_day("on_hand", p.row("CW"))}

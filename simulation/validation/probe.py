@@ -10,40 +10,54 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.engine import Simulation
+from simulation.engine import Observer
 
 
-class Probe(Simulation):
-    """A :class:`Simulation` that adds up, from the end of warm-up, per node and SKU: demand and demand
-    met from stock on the day it arrived (walk-in and online apart), end-of-day on hand, backordered, owed by the source, days with
-    nothing on hand, spoiled units and replenishment orders received from the supplier."""
+class Probe(Observer):
+    """An observer that adds up, from the end of warm-up (``warmup`` days), per node and SKU: demand and
+    demand met from stock on the day it arrived (walk-in and online apart), end-of-day on hand,
+    backordered, owed by the source, days with nothing on hand, spoiled units and replenishment orders
+    received from the supplier. Pass it as ``Simulation(..., observers=[probe])``."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        shape = self.on_hand.shape
+    def __init__(self, warmup: int):
+        self.warmup = warmup
         self.days = 0
+
+    def started(self, world, state) -> None:
+        self.world = world
+        shape = state.shape
         self.demand_by = {"walk_in": np.zeros(shape, np.int64), "online": np.zeros(shape, np.int64)}
         self.met_by = {"walk_in": np.zeros(shape, np.int64), "online": np.zeros(shape, np.int64)}
         self.spoiled_units = np.zeros(shape, np.int64)
         self.orders_placed = np.zeros(shape, np.int64)
         self.sums = {name: np.zeros(shape) for name in ("on_hand", "backordered", "owed", "empty")}
 
-    def _measured(self, day: int) -> bool:
-        return day >= self.warmup
+    def step_started(self, step: str, day: int, state) -> None:
+        if day < self.warmup:
+            return
+        if step in ("walk_in", "online"):
+            self._before = state.today_demand.copy(), state.today_sold.copy()
+        elif step == "replenishment":
+            self._before = state.supplied.copy()
+        elif step == "close_day":
+            self._before = state.spoiled.copy()
 
-    def _serve(self, serve, channel: str, day: int, *args):
-        demand, sold = self.today_demand.copy(), self.today_sold.copy()
-        result = serve(day, *args)
-        if self._measured(day):
-            self.demand_by[channel] += self.today_demand - demand
-            self.met_by[channel] += self.today_sold - sold
-        return result
-
-    def _serve_walk_in(self, day: int, while_serving=None):
-        return self._serve(super()._serve_walk_in, "walk_in", day, while_serving)
-
-    def _serve_online(self, day: int, drawn=None) -> None:
-        self._serve(super()._serve_online, "online", day, drawn)
+    def step_finished(self, step: str, day: int, state) -> None:
+        if day < self.warmup:
+            return
+        if step in ("walk_in", "online"):
+            demand, sold = self._before
+            self.demand_by[step] += state.today_demand - demand
+            self.met_by[step] += state.today_sold - sold
+        elif step == "replenishment":
+            self.orders_placed += state.supplied > self._before
+        elif step == "close_day":
+            self.days += 1
+            self.spoiled_units += state.spoiled - self._before
+            self.sums["on_hand"] += state.on_hand
+            self.sums["backordered"] += state.backordered
+            self.sums["owed"] += state.owed
+            self.sums["empty"] += state.on_hand == 0
 
     @property
     def demand(self) -> np.ndarray:
@@ -52,24 +66,6 @@ class Probe(Simulation):
     @property
     def met(self) -> np.ndarray:
         return self.met_by["walk_in"] + self.met_by["online"]
-
-    def _order_and_ship(self, day, rows, ordering, lead, extra) -> None:
-        supplied = self.supplied[rows].copy()
-        super()._order_and_ship(day, rows, ordering, lead, extra)
-        if self._measured(day):
-            self.orders_placed[rows] += self.supplied[rows] > supplied
-
-    def _close_day(self, day: int) -> None:
-        spoiled = self.spoiled.copy()
-        super()._close_day(day)
-        if not self._measured(day):
-            return
-        self.days += 1
-        self.spoiled_units += self.spoiled - spoiled
-        self.sums["on_hand"] += self.on_hand
-        self.sums["backordered"] += self.backordered
-        self.sums["owed"] += self.owed
-        self.sums["empty"] += self.on_hand == 0
 
     # ----------------------------------------------------------------------------------- results
     def per_day(self, name: str, rows) -> np.ndarray:

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from simulation.validation import document as validate
 from simulation.validation import cases as validation_cases
+from simulation.validation import document as validate
 from simulation.validation.cases import CASES, Check
 
 pytestmark = pytest.mark.validation

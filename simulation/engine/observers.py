@@ -1,0 +1,50 @@
+"""Observers: what watches a run without changing it.
+
+The engine calls each hook at a fixed point of the day (see :mod:`.simulation`); an observer reads what
+it is handed and never writes it. The KPI ledger, the order statistics and the validation probe are
+observers: pass yours as ``Simulation(..., observers=[...])`` to measure something else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# The steps of a day that step_started/step_finished bracket, in the order they run.
+STEPS = ("backorders", "walk_in", "online", "transfers", "replenishment", "close_day")
+
+
+class Observer:
+    """Every hook does nothing here: override those you need. ``state`` is the run's
+    :class:`~.state.InventoryState`; rows are stock rows of ``world``; days count from 0, warm-up
+    included (an observer that measures after warm-up checks ``day`` itself)."""
+
+    def started(self, world, state) -> None:
+        """Once, before day 0, with the initial stock in place."""
+
+    def step_started(self, step: str, day: int, state) -> None:
+        """Before a step of the day (one of ``STEPS``)."""
+
+    def step_finished(self, step: str, day: int, state) -> None:
+        """After a step of the day."""
+
+    def walk_in_served(self, day: int, per_store: np.ndarray) -> None:
+        """Each store's walk-in day: units wanted, sold, lines wanted, lines filled in full, margin lost."""
+
+    def online_lost(self, day: int, rows: np.ndarray, channels: np.ndarray, margin: np.ndarray) -> None:
+        """Online units lost (never to ship): serving row, channel code and the margin lost, per line."""
+
+    def replenishment_shipped(self, day: int, rows: np.ndarray, cost: np.ndarray) -> None:
+        """Today's replenishment shipments: the receiving rows and each one's lane cost."""
+
+    def transferred(self, day: int, frm: np.ndarray, to: np.ndarray, skus: np.ndarray, units: np.ndarray,
+                    cost_per_unit: float) -> None:
+        """Today's lateral transfers: from row, to row, SKU and units per move."""
+
+    def spoiled(self, day: int, value_per_row: np.ndarray) -> None:
+        """Tonight's spoilage, valued at unit cost, per row."""
+
+    def day_closed(self, day: int, per_node: dict[str, np.ndarray], state) -> None:
+        """The day's close, per row (``kernels.CLOSE_COLUMNS``: stock, flows and stockouts)."""
+
+    def orders_settled(self, orders: dict[str, np.ndarray], first_id: int) -> None:
+        """Orders that can no longer change (the order book's columns), ids from ``first_id``."""

@@ -1,0 +1,99 @@
+"""The replenishment step: each node class's policy, its review epochs, and the day's orders and shipments
+(deepest rows first; a short source rations among its children and owes them the rest)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulation import kernels
+from simulation.engine.state import SERIAL, InventoryState
+from simulation.engine.threads import Blocks
+from simulation.policies.replenishment import Planning, build_policy
+from simulation.policies.response import preposition
+from simulation.spec import NODE_TYPES, Scenario
+from simulation.world.network import World, lead_days
+
+
+class Replenishment:
+    """The replenishment policy of each node class present, which classes review today, and the step
+    that orders and ships. :attr:`initial` is the stock the policies start from."""
+
+    def __init__(self, scenario: Scenario, world: World):
+        w = self.world = world
+        self.policies, self.class_row = {}, np.zeros(w.n_nodes, np.int64)
+        self.initial = np.zeros((w.n_nodes, w.skus.size), np.int64)
+        for code, cls in enumerate(NODE_TYPES):
+            rows = np.flatnonzero(w.node_type == code)
+            if rows.size == 0:
+                continue
+            self.class_row[rows] = np.arange(rows.size)
+            plan = Planning(w.planning_mean[rows], w.planning_var[rows], w.mean_lead_days[rows], w.var_lead_days[rows])
+            policy = build_policy(getattr(scenario.replenishment, cls), plan, f"replenishment.{cls}")
+            self.policies[cls] = (rows, policy)
+            self.initial[rows] = policy.initial_stock()
+        self.due: set[str] = set()  # node classes whose review epoch is today
+        self.proportional = scenario.replenishment.rationing != "priority"
+        self.respond = scenario.policies.shock_response == "respond"
+
+    def replenish(self, day: int, state: InventoryState, calendar, lead_stream: np.random.Generator,
+                  blocks: Blocks = SERIAL) -> tuple[list, list]:
+        """Due rows (and rows an announced shock will hit, under a response plan) order by their policy
+        against inventory position less any pre-positioning target; every row with an order or a debt
+        is then shipped what its source can spare (writes on_hand, owed, pipeline, supplied, today_out,
+        today_demand). Returns the shipments as (arrival day, rows, SKUs, units), and per source the rows
+        it shipped to with each one's lane cost."""
+        w = self.world
+        # Drawn every day, shipments or not, so lead times line up across policies (common random numbers).
+        lead = w.sample_lead_days(lead_stream)
+        stretch = calendar.node_lead_time_factor()
+        stretch = np.maximum(stretch, np.where(w.source >= 0, stretch[np.maximum(w.source, 0)], 1.0))
+        lead = np.where(stretch > 1, lead_days(np.ceil(lead * stretch)), lead)
+        due, extra = preposition(w, calendar, self.respond)
+        for cls in self.due:
+            due[self.policies[cls][0]] = True
+        self.due.clear()
+        owing = state.owed.any(axis=1)
+        arrivals, lane_costs = [], []
+        for depth in range(int(w.depth.max()), 0, -1):
+            rows = np.flatnonzero((due | owing) & (w.depth == depth))
+            if rows.size:
+                self._order_and_ship(day, rows, due[rows], lead, extra, state, blocks, arrivals, lane_costs)
+        return arrivals, lane_costs
+
+    def _order_and_ship(self, day, rows, ordering, lead, extra, state, blocks, arrivals, lane_costs) -> None:
+        """Rows with ``ordering`` set order by their policy; every row's source then ships what it can
+        of what it owes the row plus today's order."""
+        w = self.world
+        position = state.position(rows, blocks)
+        if extra is not None:
+            position -= extra[rows]
+        codes = np.unique(w.node_type[rows[ordering]])
+        if ordering.all() and codes.size == 1:  # the usual case: no copies of [rows, SKUs] arrays
+            wanted = self.policies[NODE_TYPES[codes[0]]][1].order_quantities(self.class_row[rows], position)
+        else:
+            wanted = np.zeros_like(position)
+            for code in codes:
+                members = ordering & (w.node_type[rows] == code)
+                policy = self.policies[NODE_TYPES[code]][1]
+                wanted[members] = policy.order_quantities(self.class_row[rows[members]], position[members])
+        sources = w.source[rows]
+        for parent in np.unique(sources):
+            kids = np.flatnonzero(sources == parent)
+            mine = wanted if kids.size == rows.size else wanted[kids]
+            rank = np.argsort(w.priority[rows[kids]], kind="stable")
+            parts = blocks.map(lambda block, kids=kids, mine=mine, rank=rank, parent=parent: kernels.fill_requests(
+                rows[kids], mine, parent, state.on_hand, state.owed, state.pipeline, state.supplied, state.today_out,
+                state.today_demand, rank, self.proportional, block.start, block.stop), w.skus.size, mine.size)
+            r, k, units = (np.concatenate([part[j] for part in parts]) for j in range(3))
+            per_row = np.sum([part[3] for part in parts], axis=0)
+            lane_costs.append((rows[kids], per_row * w.lane_cost[rows[kids]]))
+            row_lead = lead[rows[kids]][r]
+            for days in np.unique(row_lead):
+                mine = row_lead == days
+                arrivals.append((day + int(days), rows[kids][r[mine]], k[mine], units[mine]))
+
+    def learn(self, today_demand: np.ndarray) -> None:
+        """Forecasting policies learn the day's demand at their rows."""
+        for rows, policy in self.policies.values():
+            if policy.learns:
+                policy.observe(today_demand[rows])

@@ -1,0 +1,121 @@
+"""The run's stock: :class:`InventoryState`, the one owner of the node x SKU arrays, and their audit.
+
+Day steps write into it (through the kernels, which update the arrays passed in); observers read it and
+never write it. Rows are the compiled world's stock rows, columns its SKUs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulation import kernels
+from simulation.engine.threads import Blocks
+
+SERIAL = Blocks(1)
+
+
+class ConservationError(RuntimeError):
+    """Units were created or destroyed: a bug in the engine, never a property of the scenario."""
+
+
+class InventoryState:
+    """On hand, in transit, owed and backordered stock, the cumulative flows that audit it, and today's
+    flows (reset at each close). ``source[i]`` is the row that supplies row ``i`` (-1: the supplier);
+    ``shelf_life_days`` per SKU (0: not perishable)."""
+
+    def __init__(self, initial: np.ndarray, source: np.ndarray, shelf_life_days: np.ndarray):
+        n, k = initial.shape
+        self.source = source
+        self.on_hand = initial.astype(np.int64)
+        self.initial = self.on_hand.copy()
+        self.stocked = self.on_hand > 0                 # node-SKUs the network holds (stockouts count there)
+
+        def zeros():
+            return np.zeros((n, k), np.int64)
+        self.pipeline = zeros()      # shipped to the row, not yet arrived
+        self.backordered = zeros()   # owed by the row to its online customers
+        self.owed = zeros()          # requested from the row's source, not yet shipped
+        self.supplied = zeros()      # received from the outside supplier (as shipped by it)
+        self.received = zeros()
+        self.outflow = zeros()       # sold + shipped to other rows
+        self.sold = zeros()          # sold to customers (walk-in and online)
+        self.spoiled = zeros()
+        self.today_in, self.today_out, self.today_sold = zeros(), zeros(), zeros()
+        self.today_demand = zeros()  # what each row was asked for today (the forecasts' input)
+        # Perishable stock by age: cohorts[row, j, a] units of perishable SKU j aged a days.
+        self.perishable = np.flatnonzero(shelf_life_days > 0)
+        life = shelf_life_days[self.perishable]
+        self.shelf_life = life.astype(np.int64)
+        self.cohorts = np.zeros((n, self.perishable.size, int(life.max()) if life.size else 1), np.int64)
+        self.cohorts[:, :, 0] = self.on_hand[:, self.perishable]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.on_hand.shape
+
+    # ------------------------------------------------------------------------------------ moving stock
+    def receive(self, rows: np.ndarray, skus: np.ndarray, qty: np.ndarray) -> None:
+        """Shipments arrive: pipeline -> on hand (writes on_hand, pipeline, today_in)."""
+        kernels.receive(self.on_hand, self.pipeline, self.today_in, rows, skus, qty)
+
+    def send(self, frm: np.ndarray, to: np.ndarray, skus: np.ndarray, qty: np.ndarray) -> None:
+        """Lateral transfers leave ``frm`` for ``to`` (writes on_hand, today_out, pipeline)."""
+        np.subtract.at(self.on_hand, (frm, skus), qty)
+        np.add.at(self.today_out, (frm, skus), qty)
+        np.add.at(self.pipeline, (to, skus), qty)
+
+    def age(self) -> np.ndarray:
+        """Tonight's ageing: perishable stock a day older, the expired removed (writes on_hand, spoiled,
+        cohorts). Returns the spoiled units per row and perishable SKU."""
+        p = self.perishable
+        spoiled = kernels.age_stock(self.cohorts, self.shelf_life, self.today_in[:, p], self.today_out[:, p])
+        self.on_hand[:, p] -= spoiled
+        self.spoiled[:, p] += spoiled
+        return spoiled
+
+    # ------------------------------------------------------------------------------------ reading
+    def position(self, rows: np.ndarray | None = None, blocks: Blocks = SERIAL) -> np.ndarray:
+        """Inventory position of ``rows`` (default all): on hand + in transit + owed by the source -
+        backordered to customers - owed to child rows (a source's unshipped commitments count against
+        it, as in echelon/Clark-Scarf accounting), less perishable units that spoil tonight (they can
+        serve no future demand)."""
+        rows = np.arange(self.shape[0]) if rows is None else rows
+        position = np.empty((rows.size, self.shape[1]), np.int64)
+        blocks.map(lambda block: kernels.position_rows(
+            rows[block], self.on_hand, self.pipeline, self.owed, self.backordered, position[block]), rows.size,
+            position.size)
+        for i in np.flatnonzero(np.isin(rows, self.source)):
+            position[i] -= self.owed[self.source == rows[i]].sum(axis=0)
+        if self.perishable.size:
+            position[:, self.perishable] -= self.expiring_tonight(rows)
+        return position
+
+    def expiring_tonight(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Units of each perishable SKU that will spoil at tonight's close unless sold before it (the
+        oldest cohort, less today's outflow, which is taken oldest first)."""
+        p = self.perishable
+        r = (np.arange(self.shape[0]) if rows is None else rows)[:, None]
+        oldest = self.cohorts[r, np.arange(p.size)[None, :], self.shelf_life[None, :] - 1]
+        oldest = oldest + np.where(self.shelf_life == 1, self.today_in[r, p[None, :]], 0)
+        return np.maximum(oldest - self.today_out[r, p[None, :]], 0)
+
+    # ------------------------------------------------------------------------------------ audit
+    def check_conservation(self, node_ids: list[str], open_backorder_units: int) -> None:
+        """Raise :class:`ConservationError` unless every unit is accounted for: per row,
+        ``initial + received == outflow + spoiled + on hand``; network-wide, ``initial + supplied == sold
+        + spoiled + on hand + in transit``; and the backordered units equal the open backorder lines'."""
+        problems = []
+        if (self.on_hand < 0).any():
+            problems.append(f"negative on hand at {int((self.on_hand < 0).sum())} node-SKUs")
+        node_gap = self.initial + self.received - self.outflow - self.spoiled - self.on_hand
+        if node_gap.any():
+            n, k = np.argwhere(node_gap)[0]
+            problems.append(f"node {node_ids[n]} SKU {k}: initial + received - out - spoiled - on hand = {node_gap[n, k]}")
+        total_in = self.initial.sum() + self.supplied.sum()
+        total_out = self.sold.sum() + self.spoiled.sum() + self.on_hand.sum() + self.pipeline.sum()
+        if total_in != total_out:
+            problems.append(f"network: initial + supplied = {total_in} but sold + spoiled + on hand + in transit = {total_out}")
+        if (self.backordered < 0).any() or self.backordered.sum() != open_backorder_units:
+            problems.append("backordered units do not match the open backorder lines")
+        if problems:
+            raise ConservationError("unit conservation failed: " + "; ".join(problems))

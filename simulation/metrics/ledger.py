@@ -1,0 +1,123 @@
+"""The ledger: a run's running sums after warm-up by (metric, channel, node type), and a small daily
+series at node-type level. An observer of the engine (:mod:`simulation.engine.observers`)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from simulation.engine.observers import Observer
+from simulation.spec import NODE_TYPES, ONLINE_CHANNELS, STORE
+
+DAYS_PER_YEAR = 365.0
+DAILY_METRICS = ("on_hand_units", "on_hand_value", "in_transit_units", "backordered_units", "stockout_rate",
+                 "sold_units", "outflow_units")
+
+
+class Ledger(Observer):
+    """Running sums keyed by (metric, channel, node_type) from the end of warm-up, and the daily
+    node-type series (every day)."""
+
+    def __init__(self, world, scenario):
+        self.warmup = scenario.run.warmup_days
+        self._world, self._scenario = world, scenario
+        self._node_type = world.node_type
+        self.sums: dict[tuple[str, str, str], float] = defaultdict(float)
+        self.daily: list[tuple[int, str, str, float]] = []
+        self.days_measured = 0
+
+    def add(self, metric: str, channel: str, node_type: str, value: float) -> None:
+        self.sums[(metric, channel, node_type)] += float(value)
+
+    def walk_in_served(self, day: int, per_store: np.ndarray) -> None:
+        """Add the day's walk-in totals per store: units wanted, sold, lines wanted, lines filled in
+        full, margin lost (see ``kernels.walk_in_store``)."""
+        if day < self.warmup:
+            return
+        units, sold, lines, lines_full, lost_margin = per_store.sum(axis=0)
+        self.add("units", "walk_in", STORE, units)
+        self.add("units_first", "walk_in", STORE, sold)
+        self.add("lines", "walk_in", STORE, lines)
+        self.add("lines_first", "walk_in", STORE, lines_full)
+        self.add("lost_sales_units", "walk_in", STORE, units - sold)
+        self.add("cost_lost_margin", "walk_in", STORE, lost_margin)
+
+    def online_lost(self, day: int, rows: np.ndarray, channels: np.ndarray, margin: np.ndarray) -> None:
+        """Margin of online units lost (never shipped), by serving node type and channel."""
+        if day >= self.warmup:
+            self._by_node_channel("cost_lost_margin", self._node_type[rows], channels, margin)
+
+    def _by_node_channel(self, metric, node_types, channels, values):
+        for t in np.unique(node_types):
+            for c in np.unique(channels):
+                mask = (node_types == t) & (channels == c)
+                if mask.any():
+                    self.add(metric, ONLINE_CHANNELS[c], NODE_TYPES[t], values[mask].sum())
+
+    def replenishment_shipped(self, day: int, rows: np.ndarray, cost: np.ndarray) -> None:
+        if day < self.warmup:
+            return
+        node_types = self._node_type[rows]
+        for t in np.unique(node_types):
+            self.add("cost_transport", "all", NODE_TYPES[t], cost[node_types == t].sum())
+
+    def transferred(self, day: int, frm: np.ndarray, to: np.ndarray, skus: np.ndarray, units: np.ndarray,
+                    cost_per_unit: float) -> None:
+        if day < self.warmup:
+            return
+        to_types = self._node_type[to]
+        for t in np.unique(to_types):
+            moved = units[to_types == t].sum()
+            self.add("transfer_units", "all", NODE_TYPES[t], moved)
+            self.add("cost_transfer", "all", NODE_TYPES[t], moved * cost_per_unit)
+
+    def spoiled(self, day: int, value_per_node: np.ndarray) -> None:
+        if day < self.warmup:
+            return
+        node_types = self._node_type
+        for t in np.unique(node_types):
+            self.add("cost_spoilage", "all", NODE_TYPES[t], value_per_node[node_types == t].sum())
+
+    def day_closed(self, day: int, per_node: dict[str, np.ndarray], state) -> None:
+        """Record the day from figures per node (``kernels.CLOSE_COLUMNS``: stock, flows and stockouts)."""
+        w = self._world
+        by_type = {name: np.bincount(w.node_type, weights=v, minlength=len(NODE_TYPES)) for name, v in per_node.items()}
+        present = np.bincount(w.node_type, minlength=len(NODE_TYPES)) > 0
+        for t, name in enumerate(NODE_TYPES):
+            if present[t]:
+                self._record_day(day, name, {m: by_type[m][t] for m in by_type})
+        self._record_day(day, "all", {m: v.sum() for m, v in by_type.items()})
+        # Each shock's own nodes, every day (so its before, during and after can be plotted).
+        for shock in self._scenario.demand.shocks:
+            rows = np.unique(np.concatenate([w.node_rows[n] for n in shock.nodes])) if shock.nodes else []
+            if len(rows):
+                group = f"shock:{shock.name}"
+                self._record_day(day, group, {m: v[rows].sum() for m, v in per_node.items()})
+                if day >= self.warmup and shock.start_day <= day < shock.end_day:
+                    self.add("stockout_days", "all", group, per_node["stockout_days"][rows].sum())
+                    self.add("stocked_days", "all", group, per_node["stocked"][rows].sum())
+        if day < self.warmup:
+            return
+        self.days_measured += 1
+        rate = self._scenario.costs.holding_rate_per_year / DAYS_PER_YEAR
+        for t, name in enumerate(NODE_TYPES):
+            if present[t]:
+                self.add("inventory_value_days", "all", name, by_type["on_hand_value"][t])
+                self.add("cost_holding", "all", name, by_type["on_hand_value"][t] * rate)
+                self.add("outflow_value", "all", name, by_type["outflow_value"][t])
+                self.add("sold_value", "all", name, by_type["sold_value"][t])
+                self.add("stockout_days", "all", name, by_type["stockout_days"][t])
+                self.add("stocked_days", "all", name, by_type["stocked"][t])
+
+    def _record_day(self, day: int, node_type: str, values: dict) -> None:
+        for metric in DAILY_METRICS:
+            if metric == "stockout_rate":
+                value = values["stockout_days"] / values["stocked"] if values["stocked"] else 0.0
+            else:
+                value = values[metric]
+            self.daily.append((day, node_type, metric, float(value)))
+
+    def daily_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.daily, columns=["day", "node_type", "metric", "value"])
