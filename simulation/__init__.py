@@ -2,13 +2,6 @@
 stores) under multi-channel demand. ``load_scenario`` + ``run`` are the whole API for one run;
 ``compare`` pairs policies on common random numbers and ``sweep`` runs a grid of parameters."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("invsim")  # one version, the package's own metadata (pyproject.toml)
-except PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0+unknown"
-
 from simulation.engine import ConservationError
 from simulation.experiment.compare import compare
 from simulation.experiment.results import RunResult
@@ -16,6 +9,7 @@ from simulation.experiment.run import run
 from simulation.experiment.sweep import sweep
 from simulation.reporting.report import report
 from simulation.spec import Scenario, ScenarioError, UsageError, load_scenario, scenario_from_dict, with_overrides
+from simulation.version import __version__
 
 __all__ = ["ConservationError", "RunResult", "Scenario", "ScenarioError", "UsageError", "__version__", "compare", "load_scenario", "report",
            "run", "scenario_from_dict", "sweep", "with_overrides"]

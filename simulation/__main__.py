@@ -1,3 +1,5 @@
+"""``python -m simulation``: the same as ``invsim``."""
+
 import sys
 
 from simulation.cli import main

@@ -8,29 +8,21 @@ please report it).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 from tqdm import tqdm
 
 from simulation.cli import arguments
 from simulation.engine import ConservationError, Simulation
 from simulation.experiment.compare import compare, identity
-from simulation.experiment.results import ResultsFolder, RunResult, environment
+from simulation.experiment.results import ResultsFolder, combine, environment
 from simulation.experiment.run import run
-from simulation.experiment.stats import t975
 from simulation.experiment.sweep import grid_size, summarise, sweep
-from simulation.metrics.registry import metric as registered
 from simulation.reporting.report import report
-from simulation.spec import ScenarioError, build_each, load_scenario, parse_set_options, split_assignment
-
-SERVICE = ["demand_units", "fill_rate_units", "fill_rate_lines", "fill_rate_orders", "lost_sales_units",
-           "on_time_rate", "delivery_hours_mean", "delivery_hours_p50", "delivery_hours_p90", "delivery_hours_p95",
-           "dispatch_within_sla", "split_rate", "no_stock_rate"]
-STOCK = ["avg_inventory_value", "inventory_turns", "days_of_inventory", "stockout_rate", "transfer_units", "cost_holding",
-         "cost_transport", "cost_fulfilment", "cost_transfer", "cost_lost_margin", "cost_spoilage", "cost_total"]
+from simulation.reporting.tables import SWEEP_SUMMARY, format_comparison, format_kpis, format_summary
+from simulation.spec import ScenarioError, UsageError, build_each, load_scenario, parse_set_options, split_assignment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         return _run(scenario, args)
     except ScenarioError as exc:
-        print(f"invsim: {exc}", file=sys.stderr)
+        print(f"invsim: {as_flags(exc)}", file=sys.stderr)
         return 2
     except (ConservationError, FloatingPointError) as exc:  # an engine bug: units leaked, or a KPI is not a number
         print(f"invsim: {exc}", file=sys.stderr)
@@ -104,6 +96,17 @@ def main(argv: list[str] | None = None) -> int:
     except ConnectionError as exc:  # --scheduler: well formed, but nobody answers there
         print(f"invsim: --scheduler {args.scheduler}: {exc}", file=sys.stderr)
         return 2
+
+
+# The library names its parameters (out, workers=2, force=True); the command line names its flags.
+_PARAMETER = re.compile(r"(?<![\w.-])(force|restart)=True\b|(?<![\w.-])(workers)=(\d+)|^(out|grid|zip|workers)(?=[ :])")
+
+
+def as_flags(exc: ScenarioError) -> ScenarioError:
+    """The same error with each problem in the command line's words (``--out``, ``--workers 2``, ``--force``)."""
+    def flag(m: re.Match) -> str:
+        return f"--{m[1]}" if m[1] else f"--{m[2]} {m[3]}" if m[2] else f"--{m[4]}"
+    return type(exc)([_PARAMETER.sub(flag, p) for p in exc.problems], exc.source)
 
 
 def _run(scenario, args) -> int:
@@ -169,120 +172,5 @@ def parse_grid_options(items: list[str], flag: str) -> dict[str, list]:
     parts = [split_assignment(item) for item in items]
     paths = [path.strip() for path, sep, _ in parts if sep]
     if len(set(paths)) < len(paths):
-        raise ScenarioError([f"{flag} {p}: given twice" for p in sorted({p for p in paths if paths.count(p) > 1})])
+        raise UsageError([f"{flag} {p}: given twice" for p in sorted({p for p in paths if paths.count(p) > 1})])
     return parse_set_options([f"{path}=[{text}]" if sep else path for path, sep, text in parts], flag, "PATH=V1,V2,...")
-
-
-SWEEP_SUMMARY = [("fill_rate_units", ["all", "home_delivery", "instant"]), ("days_of_inventory", ["all"]),
-                 ("on_time_rate", ["home_delivery"]), ("dispatch_within_sla", ["home_delivery"]), ("cost_total", ["all"])]
-
-
-def format_summary(summary: pd.DataFrame) -> str:
-    """One line per grid point: its parameters, then each KPI as mean ±half-width."""
-    value_cols = [c for c in summary.columns if c.endswith(" ±")]
-    params = [c for c in summary.columns if c != "point" and c not in value_cols and f"{c} ±" not in summary.columns]
-    rows = []
-    for _, r in summary.iterrows():
-        cells = [str(r[p]) for p in params]
-        for c in value_cols:
-            label = c[:-2]
-            metric = label.split(" (")[0]
-            if np.isfinite(r[label]):
-                cells.append(_fmt(metric, r[label]) + (_pm(metric, r[label], r[label] + r[c]) if np.isfinite(r[c]) else ""))
-            else:
-                cells.append("")
-        rows.append(cells)
-    header = [*params, *[c[:-2] for c in value_cols]]
-    keep = [i for i in range(len(header)) if i < len(params) or any(row[i] for row in rows)]
-    header, rows = [header[i] for i in keep], [[row[i] for i in keep] for row in rows]
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    return "\n".join("  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)) for row in [header, *rows])
-
-
-# (metric, channels) shown by `invsim compare`, in order.
-HEADLINE = [("fill_rate_units", ["walk_in", "bopis", "home_delivery", "instant", "all"]),
-            ("days_of_inventory", ["all"]), ("avg_inventory_value", ["all"]),
-            ("delivery_hours_p50", ["bopis", "home_delivery", "instant"]),
-            ("delivery_hours_p95", ["bopis", "home_delivery", "instant"]),
-            ("on_time_rate", ["bopis", "home_delivery", "instant"]),
-            ("dispatch_within_sla", ["home_delivery"]), ("split_rate", ["all"]), ("transfer_units", ["all"]),
-            ("cost_per_order", ["bopis", "home_delivery", "instant", "all"]), ("cost_total", ["all"])]
-
-
-def format_comparison(table: pd.DataFrame, baseline: str) -> str:
-    """Side by side: each policy's mean ± 95% CI half-width, and each paired difference to the baseline."""
-    table = table[table["node_type"] == "all"]
-    policies = list(dict.fromkeys(table["policy"]))
-    others = [p for p in policies if p != baseline]
-    lines = []
-    for metric, channels in HEADLINE:
-        for channel in channels:
-            rows = table[(table["metric"] == metric) & (table["channel"] == channel)].set_index("policy")
-            if rows.empty or not rows["mean"].any():  # e.g. transfer units when no policy transfers
-                continue
-            cells = [f"{metric} ({channel})" if channel != "all" else metric]
-            for p in policies:
-                r = rows.loc[p] if p in rows.index else None
-                cells.append("" if r is None else _fmt(metric, r["mean"]) + _pm(metric, r["mean"], r["ci_high"]))
-            for p in others:
-                r = rows.loc[p] if p in rows.index else None
-                cells.append("" if r is None or not np.isfinite(r["diff"]) else _diff(metric, r))
-            lines.append(cells)
-    header = ["KPI", *policies, *[f"{p} - {baseline} [95% CI]" for p in others]]
-    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
-    return "\n".join("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-                     for row in [header, *lines])
-
-
-def _pm(metric_name: str, mean: float, high: float) -> str:
-    half = high - mean
-    if not np.isfinite(half):
-        return ""
-    return f" ±{half * 100:.1f}" if registered(metric_name).is_share else f" ±{_fmt(metric_name, half)}"
-
-
-def _diff(metric_name: str, r) -> str:
-    star = " *" if r["significant"] else " n.s."
-    if registered(metric_name).is_share:  # percentage points
-        return f"{r['diff'] * 100:+.1f} pp [{r['diff_low'] * 100:+.1f}, {r['diff_high'] * 100:+.1f}]{star}"
-    pct = f" ({r['diff_pct']:+.0%})" if np.isfinite(r["diff_pct"]) else ""
-    return f"{_fmt(metric_name, r['diff'])}{pct} [{_fmt(metric_name, r['diff_low'])}, {_fmt(metric_name, r['diff_high'])}]{star}"
-
-
-def combine(results: list[RunResult]) -> RunResult:
-    """Replications of one scenario and seed as one result, each row tagged with its replication."""
-    kpis = pd.concat([r.kpis.assign(replication=r.manifest["replication"]) for r in results], ignore_index=True)
-    daily = pd.concat([r.daily.assign(replication=r.manifest["replication"]) for r in results], ignore_index=True)
-    orders = pd.concat([r.orders.assign(replication=r.manifest["replication"]) for r in results], ignore_index=True)
-    manifest = {**results[0].manifest, "replication": [r.manifest["replication"] for r in results],
-                "wall_seconds": round(sum(r.manifest["wall_seconds"] for r in results), 3)}
-    return RunResult(kpis=kpis, daily=daily, orders=orders, manifest=manifest)
-
-
-def format_kpis(kpis: pd.DataFrame) -> str:
-    """Two readable tables (service by channel, stock and cost by node type); with replications, the
-    mean and the half-width of its 95% confidence interval."""
-    group = ["metric", "channel", "node_type"]
-    if "replication" in kpis and kpis["replication"].nunique() > 1:
-        stats = kpis.groupby(group, sort=False)["value"].agg(["mean", "std", "count"]).reset_index()
-        # Student t with n - 1 degrees of freedom: with a handful of replications 1.96 would claim too much
-        half = np.array([t975(int(n) - 1) for n in stats["count"]]) * stats["std"] / np.sqrt(stats["count"])
-        text = [_fmt(m, v) + (f" ±{_fmt(m, h)}" if np.isfinite(h) else "")
-                for m, v, h in zip(stats["metric"], stats["mean"], half, strict=False)]
-        table = stats.assign(text=text)
-    else:
-        table = kpis.assign(text=[_fmt(m, v) for m, v in zip(kpis["metric"], kpis["value"], strict=False)])
-    parts = []
-    for title, metrics, index in (("Service by channel", SERVICE, ["channel", "node_type"]),
-                                  ("Inventory and cost by node type", STOCK, ["node_type"])):
-        sub = table[table["metric"].isin(metrics) & ((table["channel"] == "all") | (title.startswith("Service")))]
-        if sub.empty:
-            continue
-        wide = sub.pivot_table(index=index, columns="metric", values="text", aggfunc="first", sort=False)
-        wide = wide[[m for m in metrics if m in wide.columns]].fillna("")
-        parts.append(f"{title}\n{wide.to_string()}")
-    return "\n\n".join(parts)
-
-
-def _fmt(metric_name: str, value: float) -> str:
-    return registered(metric_name).format(value)

@@ -20,7 +20,7 @@ from simulation.experiment.executors import completed, connect, local_workers
 from simulation.experiment.run import calendar, check_seed, run
 from simulation.experiment.stats import mean_ci, t975
 from simulation.experiment.store import RunStore
-from simulation.spec import Scenario, ScenarioError
+from simulation.spec import Scenario, UsageError
 from simulation.world.preflight import check_pool
 
 __all__ = ["Comparison", "compare", "paired_table", "t975"]
@@ -66,11 +66,11 @@ def compare(scenarios: list[Scenario], replications: int = 3, seed: int = 0, wor
     """
     names = [s.name for s in scenarios]
     if len(scenarios) < 2:
-        raise ScenarioError(["compare: give a baseline and at least one other scenario"])
+        raise UsageError(["compare: give a baseline and at least one other scenario"])
     if len(set(names)) != len(names):
-        raise ScenarioError([f"compare: scenario names must differ (they label the policies), got {names}"])
+        raise UsageError([f"compare: scenario names must differ (they label the policies), got {names}"])
     if replications < 2:
-        raise ScenarioError([f"replications: must be >= 2 for a confidence interval, got {replications}"])
+        raise UsageError([f"replications: must be >= 2 for a confidence interval, got {replications}"])
     seed = check_seed(seed)
     jobs = [(s, seed, r, force) for r in range(replications) for s in scenarios]
     store = None if out is None else RunStore(Path(out), identity(scenarios, replications, seed), restart, kind="comparison")

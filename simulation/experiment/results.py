@@ -73,7 +73,7 @@ def environment() -> dict:
     import numpy
     import simpy
 
-    from simulation import __version__
+    from simulation.version import __version__
     return {"package_version": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
             "numba": numba.__version__, "simpy": simpy.__version__, "platform": platform.platform(),
             "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -109,14 +109,14 @@ def claim_folder(out: Path, kind: str) -> None:
     from simulation.spec import UsageError
 
     if problem := folder_problem(out):
-        raise UsageError([f"--out {out}: {problem}"])
+        raise UsageError([f"out {out}: {problem}"])
     if not out.exists() or not any(out.iterdir()):
         return
     held = folder_kind(out)
     if held is None and not (out / "manifest.json").exists():
-        raise UsageError([f"--out {out}: exists and holds other files (not a results folder); choose another folder"])
+        raise UsageError([f"out {out}: exists and holds other files (not a results folder); choose another folder"])
     if held and held != kind:
-        raise UsageError([f"--out {out}: holds the results of a {held}, which this {kind} would mix with or "
+        raise UsageError([f"out {out}: holds the results of a {held}, which this {kind} would mix with or "
                           "overwrite; choose another folder"])
 
 
@@ -166,3 +166,13 @@ class ResultsFolder:
     def manifest(self) -> dict:
         path = self.path / "manifest.json"
         return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def combine(results: list[RunResult]) -> RunResult:
+    """Replications of one scenario and seed as one result, each row tagged with its replication."""
+    kpis = pd.concat([r.kpis.assign(replication=r.manifest["replication"]) for r in results], ignore_index=True)
+    daily = pd.concat([r.daily.assign(replication=r.manifest["replication"]) for r in results], ignore_index=True)
+    orders = pd.concat([r.orders.assign(replication=r.manifest["replication"]) for r in results], ignore_index=True)
+    manifest = {**results[0].manifest, "replication": [r.manifest["replication"] for r in results],
+                "wall_seconds": round(sum(r.manifest["wall_seconds"] for r in results), 3)}
+    return RunResult(kpis=kpis, daily=daily, orders=orders, manifest=manifest)

@@ -26,18 +26,18 @@ class RunStore:
 
     def __init__(self, root: Path, identity: dict, restart: bool = False, kind: str = "sweep"):
         if problem := folder_problem(root):
-            raise UsageError([f"--out {root}: {problem}"])
+            raise UsageError([f"out {root}: {problem}"])
         self.root, self.runs = root, root / "runs"
         manifest = root / "manifest.json"
         if manifest.exists():
             old = json.loads(manifest.read_text())
             differs = sorted(k for k in identity if old.get(k) != identity[k])
             if differs and not restart:
-                raise UsageError([f"--out {root}: holds a different {kind} ({', '.join(differs)} differ); "
-                                     "choose another folder, or pass --restart to delete its runs and start over"])
+                raise UsageError([f"out {root}: holds a different {kind} ({', '.join(differs)} differ); "
+                                     "choose another folder, or pass restart=True to delete its runs and start over"])
         elif root.exists() and any(root.iterdir()) and not restart:
-            raise UsageError([f"--out {root}: exists and is not a {kind} folder (no manifest.json); "
-                                 "choose another folder, or pass --restart to use it anyway"])
+            raise UsageError([f"out {root}: exists and is not a {kind} folder (no manifest.json); "
+                                 "choose another folder, or pass restart=True to use it anyway"])
         if restart:
             for path in self.runs.glob("run-*.parquet") if self.runs.exists() else []:
                 path.unlink()

@@ -16,6 +16,7 @@ import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from simulation.experiment.executors import completed, connect, local_workers
 from simulation.experiment.run import check_seed, run
 from simulation.experiment.stats import mean_ci
 from simulation.experiment.store import RunStore
-from simulation.spec import Scenario, ScenarioError, build_each, load_scenario, with_overrides
+from simulation.spec import Scenario, UsageError, build_each, load_scenario, with_overrides
 from simulation.world.preflight import check_pool, check_sweep_size
 
 
@@ -46,13 +47,13 @@ def grid_points(grid: Mapping[str, Sequence] | None = None, zipped: Mapping[str,
     """Every combination of the ``grid`` values (full factorial), each crossed with the rows of the
     ``zipped`` lists (varied together, so they must be equally long). No grid: one point, no overrides."""
     grid, zipped = dict(grid or {}), dict(zipped or {})
-    problems = [f"--grid {k}: give at least one value" for k, v in grid.items() if len(v) == 0]
-    problems += [f"--zip {k}: also in --grid (a parameter is swept one way)" for k in zipped if k in grid]
+    problems = [f"grid {k}: give at least one value" for k, v in grid.items() if len(v) == 0]
+    problems += [f"zip {k}: also in grid (a parameter is swept one way)" for k in zipped if k in grid]
     lengths = {k: len(v) for k, v in zipped.items()}
     if len(set(lengths.values())) > 1:
-        problems.append(f"--zip: the zipped lists must be equally long, got {lengths}")
+        problems.append(f"zip: the zipped lists must be equally long, got {lengths}")
     if problems:
-        raise ScenarioError(problems)
+        raise UsageError(problems)
     rows = [dict(zip(zipped, values, strict=True)) for values in zip(*zipped.values(), strict=True)] if zipped else [{}]
     return [{**dict(zip(grid, combo, strict=True)), **row} for combo in itertools.product(*grid.values()) for row in rows]
 
@@ -80,8 +81,8 @@ def plan(scenario: Scenario, points: list[dict], replications: int, seed: int, c
          force: bool = False) -> list[Job]:
     """The sweep's runs, every grid point validated before anything runs (``force``: past the memory check)."""
     if replications < 1:
-        raise ScenarioError([f"replications: must be >= 1, got {replications}"])
-    scenarios = build_each([(f"grid point {i} ({describe(point)})", lambda point=point: with_overrides(scenario, point))
+        raise UsageError([f"replications: must be >= 1, got {replications}"])
+    scenarios = build_each([(f"grid point {i} ({describe(point)})", partial(with_overrides, scenario, point))
                             for i, point in enumerate(points)])
     return [Job(p * replications + r, p, r, point_seed(seed, p, common_random_numbers), point, sc, force)
             for p, (point, sc) in enumerate(zip(points, scenarios, strict=True)) for r in range(replications)]

@@ -1,7 +1,7 @@
 """Numba kernels: the per-SKU and per-order arithmetic of the engine, one module per step of the day.
 
 Every kernel takes arrays and scalars only (no SimPy, pandas or Python objects), is compiled once and
-cached on disk (``cache=True``), and has a plain NumPy/Python reference in ``tests/test_kernels.py``.
+cached on disk (``cache=True``), and has a plain NumPy/Python reference in ``tests/unit/test_kernels.py``.
 One exception draws random numbers inside: ``walk_in_store`` (and its test twin ``negative_binomial_draws``)
 takes the store's own ``numpy.random.Generator``, because a negative-binomial draw above
 ``INVERSION_MAX_MEAN`` is a gamma-Poisson mixture that consumes a variable number of values from the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
@@ -15,18 +15,18 @@ def _single_or_by_tier(value) -> str:
     return "by_tier" if isinstance(value, dict) and "kind" not in value else "single"
 
 
-def ByTier(single):
-    """One value for every tier, or a mapping ``{1: ..., 2: ..., remote: ...}``."""
-    return Annotated[Annotated[single, Tag("single")] | Annotated[dict[Tier, single], Tag("by_tier")],
-                     Discriminator(_single_or_by_tier)]
+T = TypeVar("T")
+# One value for every tier, or a mapping {1: ..., 2: ..., remote: ...}: ByTier[Hours].
+ByTier = Annotated[Annotated[T, Tag("single")] | Annotated[dict[Tier, T], Tag("by_tier")], Discriminator(_single_or_by_tier)]
 
 
 class Channel(Spec):
     """A sales channel: its promise, transit time to the customer, and what happens to unmet demand."""
 
-    promise_hours: ByTier(Hours) = 24.0
-    transit_hours: ByTier(Distribution) = Field(0.0, description="hand-over to delivery, from a central warehouse")
-    local_transit_hours: ByTier(Distribution) | None = Field(
+    promise_hours: ByTier[Hours] = 24.0
+    # A plain number is a fixed time (Distribution's validator reads it so); mypy sees only the union.
+    transit_hours: ByTier[Distribution] = Field(0.0, description="hand-over to delivery, from a central warehouse")  # type: ignore[assignment]
+    local_transit_hours: ByTier[Distribution] | None = Field(
         None, description="the same from a forward warehouse or store near the zone (default: transit_hours)")
     dispatch_sla_hours: float = Field(18.0, gt=0, le=MAX_TIME, description="target from order to hand-over to the carrier")
     unfilled: Literal["lost", "backorder"] = "lost"

@@ -76,12 +76,12 @@ def reference_problems(sc: Scenario) -> list[str]:
         problems.append(f"demand.online.channel_mix: shares must sum to 1, got {sum(sc.demand.online.channel_mix.values()):.6g}")
 
     for i, shock in enumerate(sc.demand.shocks):
-        for j, node in enumerate(shock.nodes):
-            if node not in node_type:
-                problems.append(f"demand.shocks[{i}].nodes[{j}]: unknown node {node!r}")
-        for j, zone in enumerate(shock.zones):
-            if zone not in zone_ids:
-                problems.append(f"demand.shocks[{i}].zones[{j}]: unknown zone {zone!r}")
+        for j, node_id in enumerate(shock.nodes):
+            if node_id not in node_type:
+                problems.append(f"demand.shocks[{i}].nodes[{j}]: unknown node {node_id!r}")
+        for j, zone_id in enumerate(shock.zones):
+            if zone_id not in zone_ids:
+                problems.append(f"demand.shocks[{i}].zones[{j}]: unknown zone {zone_id!r}")
     if sc.catalog.file is not None and not Path(sc.catalog.file).is_file():
         problems.append(f"catalog.file: no such file {sc.catalog.file!r}")
     return problems

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from simulation.spec.distributions import Spec
-from simulation.spec.vocabulary import CHANNELS, Factor, Share
+from simulation.spec.vocabulary import CHANNELS, ChannelName, Factor, Share
 
 
 class _Window(Spec):
@@ -28,7 +28,7 @@ class Promotion(_Window):
     """A demand lift on some channels (and optionally a share of SKUs)."""
 
     lift: float = Field(gt=0, le=1e4, description="demand multiplier while the promotion runs")
-    channels: list[Literal["walk_in", "bopis", "home_delivery", "instant"]] = list(CHANNELS)
+    channels: list[ChannelName] = list(CHANNELS)
     sku_share: Share = Field(1.0, description="share of SKUs promoted (the fastest movers first)")
     cannibalise: dict[Literal["walk_in", "bopis", "home_delivery", "instant"], Share] = Field(
         default_factory=dict, description="share of each other channel's demand (all SKUs) the promotion takes away")

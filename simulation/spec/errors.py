@@ -4,6 +4,8 @@ folders), and the translation of pydantic's errors into one line per field path.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 
 class ScenarioError(ValueError):
@@ -50,7 +52,7 @@ def _path(loc: tuple) -> str:
     return text or "(top level)"
 
 
-def describe(err: dict) -> str:
+def describe(err: Mapping[str, Any]) -> str:
     loc, kind, ctx, value = err["loc"], err["type"], err.get("ctx") or {}, err.get("input")
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if kind in bounds:

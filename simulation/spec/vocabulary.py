@@ -19,8 +19,9 @@ def _tier_from_text(value):
 
 
 Tier = Annotated[Literal[1, 2, 3, 4, "remote"], BeforeValidator(_tier_from_text)]
-ONLINE_CHANNELS: tuple[str, ...] = ("bopis", "home_delivery", "instant")
-CHANNELS: tuple[str, ...] = ("walk_in", *ONLINE_CHANNELS)
+ChannelName = Literal["walk_in", "bopis", "home_delivery", "instant"]
+CHANNELS: tuple[ChannelName, ...] = ("walk_in", "bopis", "home_delivery", "instant")
+ONLINE_CHANNELS: tuple[str, ...] = CHANNELS[1:]
 SUPPLIER = "supplier"
 
 Share = Annotated[float, Field(ge=0, le=1)]

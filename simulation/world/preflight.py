@@ -43,7 +43,7 @@ def check_sweep_size(sc: Scenario, points: int, replications: int, workers: int)
     hours = runs * estimate_seconds(sc) / max(workers, 1) / 3600
     raise UsageError([f"sweep: {points:,} grid points x {replications:,} replications = {runs:,} runs, about "
                          f"{_duration(hours)} on {workers} worker(s) at the benchmark's speed; more than {MAX_SWEEP_RUNS:,} "
-                         "runs is refused: narrow the grid, or pass --force (force=True) to run it"])
+                         "runs is refused: narrow the grid, or pass force=True to run it"])
 
 
 def _duration(hours: float) -> str:
@@ -135,7 +135,7 @@ def check_size(sc: Scenario, table: SkuTable | None = None) -> None:
     raise ScenarioError([f"{field}: this run needs about {_gib(need)} of memory (estimated: {_gib(parts['stock'])} for "
                          f"{stock_rows(sc):,} stock rows x {skus:,} SKUs, {_gib(parts['orders'])} for the online orders "
                          f"waiting in the book), but {_gib(have)} is available; run fewer SKUs, nodes or online orders, "
-                         "or pass --force (force=True) to try anyway"])
+                         "or pass force=True to try anyway"])
 
 
 def check_magnitudes(sc: Scenario, fastest: float) -> None:
@@ -168,6 +168,6 @@ def check_pool(scenarios: list[Scenario], runs_at_once: int) -> None:
     largest = max(scenario_bytes(sc) for sc in scenarios)
     if largest * runs_at_once > have:
         fits = max(1, int(have // largest))
-        raise ScenarioError([f"--workers: {runs_at_once} runs at once need about {_gib(largest * runs_at_once)} of memory "
-                             f"(estimated, {_gib(largest)} each), but {_gib(have)} is available; use --workers {fits}, or "
-                             "pass --force (force=True) to try anyway"])
+        raise UsageError([f"workers: {runs_at_once} runs at once need about {_gib(largest * runs_at_once)} of memory "
+                             f"(estimated, {_gib(largest)} each), but {_gib(have)} is available; use workers={fits}, or "
+                          "pass force=True to try anyway"])

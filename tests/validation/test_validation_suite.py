@@ -1,4 +1,4 @@
-"""The validation suite (``simulation/validation/cases.py``), one test per case: every check's reference
+"""The validation suite (``simulation/validation/cases/``), one test per case: every check's reference
 (theory, a stockpyl function or stockpyl's simulator) must lie inside the simulated confidence interval,
 or within the stated tolerance where the reference is an approximation. ``python -m simulation.validation``
 runs the same cases and writes VALIDATION.md."""

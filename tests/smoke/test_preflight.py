@@ -119,8 +119,8 @@ def test_a_local_pool_whose_runs_together_exceed_memory_is_refused_with_the_work
             for m in ("split", "pool")]
     each = preflight.scenario_bytes(pair[0])
     monkeypatch.setattr(preflight, "available_bytes", lambda: int(1.5 * each))  # room for one run, not two
-    with pytest.raises(sim.ScenarioError, match=r"--workers: 2 runs at once need about .* use --workers 1"):
+    with pytest.raises(sim.ScenarioError, match=r"workers: 2 runs at once need about .* use workers=1"):
         sim.compare(pair, replications=2, workers=2)
-    with pytest.raises(sim.ScenarioError, match="--workers: 2 runs at once"):
+    with pytest.raises(sim.ScenarioError, match="workers: 2 runs at once"):
         sim.sweep(pair[0], {"policies.inventory_mode": ["split", "pool"]}, workers=2, progress=False)
     assert len(sim.compare(pair, replications=2, workers=1).runs)  # one at a time fits

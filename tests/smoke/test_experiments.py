@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "experiments").glob("*.py") if p.stem not in ("common", "regenerate"))
 sys.path.insert(0, str(ROOT / "experiments"))
 import common  # noqa: E402  (the experiments' shared plumbing is not a package)

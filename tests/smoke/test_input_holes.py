@@ -18,7 +18,7 @@ from simulation.world import preflight
 from simulation.world.catalog import build_catalog
 from simulation.world.network import compile_world
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 TINY = str(SCENARIOS / "tiny.yaml")
 
@@ -33,6 +33,22 @@ def refused(done, *expected):
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
     for text in expected:
         assert text in done.stderr, (text, done.stderr[-2000:])
+
+
+# ------------------------------------------------------------------------------------------- library vs CLI words
+def test_library_errors_name_parameters_and_the_command_line_names_its_flags(tmp_path):
+    """The Python API says ``out``, ``workers=1`` and ``force=True``; ``invsim`` says ``--out``,
+    ``--workers 1`` and ``--force`` for the same problems."""
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    tiny = sim.load_scenario(TINY, {"run.horizon_days": 20, "run.warmup_days": 2})
+    with pytest.raises(UsageError, match=r"^invalid arguments: 1 problem\(s\)\n  out .*busy: exists and holds other files") as info:
+        sim.run(tiny).write(busy)
+    assert "--" not in str(info.value)
+    with pytest.raises(UsageError, match=r"pass force=True to run it"):
+        preflight.check_sweep_size(tiny, 10_001, 1, 2)
+    refused(invsim("run", TINY, "--out", str(busy)), f"--out {busy}: exists and holds other files")
 
 
 # ------------------------------------------------------------------------------------------- 12: huge grids

@@ -10,7 +10,7 @@ import simulation as sim
 from simulation.metrics.ledger import DAILY_METRICS
 from simulation.metrics.registry import METRICS, metric
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,99 @@
+"""The package's architecture, checked from its source: layers import one way (down), no import cycle,
+every module says its job in a docstring and stays under about 400 lines."""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "simulation"
+# Bottom to top: a module may import from its own layer and the layers below it, never above.
+LAYERS = ("version", "spec", "kernels", "world", "policies", "engine", "metrics", "experiment", "reporting", "validation", "cli")
+FACADE = {"simulation", "simulation.__main__"}  # the public API and `python -m simulation` sit above every layer
+MAX_LINES = 400
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports(path: Path) -> set[str]:
+    """Every module of the package that ``path`` imports, at any depth of its code."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "simulation" and node.level == 0:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if sub in MODULES else node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "simulation"}
+        elif isinstance(node, ast.ImportFrom) and node.level > 0:
+            found.add(f"relative import in {path.name}")  # the package imports absolutely
+    return found
+
+
+def layer(module: str) -> str:
+    return module.split(".")[1]
+
+
+def test_the_layers_are_the_folders():
+    assert {layer(m) for m in MODULES if m not in FACADE} == set(LAYERS)
+
+
+@pytest.mark.parametrize("module", sorted(set(MODULES) - FACADE))
+def test_a_module_imports_only_its_own_layer_and_those_below(module):
+    mine = LAYERS.index(layer(module))
+    for target in imports(MODULES[module]):
+        assert target in MODULES, f"{module}: imports {target}"
+        assert target not in FACADE, f"{module} imports the facade {target}: import from the layer instead"
+        assert LAYERS.index(layer(target)) <= mine, f"{module} ({layer(module)}) imports {target} from above"
+
+
+def test_no_import_cycle():
+    graph = {m: imports(p) & set(MODULES) for m, p in MODULES.items()}
+    state: dict[str, int] = {}  # 1: on the path being explored, 2: done
+
+    def visit(m, path):
+        state[m] = 1
+        for n in sorted(graph[m]):
+            if state.get(n) == 1:
+                raise AssertionError("import cycle: " + " -> ".join([*path[path.index(n):], n]))
+            if n not in state:
+                visit(n, [*path, n])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_every_module_says_its_job_and_stays_small(module):
+    text = MODULES[module].read_text()
+    assert ast.get_docstring(ast.parse(text)), f"{module}: no docstring saying what the module is for"
+    assert len(text.splitlines()) <= MAX_LINES, f"{module}: {len(text.splitlines())} lines"
+
+
+def test_the_checker_sees_an_upward_import(tmp_path):
+    """The layer test can fail: an engine module importing the experiment layer is caught."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f():\n    from simulation.experiment.run import run\n")
+    assert any(LAYERS.index(layer(t)) > LAYERS.index("engine") for t in imports(bad))
+
+
+def test_the_readme_tree_names_every_folder_and_module():
+    readme = (ROOT / "README.md").read_text()
+    tree = readme.split("## Repository layout", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    words = set(re.findall(r"[A-Za-z_]+", tree.replace(".py", " ")))
+    for module, path in MODULES.items():
+        if path.stem not in ("__init__", "__main__"):
+            assert path.stem in words, f"README's repository layout does not mention {path.relative_to(ROOT)}"
+        if path.stem == "__init__" and module != "simulation":
+            assert f"{path.parent.name}/" in tree, f"README's repository layout does not show the folder {path.parent.name}/"
