@@ -35,13 +35,11 @@ def next_cutoff(hours: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
 
 class Fulfilment:
     """The order book, backorder lines, pickers' queues and each channel's sourcing rule for one run.
-    ``lost(day, rows, channels, margin)`` is told of every online unit lost; ``picking`` is the stream
-    that draws exponential picking work."""
+    ``lost(day, rows, channels, margin)`` is told of every online unit lost."""
 
-    def __init__(self, world, scenario, horizon: int, picking: np.random.Generator,
-                 lost: Callable[..., None], record_shipments: bool = False):
+    def __init__(self, world, scenario, horizon: int, lost: Callable[..., None], record_shipments: bool = False):
         w = self.world = world
-        self.picking, self.lost = picking, lost
+        self.lost = lost
         self.parcel_capacity_share = scenario.policies.parcel_capacity_share
         self.orders = OrderBook()
         self.backorders = BackorderQueue()
@@ -92,16 +90,16 @@ class Fulfilment:
             remaining -= filled
             done_now = (filled > 0) & (remaining == 0)
             np.add.at(self.orders["open_lines"], row[done_now], -1)
-            self._ship(order, node, filled > 0, np.full(order.size, 24.0 * day))
+            self._ship(order, node, filled > 0, np.full(order.size, 24.0 * day), queue["work"])
         queue.keep(remaining > 0)
 
     # ------------------------------------------------------------------------------------ today's orders
     def serve(self, day: int, drawn, state) -> None:
-        """Source today's orders (``drawn``: the batch and its record-check uniforms): eligible nodes best
-        first within today's picking quota; unfilled lines wait at their node or are lost per channel
-        (writes on_hand, today_demand, today_out, today_sold, backordered)."""
+        """Source today's orders (``drawn``: the batch, its record-check uniforms and each line's picking
+        work): eligible nodes best first within today's picking quota; unfilled lines wait at their node
+        or are lost per channel (writes on_hand, today_demand, today_out, today_sold, backordered)."""
         w = self.world
-        batch, fail_u = drawn
+        batch, fail_u, line_work = drawn
         self.online_lines += batch.line_qty.size
         if batch.size == 0:
             return
@@ -130,12 +128,12 @@ class Fulfilment:
         if line_waits.any():
             self.backorders.append(order=ids[batch.line_order[line_waits]], node=line_node[line_waits],
                                    sku=batch.line_sku[line_waits], remaining=short[line_waits],
-                                   day=np.full(int(line_waits.sum()), day))
+                                   day=np.full(int(line_waits.sum()), day), work=line_work[line_waits])
             np.add.at(state.backordered, (line_node[line_waits], batch.line_sku[line_waits]), short[line_waits])
         if line_lost.any():
             self.lost(day, line_node[line_lost], line_channel[line_lost],
                       short[line_lost] * self.unit_margin[batch.line_sku[line_lost]])
-        self._ship(ids[batch.line_order], line_node, filled > 0, batch.hour[batch.line_order])
+        self._ship(ids[batch.line_order], line_node, filled > 0, batch.hour[batch.line_order], line_work)
 
     def _picking_quota(self, day: int) -> np.ndarray:
         """Orders each node can still pick today per channel: its pickers' free hours before closing x
@@ -155,10 +153,12 @@ class Fulfilment:
         quota[:, BOPIS] = np.where(self.pick_rate[:, day] > 0, NO_QUOTA, 0)
         return quota.astype(np.int64)
 
-    def _ship(self, line_order_id, line_node, shipped, line_ready) -> None:
+    def _ship(self, line_order_id, line_node, shipped, line_ready, line_work) -> None:
         """Each (order, node) with shipped lines is one shipment: it queues for picking at the node
         (FIFO, by ready hour), leaves at the next carrier cut-off (parcels) and is delivered after
-        the order's transit time (central or local by the shipping node)."""
+        the order's transit time (central or local by the shipping node). At a node with exponential
+        picking a shipment's work is that of its first line, drawn when the order arrived, so the same
+        shipment takes the same time under every policy (common random numbers)."""
         if not shipped.any():
             return
         w, book = self.world, self.orders
@@ -166,10 +166,7 @@ class Fulfilment:
         key, first = np.unique(key, return_index=True)  # order ids grow with arrival time
         orders, nodes = key // w.n_nodes, key % w.n_nodes  # orders: rows of the book
         ready = line_ready[shipped][first]
-        work = np.ones(orders.size)
-        exponential = w.pick_exponential[nodes]
-        if exponential.any():
-            work[exponential] = self.picking.exponential(size=int(exponential.sum()))
+        work = np.where(w.pick_exponential[nodes], line_work[shipped][first], 1.0)
         picked = kernels.pick_orders(ready, nodes, self.busy_until, w.pickers, self.pick_rate, w.open_hour,
                                      w.close_hour, work)
         parcel = book["channel"][orders] == HOME_DELIVERY

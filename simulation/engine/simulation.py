@@ -78,7 +78,7 @@ class Simulation:
         self.calendar = Calendar(w)
         self.replenishment = Replenishment(scenario, w)
         self.state = InventoryState(self.replenishment.initial, w.source, w.skus.shelf_life_days)
-        self.fulfilment = Fulfilment(w, scenario, self.horizon, self.streams["picking"], self._lost, record_shipments)
+        self.fulfilment = Fulfilment(w, scenario, self.horizon, self._lost, record_shipments)
         # Orders settle (leave the book for the observers) once no line can still ship.
         self.settle_days = int(w.channel_max_wait.max()) + 1
         self.placed_through: list[int] = []  # orders placed up to the end of each day
@@ -195,11 +195,14 @@ class Simulation:
         return result
 
     def _draw_orders(self, day: int):
-        """Today's online orders and their record-check draws (drawn every day: streams stay aligned)."""
+        """Today's online orders, each line's record-check uniform and its picking work (exponential, mean
+        1; used where a node's picking time is exponential). All are drawn for every line every day, so
+        the streams stay aligned across policies (common random numbers)."""
         if self.order_generator is None:
             return None
         batch = self.order_generator.draw(self.calendar, day, self.streams["online_orders"], self.streams["transit"])
-        return batch, self.streams["records"].random(batch.line_qty.size)
+        lines = batch.line_qty.size
+        return batch, self.streams["records"].random(lines), self.streams["picking"].exponential(size=lines)
 
     def _serve_online(self, day: int, drawn=None) -> None:
         """Source today's online orders (``drawn`` by :meth:`_draw_orders`, drawn here if not given)."""

@@ -13,6 +13,7 @@ from simulation.experiment.run import simulate
 from simulation.spec import NODE_TYPES, ONLINE_CHANNELS
 from simulation.spec.eligibility import distance_km
 from simulation.world.network import compile_world
+from tests.conftest import single_node
 
 BOPIS, HOME, INSTANT = (ONLINE_CHANNELS.index(c) for c in ("bopis", "home_delivery", "instant"))
 
@@ -225,3 +226,25 @@ def test_regression_city_pool_vs_split_seed_7():
     assert pool.kpi("days_of_inventory") < split.kpi("days_of_inventory")
     for channel in ("home_delivery", "instant"):
         assert pool.kpi("fill_rate_units", channel) >= split.kpi("fill_rate_units", channel)
+
+
+def test_a_shipment_takes_the_same_picking_time_under_every_policy():
+    """Common random numbers reach picking: at a node with exponential picking times, an order shipped
+    in full at once takes the same picking time whatever else the policy changed (here, how many other
+    orders go unfilled), because each line's picking work is drawn when the order arrives."""
+    def orders(base_stock):
+        raw = single_node(**{
+            "network.nodes": [{"id": "CW", "type": "central_warehouse", "open_hour": 0, "close_hour": 24, "pickers": 50,
+                               "pick_time": "exponential", "capacity_orders_per_hour": 100.0}],
+            "channels.home_delivery": {"promise_hours": 48, "transit_hours": 0, "unfilled": "lost"},
+            "replenishment.central_warehouse": {"policy": "base_stock", "S": base_stock},
+            "run.horizon_days": 200, "run.warmup_days": 0, "run.order_sample": 10**6})
+        return sim.run(sim.scenario_from_dict(raw), seed=3).orders.set_index("order_id")
+
+    ample, short = orders(40), orders(9)
+    assert (short.lost_units > 0).sum() > 50 and (ample.lost_units > 0).sum() < (short.lost_units > 0).sum()
+    both = ample.index[(ample.lines_first == ample.lines).to_numpy() & (short.lines_first == short.lines).reindex(ample.index).to_numpy()]
+    assert len(both) > 500
+    picking = {name: (o.ready_hour - o.created_hour)[both] for name, o in (("ample", ample), ("short", short))}
+    assert picking["ample"].std() > 0.1  # exponential times (mean 0.5 h at one picker's 2 orders an hour), no queue
+    np.testing.assert_array_equal(picking["ample"].to_numpy(), picking["short"].to_numpy())
