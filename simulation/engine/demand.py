@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from simulation import kernels
-from simulation.engine.streams import negative_binomial, store_streams
+from simulation.engine.streams import store_streams
 from simulation.engine.threads import Blocks
 from simulation.spec import CHANNELS, ONLINE_CHANNELS, Promotion, Shock
 from simulation.world.network import World
@@ -203,7 +203,8 @@ class OrderGenerator:
         zone_factor = w.zone_scale * calendar.season(day)
         per_profile = np.array([[(wt * g).sum() for wt in weights] for g in profiles])  # [profile, channel]
         expected_units = zone_factor[:, None] * w.zone_mix * per_profile[profile]
-        counts = negative_binomial(rng, expected_units / units_per_order, self.order_alpha).astype(np.int64)
+        mean = (expected_units / units_per_order).ravel()
+        counts = kernels.negative_binomial_draws(rng, mean, np.full(mean.size, self.order_alpha)).reshape(expected_units.shape)
 
         zone = np.repeat(np.tile(np.arange(n_zones)[:, None], (1, n_channels)).ravel(), counts.ravel())
         channel = np.repeat(np.tile(np.arange(n_channels), n_zones), counts.ravel())

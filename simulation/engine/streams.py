@@ -26,16 +26,3 @@ def store_streams(seed: int, replication: int, stores: int) -> list[np.random.Ge
     """One walk-in stream per store (children of the 'walk_in' id, by store position)."""
     return [np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, STREAM_IDS["walk_in"], i)))
             for i in range(stores)]
-
-
-def negative_binomial(rng: np.random.Generator, mean: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Counts with the given means and variance mean + alpha * mean^2 (a gamma-Poisson mixture;
-    alpha = 0 is Poisson). Draws the same number of variates whatever the means, so streams stay aligned."""
-    mean = np.asarray(mean, float)
-    alpha = np.broadcast_to(np.asarray(alpha, float), mean.shape)
-    if not alpha.any():
-        return rng.poisson(mean)
-    mixed = alpha > 0
-    shape = np.where(mixed, 1.0 / np.where(mixed, alpha, 1.0), 1.0)
-    lam = np.where(mixed, rng.gamma(shape, alpha * mean + (~mixed)), mean)
-    return rng.poisson(lam)

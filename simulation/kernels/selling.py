@@ -44,7 +44,8 @@ def negative_binomial_draw(rng, mean, alpha):
 
 @njit(cache=True)
 def negative_binomial_draws(rng, mean, alpha):
-    """``negative_binomial_draw`` for every element (for tests and notebooks)."""
+    """``negative_binomial_draw`` for every element: the one negative-binomial sampler (walk-in per store and
+    SKU, online orders per zone and channel)."""
     out = np.empty(mean.size, np.int64)
     for j in range(mean.size):
         out[j] = negative_binomial_draw(rng, mean[j], alpha[j])
