@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import simulation as sim
-from simulation.cli import main
+from simulation.cli import as_flags, main
 from simulation.experiment.compare import paired_table
 from simulation.experiment.sweep import grid_points
 
@@ -30,14 +30,17 @@ def test_grid_is_full_factorial_and_zip_varies_together():
     assert grid_points() == [{}]
 
 
-@pytest.mark.parametrize("grid, zipped, message", [
-    ({"a": []}, None, "--grid a: give at least one value"),
-    (None, {"c": [1, 2], "d": [1]}, "equally long"),
-    ({"a": [1]}, {"a": [2]}, "--zip a: also in --grid"),
+@pytest.mark.parametrize("grid, zipped, message, flags", [
+    ({"a": []}, None, "grid a: give at least one value", "--grid a: give at least one value"),
+    (None, {"c": [1, 2], "d": [1]}, "equally long", "--zip: the zipped lists must be equally long"),
+    ({"a": [1]}, {"a": [2]}, "zip a: also in grid", "--zip a: also in grid"),
 ])
-def test_bad_grids_are_refused_by_name(grid, zipped, message):
-    with pytest.raises(sim.ScenarioError, match=message):
+def test_bad_grids_are_refused_by_name(grid, zipped, message, flags):
+    """The library names its parameters (grid, zip); the command line names them as flags."""
+    with pytest.raises(sim.UsageError, match=message) as refused:
         grid_points(grid, zipped)
+    assert "--" not in str(refused.value)
+    assert flags in str(as_flags(refused.value))
 
 
 def test_an_invalid_grid_value_is_refused_before_anything_runs(tiny, tmp_path):
