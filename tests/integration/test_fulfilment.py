@@ -159,7 +159,7 @@ def test_no_shipment_breaks_eligibility(city_runs, mode):
             if name == "instant":
                 here = nodes[w.node_ids[n]]
                 assert distance_km(here.location, zones[z].location) <= sc.policies.instant_radius_km
-            if kind[n] == "store" and name != "bopis":
+            if NODE_TYPES[w.node_type[n]] == "store" and name != "bopis":  # n is a node: its type, not a shipment's
                 assert mode == "pool" and nodes[w.node_ids[n]].ship_from_store
 
 
