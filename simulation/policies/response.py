@@ -48,12 +48,12 @@ def _apply_in_plan(stock: np.ndarray, position: np.ndarray, move) -> None:
     np.add.at(position, (to, sku), qty)
 
 
-def emergency_moves(w, calendar, rule, respond: bool, state, blocks=None):
+def emergency_moves(w, calendar, rule, respond: bool, state, blocks):
     """Emergency transfers into the nodes hit by the shocks in force today, under a response plan
     (``respond``); ``rule`` is ``policies.transfers``. ``state`` is read, never written."""
     moves = []
     if respond:
-        position = state.position() if blocks is None else state.position(blocks=blocks)
+        position = state.position(blocks=blocks)
         stock = state.on_hand.copy()
         for shock in calendar.shocks:
             hit = _hit_rows(w, shock)

@@ -43,14 +43,14 @@ def plan_moves(on_hand, position, mean, donors, receivers, give_above_days, fill
     return donors[d], receivers[r], k, q
 
 
-def rebalance_moves(day: int, rule, world, state, blocks=None):
+def rebalance_moves(day: int, rule, world, state, blocks):
     """Periodic rebalancing moves due today under ``rule`` (``policies.transfers``): none when the rule
-    is off or it is not a transfer day. ``state`` is read, never written."""
+    is off or it is not a transfer day. ``state`` is read, never written; ``blocks`` run its position kernel."""
     empty = np.zeros(0, np.int64)
     if rule.rule != "rebalance" or day < rule.offset_days or (day - rule.offset_days) % rule.period_days:
         return empty, empty, empty, empty
     moves = []
-    position = state.position() if blocks is None else state.position(blocks=blocks)
+    position = state.position(blocks=blocks)
     for name in rule.node_types:
         rows = np.flatnonzero(world.node_type == NODE_TYPES.index(name))
         moves.append(plan_moves(state.on_hand, position, world.planning_mean, rows, rows,

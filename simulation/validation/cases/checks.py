@@ -24,7 +24,6 @@ POWER = 0.80           # a check's power is the smallest true difference it dete
 REGISTERED: dict[str, Callable[[], list[Check]]] = {}  # by @case, in import order (see the package's CASES)
 
 
-# --------------------------------------------------------------------------------------------- checks
 @dataclass(frozen=True)
 class Check:
     group: str          # the family of systems

@@ -10,7 +10,6 @@ from simulation.validation.cases.worlds import copies, label, local_network, pro
 from simulation.validation.probe import Probe
 
 
-# --------------------------------------------------------------------------------------------- cases
 @case("base_stock_poisson")
 def base_stock_poisson() -> list[Check]:
     from stockpyl.loss_functions import poisson_loss

@@ -13,7 +13,6 @@ from simulation.validation.cases.checks import SEED
 from simulation.validation.probe import Probe
 
 
-# --------------------------------------------------------------------------------------------- worlds
 def single_node(**overrides) -> dict:
     """A one-SKU world as a plain dict: a central warehouse fed by the supplier, serving one zone's
     parcel orders (one unit per order, Poisson counts), with optional stores. Callers edit the copy
