@@ -10,7 +10,7 @@ from simulation.engine.state import SERIAL, InventoryState
 from simulation.engine.threads import Blocks
 from simulation.policies.replenishment import Planning, build_policy
 from simulation.policies.response import preposition
-from simulation.spec import NODE_TYPES, Scenario
+from simulation.spec import NODE_TYPES, STORE, Scenario
 from simulation.world.network import World, lead_days
 
 
@@ -28,10 +28,19 @@ class Replenishment:
                 continue
             self.class_row[rows] = np.arange(rows.size)
             plan = Planning(w.planning_mean[rows], w.planning_var[rows], w.mean_lead_days[rows], w.var_lead_days[rows])
-            policy = build_policy(getattr(scenario.replenishment, cls), plan, f"replenishment.{cls}")
+            spec = getattr(scenario.replenishment, cls)
+            # A display minimum: the class's own for every SKU; stores also the catalog's per SKU (facings).
+            facings = w.skus.presentation_units if cls == STORE else np.zeros(w.skus.size, np.int64)
+            floor = np.maximum(facings, spec.presentation_units)
+            policy = build_policy(spec, plan, f"replenishment.{cls}", floor)
             self.policies[cls] = (rows, policy)
             self.initial[rows] = policy.initial_stock()
         self.due: set[str] = set()  # node classes whose review epoch is today
+        skus = w.skus
+        # Lot rules (case packs, minimum orders) apply only where some lane or SKU has one: the default
+        # world orders exactly what its policies want, without a pass over the orders.
+        self.lot_rules = bool((w.lane_cases & (skus.case_pack > 1).any()).any() or w.lane_min_units.any()
+                              or ((w.source < 0).any() and skus.min_order_units.any()))
         self.proportional = scenario.replenishment.rationing != "priority"
         self.respond = scenario.policies.shock_response == "respond"
 
@@ -76,6 +85,9 @@ class Replenishment:
                 members = ordering & (w.node_type[rows] == code)
                 policy = self.policies[NODE_TYPES[code]][1]
                 wanted[members] = policy.order_quantities(self.class_row[rows[members]], position[members])
+        if self.lot_rules:
+            kernels.round_orders(wanted, w.lane_cases[rows], w.lane_min_units[rows], w.source[rows] < 0, w.skus.case_pack,
+                                 w.skus.min_order_units)
         sources = w.source[rows]
         for parent in np.unique(sources):
             kids = np.flatnonzero(sources == parent)

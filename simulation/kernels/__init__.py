@@ -23,6 +23,7 @@ from simulation.kernels.ordering import (
     order_up_to,
     position_rows,
     receive,
+    round_orders,
     smooth_forecast,
 )
 from simulation.kernels.picking import SETTLE_COUNTS, SETTLE_RESOLVED, SETTLE_SUMS, book_shipments, pick_orders, settle_sums
@@ -33,5 +34,5 @@ from simulation.kernels.transfers import match_transfers
 __all__ = ["CLOSE_COLUMNS", "INVERSION_MAX_MEAN", "SETTLE_COUNTS", "SETTLE_RESOLVED", "SETTLE_SUMS", "age_stock",
            "allocate_lines", "book_shipments", "close_day", "fill_requests", "forecast_levels", "match_transfers",
            "negative_binomial_draw", "negative_binomial_draws", "order_min_max", "order_reorder_qty", "order_up_to",
-           "pick_orders", "position_rows", "receive", "settle_sums", "smooth_forecast", "source_orders",
+           "pick_orders", "position_rows", "receive", "round_orders", "settle_sums", "smooth_forecast", "source_orders",
            "walk_in_store"]

@@ -179,3 +179,24 @@ def position_rows(rows, on_hand, pipeline, owed, backordered, out):
         r = rows[i]
         for k in range(on_hand.shape[1]):
             out[i, k] = on_hand[r, k] + pipeline[r, k] + owed[r, k] - backordered[r, k]
+
+
+@njit(cache=True)
+def round_orders(wanted, cases, lane_min, supplier_fed, case_pack, supplier_min):
+    """Lot rules on today's orders, in place: each positive order of row i and SKU k rises to the row's
+    lane minimum ``lane_min[i]`` and, if the row is fed by the supplier, to the SKU's ``supplier_min[k]``,
+    then, on a lane that ships cases (``cases[i]``), up to a whole number of ``case_pack[k]``."""
+    for i in range(wanted.shape[0]):
+        for k in range(wanted.shape[1]):
+            q = wanted[i, k]
+            if q <= 0:
+                continue
+            least = lane_min[i]
+            if supplier_fed[i] and supplier_min[k] > least:
+                least = supplier_min[k]
+            if q < least:
+                q = least
+            if cases[i]:
+                pack = case_pack[k]
+                q = (q + pack - 1) // pack * pack
+            wanted[i, k] = q

@@ -125,17 +125,20 @@ class OrderUpTo(_Timing):
 
 @dataclass(kw_only=True)
 class ForecastOrderUpTo(_Timing):
-    """Order up to forecast * P + z * sqrt(mse * P), the forecast updated daily by exponential smoothing."""
+    """Order up to forecast * P + z * sqrt(mse * P), the forecast updated daily by exponential smoothing,
+    and never below the presentation ``floor`` per SKU."""
 
     forecast: np.ndarray
     mse: np.ndarray
     protection_days: np.ndarray
     z: float
     alpha: float
+    floor: np.ndarray
     learns = True
 
     def levels(self, rows):
-        return kernels.forecast_levels(self.forecast[rows], self.mse[rows], self.protection_days[rows], self.z)
+        levels = kernels.forecast_levels(self.forecast[rows], self.mse[rows], self.protection_days[rows], self.z)
+        return np.maximum(levels, self.floor[None, :]) if self.floor.any() else levels
 
     def initial_stock(self):
         return self.levels(np.arange(self.forecast.shape[0]))
@@ -147,22 +150,29 @@ class ForecastOrderUpTo(_Timing):
         kernels.smooth_forecast(self.forecast, self.mse, demand.astype(np.float64), self.alpha)
 
 
-def build_policy(spec, plan: Planning, path: str) -> ReplenishmentPolicy:
-    """The policy object for one node class; ``path`` (e.g. ``replenishment.store``) names it in errors."""
+def build_policy(spec, plan: Planning, path: str, floor: np.ndarray | None = None) -> ReplenishmentPolicy:
+    """The policy object for one node class; ``path`` (e.g. ``replenishment.store``) names it in errors.
+    ``floor`` per SKU (a display minimum, default none) is the least any level may be: reorder points
+    and order-up-to levels below it are raised to it."""
     timing = dict(review_period_days=spec.review_period_days, review_offset_days=spec.review_offset_days)
     R, sl = spec.review_period_days, spec.service_level
+    floor = np.zeros(plan.mean.shape[1], np.int64) if floor is None else floor
+
+    def level(spec_level):
+        return np.maximum(resolve_level(spec_level, sl, plan, R), floor[None, :])
+
     if isinstance(spec, MinMaxSpec):
-        s = resolve_level(spec.s, sl, plan, R)
-        S = resolve_level(spec.S, sl, plan, R) if spec.S is not None else s + _cover(spec, plan)
+        s = level(spec.s)
+        S = level(spec.S) if spec.S is not None else s + _cover(spec, plan)
         if np.any(S < s):
             raise ScenarioError([f"{path}.S: must be >= s for every SKU (S < s for {(S < s).sum()} node-SKUs)"])
         return MinMax(s=s, S=S, **timing)
     if isinstance(spec, ReorderQtySpec):
         Q = resolve_level(spec.Q, sl, plan, R) if spec.Q is not None else _cover(spec, plan)
-        return ReorderQty(s=resolve_level(spec.s, sl, plan, R), Q=Q, **timing)
+        return ReorderQty(s=level(spec.s), Q=Q, **timing)
     if isinstance(spec, (OrderUpToSpec, BaseStockSpec)):
-        return OrderUpTo(S=resolve_level(spec.S, sl, plan, R), **timing)
+        return OrderUpTo(S=level(spec.S), **timing)
     if isinstance(spec, ForecastSpec):
         return ForecastOrderUpTo(forecast=plan.mean.copy(), mse=plan.var.copy(), protection_days=plan.protection(R),
-                                 z=z_value(sl), alpha=spec.alpha, **timing)
+                                 z=z_value(sl), alpha=spec.alpha, floor=floor, **timing)
     raise TypeError(f"no policy for {type(spec).__name__}")

@@ -63,6 +63,8 @@ class Lane(Spec):
     to: list[str] = Field(min_length=1)
     lead_time_days: Distribution
     cost_per_unit: Money = 0.0
+    order_unit: Literal["each", "case"] = Field("each", description="'case': orders on this lane round up to whole case packs")
+    min_order_units: int = Field(0, ge=0, le=1_000_000, description="the least a node orders of a SKU on this lane")
 
     @model_validator(mode="before")
     @classmethod

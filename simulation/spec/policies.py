@@ -88,6 +88,8 @@ class PolicyBase(Spec):
     review_offset_days: int = Field(0, ge=0)
     service_level: float = Field(0.95, gt=0, lt=1, description="target for levels not given explicitly")
     order_cover_days: Days = Field(7.0, description="order size in days of mean demand (min_max, reorder_qty)")
+    presentation_units: int = Field(0, ge=0, le=10_000, description="display minimum: no level below it, for every SKU "
+                                    "(stores also take the catalog's per-SKU presentation_units, the larger of the two)")
 
 
 class MinMaxSpec(PolicyBase):

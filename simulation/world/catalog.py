@@ -12,6 +12,7 @@ from simulation.spec import Catalog as CatalogSpec
 from simulation.spec import ScenarioError
 
 FILE_COLUMNS = ("sku", "mean_daily_units", "unit_cost", "price")
+LOT_COLUMNS = ("case_pack", "min_order_units", "presentation_units")  # optional file columns; else the catalog's values
 
 
 def as_written(value) -> str:
@@ -34,6 +35,9 @@ class SkuTable:
     unit_cost: np.ndarray
     price: np.ndarray
     shelf_life_days: np.ndarray   # int; 0 = does not spoil
+    case_pack: np.ndarray         # int >= 1: units per case
+    min_order_units: np.ndarray   # int: the supplier's minimum order
+    presentation_units: np.ndarray  # int: a store's display minimum
 
     @property
     def size(self) -> int:
@@ -48,7 +52,8 @@ class SkuTable:
         the same value for online demand, so the levels it sets are for the demand the engine draws.
         (Walk-in demand is drawn per store and SKU with each SKU's own value.)
 
-        >>> t = SkuTable(np.array(["a", "b"]), np.array([1.0, 3.0]), np.array([0.9, 0.1]), np.ones(2), np.ones(2), np.zeros(2, int))
+        >>> one, none = np.ones(2, int), np.zeros(2, int)
+        >>> t = SkuTable(np.array(["a", "b"]), np.array([1.0, 3.0]), np.array([0.9, 0.1]), np.ones(2), np.ones(2), none, one, none, none)
         >>> round(t.online_overdispersion, 4)  # (0.9 * 1 + 0.1 * 9) / 10
         0.18
         """
@@ -57,7 +62,9 @@ class SkuTable:
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({"sku": self.sku, "mean_daily_units": self.rate, "overdispersion": self.overdispersion,
-                             "unit_cost": self.unit_cost, "price": self.price, "shelf_life_days": self.shelf_life_days})
+                             "unit_cost": self.unit_cost, "price": self.price, "shelf_life_days": self.shelf_life_days,
+                             "case_pack": self.case_pack, "min_order_units": self.min_order_units,
+                             "presentation_units": self.presentation_units})
 
 
 def build_catalog(spec: CatalogSpec) -> SkuTable:
@@ -89,6 +96,7 @@ def _generate(spec: CatalogSpec) -> SkuTable:
         unit_cost=unit_cost,
         price=np.round(unit_cost / (1 - spec.margin), 2),
         shelf_life_days=np.where(perishable, spec.shelf_life_days, 0).astype(np.int64),
+        **{name: np.full(n, getattr(spec, name), np.int64) for name in LOT_COLUMNS},
     )
 
 
@@ -108,7 +116,7 @@ def _load(spec: CatalogSpec) -> SkuTable:
     for sku, rows in ids[ids.duplicated(keep=False)].groupby(ids, sort=False).groups.items():
         problems.append(f"catalog.file: SKU {sku!r} appears in rows {', '.join(str(r + 2) for r in rows)} (each SKU once)")
     numeric = {}
-    for column in ("mean_daily_units", "unit_cost", "price", "overdispersion", "shelf_life_days"):
+    for column in ("mean_daily_units", "unit_cost", "price", "overdispersion", "shelf_life_days", *LOT_COLUMNS):
         if column not in frame.columns:
             continue
         values = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
@@ -116,6 +124,12 @@ def _load(spec: CatalogSpec) -> SkuTable:
         if bad.size:
             problems.append(f"catalog.file: row {bad[0] + 2} column {column!r}: must be a number >= 0, "
                             f"got {as_written(frame[column].iloc[bad[0]])}")
+        elif column in LOT_COLUMNS:
+            least = 1 if column == "case_pack" else 0
+            bad = np.flatnonzero((values != np.round(values)) | (values < least))
+            if bad.size:
+                problems.append(f"catalog.file: row {bad[0] + 2} column {column!r}: must be a whole number >= {least}, "
+                                f"got {as_written(frame[column].iloc[bad[0]])}")
         numeric[column] = values
     if problems:
         raise ScenarioError(problems)
@@ -127,4 +141,5 @@ def _load(spec: CatalogSpec) -> SkuTable:
         unit_cost=numeric["unit_cost"],
         price=numeric["price"],
         shelf_life_days=numeric.get("shelf_life_days", np.zeros(n)).astype(np.int64),
+        **{name: numeric.get(name, np.full(n, getattr(spec, name))).astype(np.int64) for name in LOT_COLUMNS},
     )

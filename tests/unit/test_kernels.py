@@ -256,6 +256,25 @@ def test_ordering_rules_match_reference(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_lot_rules_match_reference(seed):
+    """Each positive order rises to its minimum (the lane's; the supplier's per SKU where the row is fed
+    by the supplier), then to whole cases on a case lane; zero orders stay zero."""
+    rng = rng_for(seed)
+    wanted = np.where(rng.random((5, 8)) < 0.3, 0, rng.integers(1, 40, (5, 8)))
+    cases, supplier_fed = rng.random(5) < 0.5, rng.random(5) < 0.5
+    lane_min, case_pack, supplier_min = rng.integers(0, 10, 5), rng.integers(1, 13, 8), rng.integers(0, 25, 8)
+    expected = wanted.copy()
+    for i, k in np.ndindex(wanted.shape):
+        if wanted[i, k] > 0:
+            q = max(wanted[i, k], lane_min[i], supplier_min[k] if supplier_fed[i] else 0)
+            expected[i, k] = math.ceil(q / case_pack[k]) * case_pack[k] if cases[i] else q
+    got = wanted.copy()
+    kernels.round_orders(got, cases, lane_min, supplier_fed, case_pack, supplier_min)
+    np.testing.assert_array_equal(got, expected)
+    assert np.all(got[cases] % case_pack[None, :] == 0) and np.all(got >= wanted)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_forecast_kernels_match_reference(seed):
     rng = rng_for(seed)
     level, mse = rng.uniform(0, 5, (3, 4)), rng.uniform(0, 3, (3, 4))
