@@ -15,26 +15,32 @@ from simulation.world.network import World, lead_days
 
 
 class Replenishment:
-    """The replenishment policy of each node class present, which classes review today, and the step
+    """The replenishment policy of each group of rows (a node class, and in split mode the central
+    warehouses' online stock when it has a policy of its own), which groups review today, and the step
     that orders and ships. :attr:`initial` is the stock the policies start from."""
 
     def __init__(self, scenario: Scenario, world: World):
         w = self.world = world
-        self.policies, self.class_row = {}, np.zeros(w.n_nodes, np.int64)
+        self.policies: dict[str, tuple[np.ndarray, object]] = {}
+        self.group = np.zeros(w.n_nodes, np.int64)       # each row's policy: an index into self.policies
+        self.class_row = np.zeros(w.n_nodes, np.int64)   # each row's index among its group's rows
         self.initial = np.zeros((w.n_nodes, w.skus.size), np.int64)
-        for code, cls in enumerate(NODE_TYPES):
-            rows = np.flatnonzero(w.node_type == code)
+        groups = {cls: np.flatnonzero(w.node_type == code) for code, cls in enumerate(NODE_TYPES)}
+        if scenario.replenishment.online_stock is not None:
+            groups["central_warehouse"] = np.setdiff1d(groups["central_warehouse"], w.online_rows)
+            groups["online_stock"] = w.online_rows
+        for name, rows in groups.items():
             if rows.size == 0:
                 continue
-            self.class_row[rows] = np.arange(rows.size)
+            self.group[rows], self.class_row[rows] = len(self.policies), np.arange(rows.size)
             plan = Planning(w.planning_mean[rows], w.planning_var[rows], w.mean_lead_days[rows], w.var_lead_days[rows])
-            spec = getattr(scenario.replenishment, cls)
-            # A display minimum: the class's own for every SKU; stores also the catalog's per SKU (facings).
-            facings = w.skus.presentation_units if cls == STORE else np.zeros(w.skus.size, np.int64)
-            floor = np.maximum(facings, spec.presentation_units)
-            policy = build_policy(spec, plan, f"replenishment.{cls}", floor)
-            self.policies[cls] = (rows, policy)
+            spec = getattr(scenario.replenishment, name)
+            # A display minimum: the group's own for every SKU; stores also the catalog's per SKU (facings).
+            facings = w.skus.presentation_units if name == STORE else np.zeros(w.skus.size, np.int64)
+            policy = build_policy(spec, plan, f"replenishment.{name}", np.maximum(facings, spec.presentation_units))
+            self.policies[name] = (rows, policy)
             self.initial[rows] = policy.initial_stock()
+        self.names = list(self.policies)
         self.due: set[str] = set()  # node classes whose review epoch is today
         skus = w.skus
         # Lot rules (case packs, minimum orders) apply only where some lane or SKU has one: the default
@@ -76,14 +82,14 @@ class Replenishment:
         position = state.position(rows, blocks)
         if extra is not None:
             position -= extra[rows]
-        codes = np.unique(w.node_type[rows[ordering]])
-        if ordering.all() and codes.size == 1:  # the usual case: no copies of [rows, SKUs] arrays
-            wanted = self.policies[NODE_TYPES[codes[0]]][1].order_quantities(self.class_row[rows], position)
+        groups = np.unique(self.group[rows[ordering]])
+        if ordering.all() and groups.size == 1:  # the usual case: no copies of [rows, SKUs] arrays
+            wanted = self.policies[self.names[groups[0]]][1].order_quantities(self.class_row[rows], position)
         else:
             wanted = np.zeros_like(position)
-            for code in codes:
-                members = ordering & (w.node_type[rows] == code)
-                policy = self.policies[NODE_TYPES[code]][1]
+            for g in groups:
+                members = ordering & (self.group[rows] == g)
+                policy = self.policies[self.names[g]][1]
                 wanted[members] = policy.order_quantities(self.class_row[rows[members]], position[members])
         if self.lot_rules:
             kernels.round_orders(wanted, w.lane_cases[rows], w.lane_min_units[rows], w.source[rows] < 0, w.skus.case_pack,

@@ -82,6 +82,9 @@ def reference_problems(sc: Scenario) -> list[str]:
         for j, zone_id in enumerate(shock.zones):
             if zone_id not in zone_ids:
                 problems.append(f"demand.shocks[{i}].zones[{j}]: unknown zone {zone_id!r}")
+    if sc.replenishment.online_stock is not None and sc.policies.inventory_mode != "split":
+        problems.append("replenishment.online_stock: means nothing in pool mode (a central warehouse keeps one stock "
+                        "for every channel); set policies.inventory_mode: split, or remove it")
     if sc.catalog.file is not None and not Path(sc.catalog.file).is_file():
         problems.append(f"catalog.file: no such file {sc.catalog.file!r}")
     return problems

@@ -148,3 +148,5 @@ class Replenishment(Spec):
     central_warehouse: ReplenishmentSpec = OrderUpToSpec(policy="order_up_to", service_level=0.98)
     forward_warehouse: ReplenishmentSpec = BaseStockSpec(policy="base_stock")
     store: ReplenishmentSpec = BaseStockSpec(policy="base_stock")
+    online_stock: ReplenishmentSpec | None = Field(
+        None, description="split mode: the policy of a central warehouse's online stock (default: the central_warehouse's)")

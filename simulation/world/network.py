@@ -74,6 +74,11 @@ class World:
     def n_nodes(self) -> int:
         return len(self.node_ids)
 
+    @property
+    def online_rows(self) -> np.ndarray:
+        """Rows that are a central warehouse's online stock (split mode), after the scenario's own nodes."""
+        return np.arange(len(self.scenario.network.nodes), self.n_nodes)
+
     def sample_lead_days(self, rng: np.random.Generator) -> np.ndarray:
         """One lead-time draw per scenario lane destination for shipments departing today; an online
         twin shares its warehouse's draw, so split and pool runs see the same lead times."""
