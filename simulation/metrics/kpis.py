@@ -13,7 +13,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from simulation.metrics.ledger import DAYS_PER_YEAR, Ledger
+from simulation.metrics.ledger import DAYS_PER_YEAR, ONLINE_STOCK, Ledger
 from simulation.metrics.order_stats import COUNTS, N_TYPES, OrderStats
 from simulation.spec import NODE_TYPES, ONLINE_CHANNELS
 
@@ -98,6 +98,18 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
         rows.append(("transfer_units", "all", t, total("transfer_units")))
         rows.append(("cost_transfer", "all", t, total("cost_transfer")))
         rows.append(("cost_spoilage", "all", t, total("cost_spoilage")))
+    # Split mode's online stock as one group: it turns over what it sells to online customers (its
+    # internal shipments, warehouse to forward warehouse, are not a turn).
+    if ledger.sums[("inventory_value_days", "all", ONLINE_STOCK)] > 0:
+        avg_value = ledger.sums[("inventory_value_days", "all", ONLINE_STOCK)] / days
+        rows.append(("avg_inventory_value", "all", ONLINE_STOCK, avg_value))
+        sold = ledger.sums[("sold_value", "all", ONLINE_STOCK)]
+        if sold > 0:
+            turns = sold / days * DAYS_PER_YEAR / avg_value
+            rows += [("inventory_turns", "all", ONLINE_STOCK, turns), ("days_of_inventory", "all", ONLINE_STOCK, DAYS_PER_YEAR / turns)]
+        if ledger.sums[("stocked_days", "all", ONLINE_STOCK)] > 0:
+            rows.append(("stockout_rate", "all", ONLINE_STOCK,
+                         ledger.sums[("stockout_days", "all", ONLINE_STOCK)] / ledger.sums[("stocked_days", "all", ONLINE_STOCK)]))
     # Stockouts at each shock's nodes while it lasts.
     for shock in scenario.demand.shocks:
         group = f"shock:{shock.name}"

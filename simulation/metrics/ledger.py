@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine.observers import Observer
-from simulation.spec import NODE_TYPES, ONLINE_CHANNELS, STORE
+from simulation.spec import FORWARD_CODE, NODE_TYPES, ONLINE_CHANNELS, STORE
 
 DAYS_PER_YEAR = 365.0
+ONLINE_STOCK = "online_stock"  # the node_type of split mode's online stock in the KPI table
 DAILY_METRICS = ("on_hand_units", "on_hand_value", "in_transit_units", "backordered_units", "stockout_rate",
                  "sold_units", "outflow_units")
 
@@ -24,6 +25,11 @@ class Ledger(Observer):
         self.warmup = scenario.run.warmup_days
         self._world, self._scenario = world, scenario
         self._node_type = world.node_type
+        # Split mode's online stock, measured as a group of its own: the warehouses' online rows and the
+        # forward warehouses (which hold online stock only).
+        split = scenario.policies.inventory_mode == "split"
+        self.online_stock = np.union1d(world.online_rows, np.flatnonzero(world.node_type == FORWARD_CODE)) if split \
+            else np.zeros(0, np.int64)
         self.sums: dict[tuple[str, str, str], float] = defaultdict(float)
         self.daily: list[tuple[int, str, str, float]] = []
         self.days_measured = 0
@@ -101,6 +107,11 @@ class Ledger(Observer):
         if day < self.warmup:
             return
         self.days_measured += 1
+        if self.online_stock.size:
+            rows = self.online_stock
+            for metric, column in (("inventory_value_days", "on_hand_value"), ("sold_value", "sold_value"),
+                                   ("stockout_days", "stockout_days"), ("stocked_days", "stocked")):
+                self.add(metric, "all", ONLINE_STOCK, per_node[column][rows].sum())
         rate = self._scenario.costs.holding_rate_per_year / DAYS_PER_YEAR
         for t, name in enumerate(NODE_TYPES):
             if present[t]:
