@@ -10,7 +10,7 @@ from simulation.engine.state import SERIAL, InventoryState
 from simulation.engine.threads import Blocks
 from simulation.policies.replenishment import Planning, build_policy
 from simulation.policies.response import preposition
-from simulation.spec import NODE_TYPES, STORE, Scenario
+from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, STORE, Scenario
 from simulation.world.network import World, lead_days
 
 
@@ -26,6 +26,7 @@ class Replenishment:
         self.class_row = np.zeros(w.n_nodes, np.int64)   # each row's index among its group's rows
         self.initial = np.zeros((w.n_nodes, w.skus.size), np.int64)
         groups = {cls: np.flatnonzero(w.node_type == code) for code, cls in enumerate(NODE_TYPES)}
+        holding_per_day = scenario.costs.holding_rate_per_year / DAYS_PER_YEAR * w.skus.unit_cost
         if scenario.replenishment.online_stock is not None:
             groups["central_warehouse"] = np.setdiff1d(groups["central_warehouse"], w.online_rows)
             groups["online_stock"] = w.online_rows
@@ -33,7 +34,8 @@ class Replenishment:
             if rows.size == 0:
                 continue
             self.group[rows], self.class_row[rows] = len(self.policies), np.arange(rows.size)
-            plan = Planning(w.planning_mean[rows], w.planning_var[rows], w.mean_lead_days[rows], w.var_lead_days[rows])
+            plan = Planning(w.planning_mean[rows], w.planning_var[rows], w.mean_lead_days[rows], w.var_lead_days[rows],
+                            w.lane_order_cost[rows], holding_per_day)
             spec = getattr(scenario.replenishment, name)
             # A display minimum: the group's own for every SKU; stores also the catalog's per SKU (facings).
             facings = w.skus.presentation_units if name == STORE else np.zeros(w.skus.size, np.int64)
@@ -41,6 +43,7 @@ class Replenishment:
             self.policies[name] = (rows, policy)
             self.initial[rows] = policy.initial_stock()
         self.names = list(self.policies)
+        self.order_costs = bool(w.lane_order_cost.any())
         self.due: set[str] = set()  # node classes whose review epoch is today
         skus = w.skus
         # Lot rules (case packs, minimum orders) apply only where some lane or SKU has one: the default
@@ -97,14 +100,17 @@ class Replenishment:
         sources = w.source[rows]
         for parent in np.unique(sources):
             kids = np.flatnonzero(sources == parent)
-            mine = wanted if kids.size == rows.size else wanted[kids]
+            asked = mine = wanted if kids.size == rows.size else wanted[kids]
             rank = np.argsort(w.priority[rows[kids]], kind="stable")
             parts = blocks.map(lambda block, kids=kids, mine=mine, rank=rank, parent=parent: kernels.fill_requests(
                 rows[kids], mine, parent, state.on_hand, state.owed, state.pipeline, state.supplied, state.today_out,
                 state.today_demand, rank, self.proportional, block.start, block.stop), w.skus.size, mine.size)
             r, k, units = (np.concatenate([part[j] for part in parts]) for j in range(3))
             per_row = np.sum([part[3] for part in parts], axis=0)
-            lane_costs.append((rows[kids], per_row * w.lane_cost[rows[kids]]))
+            cost = per_row * w.lane_cost[rows[kids]]
+            if self.order_costs:  # a fixed cost per SKU ordered today on the lane
+                cost = cost + (asked > 0).sum(axis=1) * w.lane_order_cost[rows[kids]]
+            lane_costs.append((rows[kids], cost))
             row_lead = lead[rows[kids]][r]
             for days in np.unique(row_lead):
                 mine = row_lead == days

@@ -13,9 +13,9 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from simulation.metrics.ledger import DAYS_PER_YEAR, ONLINE_STOCK, Ledger
+from simulation.metrics.ledger import ONLINE_STOCK, Ledger
 from simulation.metrics.order_stats import COUNTS, N_TYPES, OrderStats
-from simulation.spec import NODE_TYPES, ONLINE_CHANNELS
+from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, ONLINE_CHANNELS
 
 
 def _with_totals(frame: pd.DataFrame) -> pd.DataFrame:

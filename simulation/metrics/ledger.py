@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine.observers import Observer
-from simulation.spec import FORWARD_CODE, NODE_TYPES, ONLINE_CHANNELS, STORE
+from simulation.spec import DAYS_PER_YEAR, FORWARD_CODE, NODE_TYPES, ONLINE_CHANNELS, STORE
 
-DAYS_PER_YEAR = 365.0
 ONLINE_STOCK = "online_stock"  # the node_type of split mode's online stock in the KPI table
 DAILY_METRICS = ("on_hand_units", "on_hand_value", "in_transit_units", "backordered_units", "stockout_rate",
                  "sold_units", "outflow_units")

@@ -47,6 +47,8 @@ class Planning:
     var: np.ndarray         # [node, sku] daily variance
     lead_days: np.ndarray   # [node] mean lead time in days
     lead_var: np.ndarray    # [node] lead-time variance in days^2
+    order_cost: np.ndarray | None = None   # [node] fixed cost per order of a SKU (economic order quantities)
+    holding_per_day: np.ndarray | None = None  # [sku] holding cost per unit and day
 
     def protection(self, review_period: int) -> np.ndarray:
         return self.lead_days + review_period - 1.0
@@ -72,8 +74,17 @@ def resolve_level(level: Level | None, default_service: float, plan: Planning, r
     return np.maximum(np.ceil(target - 1e-9), 0).astype(np.int64)
 
 
-def _cover(spec, plan: Planning) -> np.ndarray:
-    return np.maximum(1, np.rint(plan.mean * spec.order_cover_days)).astype(np.int64)
+def _lot(spec, plan: Planning) -> np.ndarray:
+    """The order size where none is given: ``order_cover_days`` of mean demand, or with ``lot_size: eoq``
+    the economic order quantity sqrt(2 mu K / h) per node and SKU (mu mean daily demand, K the lane's
+    cost per order, h holding cost per unit and day); at least one unit. A SKU that costs nothing to hold
+    keeps the cover rule (its EOQ has no bound)."""
+    cover = plan.mean * spec.order_cover_days
+    if spec.lot_size == "eoq":
+        h = plan.holding_per_day[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cover = np.where(h > 0, np.sqrt(2.0 * plan.mean * plan.order_cost[:, None] / h), cover)
+    return np.maximum(1, np.rint(cover)).astype(np.int64)
 
 
 @dataclass(kw_only=True)
@@ -163,12 +174,12 @@ def build_policy(spec, plan: Planning, path: str, floor: np.ndarray | None = Non
 
     if isinstance(spec, MinMaxSpec):
         s = level(spec.s)
-        S = level(spec.S) if spec.S is not None else s + _cover(spec, plan)
+        S = level(spec.S) if spec.S is not None else s + _lot(spec, plan)
         if np.any(S < s):
             raise ScenarioError([f"{path}.S: must be >= s for every SKU (S < s for {(S < s).sum()} node-SKUs)"])
         return MinMax(s=s, S=S, **timing)
     if isinstance(spec, ReorderQtySpec):
-        Q = resolve_level(spec.Q, sl, plan, R) if spec.Q is not None else _cover(spec, plan)
+        Q = resolve_level(spec.Q, sl, plan, R) if spec.Q is not None else _lot(spec, plan)
         return ReorderQty(s=level(spec.s), Q=Q, **timing)
     if isinstance(spec, (OrderUpToSpec, BaseStockSpec)):
         return OrderUpTo(S=level(spec.S), **timing)

@@ -15,6 +15,7 @@ from simulation.spec.vocabulary import (
     CENTRAL_CODE,
     CENTRAL_WAREHOUSE,
     CHANNELS,
+    DAYS_PER_YEAR,
     FORWARD_CODE,
     FORWARD_WAREHOUSE,
     NODE_TYPES,
@@ -25,7 +26,8 @@ from simulation.spec.vocabulary import (
     TIERS,
 )
 
-__all__ = ["CENTRAL_CODE", "CENTRAL_WAREHOUSE", "CHANNELS", "FORWARD_CODE", "FORWARD_WAREHOUSE", "NODE_TYPES", "ONLINE_CHANNELS",
-           "STORE", "STORE_CODE", "SUPPLIER", "TIERS", "BaseStockSpec", "Catalog", "ForecastSpec", "Level", "MinMaxSpec",
-           "OrderUpToSpec", "Promotion", "ReorderQtySpec", "Scenario", "ScenarioError", "Shock", "UsageError", "apply_overrides",
-           "build_each", "load_scenario", "parse_set_options", "scenario_from_dict", "split_assignment", "with_overrides"]
+__all__ = ["CENTRAL_CODE", "CENTRAL_WAREHOUSE", "CHANNELS", "DAYS_PER_YEAR", "FORWARD_CODE", "FORWARD_WAREHOUSE",
+           "NODE_TYPES", "ONLINE_CHANNELS", "STORE", "STORE_CODE", "SUPPLIER", "TIERS", "BaseStockSpec", "Catalog",
+           "ForecastSpec", "Level", "MinMaxSpec", "OrderUpToSpec", "Promotion", "ReorderQtySpec", "Scenario",
+           "ScenarioError", "Shock", "UsageError", "apply_overrides", "build_each", "load_scenario",
+           "parse_set_options", "scenario_from_dict", "split_assignment", "with_overrides"]

@@ -82,6 +82,10 @@ def reference_problems(sc: Scenario) -> list[str]:
         for j, zone_id in enumerate(shock.zones):
             if zone_id not in zone_ids:
                 problems.append(f"demand.shocks[{i}].zones[{j}]: unknown zone {zone_id!r}")
+    for name in ("central_warehouse", "forward_warehouse", "store", "online_stock"):
+        spec = getattr(sc.replenishment, name)
+        if getattr(spec, "lot_size", None) == "eoq" and sc.costs.holding_rate_per_year == 0:
+            problems.append(f"replenishment.{name}.lot_size: eoq needs a holding cost (costs.holding_rate_per_year > 0)")
     if sc.replenishment.online_stock is not None and sc.policies.inventory_mode != "split":
         problems.append("replenishment.online_stock: means nothing in pool mode (a central warehouse keeps one stock "
                         "for every channel); set policies.inventory_mode: split, or remove it")

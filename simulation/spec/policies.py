@@ -92,7 +92,13 @@ class PolicyBase(Spec):
                                     "(stores also take the catalog's per-SKU presentation_units, the larger of the two)")
 
 
-class MinMaxSpec(PolicyBase):
+class LotSized(PolicyBase):
+    lot_size: Literal["cover", "eoq"] = Field(
+        "cover", description="order size when not given: order_cover_days of mean demand, or the economic order "
+                             "quantity sqrt(2 x demand x the lane's cost_per_order / holding cost)")
+
+
+class MinMaxSpec(LotSized):
     """(s, S): when inventory position <= s, order up to S."""
 
     policy: Literal["min_max"]
@@ -100,7 +106,7 @@ class MinMaxSpec(PolicyBase):
     S: Level | None = None
 
 
-class ReorderQtySpec(PolicyBase):
+class ReorderQtySpec(LotSized):
     """(s, Q): when inventory position <= s, order the smallest multiple of Q that lifts it above s."""
 
     policy: Literal["reorder_qty"]

@@ -23,6 +23,7 @@ ChannelName = Literal["walk_in", "bopis", "home_delivery", "instant"]
 CHANNELS: tuple[ChannelName, ...] = ("walk_in", "bopis", "home_delivery", "instant")
 ONLINE_CHANNELS: tuple[str, ...] = CHANNELS[1:]
 SUPPLIER = "supplier"
+DAYS_PER_YEAR = 365.0  # yearly rates (holding) to daily, daily flows to turns per year
 
 Share = Annotated[float, Field(ge=0, le=1)]
 # Upper bounds far past any real network that keep every product of them finite (the fuzzer found

@@ -36,6 +36,7 @@ class World:
     source: np.ndarray           # source node, -1 = supplier
     depth: np.ndarray            # 1 for nodes fed by the supplier
     lane_cost: np.ndarray        # cost per unit on the inbound lane
+    lane_order_cost: np.ndarray  # [node] fixed cost per order of a SKU on the inbound lane
     lane_cases: np.ndarray       # [node] the inbound lane ships whole case packs
     lane_min_units: np.ndarray   # [node] the least the node orders of a SKU on its inbound lane
     capacity: np.ndarray         # picking rate, orders per hour (all pickers together)
@@ -125,6 +126,7 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
 
     source = np.full(rows, -1, np.int64)
     lane_cost = np.zeros(rows)
+    lane_order_cost = np.zeros(rows)
     lane_cases = np.zeros(rows, bool)
     lane_min = np.zeros(rows, np.int64)
     lane_dist = [None] * rows
@@ -137,10 +139,11 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
             source[i] = feeder
             lane_cost[i] = lane.cost_per_unit
             lane_cases[i], lane_min[i] = lane.order_unit == "case", lane.min_order_units
+            lane_order_cost[i] = lane.cost_per_order
             lane_dist[i] = lane.lead_time_days
     for r in range(len(nodes), rows):
         source[r], lane_cost[r], lane_dist[r] = source[twin[r]], lane_cost[twin[r]], lane_dist[twin[r]]
-        lane_cases[r], lane_min[r] = lane_cases[twin[r]], lane_min[twin[r]]
+        lane_cases[r], lane_min[r], lane_order_cost[r] = lane_cases[twin[r]], lane_min[twin[r]], lane_order_cost[twin[r]]
     depth = np.zeros(rows, np.int64)
     for i in range(rows):
         here, d = i, 1
@@ -191,7 +194,7 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
     fulfil = sc.costs.fulfilment_per_order
     return World(
         scenario=sc, skus=skus, node_ids=ids, node_type=node_type, twin_of=twin, source=source, depth=depth,
-        lane_cost=lane_cost, lane_cases=lane_cases, lane_min_units=lane_min, capacity=capacity,
+        lane_cost=lane_cost, lane_order_cost=lane_order_cost, lane_cases=lane_cases, lane_min_units=lane_min, capacity=capacity,
         pickers=per_row(lambda n: n.pickers, np.int64),
         pick_exponential=per_row(lambda n: n.pick_time == "exponential", bool), cutoffs=cutoffs,
         open_hour=per_row(lambda n: n.open_hour), close_hour=per_row(lambda n: n.close_hour),

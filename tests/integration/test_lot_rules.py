@@ -7,6 +7,7 @@ import pytest
 
 import simulation as sim
 from simulation.engine import Observer, Simulation
+from simulation.experiment.run import simulate
 from simulation.policies.replenishment import Planning, build_policy
 from simulation.spec import ScenarioError
 from tests.conftest import SCENARIOS, single_node
@@ -132,3 +133,50 @@ def test_bad_lot_columns_in_a_catalog_file_are_refused_by_row_and_column(tmp_pat
 def test_an_unknown_order_unit_is_refused_by_field():
     with pytest.raises(ScenarioError, match=r"network.lanes\[1\].order_unit: .*'each'.*'case'"):
         sim.scenario_from_dict(store_world(order_unit="pallet"))
+
+
+def test_economic_order_quantities_follow_the_formula():
+    """lot_size: eoq sizes S - s (min_max) as sqrt(2 mu K / h): mu the store's mean daily demand, K the
+    lane's cost per order, h the holding cost per unit and day."""
+    raw = store_world(cost_per_order=12.0)
+    raw["catalog"].update(case_pack=1, min_order_units=0)
+    raw["replenishment"]["store"] = {"policy": "min_max", "lot_size": "eoq"}
+    run = Simulation(sim.scenario_from_dict(raw), seed=1)
+    rows, policy = run.replenishment.policies["store"]
+    h = run.scenario.costs.holding_rate_per_year / 365.0 * run.world.skus.unit_cost
+    eoq = np.sqrt(2 * run.world.planning_mean[rows] * 12.0 / h[None, :])
+    np.testing.assert_array_equal(policy.S - policy.s, np.maximum(1, np.rint(eoq)))
+    assert (policy.S - policy.s).max() > 5  # lots of several days' demand, not one unit
+
+
+def test_a_fixed_cost_per_order_is_charged_for_every_sku_ordered():
+    """cost_transport at the stores = units shipped x cost_per_unit + SKU orders x cost_per_order,
+    counted by an observer from the supplier's shipments (the supplier ships all that is ordered)."""
+    class Shipped(Observer):
+        def __init__(self):
+            self.units = self.orders = 0
+
+        def step_started(self, step, day, state):
+            if step == "replenishment":
+                self.before = state.supplied.copy()
+
+        def step_finished(self, step, day, state):
+            if step == "replenishment" and day >= 10:
+                placed = (state.supplied - self.before)[1:]  # the two stores
+                self.units += placed.sum()
+                self.orders += (placed > 0).sum()
+
+    raw = store_world(cost_per_unit=0.2, cost_per_order=3.0)
+    raw["catalog"].update(case_pack=1, min_order_units=0)
+    watch = Shipped()
+    _, ledger, _ = simulate(sim.scenario_from_dict(raw), seed=6, observers=[watch])
+    assert watch.orders > 500
+    assert ledger.sums[("cost_transport", "all", "store")] == pytest.approx(0.2 * watch.units + 3.0 * watch.orders, rel=1e-9)
+
+
+def test_eoq_without_a_holding_cost_is_refused():
+    raw = store_world()
+    raw["replenishment"]["store"] = {"policy": "reorder_qty", "lot_size": "eoq"}
+    raw["costs"] = {"holding_rate_per_year": 0.0}
+    with pytest.raises(ScenarioError, match=r"replenishment.store.lot_size: eoq needs a holding cost"):
+        sim.scenario_from_dict(raw)

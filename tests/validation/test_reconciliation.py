@@ -21,8 +21,7 @@ import pytest
 import simulation as sim
 from simulation.experiment.run import simulate
 from simulation.metrics.kpis import kpi_table
-from simulation.metrics.ledger import DAYS_PER_YEAR
-from simulation.spec import ONLINE_CHANNELS
+from simulation.spec import DAYS_PER_YEAR, ONLINE_CHANNELS
 from simulation.validation.probe import Probe
 
 COUNTERS = ("sold", "spoiled", "outflow")
