@@ -127,8 +127,9 @@ class WalkIn:
         def run(block):
             for i in range(block.start, block.stop):
                 node = w.store_rows[i]
+                mu = w.store_scale[i] * factor[i] * mean
                 out[i] = kernels.walk_in_store(
-                    self.rngs[i], w.store_scale[i] * factor[i] * mean, self.alpha, open_share[i], state.on_hand[node],
+                    self.rngs[i], mu if w.store_mix is None else mu * w.store_mix[i], self.alpha, open_share[i], state.on_hand[node],
                     state.today_demand[node], state.today_out[node], state.today_sold[node], margin)
 
         wait = blocks.start(run, w.store_rows.size, parts)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from simulation.spec.distributions import Spec
+from simulation.spec.distributions import MAX_CV, Spec
 from simulation.spec.vocabulary import CHANNELS, ChannelName, Factor, Share
 
 
@@ -74,3 +74,6 @@ class Demand(Spec):
     online: Online = Online()
     promotions: list[Promotion] = Field(default_factory=list)
     shocks: list[Shock] = Field(default_factory=list)
+    store_mix_cv: float = Field(0.0, ge=0, le=MAX_CV, description=(
+        "spread of each store's own SKU mix: walk-in demand of SKU k at store i is multiplied by a lognormal "
+        "factor with mean 1 and this cv, fixed by catalog.seed; planners do not know it (forecasts learn it)"))

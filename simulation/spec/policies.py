@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from simulation.spec.distributions import MAX_TIME, Spec
+from simulation.spec.distributions import MAX_CV, MAX_TIME, Spec
 from simulation.spec.vocabulary import Days, Money, Share
 
 
@@ -148,11 +148,21 @@ ReplenishmentSpec = Annotated[
 ]
 
 
+class PlanningError(Spec):
+    """How far the planner's demand estimate is from the truth, per node and SKU: the mean used to size
+    levels is the true one times (1 + bias) times a lognormal factor with mean 1 and this cv, fixed by
+    catalog.seed (a forecasting policy starts from it and then learns the real demand)."""
+
+    bias: float = Field(0.0, gt=-1, le=10, description="relative bias of the planned mean: 0.2 plans 20% too much")
+    cv: float = Field(0.0, ge=0, le=MAX_CV, description="spread of the error across node-SKUs")
+
+
 class Replenishment(Spec):
     rationing: Literal["proportional", "priority"] = Field(
         "proportional", description="how a short source splits stock among requesting nodes")
     central_warehouse: ReplenishmentSpec = OrderUpToSpec(policy="order_up_to", service_level=0.98)
     forward_warehouse: ReplenishmentSpec = BaseStockSpec(policy="base_stock")
     store: ReplenishmentSpec = BaseStockSpec(policy="base_stock")
+    planning_error: PlanningError = PlanningError()
     online_stock: ReplenishmentSpec | None = Field(
         None, description="split mode: the policy of a central warehouse's online stock (default: the central_warehouse's)")

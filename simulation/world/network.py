@@ -65,8 +65,9 @@ class World:
     zone_promise: np.ndarray     # [zone, online channel] promise in hours
     zone_last_mile: np.ndarray   # [zone, online channel] last-mile cost per shipment
     zone_transit: list           # [zone][online channel] (central, local) Distributions of transit hours
-    planning_mean: np.ndarray    # [node, sku] mean daily demand (customer + downstream)
-    planning_var: np.ndarray     # [node, sku] daily variance
+    planning_mean: np.ndarray    # [node, sku] mean daily demand (customer + downstream), as the planner sees it
+    planning_var: np.ndarray     # [node, sku] daily variance, as the planner sees it
+    store_mix: np.ndarray | None  # [store, sku] each store's own walk-in multiplier per SKU (None: every 1)
     mean_lead_days: np.ndarray   # [node] mean inbound lead time, whole days after rounding
     var_lead_days: np.ndarray    # [node] its variance
     lane_groups: list            # (Distribution, scenario node rows) per scenario lane, for sampling
@@ -188,6 +189,12 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
     # Moments of the lead time as the engine applies it (rounded, >= 1), from a fixed large sample.
     rounded = [lead_days(d.sample(np.random.default_rng(0), 20_000)) for d in lane_dist]
     planning_mean, planning_var = _planning_demand(sc, skus, store_rows, cand_node[:, :, 0], mix, source, depth, rows)
+    error = sc.replenishment.planning_error
+    if error.bias or error.cv:
+        factor = (1.0 + error.bias) * mean_one_lognormal(world_stream(sc, PLANNING_ERROR), error.cv, planning_mean.shape)
+        planning_mean, planning_var = planning_mean * factor, planning_var * factor
+    store_mix = mean_one_lognormal(world_stream(sc, STORE_MIX), sc.demand.store_mix_cv, (store_rows.size, skus.size)) \
+        if sc.demand.store_mix_cv else None
     node_rows: dict[str, list[int]] = {}
     for r, t in enumerate(twin_of):
         node_rows.setdefault(nodes[t].id, []).append(r)
@@ -210,7 +217,7 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
         zone_ids=[z.id for z in zones], zone_tier=[z.tier for z in zones],
         zone_scale=np.array([z.demand_scale for z in zones], float), zone_mix=mix, cand_node=cand_node,
         zone_promise=promise, zone_last_mile=last_mile, zone_transit=transit,
-        planning_mean=planning_mean, planning_var=planning_var,
+        planning_mean=planning_mean, planning_var=planning_var, store_mix=store_mix,
         mean_lead_days=np.array([r.mean() for r in rounded]), var_lead_days=np.array([r.var() for r in rounded]),
         lane_groups=[(lane.lead_time_days, np.array([index[d] for d in lane.to], np.int64)) for lane in sc.network.lanes],
     )
@@ -218,6 +225,26 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
 
 def _by_tier(value, tier):
     return value[tier] if isinstance(value, dict) else value
+
+
+# Draws that are facts of the world (fixed by catalog.seed, whatever the run seed), by stream key.
+STORE_MIX, PLANNING_ERROR = 1, 2
+
+
+def world_stream(sc: Scenario, key: int) -> np.random.Generator:
+    """A stream for one fact of the world, independent of the catalog's own draws and of every run."""
+    return np.random.default_rng(np.random.SeedSequence(sc.catalog.seed, spawn_key=(key,)))
+
+
+def mean_one_lognormal(rng: np.random.Generator, cv: float, shape) -> np.ndarray:
+    """Lognormal factors with mean 1 and coefficient of variation ``cv``.
+
+    >>> x = mean_one_lognormal(np.random.default_rng(0), 0.5, 200_000)
+    >>> round(float(x.mean()), 2), round(float(x.std() / x.mean()), 2)
+    (1.0, 0.5)
+    """
+    sigma2 = np.log1p(cv**2)
+    return rng.lognormal(-sigma2 / 2, np.sqrt(sigma2), shape)
 
 
 def _planning_demand(sc, skus, store_rows, serving, mix, source, depth, rows):
