@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from simulation import kernels
-from simulation.spec import BaseStockSpec, ForecastSpec, Level, MinMaxSpec, OrderUpToSpec, ReorderQtySpec, ScenarioError
+from simulation.spec import BaseStockSpec, ForecastSpec, Level, MinMaxSpec, OrderUpToSpec, PushSpec, ReorderQtySpec, ScenarioError
 
 
 class ReplenishmentPolicy(Protocol):
@@ -161,6 +161,19 @@ class ForecastOrderUpTo(_Timing):
         kernels.smooth_forecast(self.forecast, self.mse, demand.astype(np.float64), self.alpha)
 
 
+@dataclass(kw_only=True)
+class Push(_Timing):
+    """Each review, the node is sent ``allocation`` (its planned demand over the horizon), whatever it holds."""
+
+    allocation: np.ndarray
+
+    def initial_stock(self):
+        return self.allocation.copy()
+
+    def order_quantities(self, rows, position):
+        return self.allocation[rows].copy()
+
+
 def build_policy(spec, plan: Planning, path: str, floor: np.ndarray | None = None) -> ReplenishmentPolicy:
     """The policy object for one node class; ``path`` (e.g. ``replenishment.store``) names it in errors.
     ``floor`` per SKU (a display minimum, default none) is the least any level may be: reorder points
@@ -183,6 +196,9 @@ def build_policy(spec, plan: Planning, path: str, floor: np.ndarray | None = Non
         return ReorderQty(s=level(spec.s), Q=Q, **timing)
     if isinstance(spec, (OrderUpToSpec, BaseStockSpec)):
         return OrderUpTo(S=level(spec.S), **timing)
+    if isinstance(spec, PushSpec):
+        horizon = spec.horizon_days if spec.horizon_days is not None else spec.review_period_days
+        return Push(allocation=np.rint(plan.mean * horizon).astype(np.int64), **timing)
     if isinstance(spec, ForecastSpec):
         return ForecastOrderUpTo(forecast=plan.mean.copy(), mse=plan.var.copy(), protection_days=plan.protection(R),
                                  z=z_value(sl), alpha=spec.alpha, floor=floor, **timing)

@@ -9,7 +9,7 @@ from simulation.spec.demand import Promotion, Shock
 from simulation.spec.errors import ScenarioError, UsageError
 from simulation.spec.loading import build_each, load_scenario, scenario_from_dict, with_overrides
 from simulation.spec.overrides import apply_overrides, parse_set_options, split_assignment
-from simulation.spec.policies import BaseStockSpec, ForecastSpec, Level, MinMaxSpec, OrderUpToSpec, ReorderQtySpec
+from simulation.spec.policies import BaseStockSpec, ForecastSpec, Level, MinMaxSpec, OrderUpToSpec, PushSpec, ReorderQtySpec
 from simulation.spec.scenario import Scenario
 from simulation.spec.vocabulary import (
     CENTRAL_CODE,
@@ -26,8 +26,37 @@ from simulation.spec.vocabulary import (
     TIERS,
 )
 
-__all__ = ["CENTRAL_CODE", "CENTRAL_WAREHOUSE", "CHANNELS", "DAYS_PER_YEAR", "FORWARD_CODE", "FORWARD_WAREHOUSE",
-           "NODE_TYPES", "ONLINE_CHANNELS", "STORE", "STORE_CODE", "SUPPLIER", "TIERS", "BaseStockSpec", "Catalog",
-           "ForecastSpec", "Level", "MinMaxSpec", "OrderUpToSpec", "Promotion", "ReorderQtySpec", "Scenario",
-           "ScenarioError", "Shock", "UsageError", "apply_overrides", "build_each", "load_scenario",
-           "parse_set_options", "scenario_from_dict", "split_assignment", "with_overrides"]
+__all__ = [
+    "CENTRAL_CODE",
+    "CENTRAL_WAREHOUSE",
+    "CHANNELS",
+    "DAYS_PER_YEAR",
+    "FORWARD_CODE",
+    "FORWARD_WAREHOUSE",
+    "NODE_TYPES",
+    "ONLINE_CHANNELS",
+    "STORE",
+    "STORE_CODE",
+    "SUPPLIER",
+    "TIERS",
+    "BaseStockSpec",
+    "Catalog",
+    "ForecastSpec",
+    "Level",
+    "MinMaxSpec",
+    "OrderUpToSpec",
+    "Promotion",
+    "PushSpec",
+    "ReorderQtySpec",
+    "Scenario",
+    "ScenarioError",
+    "Shock",
+    "UsageError",
+    "apply_overrides",
+    "build_each",
+    "load_scenario",
+    "parse_set_options",
+    "scenario_from_dict",
+    "split_assignment",
+    "with_overrides",
+]

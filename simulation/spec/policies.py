@@ -142,8 +142,17 @@ class ForecastSpec(PolicyBase):
     alpha: float = Field(0.2, gt=0, le=1, description="smoothing weight of the newest day")
 
 
+class PushSpec(PolicyBase):
+    """Push allocation (the practice before one pool): every review period the source sends each node its
+    planned demand for the next ``horizon_days``, whatever the node holds; the node never orders."""
+
+    policy: Literal["push"]
+    review_period_days: int = Field(7, ge=1)
+    horizon_days: Days | None = Field(None, description="days of planned demand sent each time (default: the review period)")
+
+
 ReplenishmentSpec = Annotated[
-    MinMaxSpec | ReorderQtySpec | OrderUpToSpec | BaseStockSpec | ForecastSpec,
+    MinMaxSpec | ReorderQtySpec | OrderUpToSpec | BaseStockSpec | ForecastSpec | PushSpec,
     Field(discriminator="policy"),
 ]
 
