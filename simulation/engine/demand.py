@@ -194,6 +194,16 @@ class OrderGenerator:
                         self.transit_dists.append(dist)
                     self.transit_group[where, z, c] = self.transit_dists.index(dist)
 
+    def transit(self, zone: np.ndarray, channel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """[central, local] transit hours for orders of these zones and channels (both drawn for every
+        order, so sourcing never shifts the stream)."""
+        transit = np.empty((2, zone.size))
+        group = self.transit_group[:, zone, channel]
+        for g, dist in enumerate(self.transit_dists):
+            mask = group == g
+            transit[mask] = dist.sample(rng, int(mask.sum()))
+        return transit
+
     def draw(self, calendar: Calendar, day: int, rng: np.random.Generator, transit_rng: np.random.Generator) -> OrderBatch:
         w = self.world
         n_zones, n_channels = w.zone_mix.shape
@@ -225,11 +235,7 @@ class OrderGenerator:
                     line_sku[mask] = np.minimum(np.searchsorted(cdf, u[mask] * cdf[-1], side="right"), wt.size - 1)
         line_qty = 1 + rng.poisson(self.units_mean - 1.0, line_order.size)
 
-        transit = np.empty((2, n))
-        group = self.transit_group[:, zone, channel]
-        for g, dist in enumerate(self.transit_dists):
-            mask = group == g
-            transit[mask] = dist.sample(transit_rng, int(mask.sum()))
+        transit = self.transit(zone, channel, transit_rng)
 
         # Arrival order: orders sorted by time, lines follow their order.
         order = np.argsort(hour, kind="stable")
@@ -243,4 +249,25 @@ class OrderGenerator:
                           line_sku=line_sku[line_perm], line_qty=line_qty[line_perm].astype(np.int64))
 
 
-__all__ = ["CHANNELS", "Calendar", "OrderBatch", "OrderGenerator", "WalkIn", "month_of", "walk_in_demand"]
+def merged(a: tuple, b: tuple) -> tuple:
+    """Two drawn batches ``(OrderBatch, per-line record uniforms, per-line picking work)`` as one, orders in
+    arrival order (``a``'s first among equal hours) and each order's lines kept together."""
+    (x, x_fail, x_work), (y, y_fail, y_work) = a, b
+    hour = np.concatenate([x.hour, y.hour])
+    lines = np.concatenate([np.bincount(x.line_order, minlength=x.size), np.bincount(y.line_order, minlength=y.size)])
+    order = np.argsort(hour, kind="stable")
+    sorted_lines = lines[order]
+    first_line = np.cumsum(lines) - lines
+    within = np.arange(lines.sum()) - np.repeat(np.cumsum(sorted_lines) - sorted_lines, sorted_lines)
+    perm = np.repeat(first_line[order], sorted_lines) + within
+
+    def both(name):
+        return np.concatenate([getattr(x, name), getattr(y, name)])
+    batch = OrderBatch(zone=both("zone")[order], channel=both("channel")[order], hour=hour[order],
+                       transit=both("transit")[order], transit_local=both("transit_local")[order],
+                       line_order=np.repeat(np.arange(order.size), sorted_lines), line_sku=both("line_sku")[perm],
+                       line_qty=both("line_qty")[perm])
+    return batch, np.concatenate([x_fail, y_fail])[perm], np.concatenate([x_work, y_work])[perm]
+
+
+__all__ = ["CHANNELS", "Calendar", "OrderBatch", "OrderGenerator", "WalkIn", "merged", "month_of", "walk_in_demand"]

@@ -30,6 +30,10 @@ class Observer:
     def walk_in_served(self, day: int, per_store: np.ndarray) -> None:
         """Each store's walk-in day: units wanted, sold, lines wanted, lines filled in full, margin lost."""
 
+    def walk_in_converted(self, day: int, per_store: np.ndarray) -> None:
+        """Pool mode: walk-in demand turned into online orders today, per store: units recaptured (the shelf
+        was short), units down the endless aisle (a SKU the store does not range), and their margin."""
+
     def online_lost(self, day: int, rows: np.ndarray, channels: np.ndarray, margin: np.ndarray) -> None:
         """Online units lost (never to ship): serving row, channel code and the margin lost, per line."""
 

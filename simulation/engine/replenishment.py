@@ -43,6 +43,11 @@ class Replenishment:
             self.policies[name] = (rows, policy)
             self.initial[rows] = policy.initial_stock()
         self.names = list(self.policies)
+        # Ranging: a store never stocks or orders a SKU outside its range.
+        self.store_of_row = np.full(w.n_nodes, -1, np.int64)
+        self.store_of_row[w.store_rows] = np.arange(w.store_rows.size)
+        if w.ranged is not None:
+            self.initial[w.store_rows] *= w.ranged
         self.order_costs = bool(w.lane_order_cost.any())
         self.due: set[str] = set()  # node classes whose review epoch is today
         skus = w.skus
@@ -94,6 +99,10 @@ class Replenishment:
                 members = ordering & (self.group[rows] == g)
                 policy = self.policies[self.names[g]][1]
                 wanted[members] = policy.order_quantities(self.class_row[rows[members]], position[members])
+        if w.ranged is not None:
+            store = self.store_of_row[rows]
+            at_store = store >= 0
+            wanted[at_store] *= w.ranged[store[at_store]]
         if self.lot_rules:
             kernels.round_orders(wanted, w.lane_cases[rows], w.lane_min_units[rows], w.source[rows] < 0, w.skus.case_pack,
                                  w.skus.min_order_units)

@@ -44,13 +44,14 @@ from collections.abc import Sequence
 import numpy as np
 import simpy
 
-from simulation.engine.demand import Calendar, OrderGenerator, WalkIn
+from simulation.engine.demand import Calendar, OrderGenerator, WalkIn, merged
 from simulation.engine.fulfilment import Fulfilment
 from simulation.engine.observers import Observer
 from simulation.engine.replenishment import Replenishment
 from simulation.engine.state import SERIAL, InventoryState
 from simulation.engine.streams import make_streams
 from simulation.engine.threads import Blocks, default_threads
+from simulation.engine.walk_in_to_online import WalkInToOnline
 from simulation.kernels import CLOSE_COLUMNS, close_day
 from simulation.policies.response import emergency_moves
 from simulation.policies.transfers import rebalance_moves
@@ -84,6 +85,7 @@ class Simulation:
         self.placed_through: list[int] = []  # orders placed up to the end of each day
         self.order_generator = OrderGenerator(w) if len(w.zone_ids) else None
         self.walk_in = WalkIn(w, seed, replication)
+        self.to_online = WalkInToOnline(scenario, w, self.order_generator, self.streams["recapture"])
         self.blocks: Blocks = SERIAL  # the thread pool while executing
         self.phase_seconds: dict[str, float] = {}
         self.wall_seconds = 0.0
@@ -188,6 +190,8 @@ class Simulation:
         this thread meanwhile (it must not touch stock) and its result is returned. The stores then
         take one thread fewer, leaving a core to this one."""
         parts = self.blocks.threads - 1 if while_serving is not None else None
+        if self.to_online.active:
+            self.to_online.before(self.state)
         wait = self.walk_in.serve(self.calendar, day, self.state, self.blocks, parts) if self.world.store_rows.size else None
         result = while_serving() if while_serving is not None else None
         if wait is not None:
@@ -207,6 +211,10 @@ class Simulation:
     def _serve_online(self, day: int, drawn=None) -> None:
         """Source today's online orders (``drawn`` by :meth:`_draw_orders`, drawn here if not given)."""
         drawn = self._draw_orders(day) if drawn is None else drawn
+        if self.to_online.active and self.world.store_rows.size:
+            converted, per_store = self.to_online.convert(day, self.state)
+            self._tell("walk_in_converted", day, per_store)
+            drawn = merged(drawn, converted)
         if drawn is not None:
             self.fulfilment.serve(day, drawn, self.state)
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from simulation.metrics.ledger import ONLINE_STOCK, Ledger
 from simulation.metrics.order_stats import COUNTS, N_TYPES, OrderStats
-from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, ONLINE_CHANNELS
+from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, ONLINE_CHANNELS, STORE
 
 
 def _with_totals(frame: pd.DataFrame) -> pd.DataFrame:
@@ -76,6 +76,10 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
                     rows.append((metric, r.channel, r.node_type, num / den))
             if r.orders > 0:
                 rows.append(("orders", r.channel, r.node_type, r.orders))
+    for metric in ("recaptured_units", "endless_aisle_units"):  # pool mode: walk-in demand sent online
+        if (metric, "walk_in", STORE) in ledger.sums:
+            rows += [(metric, "walk_in", STORE, ledger.sums[(metric, "walk_in", STORE)]),
+                     (metric, "walk_in", "all", ledger.sums[(metric, "walk_in", STORE)])]
     rows += _delivery_rows(stats)
     # Inventory and cost by node type (channel 'all').
     days = max(ledger.days_measured, 1)

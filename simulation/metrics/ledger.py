@@ -49,6 +49,16 @@ class Ledger(Observer):
         self.add("lost_sales_units", "walk_in", STORE, units - sold)
         self.add("cost_lost_margin", "walk_in", STORE, lost_margin)
 
+    def walk_in_converted(self, day: int, per_store: np.ndarray) -> None:
+        """Walk-in units that became online orders are counted there, not as lost at the shelf."""
+        if day < self.warmup:
+            return
+        recaptured, endless, margin = per_store.sum(axis=0)
+        self.add("recaptured_units", "walk_in", STORE, recaptured)
+        self.add("endless_aisle_units", "walk_in", STORE, endless)
+        self.add("lost_sales_units", "walk_in", STORE, -(recaptured + endless))
+        self.add("cost_lost_margin", "walk_in", STORE, -margin)
+
     def online_lost(self, day: int, rows: np.ndarray, channels: np.ndarray, margin: np.ndarray) -> None:
         """Margin of online units lost (never shipped), by serving node type and channel."""
         if day >= self.warmup:

@@ -53,6 +53,8 @@ _METRICS = (
     Metric("fill_rate_lines", "line fill rate", "share of lines", +1),
     Metric("fill_rate_orders", "orders filled complete", "share of orders", +1),
     Metric("lost_sales_units", "lost sales", "units", -1),
+    Metric("recaptured_units", "walk-in units recaptured online", "units", +1),
+    Metric("endless_aisle_units", "endless-aisle units", "units", +1),
     Metric("orders", "online orders", "orders", 0, 1),  # a mean over replications keeps a decimal
     Metric("delivery_hours_mean", "mean delivery time", "hours", -1, 1),
     Metric("delivery_hours_p50", "median delivery time", "hours", -1, 1),

@@ -86,6 +86,12 @@ def reference_problems(sc: Scenario) -> list[str]:
         spec = getattr(sc.replenishment, name)
         if getattr(spec, "lot_size", None) == "eoq" and sc.costs.holding_rate_per_year == 0:
             problems.append(f"replenishment.{name}.lot_size: eoq needs a holding cost (costs.holding_rate_per_year > 0)")
+    conversion = sc.policies.walk_in_to_online
+    if conversion.unmet_share or conversion.unranged_share:
+        for i, node in enumerate(net.nodes):
+            if node.type == "store" and node.zone is None:
+                problems.append(f"network.nodes[{i}].zone: store {node.id!r} needs a zone: policies.walk_in_to_online "
+                                "turns its walk-in demand into online orders from that zone")
     if sc.replenishment.online_stock is not None and sc.policies.inventory_mode != "split":
         problems.append("replenishment.online_stock: means nothing in pool mode (a central warehouse keeps one stock "
                         "for every channel); set policies.inventory_mode: split, or remove it")

@@ -39,6 +39,35 @@ class Transfers(Spec):
         return self
 
 
+class Ranging(Spec):
+    """Which SKUs each store stocks: all, the ``top`` fastest movers, or those whose planned walk-in demand
+    at the store (catalog rate x the store's demand_scale) is at least ``min_daily_units``."""
+
+    rule: Literal["all", "top", "min_daily_units"] = "all"
+    top: int | None = Field(None, ge=1, description="rule top: the number of fastest-moving SKUs each store ranges")
+    min_daily_units: float | None = Field(None, gt=0, le=1e6, description="rule min_daily_units: the velocity threshold")
+
+    @model_validator(mode="after")
+    def _parameter_of_the_rule(self) -> Ranging:
+        wanted = {"all": None, "top": "top", "min_daily_units": "min_daily_units"}[self.rule]
+        for name in ("top", "min_daily_units"):
+            given = getattr(self, name) is not None
+            if name == wanted and not given:
+                raise ValueError(f"{name}: rule {self.rule!r} needs it")
+            if name != wanted and given:
+                raise ValueError(f"{name}: means nothing with rule {self.rule!r}")
+        return self
+
+
+class WalkInToOnline(Spec):
+    """Pool mode only (split stock cannot sell the online pool to a shopper): shares of walk-in demand that
+    become online orders from the store's zone, served from the pool. The rest is lost, as in split mode."""
+
+    unmet_share: Share = Field(0.0, description="walk-in recapture: share of ranged units the shelf could not serve")
+    unranged_share: Share = Field(0.0, description="endless aisle: share of units asked for SKUs the store does not range")
+    channel: Literal["home_delivery", "bopis"] = Field("home_delivery", description="the online channel they order through")
+
+
 class Policies(Spec):
     """Who owns stock and which node serves each online order (README: "Fulfilment policies")."""
 
@@ -54,6 +83,8 @@ class Policies(Spec):
     parcel_capacity_share: Share = Field(0.5, description="share of a forward warehouse's or store's daily picking "
                                                           "capacity home deliveries may take (the rest: instant, BOPIS)")
     transfers: Transfers = Transfers()
+    ranging: Ranging = Ranging()
+    walk_in_to_online: WalkInToOnline = WalkInToOnline()
     shock_response: Literal["none", "respond"] = Field(
         "none", description="respond: pre-position stock at nodes a shock will hit (from its warning) and "
                             "send them emergency transfers while it lasts")

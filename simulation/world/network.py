@@ -68,6 +68,7 @@ class World:
     planning_mean: np.ndarray    # [node, sku] mean daily demand (customer + downstream), as the planner sees it
     planning_var: np.ndarray     # [node, sku] daily variance, as the planner sees it
     store_mix: np.ndarray | None  # [store, sku] each store's own walk-in multiplier per SKU (None: every 1)
+    ranged: np.ndarray | None    # [store, sku] the SKUs each store stocks (None: every SKU)
     mean_lead_days: np.ndarray   # [node] mean inbound lead time, whole days after rounding
     var_lead_days: np.ndarray    # [node] its variance
     lane_groups: list            # (Distribution, scenario node rows) per scenario lane, for sampling
@@ -188,7 +189,9 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
     store_rows = np.flatnonzero(node_type == STORE_CODE)
     # Moments of the lead time as the engine applies it (rounded, >= 1), from a fixed large sample.
     rounded = [lead_days(d.sample(np.random.default_rng(0), 20_000)) for d in lane_dist]
-    planning_mean, planning_var = _planning_demand(sc, skus, store_rows, cand_node[:, :, 0], mix, source, depth, rows)
+    scales = np.array([nodes[twin[r]].demand_scale for r in store_rows], float)
+    ranged = store_range(sc.policies.ranging, skus.rate, scales)
+    planning_mean, planning_var = _planning_demand(sc, skus, store_rows, ranged, cand_node[:, :, 0], mix, source, depth, rows)
     error = sc.replenishment.planning_error
     if error.bias or error.cv:
         factor = (1.0 + error.bias) * mean_one_lognormal(world_stream(sc, PLANNING_ERROR), error.cv, planning_mean.shape)
@@ -208,7 +211,7 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
         priority=per_row(lambda n: n.priority, np.int64), inaccuracy=per_row(lambda n: n.record_inaccuracy),
         protection=per_row(lambda n: sc.policies.store_protection_units if n.type == STORE else 0, np.int64),
         ship_cost=per_row(lambda n: getattr(fulfil, n.type)), store_rows=store_rows,
-        store_scale=np.array([nodes[twin[r]].demand_scale for r in store_rows], float),
+        store_scale=scales,
         node_index=index, node_rows={k: np.array(v, np.int64) for k, v in node_rows.items()},
         zone_index={z.id: i for i, z in enumerate(zones)},
         channel_backorders=np.array([getattr(sc.channels, c).unfilled == "backorder" for c in ONLINE_CHANNELS]),
@@ -217,7 +220,7 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
         zone_ids=[z.id for z in zones], zone_tier=[z.tier for z in zones],
         zone_scale=np.array([z.demand_scale for z in zones], float), zone_mix=mix, cand_node=cand_node,
         zone_promise=promise, zone_last_mile=last_mile, zone_transit=transit,
-        planning_mean=planning_mean, planning_var=planning_var, store_mix=store_mix,
+        planning_mean=planning_mean, planning_var=planning_var, store_mix=store_mix, ranged=ranged,
         mean_lead_days=np.array([r.mean() for r in rounded]), var_lead_days=np.array([r.var() for r in rounded]),
         lane_groups=[(lane.lead_time_days, np.array([index[d] for d in lane.to], np.int64)) for lane in sc.network.lanes],
     )
@@ -247,7 +250,25 @@ def mean_one_lognormal(rng: np.random.Generator, cv: float, shape) -> np.ndarray
     return rng.lognormal(-sigma2 / 2, np.sqrt(sigma2), shape)
 
 
-def _planning_demand(sc, skus, store_rows, serving, mix, source, depth, rows):
+def store_range(rule, rate: np.ndarray, scales: np.ndarray) -> np.ndarray | None:
+    """[store, sku] the SKUs each store stocks under ``policies.ranging`` (None: all). SKUs are sorted
+    fastest first, so the top N are the first N.
+
+    >>> from simulation.spec.policies import Ranging
+    >>> store_range(Ranging(rule="top", top=2), np.array([5.0, 2.0, 1.0]), np.ones(2)).astype(int).tolist()
+    [[1, 1, 0], [1, 1, 0]]
+    >>> fast = Ranging(rule="min_daily_units", min_daily_units=2.0)
+    >>> store_range(fast, np.array([5.0, 2.0, 1.0]), np.array([1.0, 0.5])).astype(int).tolist()
+    [[1, 1, 0], [1, 0, 0]]
+    """
+    if rule.rule == "top":
+        return np.broadcast_to(np.arange(rate.size) < rule.top, (scales.size, rate.size)).copy()
+    if rule.rule == "min_daily_units":
+        return np.outer(scales, rate) >= rule.min_daily_units
+    return None
+
+
+def _planning_demand(sc, skus, store_rows, ranged, serving, mix, source, depth, rows):
     """Mean and variance of daily demand per node and SKU, before calendar effects.
 
     Stores see walk-in demand (each SKU's own overdispersion); each zone's first-choice node per channel
@@ -259,8 +280,10 @@ def _planning_demand(sc, skus, store_rows, serving, mix, source, depth, rows):
     rate, alpha, online_alpha = skus.rate, skus.overdispersion, skus.online_overdispersion
     mean = np.zeros((n_nodes, skus.size))
     var = np.zeros_like(mean)
-    for row in store_rows:
+    for j, row in enumerate(store_rows):
         mu = rate * sc.network.nodes[row].demand_scale  # store rows are scenario rows
+        if ranged is not None:  # a store plans (and its sources plan) only for the SKUs it stocks
+            mu = mu * ranged[j]
         mean[row] += mu
         var[row] += mu + alpha * mu**2
     u = sc.demand.online.units_per_line_mean

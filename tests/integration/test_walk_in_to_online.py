@@ -1,0 +1,89 @@
+"""Store ranging, walk-in recapture and the endless aisle (issue 17, mechanisms 1 and 2): a store stocks
+only its range; in pool mode stated shares of walk-in demand the shelf could not meet, or that asked for
+an unranged SKU, become home-delivery orders served from the pool; in split mode they are lost."""
+
+import numpy as np
+import pytest
+
+import simulation as sim
+from simulation.experiment.run import simulate
+from simulation.metrics.kpis import kpi_table
+from simulation.spec import ScenarioError
+from simulation.validation.probe import Probe
+from tests.conftest import SCENARIOS
+
+Z = 4.0
+SHARES = {"unmet_share": 0.4, "unranged_share": 0.25}
+SETTINGS = {"policies.ranging": {"rule": "top", "top": 30}, "policies.walk_in_to_online": SHARES,
+            "run.horizon_days": 200, "run.warmup_days": 20}
+
+
+def run(mode):
+    sc = sim.load_scenario(SCENARIOS / "tiny.yaml", {**SETTINGS, "policies.inventory_mode": mode})
+    probe = Probe(sc.run.warmup_days)
+    result, ledger, stats = simulate(sc, seed=11, observers=[probe])
+    kpis = kpi_table(ledger, stats, result.world, sc).set_index(["metric", "channel", "node_type"])["value"]
+    return result, probe, kpis
+
+
+@pytest.fixture(scope="module")
+def both():
+    return {mode: run(mode) for mode in ("split", "pool")}
+
+
+def test_a_store_never_stocks_or_sells_a_sku_outside_its_range(both):
+    for result, probe, _ in both.values():
+        stores, ranged = result.world.store_rows, result.world.ranged
+        assert ranged.shape == (4, 50) and ranged[:, :30].all() and not ranged[:, 30:].any()
+        unranged = ~ranged
+        assert probe.demand_by["walk_in"][stores][unranged].sum() > 500  # customers still ask for them
+        assert probe.met_by["walk_in"][stores][unranged].sum() == 0
+        assert result.state.received[stores][unranged].sum() == 0 and result.state.initial[stores][unranged].sum() == 0
+
+
+def test_endless_aisle_and_recapture_convert_their_shares_in_pool_mode(both):
+    """Binomial thinning: converted units have mean p x N and variance p (1 - p) N, N the walk-in units
+    unmet (ranged: recapture) or asked for unranged SKUs (endless aisle) after warm-up."""
+    result, probe, kpis = both["pool"]
+    stores, ranged = result.world.store_rows, result.world.ranged
+    unmet = (probe.demand_by["walk_in"] - probe.met_by["walk_in"])[stores]
+    for metric, share, units in (("recaptured_units", SHARES["unmet_share"], unmet[ranged].sum()),
+                                 ("endless_aisle_units", SHARES["unranged_share"], unmet[~ranged].sum())):
+        assert units > 200
+        got = kpis[(metric, "walk_in", "store")]
+        assert abs(got - share * units) < Z * np.sqrt(share * (1 - share) * units), (metric, got, share * units)
+
+
+def test_converted_units_are_online_demand_and_not_lost_at_the_shelf(both):
+    """The same customers in both modes (common random numbers): pool's home-delivery demand exceeds
+    split's by exactly the converted units, and its walk-in losses exclude them."""
+    (split, split_probe, split_kpis), (pool, pool_probe, pool_kpis) = both["split"], both["pool"]
+    np.testing.assert_array_equal(split_probe.demand_by["walk_in"][split.world.store_rows],
+                                  pool_probe.demand_by["walk_in"][pool.world.store_rows])
+    converted = pool_kpis[("recaptured_units", "walk_in", "store")] + pool_kpis[("endless_aisle_units", "walk_in", "store")]
+    extra = pool_kpis[("demand_units", "home_delivery", "all")] - split_kpis[("demand_units", "home_delivery", "all")]
+    assert extra == converted
+    shelf_unmet = (pool_probe.demand_by["walk_in"] - pool_probe.met_by["walk_in"])[pool.world.store_rows].sum()
+    assert pool_kpis[("lost_sales_units", "walk_in", "store")] == shelf_unmet - converted
+    assert ("recaptured_units", "walk_in", "store") not in split_kpis.index  # split: lost, as before
+    assert split_kpis[("lost_sales_units", "walk_in", "store")] == \
+        (split_probe.demand_by["walk_in"] - split_probe.met_by["walk_in"])[split.world.store_rows].sum()
+
+
+def test_ranging_by_velocity_keeps_the_fast_movers_at_each_store():
+    sc = sim.load_scenario(SCENARIOS / "tiny.yaml", {"policies.ranging": {"rule": "min_daily_units", "min_daily_units": 1.0}})
+    w = sim.engine.Simulation(sc, seed=1).world
+    np.testing.assert_array_equal(w.ranged, np.outer(w.store_scale, w.skus.rate) >= 1.0)
+    assert w.ranged.sum(axis=1)[0] > w.ranged.sum(axis=1)[-1]  # the busiest store ranges more
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"policies.ranging": {"rule": "top"}}, r"policies.ranging.top: rule 'top' needs it"),
+    ({"policies.ranging": {"rule": "all", "top": 5}}, r"policies.ranging.top: means nothing with rule 'all'"),
+    ({"policies.walk_in_to_online.unmet_share": 1.5}, r"policies.walk_in_to_online.unmet_share: must be <= 1"),
+    ({"policies.walk_in_to_online.unmet_share": 0.3, "network.nodes[type=store].zone": None},
+     r"network.nodes\[2\].zone: store 'S1' needs a zone"),
+])
+def test_bad_ranging_and_conversion_settings_are_refused_by_field(overrides, message):
+    with pytest.raises(ScenarioError, match=message):
+        sim.load_scenario(SCENARIOS / "tiny.yaml", overrides)
