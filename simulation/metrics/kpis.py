@@ -76,6 +76,10 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
                     rows.append((metric, r.channel, r.node_type, num / den))
             if r.orders > 0:
                 rows.append(("orders", r.channel, r.node_type, r.orders))
+    shelf_days = ledger.sums[("shelf_ranged_days", "walk_in", STORE)]
+    if shelf_days > 0:  # what a walk-in customer finds: ranged store-SKU-days ending with an empty shelf
+        rate = ledger.sums[("shelf_empty_days", "walk_in", STORE)] / shelf_days
+        rows += [("shelf_stockout_rate", "walk_in", STORE, rate), ("shelf_stockout_rate", "walk_in", "all", rate)]
     for metric in ("recaptured_units", "endless_aisle_units"):  # pool mode: walk-in demand sent online
         if (metric, "walk_in", STORE) in ledger.sums:
             rows += [(metric, "walk_in", STORE, ledger.sums[(metric, "walk_in", STORE)]),

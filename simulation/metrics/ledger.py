@@ -27,6 +27,8 @@ class Ledger(Observer):
         # Split mode's online stock, measured as a group of its own: the warehouses' online rows and the
         # forward warehouses (which hold online stock only).
         split = scenario.policies.inventory_mode == "split"
+        # The shelf the walk-in customer sees: each store's ranged SKUs (all, without ranging).
+        self._stores, self._ranged = world.store_rows, world.ranged
         self.online_stock = np.union1d(world.online_rows, np.flatnonzero(world.node_type == FORWARD_CODE)) if split \
             else np.zeros(0, np.int64)
         self.sums: dict[tuple[str, str, str], float] = defaultdict(float)
@@ -116,6 +118,13 @@ class Ledger(Observer):
         if day < self.warmup:
             return
         self.days_measured += 1
+        if self._stores.size:
+            empty = state.on_hand[self._stores] == 0
+            if self._ranged is not None:
+                empty &= self._ranged
+            ranged = self._ranged.sum() if self._ranged is not None else empty.size
+            self.add("shelf_empty_days", "walk_in", STORE, empty.sum())
+            self.add("shelf_ranged_days", "walk_in", STORE, ranged)
         if self.online_stock.size:
             rows = self.online_stock
             for metric, column in (("inventory_value_days", "on_hand_value"), ("sold_value", "sold_value"),

@@ -53,6 +53,7 @@ _METRICS = (
     Metric("fill_rate_lines", "line fill rate", "share of lines", +1),
     Metric("fill_rate_orders", "orders filled complete", "share of orders", +1),
     Metric("lost_sales_units", "lost sales", "units", -1),
+    Metric("shelf_stockout_rate", "shelf stockout", "share of store-SKU-days", -1),
     Metric("recaptured_units", "walk-in units recaptured online", "units", +1),
     Metric("endless_aisle_units", "endless-aisle units", "units", +1),
     Metric("orders", "online orders", "orders", 0, 1),  # a mean over replications keeps a decimal

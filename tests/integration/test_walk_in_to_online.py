@@ -87,3 +87,22 @@ def test_ranging_by_velocity_keeps_the_fast_movers_at_each_store():
 def test_bad_ranging_and_conversion_settings_are_refused_by_field(overrides, message):
     with pytest.raises(ScenarioError, match=message):
         sim.load_scenario(SCENARIOS / "tiny.yaml", overrides)
+
+
+def test_shelf_stockout_counts_ranged_store_sku_days_ending_empty(both):
+    """Recomputed from the probe's per store-SKU count of days ending with nothing on hand."""
+    for result, probe, kpis in both.values():
+        stores, ranged = result.world.store_rows, result.world.ranged
+        empty = probe.sums["empty"][stores][ranged].sum()
+        assert kpis[("shelf_stockout_rate", "walk_in", "store")] == pytest.approx(empty / (ranged.sum() * probe.days), rel=1e-12)
+
+
+def test_without_ranging_the_shelf_is_every_sku_and_unstocked_ones_count_as_empty():
+    sc = sim.load_scenario(SCENARIOS / "tiny.yaml")
+    probe = Probe(sc.run.warmup_days)
+    result, ledger, stats = simulate(sc, seed=2, observers=[probe])
+    kpis = kpi_table(ledger, stats, result.world, sc).set_index(["metric", "channel", "node_type"])["value"]
+    stores = result.world.store_rows
+    shelf = kpis[("shelf_stockout_rate", "walk_in", "store")]
+    assert shelf == pytest.approx(probe.sums["empty"][stores].sum() / (stores.size * 50 * probe.days), rel=1e-12)
+    assert shelf >= kpis[("stockout_rate", "all", "store")]  # stockout_rate leaves out SKUs never stocked
