@@ -24,8 +24,8 @@ from simulation.cli import arguments
 from simulation.experiment.results import atomic_write, commit_label
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["split_vs_pool", "typhoon_response", "promotion_cannibalisation", "bopis_accuracy", "forward_warehouses",
-           "capacity_sla"]
+SCRIPTS = ["split_vs_pool", "pool_ladder", "typhoon_response", "promotion_cannibalisation", "bopis_accuracy",
+           "forward_warehouses", "capacity_sla"]
 BEGIN, END = "<!-- results: begin (written by experiments/regenerate.py; do not edit by hand) -->", "<!-- results: end -->"
 
 
