@@ -95,6 +95,8 @@ def reference_problems(sc: Scenario) -> list[str]:
     if sc.replenishment.online_stock is not None and sc.policies.inventory_mode != "split":
         problems.append("replenishment.online_stock: means nothing in pool mode (a central warehouse keeps one stock "
                         "for every channel); set policies.inventory_mode: split, or remove it")
+    if sc.policies.ranging.file is not None and not Path(sc.policies.ranging.file).is_file():
+        problems.append(f"policies.ranging.file: no such file {sc.policies.ranging.file!r}")
     if sc.catalog.file is not None and not Path(sc.catalog.file).is_file():
         problems.append(f"catalog.file: no such file {sc.catalog.file!r}")
     return problems

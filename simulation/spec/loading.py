@@ -47,9 +47,12 @@ def _read_raw(path: Path, chain: tuple[Path, ...]) -> dict:
     if not isinstance(raw, dict):
         got = "an empty file" if raw is None else type(raw).__name__
         raise ScenarioError([f"(top level): must be a mapping of sections (name, network, catalog, ...), got {got}"], str(path))
-    catalog = raw.get("catalog")
-    if isinstance(catalog, dict) and isinstance(catalog.get("file"), str):
-        catalog["file"] = str((path.parent / catalog["file"]).resolve())
+    # Files a scenario names are relative to it.
+    catalog, policies = raw.get("catalog"), raw.get("policies")
+    ranging = policies.get("ranging") if isinstance(policies, dict) else None
+    for section in (catalog, ranging):
+        if isinstance(section, dict) and isinstance(section.get("file"), str):
+            section["file"] = str((path.parent / section["file"]).resolve())
     base_name, extra = raw.pop("extends", None), raw.pop("overrides", None)
     if extra is not None and not isinstance(extra, dict):
         raise ScenarioError([f"overrides: must be a mapping of dotted paths to values, got {type(extra).__name__}"], str(path))

@@ -40,17 +40,19 @@ class Transfers(Spec):
 
 
 class Ranging(Spec):
-    """Which SKUs each store stocks: all, the ``top`` fastest movers, or those whose planned walk-in demand
-    at the store (catalog rate x the store's demand_scale) is at least ``min_daily_units``."""
+    """Which SKUs each store stocks: all, the ``top`` fastest movers, those whose planned walk-in demand
+    at the store (catalog rate x the store's demand_scale) is at least ``min_daily_units``, or the
+    (store, sku) pairs of a CSV ``file`` (relative to the scenario file)."""
 
-    rule: Literal["all", "top", "min_daily_units"] = "all"
+    rule: Literal["all", "top", "min_daily_units", "file"] = "all"
     top: int | None = Field(None, ge=1, description="rule top: the number of fastest-moving SKUs each store ranges")
     min_daily_units: float | None = Field(None, gt=0, le=1e6, description="rule min_daily_units: the velocity threshold")
+    file: str | None = Field(None, description="rule file: a CSV with columns store, sku; one row per SKU a store ranges")
 
     @model_validator(mode="after")
     def _parameter_of_the_rule(self) -> Ranging:
-        wanted = {"all": None, "top": "top", "min_daily_units": "min_daily_units"}[self.rule]
-        for name in ("top", "min_daily_units"):
+        wanted = {"all": None, "top": "top", "min_daily_units": "min_daily_units", "file": "file"}[self.rule]
+        for name in ("top", "min_daily_units", "file"):
             given = getattr(self, name) is not None
             if name == wanted and not given:
                 raise ValueError(f"{name}: rule {self.rule!r} needs it")

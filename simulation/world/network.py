@@ -13,8 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from simulation.spec import CENTRAL_WAREHOUSE, FORWARD_WAREHOUSE, NODE_TYPES, ONLINE_CHANNELS, STORE, STORE_CODE, SUPPLIER, Scenario
+from simulation.spec import (
+    CENTRAL_WAREHOUSE,
+    FORWARD_WAREHOUSE,
+    NODE_TYPES,
+    ONLINE_CHANNELS,
+    STORE,
+    STORE_CODE,
+    SUPPLIER,
+    Scenario,
+    ScenarioError,
+)
 from simulation.spec.eligibility import candidates
 from simulation.world.catalog import SkuTable, build_catalog
 from simulation.world.preflight import check_magnitudes, check_size
@@ -190,7 +201,8 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
     # Moments of the lead time as the engine applies it (rounded, >= 1), from a fixed large sample.
     rounded = [lead_days(d.sample(np.random.default_rng(0), 20_000)) for d in lane_dist]
     scales = np.array([nodes[twin[r]].demand_scale for r in store_rows], float)
-    ranged = store_range(sc.policies.ranging, skus.rate, scales)
+    ranged = store_range(sc.policies.ranging, skus.rate, scales) if sc.policies.ranging.rule != "file" else \
+        range_from_file(sc.policies.ranging.file, [nodes[twin[r]].id for r in store_rows], skus.sku)
     planning_mean, planning_var = _planning_demand(sc, skus, store_rows, ranged, cand_node[:, :, 0], mix, source, depth, rows)
     error = sc.replenishment.planning_error
     if error.bias or error.cv:
@@ -266,6 +278,31 @@ def store_range(rule, rate: np.ndarray, scales: np.ndarray) -> np.ndarray | None
     if rule.rule == "min_daily_units":
         return np.outer(scales, rate) >= rule.min_daily_units
     return None
+
+
+def range_from_file(path: str, stores: list[str], skus: np.ndarray) -> np.ndarray:
+    """[store, sku] from a CSV of (store, sku) pairs; unknown ids and repeated pairs are errors by row."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except Exception as exc:  # unreadable: reported against the field, not as a traceback
+        raise ScenarioError([f"policies.ranging.file: cannot read {path}: {exc}"]) from None
+    missing = [c for c in ("store", "sku") if c not in frame.columns]
+    if missing:
+        raise ScenarioError([f"policies.ranging.file: missing column {c!r} (needs store, sku)" for c in missing])
+    store_index, sku_index = {s: i for i, s in enumerate(stores)}, {str(k): j for j, k in enumerate(skus)}
+    problems = []
+    for column, index, what in (("store", store_index, "store"), ("sku", sku_index, "SKU")):
+        unknown = ~frame[column].isin(list(index))
+        problems += [f"policies.ranging.file: row {r + 2} column {column!r}: unknown {what} {frame[column].iloc[r]!r}"
+                     for r in np.flatnonzero(unknown)[:5]]
+    repeated = frame.duplicated(["store", "sku"])
+    problems += [f"policies.ranging.file: row {r + 2}: ({frame.store.iloc[r]!r}, {frame.sku.iloc[r]!r}) is listed before"
+                 for r in np.flatnonzero(repeated)[:5]]
+    if problems:
+        raise ScenarioError(problems)
+    ranged = np.zeros((len(stores), skus.size), bool)
+    ranged[frame.store.map(store_index).to_numpy(int), frame.sku.map(sku_index).to_numpy(int)] = True
+    return ranged
 
 
 def _planning_demand(sc, skus, store_rows, ranged, serving, mix, source, depth, rows):

@@ -106,3 +106,33 @@ def test_without_ranging_the_shelf_is_every_sku_and_unstocked_ones_count_as_empt
     shelf = kpis[("shelf_stockout_rate", "walk_in", "store")]
     assert shelf == pytest.approx(probe.sums["empty"][stores].sum() / (stores.size * 50 * probe.days), rel=1e-12)
     assert shelf >= kpis[("stockout_rate", "all", "store")]  # stockout_rate leaves out SKUs never stocked
+
+
+def test_a_range_file_lists_each_stores_skus_relative_to_the_scenario(tmp_path):
+    skus = sim.engine.Simulation(sim.load_scenario(SCENARIOS / "tiny.yaml"), seed=1).world.skus.sku
+    pairs = [("S1", skus[0]), ("S1", skus[7]), ("S3", skus[2])]
+    (tmp_path / "range.csv").write_text("store,sku\n" + "".join(f"{s},{k}\n" for s, k in pairs))
+    (tmp_path / "ranged.yaml").write_text(f"extends: {SCENARIOS / 'tiny.yaml'}\nname: ranged\n"
+                                          "policies:\n  ranging: {rule: file, file: range.csv}\n")
+    w = sim.engine.Simulation(sim.load_scenario(tmp_path / "ranged.yaml"), seed=1).world
+    expected = np.zeros((4, skus.size), bool)
+    expected[0, [0, 7]] = expected[2, 2] = True
+    np.testing.assert_array_equal(w.ranged, expected)
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("S9,{sku}\n", r"row 2 column 'store': unknown store 'S9'"),
+    ("S1,NOPE\n", r"row 2 column 'sku': unknown SKU 'NOPE'"),
+    ("S1,{sku}\nS1,{sku}\n", r"row 3: \('S1', '.*'\) is listed before"),
+])
+def test_a_bad_range_file_is_refused_by_row(tmp_path, rows, message):
+    sku = sim.engine.Simulation(sim.load_scenario(SCENARIOS / "tiny.yaml"), seed=1).world.skus.sku[0]
+    path = tmp_path / "range.csv"
+    path.write_text("store,sku\n" + rows.format(sku=sku))
+    with pytest.raises(ScenarioError, match=r"policies.ranging.file: " + message):
+        sim.run(sim.load_scenario(SCENARIOS / "tiny.yaml", {"policies.ranging": {"rule": "file", "file": str(path)}}))
+
+
+def test_a_missing_range_file_is_refused_by_field():
+    with pytest.raises(ScenarioError, match=r"policies.ranging.file: no such file"):
+        sim.load_scenario(SCENARIOS / "tiny.yaml", {"policies.ranging": {"rule": "file", "file": "/no/such/range.csv"}})
