@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 from tqdm import tqdm
@@ -20,7 +21,7 @@ from simulation.experiment.compare import compare, identity
 from simulation.experiment.results import ResultsFolder, combine, environment
 from simulation.experiment.run import run
 from simulation.experiment.sweep import grid_size, summarise, sweep
-from simulation.reporting.report import report
+from simulation.reporting.report import pooling_headline, report
 from simulation.reporting.tables import SWEEP_SUMMARY, format_comparison, format_kpis, format_summary
 from simulation.spec import ScenarioError, UsageError, build_each, load_scenario, parse_set_options, split_assignment
 
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--out", type=arguments.folder, default=None, help="output folder (default: results/compare_<baseline>_vs_<other>)")
     c.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field in every scenario")
     c.add_argument("--scheduler", type=arguments.address, default=None, metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
+    c.add_argument("--control", default=None, metavar="NAME",
+                   help="the policy with the others' replenishment changes but no pooling: the report says how much is pooling")
     c.add_argument("--no-report", action="store_true", help="skip report.html / report.pdf and the figures")
     c.add_argument("--restart", action="store_true", help="delete the runs of a different comparison in --out and start over")
     rp = sub.add_parser("report", help="write report.html, report.pdf and figures/ for an `invsim compare` folder")
@@ -129,6 +132,10 @@ def _run(scenario, args) -> int:
 def _compare(args) -> int:
     overrides = parse_set_options(args.set)
     scenarios = build_each([(path, lambda path=path: load_scenario(path, overrides)) for path in args.scenarios])
+    others = [s.name for s in scenarios[1:]]
+    if args.control is not None and (args.control not in others or len(others) < 2):
+        raise UsageError([f"--control: must name one of the compared policies other than the baseline, with a third policy "
+                          f"to decompose; the policies after the baseline are {others}, got {args.control!r}"])
     seed = scenarios[0].run.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
     folder = ResultsFolder(out, "comparison")
@@ -138,8 +145,12 @@ def _compare(args) -> int:
                          executor=args.scheduler, force=args.force, out=out, restart=args.restart)
     manifest = {**identity(scenarios, args.replications, seed), "baseline": result.baseline, "overrides": overrides,
                 "calendar": list(result.calendar), **environment()}
+    if args.control is not None:
+        manifest["control"] = args.control
     folder.write(manifest, comparison=result.table, runs=result.runs, daily=result.daily, orders=result.orders)
     print(format_comparison(result.table, result.baseline))
+    for policy in [s.name for s in scenarios if s.name not in (result.baseline, args.control)] if args.control else []:
+        print("\n" + textwrap.fill(pooling_headline(result.runs, result.baseline, args.control, policy), 110))
     print(f"\nSeed {seed}, {args.replications} paired replications per policy (common random numbers). "
           "* = the 95% CI of the difference excludes zero; n.s. = no significant difference."
           f"\nWrote {out}/ (comparison.parquet, runs.parquet, manifest.json; daily.parquet and orders.parquet of "

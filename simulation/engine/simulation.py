@@ -48,6 +48,7 @@ from simulation.engine.demand import Calendar, OrderGenerator, WalkIn, merged
 from simulation.engine.fulfilment import Fulfilment
 from simulation.engine.observers import Observer
 from simulation.engine.replenishment import Replenishment
+from simulation.engine.sizing import PILOT_REPLICATION, ServedUnits, pilot_scenario
 from simulation.engine.state import SERIAL, InventoryState
 from simulation.engine.streams import make_streams
 from simulation.engine.threads import Blocks, default_threads
@@ -57,6 +58,8 @@ from simulation.policies.response import emergency_moves
 from simulation.policies.transfers import rebalance_moves
 from simulation.spec import Scenario
 from simulation.world.network import World, compile_world
+
+_PILOT_SHARES: dict[str, np.ndarray] = {}  # scenario digest -> the pilot's served shares
 
 CALENDAR, RECEIVE, RELEASE, DEMAND, REVIEW, TRANSFER, REPLENISH, CLOSE = 0.0, 0.1, 0.2, 0.5, 0.8, 0.83, 0.85, 0.95
 
@@ -70,7 +73,7 @@ class Simulation:
         self.scenario = scenario
         self.threads = default_threads() if threads is None else int(threads)
         self.seed, self.replication = seed, replication
-        self.world = w = world if world is not None else compile_world(scenario)
+        self.world = w = world if world is not None else self.sized_world(scenario)
         self.horizon = scenario.run.horizon_days
         self.warmup = scenario.run.warmup_days
         self.observers = list(observers)
@@ -89,6 +92,22 @@ class Simulation:
         self.blocks: Blocks = SERIAL  # the thread pool while executing
         self.phase_seconds: dict[str, float] = {}
         self.wall_seconds = 0.0
+
+    @classmethod
+    def sized_world(cls, scenario: Scenario, force: bool = False) -> World:
+        """The scenario's world, its online demand planned where ``replenishment.online_sizing`` says: at
+        first choices, or where a pilot run of this engine served it (:mod:`.sizing`)."""
+        if scenario.replenishment.online_sizing.rule == "first_choice":
+            return compile_world(scenario, force)
+        key = scenario.digest()
+        if key not in _PILOT_SHARES:  # one pilot per scenario and process, whatever the replications
+            pilot = pilot_scenario(scenario)
+            world = compile_world(pilot, force)
+            served = ServedUnits(world, pilot.run.warmup_days)
+            cls(pilot, scenario.run.seed, PILOT_REPLICATION, world, threads=1, observers=[served]).execute()
+            _PILOT_SHARES.clear()  # keep the last scenario's only: a sweep moves on
+            _PILOT_SHARES[key] = served.shares(world)
+        return compile_world(scenario, force, served=_PILOT_SHARES[key])
 
     def _tell(self, hook: str, *args) -> None:
         for observer in self.observers:

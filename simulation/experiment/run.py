@@ -15,7 +15,7 @@ from simulation.metrics.kpis import kpi_table
 from simulation.metrics.ledger import Ledger
 from simulation.metrics.order_stats import OrderStats
 from simulation.spec import Scenario, UsageError
-from simulation.world.network import World, compile_world
+from simulation.world.network import World
 
 
 def check_seed(seed) -> int:
@@ -35,7 +35,7 @@ def simulate(scenario: Scenario, seed: int, replication: int = 0, world: World |
              observers: Sequence[Observer] = (), record_shipments: bool = False) -> tuple[Simulation, Ledger, OrderStats]:
     """Execute one run with the KPI recorders attached (a :class:`Ledger` and :class:`OrderStats`, then
     ``observers``); returns the finished simulation and the two recorders (see :func:`kpi_table`)."""
-    world = compile_world(scenario) if world is None else world
+    world = Simulation.sized_world(scenario) if world is None else world
     ledger = Ledger(world, scenario)
     stats = OrderStats(world, scenario.run.warmup_days, scenario.run.order_sample, order_sample_stream(seed, replication))
     sim = Simulation(scenario, seed, replication, world, record_shipments=record_shipments, threads=threads,
@@ -51,7 +51,7 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, threa
     more memory than is available is refused (ScenarioError) unless ``force``."""
     seed = scenario.run.seed if seed is None else check_seed(seed)
     start = time.perf_counter()
-    world = compile_world(scenario, force)
+    world = Simulation.sized_world(scenario, force)
     sim, ledger, stats = simulate(scenario, seed, replication, world, threads)
     kpis, daily, orders = kpi_table(ledger, stats, world, scenario), ledger.daily_frame(), stats.sample_frame()
     wall = time.perf_counter() - start

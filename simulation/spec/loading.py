@@ -23,7 +23,8 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     """Read a YAML scenario, apply ``{"dotted.path": value}`` overrides and validate it.
 
     A file may start from another: ``extends: city.yaml`` (relative to the file) loads that one,
-    merges this file's sections into it (mappings key by key, anything else replaced) and then
+    merges this file's sections into it (mappings key by key, anything else replaced; a mapping that
+    names another ``policy``, ``kind`` or ``rule`` than the base's replaces it whole) and then
     applies this file's ``overrides:`` (dotted paths, as ``--set``)."""
     raw = _read_raw(Path(path), ())
     return scenario_from_dict(raw, overrides, source=str(path))
@@ -63,11 +64,25 @@ def _read_raw(path: Path, chain: tuple[Path, ...]) -> dict:
     return apply_overrides(raw, extra or {}, str(path))
 
 
+# A mapping naming another variant of a tagged choice (a policy, a distribution's kind, a ranging rule)
+# replaces the base's mapping: the base's fields belong to its own variant (S of order_up_to means
+# nothing to forecast_order_up_to).
+_TAGS = ("policy", "kind", "rule")
+
+
 def _merge(base: dict, top: Mapping) -> dict:
     out = dict(base)
     for key, value in top.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        below = out.get(key)
+        if isinstance(value, dict) and isinstance(below, dict) and not _other_variant(below, value):
+            out[key] = _merge(below, value)
+        else:
+            out[key] = value
     return out
+
+
+def _other_variant(base: dict, top: Mapping) -> bool:
+    return any(tag in top and tag in base and top[tag] != base[tag] for tag in _TAGS)
 
 
 def scenario_from_dict(raw: Mapping[str, Any], overrides: Mapping[str, Any] | None = None,

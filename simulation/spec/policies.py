@@ -199,6 +199,17 @@ class PlanningError(Spec):
     cv: float = Field(0.0, ge=0, le=MAX_CV, description="spread of the error across node-SKUs")
 
 
+class OnlineSizing(Spec):
+    """Which online demand a node's levels are sized for. ``first_choice``: each zone's online demand, per
+    channel, at the node the sourcing rule tries first. ``served``: at the nodes that actually served it in
+    a pilot run (the scenario over ``run.warmup_days + pilot_days`` days, seeded by ``run.seed``, the same
+    for every replication and seed), in the shares they served; orders that go past an empty or busy first
+    choice, and BOPIS customers who choose another store, are then planned for where they land."""
+
+    rule: Literal["first_choice", "served"] = "first_choice"
+    pilot_days: int = Field(28, ge=7, le=366, description="rule served: days the pilot measures after its warm-up")
+
+
 class Replenishment(Spec):
     rationing: Literal["proportional", "priority"] = Field(
         "proportional", description="how a short source splits stock among requesting nodes")
@@ -206,5 +217,6 @@ class Replenishment(Spec):
     forward_warehouse: ReplenishmentSpec = BaseStockSpec(policy="base_stock")
     store: ReplenishmentSpec = BaseStockSpec(policy="base_stock")
     planning_error: PlanningError = PlanningError()
+    online_sizing: OnlineSizing = OnlineSizing()
     online_stock: ReplenishmentSpec | None = Field(
         None, description="split mode: the policy of a central warehouse's online stock (default: the central_warehouse's)")

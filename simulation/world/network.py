@@ -102,9 +102,11 @@ class World:
         return lead_days(raw)[self.twin_of]
 
 
-def compile_world(sc: Scenario, force: bool = False) -> World:
+def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None = None) -> World:
     """The scenario as arrays. Refuses (ScenarioError) a world too big for the memory available, unless
-    ``force``, and demand too large for integer stock counts (see :mod:`preflight`)."""
+    ``force``, and demand too large for integer stock counts (see :mod:`preflight`). ``served`` [zone,
+    online channel, row]: the share of each zone's channel demand each row plans for (default: all at the
+    first choice); ``Simulation.sized_world`` measures it for ``replenishment.online_sizing: served``."""
     if sc.catalog.file is None:  # before generating: the catalog alone may not fit
         check_magnitudes(sc, sc.catalog.mean_daily_units)
         if not force:
@@ -203,7 +205,9 @@ def compile_world(sc: Scenario, force: bool = False) -> World:
     scales = np.array([nodes[twin[r]].demand_scale for r in store_rows], float)
     ranged = store_range(sc.policies.ranging, skus.rate, scales) if sc.policies.ranging.rule != "file" else \
         range_from_file(sc.policies.ranging.file, [nodes[twin[r]].id for r in store_rows], skus.sku)
-    planning_mean, planning_var = _planning_demand(sc, skus, store_rows, ranged, cand_node[:, :, 0], mix, source, depth, rows)
+    if served is None:
+        served = first_choice_shares(cand_node, rows)
+    planning_mean, planning_var = _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth, rows)
     error = sc.replenishment.planning_error
     if error.bias or error.cv:
         factor = (1.0 + error.bias) * mean_one_lognormal(world_stream(sc, PLANNING_ERROR), error.cv, planning_mean.shape)
@@ -305,13 +309,22 @@ def range_from_file(path: str, stores: list[str], skus: np.ndarray) -> np.ndarra
     return ranged
 
 
-def _planning_demand(sc, skus, store_rows, ranged, serving, mix, source, depth, rows):
+def first_choice_shares(cand_node: np.ndarray, rows: int) -> np.ndarray:
+    """[zone, channel, row]: all of a zone's channel demand at its first-choice row (none where no row is eligible)."""
+    zones, channels = np.nonzero(cand_node[:, :, 0] >= 0)
+    shares = np.zeros((*cand_node.shape[:2], rows))
+    shares[zones, channels, cand_node[zones, channels, 0]] = 1.0
+    return shares
+
+
+def _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth, rows):
     """Mean and variance of daily demand per node and SKU, before calendar effects.
 
-    Stores see walk-in demand (each SKU's own overdispersion); each zone's first-choice node per channel
-    sees its online demand (compound: orders x units per line, with the catalog's one online
-    overdispersion, as the engine draws it); every node also sees its children's demand, summed as
-    independent streams.
+    Stores see walk-in demand (each SKU's own overdispersion); a zone's online demand per channel is
+    planned at the rows ``served`` names, in its shares (compound: orders x units per line, with the
+    catalog's one online overdispersion, as the engine draws it; a share p of the stream has mean p*mu and
+    variance p*mu*E[U^2]/E[U] + p^2*alpha*mu^2, the gamma mixing being common to the whole stream); every
+    node also sees its children's demand, summed as independent streams.
     """
     n_nodes = rows
     rate, alpha, online_alpha = skus.rate, skus.overdispersion, skus.online_overdispersion
@@ -327,11 +340,11 @@ def _planning_demand(sc, skus, store_rows, ranged, serving, mix, source, depth, 
     unit_factor = ((u - 1) + u * u) / u  # E[U^2] / E[U] for U = 1 + Poisson(u - 1)
     for z, zone in enumerate(sc.network.zones):
         for c in range(len(ONLINE_CHANNELS)):
-            if serving[z, c] < 0:
-                continue
             mu = rate * zone.demand_scale * mix[z, c]
-            mean[serving[z, c]] += mu
-            var[serving[z, c]] += mu * unit_factor + online_alpha * mu**2
+            for row in np.flatnonzero(served[z, c]):
+                p = served[z, c, row]
+                mean[row] += p * mu
+                var[row] += p * mu * unit_factor + p * p * online_alpha * mu**2
     for d in range(int(depth.max()), 1, -1):
         for child in np.flatnonzero(depth == d):
             mean[source[child]] += mean[child]

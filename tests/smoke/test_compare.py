@@ -79,3 +79,34 @@ def test_cli_compare_prints_the_side_by_side_table_and_writes_it(tmp_path, capsy
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["baseline"] == "city_split" and manifest["replications"] == 2
     assert main(["compare", "scenarios/city_split.yaml", "scenarios/nope.yaml"]) == 2
+
+
+def test_pooling_headline_splits_the_change_into_the_control_and_pooling_itself():
+    """Baseline 40 days, the control (replenishment only) 22, the pool 20: the pool's -20 days are -18 of
+    replenishment and -2 of pooling, the latter with its paired t interval."""
+    from simulation.reporting.report import pooling_headline
+
+    noise = np.array([0.0, 0.5, -0.5, 0.2])
+    extra = np.array([-2.0, -2.2, -1.8, -2.0])   # the pool against the control, replication by replication
+    values = {"split": 40 + noise, "control": 22 + noise, "pool": 22 + noise + extra}
+    runs = pd.DataFrame([{"metric": "days_of_inventory", "channel": "all", "node_type": "all", "policy": p, "replication": r,
+                          "value": v[r]} for p, v in values.items() for r in range(4)])
+    text = pooling_headline(runs, "split", "control", "pool")
+    half = 3.182 * extra.std(ddof=1) / 2
+    assert "Of pool's change in days of inventory (-20.0 days, -50%), control reaches -18.0 days (90% of it)" in text
+    assert f"changes it by -2.0 days (-5.0%, 95% CI {-2 - half:+.1f} days to {-2 + half:+.1f} days)" in text
+    assert "not significant" not in text
+    assert pooling_headline(runs, "split", "control", "absent") == ""
+
+
+def test_cli_compare_with_a_control_says_how_much_is_pooling(tmp_path, capsys):
+    small = ["--set", "catalog.skus=150", "--set", "run.horizon_days=40", "--set", "run.warmup_days=10", "--workers", "1"]
+    files = ["scenarios/city_seed_split.yaml", "scenarios/city_seed_control.yaml", "scenarios/city_seed_pool.yaml"]
+    assert main(["compare", *files, "--replications", "2", "--control", "city_seed_spilt", *small, "--out", str(tmp_path / "bad")]) == 2
+    assert "--control: must name one of the compared policies" in capsys.readouterr().err
+    out = tmp_path / "cmp"
+    assert main(["compare", *files, "--replications", "2", "--control", "city_seed_control", *small, "--out", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "Of city_seed_pool's change in days of inventory" in printed and "pooling itself (city_seed_pool against" in printed
+    assert json.loads((out / "manifest.json").read_text())["control"] == "city_seed_control"
+    assert "pooling itself" in (out / "report.html").read_text()

@@ -84,6 +84,20 @@ def test_a_variant_extends_its_base_and_applies_its_overrides(tmp_path):
     assert {n.pickers for n in b.network.nodes if n.type == "store"} == {2}
 
 
+def test_a_variant_naming_another_policy_replaces_the_base_policy_whole(tmp_path):
+    """Mappings merge key by key, except where the variant names another policy (or kind, or rule): then
+    the base's fields (S of order_up_to) would mean nothing, so the variant's mapping replaces it."""
+    (tmp_path / "base.yaml").write_text(f"extends: {SCENARIOS / 'tiny.yaml'}\nname: base\nreplenishment:\n"
+                                        "  store: {policy: order_up_to, review_period_days: 7, S: {days_of_cover: 20}}\n")
+    (tmp_path / "same.yaml").write_text("extends: base.yaml\nname: same\nreplenishment: {store: {review_period_days: 3}}\n")
+    (tmp_path / "other.yaml").write_text("extends: base.yaml\nname: other\n"
+                                         "replenishment: {store: {policy: forecast_order_up_to, service_level: 0.9}}\n")
+    same = sim.load_scenario(tmp_path / "same.yaml").replenishment.store
+    assert (same.policy, same.review_period_days, same.S.days_of_cover) == ("order_up_to", 3, 20)
+    other = sim.load_scenario(tmp_path / "other.yaml").replenishment.store
+    assert (other.policy, other.review_period_days, other.service_level) == ("forecast_order_up_to", 1, 0.9)
+
+
 @pytest.mark.parametrize("text, expected", [
     ("extends: missing.yaml\nname: x\n", "extends: no such file"),
     ("extends: loop.yaml\nname: x\n", "extends itself"),
