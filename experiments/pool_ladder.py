@@ -1,18 +1,18 @@
 """S1 decomposed: how much of one pool's saving is pooling, and how much the replenishment that comes with it.
 
-Test, stated before running. From the calibrated split network (`city_seed_split`, scenarios/README.md),
-the five changes one pool brings (`city_seed_pool`) are turned on in all 2^5 combinations on common random
-numbers: `pull` (stores and online stock order up to a service level on their own forecasts, instead of
-head office's cover targets), `served_sizing` (levels planned for the online demand a pilot run shows
-each node serving, not only where it is first choice), `ship_from_store` (the ten marked stores may ship parcels), `recapture`
-(30% of the walk-in units an empty shelf or an unranged SKU turns away become home-delivery orders) and
-`one_pool` (every node one stock for every channel). Each switch's Shapley share of the paired difference
-(all on minus none) is computed replication by replication, with 95% CIs. The control is `pull` alone
-(`city_seed_control`: split with the pool's replenishment): pooling itself is what the full pool saves
-beyond it. Pre-registered verdict: the full pool moves network days of inventory in the seed's direction
-by 0.5-1.5x of -46%, with shelf stockout no worse (margin 1 pp). A band reruns baseline, control and pool
-with each uncertain setting at a low and a high value (recapture share, range threshold, planning error,
-store delivery frequency) and reports the range of the saving and of pooling's part in it.
+Test, stated before running. From the calibrated split network (`city_seed_split`, scenarios/README.md), the
+five changes one pool brings (`city_seed_pool`) are turned on in all 2^5 combinations on common random
+numbers: `pull` (stores and online stock order up to a service level on their own forecasts, instead of head
+office's cover targets), `served_sizing` (levels planned for the online demand a pilot run shows each node
+serving, not only where it is first choice), `ship_from_store` (the ten marked stores may ship parcels),
+`recapture` (30% of the walk-in units an empty shelf or an unranged SKU turns away become home-delivery
+orders) and `one_pool` (every node one stock for every channel). Each switch's Shapley share of the paired
+difference (all on minus none) is computed replication by replication, with 95% CIs. The control is `pull`
+alone (`city_seed_control`: split with the pool's replenishment): pooling itself is what the full pool saves
+beyond it. Pre-registered verdict: the full pool moves network days of inventory in the seed's direction by
+0.5-1.5x of -46%, with shelf stockout no worse (margin 1 pp). A band reruns baseline, control and pool with
+each uncertain setting at a low and a high value (recapture share, range threshold, planning error, store
+delivery frequency) and reports the range of the saving and of pooling's part in it.
 """
 
 import argparse
