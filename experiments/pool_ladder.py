@@ -2,17 +2,18 @@
 
 Test, stated before running. From the calibrated split network (`city_seed_split`, scenarios/README.md), the
 five changes one pool brings (`city_seed_pool`) are turned on in all 2^5 combinations on common random
-numbers: `pull` (stores and online stock order up to a service level on their own forecasts, instead of head
-office's cover targets), `served_sizing` (levels planned for the online demand a pilot run shows each node
-serving, not only where it is first choice), `ship_from_store` (the ten marked stores may ship parcels),
-`recapture` (30% of the walk-in units an empty shelf or an unranged SKU turns away become home-delivery
-orders) and `one_pool` (every node one stock for every channel). Each switch's Shapley share of the paired
-difference (all on minus none) is computed replication by replication, with 95% CIs. The control is `pull`
-alone (`city_seed_control`: split with the pool's replenishment): pooling itself is what the full pool saves
-beyond it. Pre-registered verdict: the full pool moves network days of inventory in the seed's direction by
-0.5-1.5x of -46%, with shelf stockout no worse (margin 1 pp). A band reruns baseline, control and pool with
-each uncertain setting at a low and a high value (recapture share, range threshold, planning error, store
-delivery frequency) and reports the range of the saving and of pooling's part in it.
+numbers: `pull` (every node, the central and forward warehouses, the stores and the online stock, orders up to
+a service level on its own forecast, instead of head office's plan and cover targets), `served_sizing` (levels
+planned for the online demand a pilot run shows each node serving, not only where it is first choice),
+`ship_from_store` (the ten marked stores may ship parcels), `recapture` (30% of the walk-in units an empty
+shelf or an unranged SKU turns away become home-delivery orders) and `one_pool` (every node one stock for
+every channel). Each switch's Shapley share of the paired difference (all on minus none) is computed
+replication by replication, with 95% CIs. The control is `pull` alone (`city_seed_control`: split with the
+pool's replenishment): pooling itself is what the full pool saves beyond it. Pre-registered verdict: the full
+pool moves network days of inventory in the seed's direction by 0.5-1.5x of -46%, with shelf stockout no worse
+(margin 1 pp). A band reruns baseline, control and pool with each uncertain setting at a low and a high value
+(recapture share, range threshold, planning error, store delivery frequency) and reports the range of the
+saving and of pooling's part in it.
 """
 
 import argparse
@@ -27,7 +28,10 @@ from simulation.experiment.stats import mean_ci
 BASE = "city_seed_split"
 # "No worse" means at most 1 percentage point more shelf stockout: a change an analyst would not act on.
 MARGIN = 0.01
-PULL = {"replenishment.store": {"policy": "forecast_order_up_to", "review_period_days": 7, "service_level": 0.95},
+# Every node class orders on its own forecast, at the city's service targets and review days.
+PULL = {"replenishment.central_warehouse": {"policy": "forecast_order_up_to", "review_period_days": 7, "service_level": 0.98},
+        "replenishment.forward_warehouse": {"policy": "forecast_order_up_to", "review_period_days": 1, "service_level": 0.95},
+        "replenishment.store": {"policy": "forecast_order_up_to", "review_period_days": 7, "service_level": 0.95},
         "replenishment.online_stock": {"policy": "forecast_order_up_to", "review_period_days": 7, "service_level": 0.98}}
 # Applied in this order, so one_pool's removal of the split online stock wins over pull's spec for it.
 SWITCHES = {
