@@ -1,6 +1,6 @@
 """Rerun every experiment and rewrite the results section of experiments/README.md from what they print.
 
-    python experiments/regenerate.py           # full size, every script (about 18 minutes on 2 cores: 1074 s at f294541)
+    python experiments/regenerate.py           # full size, every script (about 15 minutes on 2 cores: 918 s at f9ef779)
 
 The section names the commit it ran at (and says so when the working tree had uncommitted changes), the
 machine and each script's wall time; each script's block is its own ``result.md``, so no figure in the
