@@ -47,6 +47,11 @@ class Observer:
     def spoiled(self, day: int, value_per_row: np.ndarray) -> None:
         """Tonight's spoilage, valued at unit cost, per row."""
 
+    def records_closed(self, day: int, lost_units: np.ndarray, lost_value: np.ndarray, wrong: np.ndarray,
+                       kept: np.ndarray) -> None:
+        """Tonight's store records, per store row: units lost unrecorded and their value at unit cost, and
+        after the day's counts the records that differ from the shelf among those kept (ranged SKUs)."""
+
     def day_closed(self, day: int, per_node: dict[str, np.ndarray], state) -> None:
         """The day's close, per row (``kernels.CLOSE_COLUMNS``: stock, flows and stockouts)."""
 

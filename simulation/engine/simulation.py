@@ -28,12 +28,14 @@ Order of events within day ``d`` (SimPy time ``d + fraction``):
        (what it still owes them plus today's orders) and owes the rest, shipping it on a later day as
        stock comes in, whether or not the child reviews that day; shipments depart and arrive at the
        start of day ``d + L`` (L >= 1 whole days, sampled per day for each lane destination, stretched by shocks)
-0.95   close: perishable stock ages and spoils, forecasts learn today's demand, the day is recorded
+0.95   close: store records drift from the shelf (unrecorded loss, mis-recorded sales) and the day's
+       counts set them right (``engine/records.py``), perishable stock ages and spoils, forecasts learn
+       today's demand, the day is recorded
 ====== ==============================================================================================
 
 Conservation is checked at the end of every run for every node and SKU:
-``initial + received == sold + shipped out + spoiled + on hand`` and, network-wide,
-``initial + supplied == sold + spoiled + on hand + in transit``.
+``initial + received == sold + shipped out + spoiled + lost + on hand`` and, network-wide,
+``initial + supplied == sold + spoiled + lost + on hand + in transit`` (lost: unrecorded store loss).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ import simpy
 from simulation.engine.demand import Calendar, OrderGenerator, WalkIn, merged
 from simulation.engine.fulfilment import Fulfilment
 from simulation.engine.observers import Observer
+from simulation.engine.records import StoreRecords
 from simulation.engine.replenishment import Replenishment
 from simulation.engine.sizing import PILOT_REPLICATION, ServedUnits, pilot_scenario
 from simulation.engine.state import SERIAL, InventoryState
@@ -83,6 +86,10 @@ class Simulation:
         self.replenishment = Replenishment(scenario, w)
         self.state = InventoryState(self.replenishment.initial, w.source, w.skus.shelf_life_days)
         self.fulfilment = Fulfilment(w, scenario, self.horizon, self._lost, record_shipments)
+        records = scenario.policies.store_records
+        self.records = StoreRecords(w, records, self.streams["store_records"]) if records.active else None
+        if self.records is not None:
+            self.state.keep_records()
         # Orders settle (leave the book for the observers) once no line can still ship.
         self.settle_days = int(w.channel_max_wait.max()) + 1
         self.placed_through: list[int] = []  # orders placed up to the end of each day
@@ -260,11 +267,16 @@ class Simulation:
             self.env.process(self._arrive(arrival_day + RECEIVE, rows, skus, qty))
 
     def _close_day(self, day: int) -> None:
-        """Perishables age, forecasts learn today's demand, and the day's figures go to the observers."""
+        """Store records drift and are counted, perishables age, forecasts learn today's demand, and the day's
+        figures go to the observers."""
         st = self.state
+        if self.records is not None:
+            self._tell("records_closed", day, *self.records.close(day, st))
         if st.perishable.size:
             spoiled = st.age()
             self._tell("spoiled", day, spoiled @ self.world.skus.unit_cost[st.perishable])
+        if st.today_lost is not None:
+            st.today_lost[:] = 0
         self.replenishment.learn(st.today_demand)
         st.today_demand[:] = 0
         per_node = np.zeros((self.world.n_nodes, len(CLOSE_COLUMNS)))

@@ -42,12 +42,21 @@ class InventoryState:
         self.spoiled = zeros()
         self.today_in, self.today_out, self.today_sold = zeros(), zeros(), zeros()
         self.today_demand = zeros()  # what each row was asked for today (the forecasts' input)
+        # Records that drift from the shelf (``keep_records``): record - shelf, and units lost unrecorded.
+        self.record_gap: np.ndarray | None = None
+        self.lost: np.ndarray | None = None
+        self.today_lost: np.ndarray | None = None
         # Perishable stock by age: cohorts[row, j, a] units of perishable SKU j aged a days.
         self.perishable = np.flatnonzero(shelf_life_days > 0)
         life = shelf_life_days[self.perishable]
         self.shelf_life = life.astype(np.int64)
         self.cohorts = np.zeros((n, self.perishable.size, int(life.max()) if life.size else 1), np.int64)
         self.cohorts[:, :, 0] = self.on_hand[:, self.perishable]
+
+    def keep_records(self) -> None:
+        """Start keeping store records apart from the shelf (``policies.store_records``); until then the
+        record is the shelf and nothing is lost unrecorded."""
+        self.record_gap, self.lost, self.today_lost = (np.zeros(self.shape, np.int64) for _ in range(3))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -68,17 +77,22 @@ class InventoryState:
         """Tonight's ageing: perishable stock a day older, the expired removed (writes on_hand, spoiled,
         cohorts). Returns the spoiled units per row and perishable SKU."""
         p = self.perishable
-        spoiled = kernels.age_stock(self.cohorts, self.shelf_life, self.today_in[:, p], self.today_out[:, p])
+        spoiled = kernels.age_stock(self.cohorts, self.shelf_life, self.today_in[:, p], self._gone_today(p))
         self.on_hand[:, p] -= spoiled
         self.spoiled[:, p] += spoiled
         return spoiled
 
+    def _gone_today(self, p: np.ndarray, rows=slice(None)) -> np.ndarray:
+        """Units of SKUs ``p`` that left ``rows`` today: shipped or sold, and lost unrecorded."""
+        out = self.today_out[rows, p]
+        return out if self.today_lost is None else out + self.today_lost[rows, p]
+
     # ------------------------------------------------------------------------------------ reading
     def position(self, rows: np.ndarray | None = None, blocks: Blocks = SERIAL) -> np.ndarray:
-        """Inventory position of ``rows`` (default all): on hand + in transit + owed by the source -
-        backordered to customers - owed to child rows (a source's unshipped commitments count against
-        it, as in echelon/Clark-Scarf accounting), less perishable units that spoil tonight (they can
-        serve no future demand)."""
+        """Inventory position of ``rows`` (default all) as the records show it: on hand (plus any record
+        gap) + in transit + owed by the source - backordered to customers - owed to child rows (a
+        source's unshipped commitments count against it, as in echelon/Clark-Scarf accounting), less
+        perishable units that spoil tonight (they can serve no future demand)."""
         rows = np.arange(self.shape[0]) if rows is None else rows
         position = np.empty((rows.size, self.shape[1]), np.int64)
         blocks.map(lambda block: kernels.position_rows(
@@ -88,6 +102,8 @@ class InventoryState:
             position[i] -= self.owed[self.source == rows[i]].sum(axis=0)
         if self.perishable.size:
             position[:, self.perishable] -= self.expiring_tonight(rows)
+        if self.record_gap is not None:
+            position += self.record_gap[rows]
         return position
 
     def expiring_tonight(self, rows: np.ndarray | None = None) -> np.ndarray:
@@ -97,24 +113,26 @@ class InventoryState:
         r = (np.arange(self.shape[0]) if rows is None else rows)[:, None]
         oldest = self.cohorts[r, np.arange(p.size)[None, :], self.shelf_life[None, :] - 1]
         oldest = oldest + np.where(self.shelf_life == 1, self.today_in[r, p[None, :]], 0)
-        return np.maximum(oldest - self.today_out[r, p[None, :]], 0)
+        return np.maximum(oldest - self._gone_today(p[None, :], r), 0)
 
     # ------------------------------------------------------------------------------------ audit
     def check_conservation(self, node_ids: list[str], open_backorder_units: int) -> None:
         """Raise :class:`ConservationError` unless every unit is accounted for: per row,
-        ``initial + received == outflow + spoiled + on hand``; network-wide, ``initial + supplied == sold
-        + spoiled + on hand + in transit``; and the backordered units equal the open backorder lines'."""
+        ``initial + received == outflow + spoiled + lost + on hand``; network-wide, ``initial + supplied ==
+        sold + spoiled + lost + on hand + in transit``; and the backordered units equal the open backorder
+        lines' (``lost``: units gone unrecorded, when records are kept)."""
         problems = []
+        lost = 0 if self.lost is None else self.lost
         if (self.on_hand < 0).any():
             problems.append(f"negative on hand at {int((self.on_hand < 0).sum())} node-SKUs")
-        node_gap = self.initial + self.received - self.outflow - self.spoiled - self.on_hand
+        node_gap = self.initial + self.received - self.outflow - self.spoiled - lost - self.on_hand
         if node_gap.any():
             n, k = np.argwhere(node_gap)[0]
-            problems.append(f"node {node_ids[n]} SKU {k}: initial + received - out - spoiled - on hand = {node_gap[n, k]}")
+            problems.append(f"node {node_ids[n]} SKU {k}: initial + received - out - spoiled - lost - on hand = {node_gap[n, k]}")
         total_in = self.initial.sum() + self.supplied.sum()
-        total_out = self.sold.sum() + self.spoiled.sum() + self.on_hand.sum() + self.pipeline.sum()
+        total_out = self.sold.sum() + self.spoiled.sum() + np.sum(lost) + self.on_hand.sum() + self.pipeline.sum()
         if total_in != total_out:
-            problems.append(f"network: initial + supplied = {total_in} but sold + spoiled + on hand + in transit = {total_out}")
+            problems.append(f"network: initial + supplied = {total_in} but sold + spoiled + lost + on hand + in transit = {total_out}")
         if (self.backordered < 0).any() or self.backordered.sum() != open_backorder_units:
             problems.append("backordered units do not match the open backorder lines")
         if problems:

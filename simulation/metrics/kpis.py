@@ -84,6 +84,13 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
         if (metric, "walk_in", STORE) in ledger.sums:
             rows += [(metric, "walk_in", STORE, ledger.sums[(metric, "walk_in", STORE)]),
                      (metric, "walk_in", "all", ledger.sums[(metric, "walk_in", STORE)])]
+    if ("records_kept_days", "all", STORE) in ledger.sums:  # store records kept apart from the shelf
+        kept, wrong = ledger.sums[("records_kept_days", "all", STORE)], ledger.sums[("records_wrong_days", "all", STORE)]
+        for t in (STORE, "all"):
+            rows += [("shrink_units", "all", t, ledger.sums[("shrink_units", "all", STORE)]),
+                     ("cost_shrink", "all", t, ledger.sums[("cost_shrink", "all", STORE)])]
+            if kept > 0:
+                rows.append(("record_accuracy", "all", t, 1.0 - wrong / kept))
     rows += _delivery_rows(stats)
     # Inventory and cost by node type (channel 'all').
     days = max(ledger.days_measured, 1)
@@ -144,8 +151,9 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
     if len(lost):
         for r in _with_totals(lost).itertuples(index=False):
             rows.append(("cost_lost_margin", r.channel, r.node_type, r.value))
-    # Total cost of the run: holding, transport, fulfilment, transfers, spoilage and lost margin.
-    parts = {"cost_holding", "cost_transport", "cost_fulfilment", "cost_transfer", "cost_spoilage", "cost_lost_margin"}
+    # Total cost of the run: holding, transport, fulfilment, transfers, spoilage, shrink and lost margin.
+    parts = {"cost_holding", "cost_transport", "cost_fulfilment", "cost_transfer", "cost_spoilage", "cost_shrink",
+             "cost_lost_margin"}
     total = sum(v for (m, c, t, v) in rows if m in parts and c == "all" and t == "all")
     rows.append(("cost_total", "all", "all", total))
     table = pd.DataFrame(rows, columns=["metric", "channel", "node_type", "value"])

@@ -97,6 +97,16 @@ class Ledger(Observer):
         for t in np.unique(node_types):
             self.add("cost_spoilage", "all", NODE_TYPES[t], value_per_node[node_types == t].sum())
 
+    def records_closed(self, day: int, lost_units: np.ndarray, lost_value: np.ndarray, wrong: np.ndarray,
+                       kept: np.ndarray) -> None:
+        """Store records: units lost unrecorded, their value, and record-days that differ from the shelf."""
+        if day < self.warmup:
+            return
+        self.add("shrink_units", "all", STORE, lost_units.sum())
+        self.add("cost_shrink", "all", STORE, lost_value.sum())
+        self.add("records_wrong_days", "all", STORE, wrong.sum())
+        self.add("records_kept_days", "all", STORE, kept.sum())
+
     def day_closed(self, day: int, per_node: dict[str, np.ndarray], state) -> None:
         """Record the day from figures per node (``kernels.CLOSE_COLUMNS``: stock, flows and stockouts)."""
         w = self._world

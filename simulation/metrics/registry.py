@@ -56,6 +56,8 @@ _METRICS = (
     Metric("shelf_stockout_rate", "shelf stockout", "share of store-SKU-days", -1),
     Metric("recaptured_units", "walk-in units recaptured online", "units", +1),
     Metric("endless_aisle_units", "endless-aisle units", "units", +1),
+    Metric("record_accuracy", "store records matching the shelf", "share of store-SKU-days", +1),
+    Metric("shrink_units", "units lost unrecorded (shrink)", "units", -1),
     Metric("orders", "online orders", "orders", 0, 1),  # a mean over replications keeps a decimal
     Metric("delivery_hours_mean", "mean delivery time", "hours", -1, 1),
     Metric("delivery_hours_p50", "median delivery time", "hours", -1, 1),
@@ -74,6 +76,7 @@ _METRICS = (
     Metric("cost_fulfilment", "fulfilment cost", "currency", -1),
     Metric("cost_transfer", "transfer cost", "currency", -1),
     Metric("cost_spoilage", "spoilage cost", "currency", -1),
+    Metric("cost_shrink", "shrink cost", "currency", -1),
     Metric("cost_lost_margin", "lost margin", "currency", -1),
     Metric("cost_per_order", "cost per online order", "currency per order", -1, 2),
     Metric("cost_total", "total cost", "currency", -1),

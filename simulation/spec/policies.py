@@ -70,6 +70,22 @@ class WalkInToOnline(Spec):
     channel: Literal["home_delivery", "bopis"] = Field("home_delivery", description="the online channel they order through")
 
 
+class StoreRecords(Spec):
+    """Store stock records that drift from the shelf (phantom stock). Replenishment orders against the
+    record; shoppers buy from the shelf. Off by default (records exact)."""
+
+    shrink_share: float = Field(0.0, ge=0, le=0.5, description="units that leave a store's shelves unrecorded (theft, "
+                                "damage, mislaid), as a share of units sold there")
+    scan_error_rate: Share = Field(0.0, description="chance a unit sold is mis-recorded: the record ends one unit high "
+                                                    "or low (equally likely)")
+    count_interval_days: int = Field(0, ge=0, le=10_000, description="every store-SKU is counted and its record set to "
+                                     "the shelf once in this many days, staggered (0: never)")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.shrink_share or self.scan_error_rate)
+
+
 class Policies(Spec):
     """Who owns stock and which node serves each online order (README: "Fulfilment policies")."""
 
@@ -87,6 +103,7 @@ class Policies(Spec):
     transfers: Transfers = Transfers()
     ranging: Ranging = Ranging()
     walk_in_to_online: WalkInToOnline = WalkInToOnline()
+    store_records: StoreRecords = StoreRecords()
     shock_response: Literal["none", "respond"] = Field(
         "none", description="respond: pre-position stock at nodes a shock will hit (from its warning) and "
                             "send them emergency transfers while it lasts")

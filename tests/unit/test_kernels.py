@@ -445,3 +445,65 @@ def test_close_day_matches_numpy(seed):
     for t, e in zip(totals, expected_totals, strict=True):
         np.testing.assert_array_equal(t, e)
     assert not (today_in.any() or today_out.any() or today_sold.any())
+
+
+@pytest.mark.parametrize("mean", [0.0, 0.05, 0.8, 6.0, 25.0])
+def test_poisson_inverse_follows_the_poisson_pmf(mean):
+    """Chi-square goodness of fit of 100,000 inversions against theory's Poisson pmf (negative binomial
+    with alpha 0), pooling cells expected under 5, at the 0.1% level; mean 0 gives only zeros."""
+    n = 100_000
+    u = np.random.default_rng(23).random(n)
+    draws = np.array([kernels.poisson_inverse(x, mean) for x in u])
+    if mean == 0.0:
+        assert not draws.any()
+        return
+    upto = int(mean + 12 * math.sqrt(mean) + 12)
+    expected = n * theory.negative_binomial_pmf(mean, 0.0, upto)
+    observed = np.bincount(np.minimum(draws, upto), minlength=upto + 1).astype(float)
+    keep = np.flatnonzero(expected >= 5)
+    lo, hi = keep[0], keep[-1]
+    exp_cells = np.concatenate(([expected[: lo + 1].sum()], expected[lo + 1: hi], [n - expected[: hi].sum()]))
+    obs_cells = np.concatenate(([observed[: lo + 1].sum()], observed[lo + 1: hi], [n - observed[: hi].sum()]))
+    chi2, df = float(((obs_cells - exp_cells) ** 2 / exp_cells).sum()), exp_cells.size - 1
+    assert chi2 < df * (1 - 2 / (9 * df) + 3.09 * math.sqrt(2 / (9 * df))) ** 3, (chi2, df)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_drift_records_matches_reference(seed):
+    rng = rng_for(seed)
+    n, k = 4, 6
+    rows = np.array([0, 2, 3])
+    sold = rng.integers(0, 8, (n, k)) * (rng.random((n, k)) < 0.7)
+    on_hand = rng.integers(0, 5, (n, k))
+    gap = rng.integers(-2, 3, (n, k))
+    lost, today_lost = np.zeros((n, k), np.int64), np.zeros((n, k), np.int64)
+    u = rng.random((3, rows.size, k))
+    cost = rng.random(k) * 10
+    shrink, half = 0.3, 0.1
+    want = [a.copy() for a in (on_hand, gap, lost)]
+    want_out = np.zeros((rows.size, 2))
+    for i, r in enumerate(rows):
+        for j in range(k):
+            if sold[r, j]:
+                loss = min(_poisson_reference(u[0, i, j], shrink * sold[r, j]), want[0][r, j])
+                want[0][r, j] -= loss
+                want[2][r, j] += loss
+                want_out[i] += (loss, loss * cost[j])
+                want[1][r, j] += loss + _poisson_reference(u[1, i, j], half * sold[r, j]) \
+                    - _poisson_reference(u[2, i, j], half * sold[r, j])
+    out = np.zeros((rows.size, 2))
+    kernels.drift_records(rows, sold, on_hand, gap, lost, today_lost, shrink, half, u[0], u[1], u[2], cost, out)
+    for got, expect in zip((on_hand, gap, lost), want, strict=True):
+        np.testing.assert_array_equal(got, expect)
+    np.testing.assert_array_equal(today_lost, lost)
+    np.testing.assert_allclose(out, want_out)
+
+
+def _poisson_reference(u, mean):
+    k, p = 0, math.exp(-mean)
+    cdf = p
+    while u > cdf:
+        k += 1
+        p *= mean / k
+        cdf += p
+    return k
