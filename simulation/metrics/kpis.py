@@ -84,13 +84,6 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
         if (metric, "walk_in", STORE) in ledger.sums:
             rows += [(metric, "walk_in", STORE, ledger.sums[(metric, "walk_in", STORE)]),
                      (metric, "walk_in", "all", ledger.sums[(metric, "walk_in", STORE)])]
-    if ("records_kept_days", "all", STORE) in ledger.sums:  # store records kept apart from the shelf
-        kept, wrong = ledger.sums[("records_kept_days", "all", STORE)], ledger.sums[("records_wrong_days", "all", STORE)]
-        for t in (STORE, "all"):
-            rows += [("shrink_units", "all", t, ledger.sums[("shrink_units", "all", STORE)]),
-                     ("cost_shrink", "all", t, ledger.sums[("cost_shrink", "all", STORE)])]
-            if kept > 0:
-                rows.append(("record_accuracy", "all", t, 1.0 - wrong / kept))
     rows += _delivery_rows(stats)
     # Inventory and cost by node type (channel 'all').
     days = max(ledger.days_measured, 1)
@@ -113,6 +106,13 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
         rows.append(("transfer_units", "all", t, total("transfer_units")))
         rows.append(("cost_transfer", "all", t, total("cost_transfer")))
         rows.append(("cost_spoilage", "all", t, total("cost_spoilage")))
+    if ("records_kept_days", "all", STORE) in ledger.sums:  # store records kept apart from the shelf
+        kept, wrong = ledger.sums[("records_kept_days", "all", STORE)], ledger.sums[("records_wrong_days", "all", STORE)]
+        for t in (STORE, "all"):
+            rows += [("shrink_units", "all", t, ledger.sums[("shrink_units", "all", STORE)]),
+                     ("cost_shrink", "all", t, ledger.sums[("cost_shrink", "all", STORE)])]
+            if kept > 0:
+                rows.append(("record_accuracy", "all", t, 1.0 - wrong / kept))
     # Split mode's online stock as one group: it turns over what it sells to online customers (its
     # internal shipments, warehouse to forward warehouse, are not a turn).
     if ledger.sums[("inventory_value_days", "all", ONLINE_STOCK)] > 0:

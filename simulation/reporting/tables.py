@@ -13,7 +13,9 @@ SERVICE = ["demand_units", "fill_rate_units", "fill_rate_lines", "fill_rate_orde
            "on_time_rate", "delivery_hours_mean", "delivery_hours_p50", "delivery_hours_p90", "delivery_hours_p95",
            "dispatch_within_sla", "split_rate", "no_stock_rate"]
 STOCK = ["avg_inventory_value", "inventory_turns", "days_of_inventory", "stockout_rate", "transfer_units", "cost_holding",
-         "cost_transport", "cost_fulfilment", "cost_transfer", "cost_lost_margin", "cost_spoilage", "cost_total"]
+         "cost_transport", "cost_fulfilment", "cost_transfer", "cost_lost_margin", "cost_spoilage", "cost_shrink", "cost_total"]
+# What a shopper meets at the store (metrics of channel walk_in, or all for the records), printed when present.
+SHELF = ["shelf_stockout_rate", "recaptured_units", "endless_aisle_units", "record_accuracy", "shrink_units"]
 
 SWEEP_SUMMARY = [("fill_rate_units", ["all", "home_delivery", "instant"]), ("days_of_inventory", ["all"]),
                  ("on_time_rate", ["home_delivery"]), ("dispatch_within_sla", ["home_delivery"]), ("cost_total", ["all"])]
@@ -106,8 +108,13 @@ def format_kpis(kpis: pd.DataFrame) -> str:
         table = kpis.assign(text=[_fmt(m, v) for m, v in zip(kpis["metric"], kpis["value"], strict=False)])
     parts = []
     for title, metrics, index in (("Service by channel", SERVICE, ["channel", "node_type"]),
-                                  ("Inventory and cost by node type", STOCK, ["node_type"])):
-        sub = table[table["metric"].isin(metrics) & ((table["channel"] == "all") | (title.startswith("Service")))]
+                                  ("Inventory and cost by node type", STOCK, ["node_type"]),
+                                  ("Store shelves", SHELF, ["node_type"])):
+        sub = table[table["metric"].isin(metrics)]
+        if title.startswith("Inventory"):
+            sub = sub[sub["channel"] == "all"]
+        elif title.startswith("Store"):
+            sub = sub[sub["node_type"] == "store"]
         if sub.empty:
             continue
         wide = sub.pivot_table(index=index, columns="metric", values="text", aggfunc="first", sort=False)
