@@ -44,7 +44,7 @@ def format_summary(summary: pd.DataFrame) -> str:
 
 
 # (metric, channels) shown by `invsim compare`, in order.
-HEADLINE = [("fill_rate_units", ["walk_in", "bopis", "home_delivery", "instant", "all"]),
+HEADLINE = [("fill_rate_units", ["walk_in", "bopis", "home_delivery", "instant", "all"]), ("shelf_stockout_rate", ["walk_in"]),
             ("days_of_inventory", ["all"]), ("avg_inventory_value", ["all"]),
             ("delivery_hours_p50", ["bopis", "home_delivery", "instant"]),
             ("delivery_hours_p95", ["bopis", "home_delivery", "instant"]),
