@@ -124,6 +124,7 @@ class Fulfilment:
             lines_first=per_order(short == 0), units_first=per_order(filled), open_lines=per_order(line_waits),
             lost_lines=per_order(line_lost), lost_units=per_order(np.where(line_lost, short, 0)),
             record_failures=per_order(failed), shipments=np.zeros(n, np.int64), fulfilment_cost=np.zeros(n),
+            last_mile_cost=np.zeros(n),
             ready_hour=nan, dispatch_hour=nan, delivered_hour=nan, transit=batch.transit, transit_local=batch.transit_local)
         if line_waits.any():
             self.backorders.append(order=ids[batch.line_order[line_waits]], node=line_node[line_waits],
@@ -174,8 +175,10 @@ class Fulfilment:
         dispatched[parcel] = next_cutoff(picked[parcel], w.cutoffs[nodes[parcel]])
         central = w.node_type[nodes] == CENTRAL_CODE
         delivered = dispatched + np.where(central, book["transit"][orders], book["transit_local"][orders])
-        kernels.book_shipments(orders, nodes, picked, dispatched, delivered, w.ship_cost, book["ready_hour"],
-                               book["dispatch_hour"], book["delivered_hour"], book["shipments"], book["fulfilment_cost"])
+        last_mile = w.last_mile[nodes, book["zone"][orders], book["channel"][orders]]
+        kernels.book_shipments(orders, nodes, picked, dispatched, delivered, w.ship_cost, last_mile, book["ready_hour"],
+                               book["dispatch_hour"], book["delivered_hour"], book["shipments"], book["fulfilment_cost"],
+                               book["last_mile_cost"])
         if self.shipments is not None:
             self.shipments.append(order=orders + book.base, node=nodes, channel=book["channel"][orders],
                                   zone=book["zone"][orders])

@@ -116,7 +116,7 @@ class Replenishment:
                 state.today_demand, rank, self.proportional, block.start, block.stop), w.skus.size, mine.size)
             r, k, units = (np.concatenate([part[j] for part in parts]) for j in range(3))
             per_row = np.sum([part[3] for part in parts], axis=0)
-            cost = per_row * w.lane_cost[rows[kids]]
+            cost = per_row * w.lane_cost[rows[kids]] + (per_row > 0) * w.lane_ship_cost[rows[kids]]
             if self.order_costs:  # a fixed cost per SKU ordered today on the lane
                 cost = cost + (asked > 0).sum(axis=1) * w.lane_order_cost[rows[kids]]
             lane_costs.append((rows[kids], cost))

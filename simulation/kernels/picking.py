@@ -46,10 +46,11 @@ def pick_orders(ready_hour, job_node, busy_until, pickers, rate, open_hour, clos
 
 
 @njit(cache=True)
-def book_shipments(rows, nodes, picked, dispatched, delivered, ship_cost, ready_hour, dispatch_hour, delivered_hour,
-                   shipments, fulfilment_cost):
+def book_shipments(rows, nodes, picked, dispatched, delivered, ship_cost, last_mile, ready_hour, dispatch_hour,
+                   delivered_hour, shipments, fulfilment_cost, last_mile_cost):
     """Record shipments (order book row, node) in the book's columns: the latest ready, dispatch and
-    delivery hours of each order, its shipment count and fulfilment cost."""
+    delivery hours of each order, its shipment count, fulfilment cost (``ship_cost`` of the node) and
+    last-mile cost (``last_mile`` of each shipment)."""
     for j in range(rows.size):
         r = rows[j]
         ready_hour[r] = max(ready_hour[r], picked[j]) if ready_hour[r] == ready_hour[r] else picked[j]
@@ -57,6 +58,7 @@ def book_shipments(rows, nodes, picked, dispatched, delivered, ship_cost, ready_
         delivered_hour[r] = max(delivered_hour[r], delivered[j]) if delivered_hour[r] == delivered_hour[r] else delivered[j]
         shipments[r] += 1
         fulfilment_cost[r] += ship_cost[nodes[j]]
+        last_mile_cost[r] += last_mile[j]
 
 
 # settle_sums' rows, by name: sums over orders placed after warm-up (settled or not) ...
@@ -92,7 +94,7 @@ def settle_sums(cell, measured, units, units_first, lines, lines_first, lost_uni
         sums[S_ORDERS_FIRST, c] += 1.0 if lines_first[j] == lines[j] else 0.0
         sums[S_LOST_SALES_UNITS, c] += lost_units[j]
         sums[S_NO_STOCK, c] += failed
-        sums[S_LAST_MILE, c] += shipments[j] * last_mile_cost[j]
+        sums[S_LAST_MILE, c] += last_mile_cost[j]
         sums[S_FULFILMENT_COST, c] += fulfilment_cost[j]
         if open_lines[j] != 0:
             continue

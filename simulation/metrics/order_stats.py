@@ -27,13 +27,12 @@ COUNTS, RESOLVED = kernels.SETTLE_COUNTS, kernels.SETTLE_RESOLVED
 
 
 def derived(columns: dict[str, np.ndarray], world) -> dict[str, np.ndarray]:
-    """Per-order columns computed from the order book's: day, promise, costs and durations."""
+    """Per-order columns computed from the order book's: day, promise, SLA and durations."""
     zone, channel = columns["zone"], columns["channel"]
     return {
         "node_type": world.node_type[columns["node"]],
         "created_day": (columns["created_hour"] // 24).astype(np.int64),
         "promise_hours": world.zone_promise[zone, channel],
-        "last_mile_cost": world.zone_last_mile[zone, channel],
         "sla_hours": world.channel_sla[channel],
         "delivery_hours": columns["delivered_hour"] - columns["created_hour"],
         "dispatch_hours": columns["dispatch_hour"] - columns["created_hour"],
@@ -66,7 +65,7 @@ class OrderStats(Observer):
         long = kernels.settle_sums(
             cell, extra["created_day"] >= self.warmup, columns["units"], columns["units_first"], columns["lines"],
             columns["lines_first"], columns["lost_units"], columns["record_failures"], columns["shipments"],
-            extra["last_mile_cost"], columns["fulfilment_cost"], columns["open_lines"], columns["lost_lines"],
+            columns["last_mile_cost"], columns["fulfilment_cost"], columns["open_lines"], columns["lost_lines"],
             extra["delivery_hours"], extra["promise_hours"], extra["dispatch_hours"], extra["sla_hours"], self._sums,
             self.histogram, BINS_PER_HOUR)
         if long.size:

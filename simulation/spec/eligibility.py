@@ -10,8 +10,8 @@ Eligibility (README, "Fulfilment policies"):
   nearest); the customer picks one when ordering, so BOPIS orders are never split.
 
 Ranking: ``nearest`` and ``single_node_first`` try the fastest node first (expected picking plus
-transit hours, then distance); ``min_cost`` the cheapest to fulfil from (per-shipment cost by node type), then the
-fastest. BOPIS candidates are ranked by distance whatever the rule.
+transit hours, then distance); ``min_cost`` the cheapest to fulfil from (picking and packing by node type plus the
+last mile from it), then the fastest. BOPIS candidates are ranked by distance whatever the rule.
 """
 
 from __future__ import annotations
@@ -91,9 +91,13 @@ def candidates(sc, zone) -> dict[str, list[Candidate]]:
             node = nodes[c.node]
             return (_mean_hours(local_transit if c.local else channel.transit_hours, zone.tier)
                     + node.pickers / node.capacity_orders_per_hour)
-        def key(c, hours=hours):
+        def key(c, hours=hours, name=name):
             fast = (hours(c), c.distance_km, order[c.node])
-            return (getattr(fulfil, node_type[c.node]), *fast) if pol.sourcing == "min_cost" else fast
+            if pol.sourcing != "min_cost":
+                return fast
+            kind = node_type[c.node]  # picking and packing, then the last mile (the zone's tier scales every node alike)
+            rate = sc.costs.last_mile_rate(kind, name)
+            return (getattr(fulfil, kind) + rate.fixed + (rate.per_km * c.distance_km if rate.per_km else 0.0), *fast)
         out[name].sort(key=key)
     return out
 
@@ -113,4 +117,13 @@ def eligibility_problems(sc) -> list[str]:
         if mix.get("bopis", 0) > 0 and not cands["bopis"]:
             problems.append(f"network.zones[{i}].channel_mix: zone {zone.id!r} has bopis demand ({mix['bopis']:g}) but no store "
                             "to collect from; give the zone and stores a location, place a store in the zone, or give bopis 0")
+        types = {n.id: n.type for n in sc.network.nodes}
+        for name in ONLINE_CHANNELS:
+            far = [c.node for c in cands[name]
+                   if sc.costs.last_mile_rate(types[c.node], name).per_km and not math.isfinite(c.distance_km)]
+            if far:
+                kind = types[far[0]]
+                problems.append(f"costs.last_mile_by_origin.{kind}.{name}.per_km: a cost per km needs the distance from each "
+                                f"node that may serve zone {zone.id!r} ({', '.join(far)}); give them and network.zones[{i}] "
+                                "a location")
     return problems

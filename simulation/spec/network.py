@@ -64,6 +64,7 @@ class Lane(Spec):
     lead_time_days: Distribution
     cost_per_unit: Money = 0.0
     cost_per_order: Money = Field(0.0, description="fixed cost of each order of a SKU on the lane (handling, admin)")
+    cost_per_shipment: Money = Field(0.0, description="fixed cost of each delivery on the lane to a node (a truck stop)")
     order_unit: Literal["each", "case"] = Field("each", description="'case': orders on this lane round up to whole case packs")
     min_order_units: int = Field(0, ge=0, le=1_000_000, description="the least a node orders of a SKU on this lane")
 

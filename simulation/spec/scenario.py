@@ -15,7 +15,7 @@ from simulation.spec.demand import Demand
 from simulation.spec.distributions import Spec
 from simulation.spec.network import Network
 from simulation.spec.policies import Policies, Replenishment
-from simulation.spec.vocabulary import Money, Tier
+from simulation.spec.vocabulary import Money, NodeType, Tier
 
 
 class FulfilmentCost(Spec):
@@ -26,12 +26,39 @@ class FulfilmentCost(Spec):
     store: Money = 2.5
 
 
+OnlineChannel = Literal["bopis", "home_delivery", "instant"]
+
+
+class LastMileRate(Spec):
+    """One shipment's last mile from one type of node on one channel: a fixed part and a part per km from the
+    node to the zone's centre. A bare number is the fixed part."""
+
+    fixed: Money
+    per_km: Money = 0.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_number(cls, data):
+        return {"fixed": data} if isinstance(data, int | float) and not isinstance(data, bool) else data
+
+
 class Costs(Spec):
+    """Costs. A shipment's last mile costs what ``last_mile_by_origin`` gives for the type of node it leaves
+    from (fixed + per km x distance to the zone), else ``last_mile_per_order``, times the zone tier's
+    multiplier."""
+
     holding_rate_per_year: float = Field(0.25, ge=0, le=100, description="holding cost as a share of unit cost per year")
-    last_mile_per_order: dict[Literal["bopis", "home_delivery", "instant"], Money] = {
-        "bopis": 1.5, "home_delivery": 6.0, "instant": 8.0}
+    last_mile_per_order: dict[OnlineChannel, Money] = {"bopis": 1.5, "home_delivery": 6.0, "instant": 8.0}
+    last_mile_by_origin: dict[NodeType, dict[OnlineChannel, LastMileRate]] = Field(
+        {}, description="last mile per shipment by the type of node it leaves from, per channel: {fixed, per_km}")
     tier_cost_multiplier: dict[Tier, Annotated[float, Field(gt=0, le=1e4)]] = {1: 1.0, 2: 1.2, 3: 1.6, 4: 2.3, "remote": 3.0}
     fulfilment_per_order: FulfilmentCost = FulfilmentCost()
+
+    def last_mile_rate(self, node_type: str, channel: str) -> LastMileRate:
+        """A shipment's last-mile rate from a node of ``node_type`` on ``channel`` (before the tier multiplier)."""
+        by_origin = self.last_mile_by_origin.get(node_type, {})  # type: ignore[call-overload]
+        default = LastMileRate(fixed=self.last_mile_per_order.get(channel, 0.0))  # type: ignore[call-overload]
+        return by_origin.get(channel, default)
 
 
 class Run(Spec):

@@ -28,6 +28,7 @@ from simulation.spec import (
 )
 from simulation.spec.eligibility import candidates
 from simulation.world.catalog import SkuTable, build_catalog
+from simulation.world.costs import last_mile_costs
 from simulation.world.preflight import check_magnitudes, check_size
 
 
@@ -48,6 +49,7 @@ class World:
     depth: np.ndarray            # 1 for nodes fed by the supplier
     lane_cost: np.ndarray        # cost per unit on the inbound lane
     lane_order_cost: np.ndarray  # [node] fixed cost per order of a SKU on the inbound lane
+    lane_ship_cost: np.ndarray   # [node] fixed cost per delivery on the inbound lane
     lane_cases: np.ndarray       # [node] the inbound lane ships whole case packs
     lane_min_units: np.ndarray   # [node] the least the node orders of a SKU on its inbound lane
     capacity: np.ndarray         # picking rate, orders per hour (all pickers together)
@@ -74,7 +76,7 @@ class World:
     zone_mix: np.ndarray         # [zone, online channel] share of online demand
     cand_node: np.ndarray        # [zone, online channel, rank] eligible rows best first, -1 padded
     zone_promise: np.ndarray     # [zone, online channel] promise in hours
-    zone_last_mile: np.ndarray   # [zone, online channel] last-mile cost per shipment
+    last_mile: np.ndarray        # [row, zone, online channel] last-mile cost of one shipment (world/costs.py)
     zone_transit: list           # [zone][online channel] (central, local) Distributions of transit hours
     planning_mean: np.ndarray    # [node, sku] mean daily demand (customer + downstream), as the planner sees it
     planning_var: np.ndarray     # [node, sku] daily variance, as the planner sees it
@@ -142,6 +144,7 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
     source = np.full(rows, -1, np.int64)
     lane_cost = np.zeros(rows)
     lane_order_cost = np.zeros(rows)
+    lane_ship_cost = np.zeros(rows)
     lane_cases = np.zeros(rows, bool)
     lane_min = np.zeros(rows, np.int64)
     lane_dist = [None] * rows
@@ -154,11 +157,12 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
             source[i] = feeder
             lane_cost[i] = lane.cost_per_unit
             lane_cases[i], lane_min[i] = lane.order_unit == "case", lane.min_order_units
-            lane_order_cost[i] = lane.cost_per_order
+            lane_order_cost[i], lane_ship_cost[i] = lane.cost_per_order, lane.cost_per_shipment
             lane_dist[i] = lane.lead_time_days
     for r in range(len(nodes), rows):
         source[r], lane_cost[r], lane_dist[r] = source[twin[r]], lane_cost[twin[r]], lane_dist[twin[r]]
         lane_cases[r], lane_min[r], lane_order_cost[r] = lane_cases[twin[r]], lane_min[twin[r]], lane_order_cost[twin[r]]
+        lane_ship_cost[r] = lane_ship_cost[twin[r]]
     depth = np.zeros(rows, np.int64)
     for i in range(rows):
         here, d = i, 1
@@ -183,7 +187,6 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
     cand_node = np.full((len(zones), n_ch, width), -1, np.int64)
     mix = np.zeros((len(zones), n_ch))
     promise = np.zeros_like(mix)
-    last_mile = np.zeros_like(mix)
     transit = []
     for z, zone in enumerate(zones):
         shares = zone.channel_mix if zone.channel_mix is not None else sc.demand.online.channel_mix
@@ -194,7 +197,6 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
             for m, cand in enumerate(cands[z][name]):
                 cand_node[z, c, m] = online_row.get(cand.node, index[cand.node]) if not cand.local else index[cand.node]
             promise[z, c] = _by_tier(channel.promise_hours, zone.tier)
-            last_mile[z, c] = sc.costs.last_mile_per_order.get(name, 0.0) * sc.costs.tier_cost_multiplier[zone.tier]
             local = channel.local_transit_hours if channel.local_transit_hours is not None else channel.transit_hours
             row.append((_by_tier(channel.transit_hours, zone.tier), _by_tier(local, zone.tier)))
         transit.append(row)
@@ -220,7 +222,8 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
     fulfil = sc.costs.fulfilment_per_order
     return World(
         scenario=sc, skus=skus, node_ids=ids, node_type=node_type, twin_of=twin, source=source, depth=depth,
-        lane_cost=lane_cost, lane_order_cost=lane_order_cost, lane_cases=lane_cases, lane_min_units=lane_min, capacity=capacity,
+        lane_cost=lane_cost, lane_order_cost=lane_order_cost, lane_ship_cost=lane_ship_cost, lane_cases=lane_cases,
+        lane_min_units=lane_min, capacity=capacity,
         pickers=per_row(lambda n: n.pickers, np.int64),
         pick_exponential=per_row(lambda n: n.pick_time == "exponential", bool), cutoffs=cutoffs,
         open_hour=per_row(lambda n: n.open_hour), close_hour=per_row(lambda n: n.close_hour),
@@ -235,7 +238,7 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
         channel_sla=np.array([getattr(sc.channels, c).dispatch_sla_hours for c in ONLINE_CHANNELS]),
         zone_ids=[z.id for z in zones], zone_tier=[z.tier for z in zones],
         zone_scale=np.array([z.demand_scale for z in zones], float), zone_mix=mix, cand_node=cand_node,
-        zone_promise=promise, zone_last_mile=last_mile, zone_transit=transit,
+        zone_promise=promise, last_mile=last_mile_costs(sc, cands, cand_node, node_type), zone_transit=transit,
         planning_mean=planning_mean, planning_var=planning_var, store_mix=store_mix, ranged=ranged,
         mean_lead_days=np.array([r.mean() for r in rounded]), var_lead_days=np.array([r.var() for r in rounded]),
         lane_groups=[(lane.lead_time_days, np.array([index[d] for d in lane.to], np.int64)) for lane in sc.network.lanes],

@@ -412,14 +412,16 @@ def test_book_shipments_matches_ufunc_at(seed):
     hours = [rng.uniform(0, 50, n) for _ in range(3)]
     cost = rng.uniform(0, 3, 3)
     start = [np.where(rng.random(n_orders) < 0.5, np.nan, rng.uniform(0, 50, n_orders)) for _ in range(3)]
-    got = [h.copy() for h in start] + [np.zeros(n_orders, np.int64), np.zeros(n_orders)]
-    kernels.book_shipments(rows, nodes, *hours, cost, *got)
+    last_mile = rng.uniform(0, 9, n)
+    got = [h.copy() for h in start] + [np.zeros(n_orders, np.int64), np.zeros(n_orders), np.zeros(n_orders)]
+    kernels.book_shipments(rows, nodes, *hours, cost, last_mile, *got)
     for column, value, before in zip(got[:3], hours, start, strict=True):
         expected = before.copy()
         np.fmax.at(expected, rows, value)
         np.testing.assert_array_equal(column, expected)
     np.testing.assert_array_equal(got[3], np.bincount(rows, minlength=n_orders))
     np.testing.assert_allclose(got[4], np.bincount(rows, weights=cost[nodes], minlength=n_orders), rtol=1e-12)
+    np.testing.assert_allclose(got[5], np.bincount(rows, weights=last_mile, minlength=n_orders), rtol=1e-12)
 
 
 @pytest.mark.parametrize("seed", SEEDS[:10])

@@ -66,9 +66,9 @@ def test_streamed_fill_counts_equal_the_order_table(tiny_pool):
 
 
 def test_cost_per_order_is_picking_plus_last_mile_over_the_order_table(tiny_pool):
-    """cost_per_order = (fulfilment cost + each shipment's last-mile cost) / orders, per channel and overall."""
+    """cost_per_order = (fulfilment cost + its shipments' last-mile cost) / orders, per channel and overall."""
     orders = tiny_pool.orders[tiny_pool.orders.created_day >= tiny_pool.manifest["warmup_days"]]
-    cost = orders.fulfilment_cost + orders.last_mile_cost * orders.shipments
+    cost = orders.fulfilment_cost + orders.last_mile_cost
     assert tiny_pool.kpi("cost_per_order") == pytest.approx(cost.sum() / len(orders), rel=1e-12)
     for channel, g in cost.groupby(orders.channel, observed=True):
         assert tiny_pool.kpi("cost_per_order", str(channel)) == pytest.approx(g.mean(), rel=1e-12)
@@ -93,7 +93,7 @@ def test_order_sample_is_a_uniform_reproducible_subset(tiny_path):
 def test_quantile_reads_past_the_histogram_exactly():
     class World:  # the fields OrderStats reads
         node_type = np.array([0])
-        zone_promise = zone_last_mile = np.zeros((1, 3))
+        zone_promise = np.zeros((1, 3))
         channel_sla = np.zeros(3)
 
     stats = OrderStats(World(), warmup=0, sample_size=0, rng=np.random.default_rng(0))
@@ -104,7 +104,7 @@ def test_quantile_reads_past_the_histogram_exactly():
                "units": np.ones(n, np.int64), "units_first": np.ones(n, np.int64), "lines": np.ones(n, np.int64),
                "lines_first": np.ones(n, np.int64), "lost_units": np.zeros(n, np.int64), "lost_lines": np.zeros(n, np.int64),
                "open_lines": np.zeros(n, np.int64), "record_failures": np.zeros(n, np.int64),
-               "shipments": np.ones(n, np.int64), "fulfilment_cost": np.zeros(n)}, first_id=0)
+               "shipments": np.ones(n, np.int64), "fulfilment_cost": np.zeros(n), "last_mile_cost": np.zeros(n)}, first_id=0)
     cells = np.array([0])
     assert stats.quantile(cells, 0.0) == pytest.approx(1.0 + 0.5 / BINS_PER_HOUR)
     assert stats.quantile(cells, 2 / 3) == 1000.0

@@ -78,9 +78,8 @@ def test_online_kpis_equal_sums_over_every_order(audited):
         assert kpi(kpis, "fill_rate_lines", c) == pytest.approx(o.lines_first.sum() / o.lines.sum(), rel=1e-12)
         assert kpi(kpis, "fill_rate_orders", c) == pytest.approx((o.lines_first == o.lines).mean(), rel=1e-12)
         assert kpi(kpis, "cost_fulfilment", c) == pytest.approx(o.fulfilment_cost.sum(), rel=1e-9)
-        # an online channel's transport is its last mile: every shipment of every order at the zone's rate
-        last_mile = (o.shipments * o.last_mile_cost).sum()
-        assert kpi(kpis, "cost_transport", c) == pytest.approx(last_mile, rel=1e-9, abs=1e-9)
+        # an online channel's transport is its last mile: every shipment of every order (here at the zone's rate)
+        assert kpi(kpis, "cost_transport", c) == pytest.approx(o.last_mile_cost.sum(), rel=1e-9, abs=1e-9)
 
 
 def test_walk_in_kpis_equal_the_probes_per_node_and_sku_counts(audited):
