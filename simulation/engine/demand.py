@@ -67,6 +67,14 @@ class Calendar:
     def node_lead_time_factor(self) -> np.ndarray:
         return self._node_factor("lead_time_factor")
 
+    def zone_transit_factor(self) -> np.ndarray:
+        """Stretch of last-mile transit per zone from the shocks in force."""
+        out = np.ones(len(self.world.zone_ids))
+        for shock in self.shocks:
+            for zid in shock.zones:
+                out[self.world.zone_index[zid]] *= shock.transit_factor
+        return out
+
     def _sku_factor(self, shock) -> np.ndarray:
         """The shock's demand multiplier per SKU (its share of SKUs is a prefix: fastest first)."""
         factor = np.ones(self.world.skus.size)
@@ -194,7 +202,8 @@ class OrderGenerator:
                         self.transit_dists.append(dist)
                     self.transit_group[where, z, c] = self.transit_dists.index(dist)
 
-    def transit(self, zone: np.ndarray, channel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def transit(self, zone: np.ndarray, channel: np.ndarray, rng: np.random.Generator,
+                stretch: np.ndarray | None = None) -> np.ndarray:
         """[central, local] transit hours for orders of these zones and channels (both drawn for every
         order, so sourcing never shifts the stream)."""
         transit = np.empty((2, zone.size))
@@ -202,6 +211,8 @@ class OrderGenerator:
         for g, dist in enumerate(self.transit_dists):
             mask = group == g
             transit[mask] = dist.sample(rng, int(mask.sum()))
+        if stretch is not None:  # a shock's flooded roads: the same draws, stretched, so policies still pair
+            transit *= stretch[zone]
         return transit
 
     def draw(self, calendar: Calendar, day: int, rng: np.random.Generator, transit_rng: np.random.Generator) -> OrderBatch:
@@ -235,7 +246,7 @@ class OrderGenerator:
                     line_sku[mask] = np.minimum(np.searchsorted(cdf, u[mask] * cdf[-1], side="right"), wt.size - 1)
         line_qty = 1 + rng.poisson(self.units_mean - 1.0, line_order.size)
 
-        transit = self.transit(zone, channel, transit_rng)
+        transit = self.transit(zone, channel, transit_rng, calendar.zone_transit_factor())
 
         # Arrival order: orders sorted by time, lines follow their order.
         order = np.argsort(hour, kind="stable")

@@ -238,7 +238,7 @@ class Simulation:
         """Source today's online orders (``drawn`` by :meth:`_draw_orders`, drawn here if not given)."""
         drawn = self._draw_orders(day) if drawn is None else drawn
         if self.to_online.active and self.world.store_rows.size:
-            converted, per_store = self.to_online.convert(day, self.state)
+            converted, per_store = self.to_online.convert(day, self.state, self.calendar.zone_transit_factor())
             self._tell("walk_in_converted", day, per_store)
             drawn = merged(drawn, converted)
         if drawn is not None:

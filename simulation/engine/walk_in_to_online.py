@@ -41,9 +41,9 @@ class WalkInToOnline:
         s = self.world.store_rows
         self.asked, self.sold = state.today_demand[s].copy(), state.today_sold[s].copy()
 
-    def convert(self, day: int, state) -> tuple[tuple, np.ndarray]:
+    def convert(self, day: int, state, stretch: np.ndarray | None = None) -> tuple[tuple, np.ndarray]:
         """Today's converted orders (batch, record uniforms, picking work) and, per store, the units
-        recaptured and sent down the endless aisle and their margin."""
+        recaptured and sent down the endless aisle and their margin. ``stretch``: the shocks' transit stretch per zone."""
         w, rng = self.world, self.rng
         s = w.store_rows
         unmet = (state.today_demand[s] - self.asked) - (state.today_sold[s] - self.sold)
@@ -61,7 +61,7 @@ class WalkInToOnline:
         n = store.size
         zone, channel = self.zone[store], np.full(n, self.channel, np.int64)
         hour = 24.0 * day + self.open_hour[store] + rng.random(n) * (self.close_hour[store] - self.open_hour[store])
-        transit = self.orders.transit(zone, channel, rng)
+        transit = self.orders.transit(zone, channel, rng, stretch)
         order = np.argsort(hour, kind="stable")
         batch = OrderBatch(zone=zone[order], channel=channel, hour=hour[order], transit=transit[0, order],
                            transit_local=transit[1, order], line_order=np.arange(n), line_sku=sku[order],

@@ -106,3 +106,20 @@ def test_shock_closes_stores_and_promotion_lifts_demand(tiny_path):
     assert b.kpi("lost_sales_units", "walk_in") > a.kpi("lost_sales_units", "walk_in")
     assert c.kpi("demand_units", "home_delivery") > 1.1 * a.kpi("demand_units", "home_delivery")
     assert c.kpi("demand_units", "walk_in") == a.kpi("demand_units", "walk_in")
+
+
+def test_a_shock_stretches_last_mile_transit_in_its_zones_while_it_lasts(tiny_path):
+    """Common random numbers: the same orders draw the same transit times; a shock with transit_factor 3 on
+    zones Z1 and Z2 for days 40-59 triples exactly those orders' transit (central and local) and no other."""
+    quiet = sim.load_scenario(tiny_path, {"demand.shocks": [], "demand.promotions": [], "run.order_sample": 10**6})
+    flood = sim.with_overrides(quiet, {"demand.shocks": [
+        {"name": "rainstorm", "start_day": 40, "end_day": 60, "zones": ["Z1", "Z2"], "transit_factor": 3.0}]})
+    a, b = (sim.run(s, seed=9).orders.set_index("order_id") for s in (quiet, flood))
+    assert a.index.equals(b.index) and (a.zone == b.zone).all()
+    hit = a.zone.astype(str).isin(["Z1", "Z2"]) & a.created_day.between(40, 59)
+    assert hit.sum() > 100 and (~hit).sum() > 100
+    for column in ("transit", "transit_local"):
+        np.testing.assert_allclose(b[column][hit], 3.0 * a[column][hit], rtol=1e-12)
+        np.testing.assert_array_equal(b[column][~hit], a[column][~hit])
+    late = b.delivery_hours[hit & (b.channel == "home_delivery")].median() > a.delivery_hours[hit & (a.channel == "home_delivery")].median()
+    assert late  # the delivery tail moves with it
