@@ -67,6 +67,17 @@ class Calendar:
     def node_lead_time_factor(self) -> np.ndarray:
         return self._node_factor("lead_time_factor")
 
+    def node_lanes_closed(self) -> np.ndarray | None:
+        """Rows whose replenishment lanes a shock in force closes (None: none)."""
+        shut = [s for s in self.shocks if s.closes_lanes and s.nodes]
+        if not shut:
+            return None
+        out = np.zeros(self.world.n_nodes, bool)
+        for shock in shut:
+            for nid in shock.nodes:
+                out[self.world.node_rows[nid]] = True
+        return out
+
     def zone_transit_factor(self) -> np.ndarray:
         """Stretch of last-mile transit per zone from the shocks in force."""
         out = np.ones(len(self.world.zone_ids))

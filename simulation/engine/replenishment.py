@@ -77,15 +77,17 @@ class Replenishment:
         self.due.clear()
         owing = state.owed.any(axis=1)
         arrivals, lane_costs = [], []
+        closed = calendar.node_lanes_closed()
         for depth in range(int(w.depth.max()), 0, -1):
             rows = np.flatnonzero((due | owing) & (w.depth == depth))
             if rows.size:
-                self._order_and_ship(day, rows, due[rows], lead, extra, state, blocks, arrivals, lane_costs)
+                self._order_and_ship(day, rows, due[rows], lead, extra, state, blocks, arrivals, lane_costs, closed)
         return arrivals, lane_costs
 
-    def _order_and_ship(self, day, rows, ordering, lead, extra, state, blocks, arrivals, lane_costs) -> None:
+    def _order_and_ship(self, day, rows, ordering, lead, extra, state, blocks, arrivals, lane_costs, closed=None) -> None:
         """Rows with ``ordering`` set order by their policy; every row's source then ships what it can
-        of what it owes the row plus today's order."""
+        of what it owes the row plus today's order, unless a shock has ``closed`` the row's or the
+        source's lanes: then the order waits, owed."""
         w = self.world
         position = state.position(rows, blocks)
         if extra is not None:
@@ -110,6 +112,16 @@ class Replenishment:
         for parent in np.unique(sources):
             kids = np.flatnonzero(sources == parent)
             asked = mine = wanted if kids.size == rows.size else wanted[kids]
+            if closed is not None:
+                shut = closed[rows[kids]] | (parent >= 0 and closed[parent])
+                if shut.any():
+                    self._hold(rows[kids[shut]], asked[shut], parent, state)
+                    if self.order_costs:
+                        lane_costs.append((rows[kids[shut]], (asked[shut] > 0).sum(axis=1) * w.lane_order_cost[rows[kids[shut]]]))
+                    kids, asked = kids[~shut], asked[~shut]
+                    mine = asked
+                    if kids.size == 0:
+                        continue
             rank = np.argsort(w.priority[rows[kids]], kind="stable")
             parts = blocks.map(lambda block, kids=kids, mine=mine, rank=rank, parent=parent: kernels.fill_requests(
                 rows[kids], mine, parent, state.on_hand, state.owed, state.pipeline, state.supplied, state.today_out,
@@ -124,6 +136,13 @@ class Replenishment:
             for days in np.unique(row_lead):
                 mine = row_lead == days
                 arrivals.append((day + int(days), rows[kids][r[mine]], k[mine], units[mine]))
+
+    @staticmethod
+    def _hold(rows, wanted, parent, state: InventoryState) -> None:
+        """Orders on a closed lane: owed by the source (in the rows' position, as any debt), asked of it today."""
+        state.owed[rows] += wanted
+        if parent >= 0:
+            state.today_demand[parent] += wanted.sum(axis=0)
 
     def learn(self, today_demand: np.ndarray) -> None:
         """Forecasting policies learn the day's demand at their rows."""

@@ -252,6 +252,10 @@ class Simulation:
         moves = [rebalance_moves(day, rule, self.world, self.state, self.blocks),
                  emergency_moves(self.world, self.calendar, rule, respond, self.state, self.blocks)]
         frm, to, sku, qty = (np.concatenate(parts) for parts in zip(*moves, strict=True))
+        closed = self.calendar.node_lanes_closed()
+        if closed is not None:  # a shock that closes lanes stops transfers into and out of its nodes too
+            keep = ~(closed[frm] | closed[to])
+            frm, to, sku, qty = frm[keep], to[keep], sku[keep], qty[keep]
         if qty.size == 0:
             return
         self.state.send(frm, to, sku, qty)

@@ -50,6 +50,8 @@ class Shock(_Window):
     lead_time_factor: float = Field(1.0, ge=1, le=100, description="stretch of lead times on lanes into and out of the nodes")
     transit_factor: float = Field(1.0, ge=1, le=100, description="stretch of last-mile transit to the zones (flooded roads) "
                                                                  "for orders placed while it lasts")
+    closes_lanes: bool = Field(False, description="nothing ships into or out of the nodes on replenishment lanes while it "
+                                                  "lasts: their orders, and what they owe, wait until it ends")
     demand_factor: Factor = Field(1.0, description="demand multiplier at the nodes and zones")
     sku_share: Share = Field(1.0, description="share of SKUs whose demand is multiplied (the fastest movers first)")
     warning_days: int = Field(2, ge=0, description="days of notice before start_day (forecast), for a response plan")

@@ -7,6 +7,7 @@ import pytest
 import simulation as sim
 from simulation.engine import ConservationError, Simulation
 from simulation.engine import threads as parallel
+from simulation.engine.observers import Observer
 from simulation.experiment.run import simulate
 
 POLICIES = ["min_max", "reorder_qty", "order_up_to", "base_stock", "forecast_order_up_to"]
@@ -123,3 +124,37 @@ def test_a_shock_stretches_last_mile_transit_in_its_zones_while_it_lasts(tiny_pa
         np.testing.assert_array_equal(b[column][~hit], a[column][~hit])
     late = b.delivery_hours[hit & (b.channel == "home_delivery")].median() > a.delivery_hours[hit & (a.channel == "home_delivery")].median()
     assert late  # the delivery tail moves with it
+
+
+class Departures(Observer):
+    """Units shipped to each row on each day, read from the stock: the pipeline's growth during replenishment."""
+
+    def started(self, world, state):
+        self.by_day = []
+
+    def step_started(self, step, day, state):
+        if step == "replenishment":
+            self.before = state.pipeline.sum(axis=1)
+
+    def step_finished(self, step, day, state):
+        if step == "replenishment":
+            self.by_day.append(state.pipeline.sum(axis=1) - self.before)
+
+
+@pytest.mark.parametrize("node", ["S1", "CW"])
+def test_a_shock_that_closes_lanes_stops_every_shipment_in_and_out_until_it_ends(tiny_path, node):
+    """Closed S1: nothing ships to it on days 40-59, and its orders wait (owed) and ship after. Closed CW:
+    nothing ships out of it to any node, nor in from the supplier. Units are conserved (the run audits)."""
+    sc = sim.load_scenario(tiny_path, {"demand.shocks": [
+        {"name": "flood", "start_day": 40, "end_day": 60, "nodes": [node], "closes_lanes": True}], "demand.promotions": []})
+    seen = Departures()
+    run, _, _ = simulate(sc, seed=5, observers=[seen])
+    shipped = np.array(seen.by_day)  # [day, row]
+    w = run.world
+    row = w.node_index[node]
+    affected = [row] if node == "S1" else [r for r in range(w.n_nodes) if w.source[r] == row or r == row]
+    assert shipped[40:60][:, affected].sum() == 0
+    assert shipped[30:40][:, affected].sum() > 0 and shipped[60:70][:, affected].sum() > 0
+    others = [r for r in range(w.n_nodes) if r not in affected]
+    if node == "S1":
+        assert shipped[40:60][:, others].sum() > 0  # the rest of the network still moves
