@@ -34,8 +34,8 @@ class StoreRecords:
 
     def close(self, day: int, state: InventoryState) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Today's loss and mis-recording, then today's counts (writes on_hand, record_gap, lost,
-        today_lost). Returns per store row: units and value (at unit cost) lost, records that differ from the shelf, and
-        records kept (ranged store-SKUs)."""
+        today_lost). Returns per store row: units and value (at unit cost) lost, and among the SKUs it stocks
+        the records that differ from the shelf and their number."""
         shape = (3, self.rows.size, state.shape[1])
         u = self.stream.random(shape)
         lost = np.zeros((self.rows.size, 2))

@@ -119,7 +119,7 @@ class Replenishment:
                     if self.order_costs:
                         lane_costs.append((rows[kids[shut]], (asked[shut] > 0).sum(axis=1) * w.lane_order_cost[rows[kids[shut]]]))
                     kids, asked = kids[~shut], asked[~shut]
-                    mine = asked
+                    mine = asked  # fill_requests ships only what the open lanes ask
                     if kids.size == 0:
                         continue
             rank = np.argsort(w.priority[rows[kids]], kind="stable")

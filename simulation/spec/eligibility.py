@@ -97,7 +97,8 @@ def candidates(sc, zone) -> dict[str, list[Candidate]]:
                 return fast
             kind = node_type[c.node]  # picking and packing, then the last mile (the zone's tier scales every node alike)
             rate = sc.costs.last_mile_rate(kind, name)
-            return (getattr(fulfil, kind) + rate.fixed + (rate.per_km * c.distance_km if rate.per_km else 0.0), *fast)
+            km = rate.per_km * c.distance_km if rate.per_km else 0.0  # no per-km rate: no distance needed (inf * 0)
+            return (getattr(fulfil, kind) + rate.fixed + km, *fast)
         out[name].sort(key=key)
     return out
 
@@ -106,6 +107,7 @@ def eligibility_problems(sc) -> list[str]:
     """Zones with demand on a channel that no node may serve."""
     problems = []
     default_mix = sc.demand.online.channel_mix
+    types = {n.id: n.type for n in sc.network.nodes}
     for i, zone in enumerate(sc.network.zones):
         mix = zone.channel_mix if zone.channel_mix is not None else default_mix
         cands = candidates(sc, zone)
@@ -117,7 +119,6 @@ def eligibility_problems(sc) -> list[str]:
         if mix.get("bopis", 0) > 0 and not cands["bopis"]:
             problems.append(f"network.zones[{i}].channel_mix: zone {zone.id!r} has bopis demand ({mix['bopis']:g}) but no store "
                             "to collect from; give the zone and stores a location, place a store in the zone, or give bopis 0")
-        types = {n.id: n.type for n in sc.network.nodes}
         for name in ONLINE_CHANNELS:
             far = [c.node for c in cands[name]
                    if sc.costs.last_mile_rate(types[c.node], name).per_km and not math.isfinite(c.distance_km)]
