@@ -16,10 +16,22 @@ the simulated rate. The experiment measures what follows from an input; it is no
 import json
 import math
 
-from common import entry, load, out_dir, paired_difference, parse_args, report, significance
+from common import (
+    ci_text,
+    diff_text,
+    entry,
+    load,
+    on_side,
+    out_dir,
+    paired_difference,
+    parse_args,
+    point_mean,
+    report,
+    significance,
+    within,
+)
 
 import simulation as sim
-from simulation.experiment.stats import mean_ci
 from simulation.experiment.sweep import summarise
 
 SHARES = {"low": {"home_delivery": 0.75, "bopis": 0.10, "instant": 0.15}, "high": {"home_delivery": 0.45, "bopis": 0.40, "instant": 0.15}}
@@ -52,38 +64,20 @@ def main() -> None:
                      "1 - (1 - rho) e^-(m-1)rho": f"{by_construction(rho):.1%}",
                      "BOPIS orders filled": f"{r['fill_rate_orders (bopis)']:.1%}",
                      "walk-in fill": f"{r['fill_rate_units (walk_in)']:.1%}"})
-    good = _level(table, 0.01)
-    poor = _level(table, INACCURACY[-1])
+    accuracy = "network.nodes[type=store].record_inaccuracy"
+    good = point_mean(table, "no_stock_rate", "bopis", {accuracy: 0.01})
+    poor = point_mean(table, "no_stock_rate", "bopis", {accuracy: INACCURACY[-1]})
     rise = paired_difference(table, "no_stock_rate", "bopis", {"share": "low"}, {"share": "high"})
     footer = (f"Seed: ~28% of BOPIS orders find no stock with poorly synced records; low single digits at >= 99% accuracy; "
               f"failures rise with the BOPIS share. Simulated (mean [95% CI] over replications, both shares):\n"
-              f"- at 99% accuracy {_ci(good)}: below 5%? {_inside(good, 0.0, 0.05)};\n"
-              f"- at {1 - INACCURACY[-1]:.0%} accuracy {_ci(poor)}: within 0.5-1.5x of 28% (14%-42%)? {_inside(poor, 0.14, 0.42)};\n"
-              f"- BOPIS share 10% -> 40%: no-stock rate {rise[0]:+.2%} [{rise[1]:+.2%}, {rise[2]:+.2%}] (paired): "
+              f"- at 99% accuracy {ci_text(good)}: below 5%? {within(good, 0.0, 0.05)};\n"
+              f"- at {1 - INACCURACY[-1]:.0%} accuracy {ci_text(poor)}: within 0.5-1.5x of 28% (14%-42%)? {within(poor, 0.14, 0.42)};\n"
+              f"- BOPIS share 10% -> 40%: no-stock rate {diff_text('no_stock_rate', rise)} (paired): "
               f"{significance(rise[1], rise[2])}; rises as the seed says? "
-              f"{'yes' if rise[1] > 0 else ('no' if rise[2] < 0 else 'inconclusive')}.\n"
+              f"{on_side(rise, +1)}.\n"
               f"By construction (basket mean m = {lines:g} lines): records fail per line whatever the share, so the rate is "
               "1 - (1 - rho) e^-(m-1)rho, printed beside each row.")
     report(rows, out, f"BOPIS share x record accuracy, {args.replications} replications per point (common random numbers)", footer)
-
-
-def _level(table, inaccuracy: float) -> tuple[float, float, float]:
-    """The BOPIS no-stock rate at one record inaccuracy (both shares), mean and 95% CI over replications."""
-    rows = table[(table.metric == "no_stock_rate") & (table.channel == "bopis") & (table.node_type == "all")
-                 & (table["network.nodes[type=store].record_inaccuracy"] == inaccuracy)]
-    mean, half = mean_ci(rows.groupby("replication")["value"].mean().to_numpy(float))
-    return mean, mean - half, mean + half
-
-
-def _ci(x) -> str:
-    return f"{x[0]:.1%} [{x[1]:.1%}, {x[2]:.1%}]"
-
-
-def _inside(x, low: float, high: float) -> str:
-    """'yes' when the CI lies inside [low, high], 'no' when it lies wholly outside, else 'inconclusive'."""
-    if low <= x[1] and x[2] <= high:
-        return "yes"
-    return "no" if x[2] < low or x[1] > high else "inconclusive"
 
 
 if __name__ == "__main__":

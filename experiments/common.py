@@ -152,19 +152,58 @@ def verdict(table: pd.DataFrame, claim: Claim, policy: str) -> dict:
             "direction agrees": direction, "size agrees (0.5-1.5x)": size}
 
 
+def _per_replication(table: pd.DataFrame, metric: str, channel: str, at: dict) -> pd.Series:
+    """A KPI per replication at the sweep points matching ``at`` ({swept parameter: value}), several matching
+    points averaged within a replication."""
+    rows = table[(table.metric == metric) & (table.channel == channel) & (table.node_type == "all")]
+    match = np.logical_and.reduce([rows[k] == v for k, v in at.items()])
+    return rows[match].groupby("replication")["value"].mean()
+
+
+def point_mean(table: pd.DataFrame, metric: str, channel: str, at: dict) -> tuple[float, float, float]:
+    """Mean and 95% CI over replications of a KPI at the sweep points matching ``at``."""
+    mean, half = mean_ci(_per_replication(table, metric, channel, at).to_numpy(float))
+    return mean, mean - half, mean + half
+
+
 def paired_difference(table: pd.DataFrame, metric: str, channel: str, at_a: dict, at_b: dict) -> tuple[float, float, float]:
     """Mean and 95% CI of (value at grid point ``at_b`` - value at ``at_a``) in a sweep table, paired by
-    replication (the points share their customers: common random numbers). Points are given as
-    {swept parameter: value}; several matching points are averaged within a replication."""
-    rows = table[(table.metric == metric) & (table.channel == channel) & (table.node_type == "all")]
-
-    def per_replication(at: dict) -> pd.Series:
-        match = np.logical_and.reduce([rows[k] == v for k, v in at.items()])
-        return rows[match].groupby("replication")["value"].mean()
-
-    diff = (per_replication(at_b) - per_replication(at_a)).dropna().to_numpy(float)
-    mean, half = mean_ci(diff)
+    replication (the points share their customers: common random numbers)."""
+    diff = (_per_replication(table, metric, channel, at_b) - _per_replication(table, metric, channel, at_a)).dropna()
+    mean, half = mean_ci(diff.to_numpy(float))
     return mean, mean - half, mean + half
+
+
+def ci_text(x: tuple[float, float, float]) -> str:
+    """A share's mean and 95% CI as '12.3% [10.1%, 14.5%]'."""
+    return f"{x[0]:.1%} [{x[1]:.1%}, {x[2]:.1%}]"
+
+
+def diff_text(name: str, x: tuple[float, float, float]) -> str:
+    """A paired difference of KPI ``name`` and its 95% CI in the KPI's units ('+1.2 pp [+0.4 pp, +2.0 pp]')."""
+    return f"{in_units(name, x[0])} [{in_units(name, x[1])}, {in_units(name, x[2])}]"
+
+
+def within(x: tuple[float, float, float], low: float, high: float) -> str:
+    """'yes' when the CI of ``x`` lies inside [low, high], 'no' when it lies wholly outside, else 'inconclusive'.
+
+    >>> within((0.2, 0.15, 0.25), 0.14, 0.42), within((0.05, 0.04, 0.06), 0.14, 0.42), within((0.15, 0.1, 0.2), 0.14, 0.42)
+    ('yes', 'no', 'inconclusive')
+    """
+    if low <= x[1] and x[2] <= high:
+        return "yes"
+    return "no" if x[2] < low or x[1] > high else "inconclusive"
+
+
+def on_side(x: tuple[float, float, float], expected: int) -> str:
+    """Whether a difference's 95% CI lies on the ``expected`` side of zero (+1: above, -1: below): 'yes', 'no'
+    when it lies on the other side, else 'inconclusive'.
+
+    >>> on_side((0.02, 0.01, 0.03), +1), on_side((0.02, 0.01, 0.03), -1), on_side((0.0, -0.01, 0.01), +1)
+    ('yes', 'no', 'inconclusive')
+    """
+    low, high = sorted((expected * x[1], expected * x[2]))
+    return "yes" if low > 0 else ("no" if high < 0 else "inconclusive")
 
 
 def significance(low: float, high: float) -> str:

@@ -272,9 +272,9 @@ class OrderGenerator:
 
 
 def merged(a: tuple, b: tuple) -> tuple:
-    """Two drawn batches ``(OrderBatch, per-line record uniforms, per-line picking work)`` as one, orders in
-    arrival order (``a``'s first among equal hours) and each order's lines kept together."""
-    (x, x_fail, x_work), (y, y_fail, y_work) = a, b
+    """Two drawn batches ``(OrderBatch, *per-line arrays)`` (record uniforms, picking work, sync uniforms)
+    as one, orders in arrival order (``a``'s first among equal hours) and each order's lines kept together."""
+    x, y = a[0], b[0]
     hour = np.concatenate([x.hour, y.hour])
     lines = np.concatenate([np.bincount(x.line_order, minlength=x.size), np.bincount(y.line_order, minlength=y.size)])
     order = np.argsort(hour, kind="stable")
@@ -289,7 +289,7 @@ def merged(a: tuple, b: tuple) -> tuple:
                        transit=both("transit")[order], transit_local=both("transit_local")[order],
                        line_order=np.repeat(np.arange(order.size), sorted_lines), line_sku=both("line_sku")[perm],
                        line_qty=both("line_qty")[perm])
-    return batch, np.concatenate([x_fail, y_fail])[perm], np.concatenate([x_work, y_work])[perm]
+    return (batch, *(np.concatenate([p, q])[perm] for p, q in zip(a[1:], b[1:], strict=True)))
 
 
 __all__ = ["CHANNELS", "Calendar", "OrderBatch", "OrderGenerator", "WalkIn", "merged", "month_of", "walk_in_demand"]

@@ -94,19 +94,21 @@ class Fulfilment:
         queue.keep(remaining > 0)
 
     # ------------------------------------------------------------------------------------ today's orders
-    def serve(self, day: int, drawn, state) -> None:
-        """Source today's orders (``drawn``: the batch, its record-check uniforms and each line's picking
-        work): eligible nodes best first within today's picking quota; unfilled lines wait at their node
-        or are lost per channel (writes on_hand, today_demand, today_out, today_sold, backordered)."""
+    def serve(self, day: int, drawn, state, view: tuple) -> None:
+        """Source today's orders (``drawn``: the batch, its record-check uniforms, each line's picking
+        work and its uniform for unsynced sales) as the platform sees stock (``view``, see
+        :func:`~simulation.kernels.records.unseen_units`): eligible nodes best first within today's picking
+        quota; unfilled lines wait at their node or are lost per channel (writes on_hand, today_demand,
+        today_out, today_sold, backordered)."""
         w = self.world
-        batch, fail_u, line_work = drawn
+        batch, fail_u, line_work, sync_u = drawn
         self.online_lines += batch.line_qty.size
         if batch.size == 0:
             return
         line_node, filled, failed = kernels.source_orders(
             state.on_hand, batch.zone, batch.channel, batch.line_start, batch.line_sku, batch.line_qty, w.cand_node,
             self.whole_order_first, self.choose_store, self.held_back, w.inaccuracy, fail_u, self._picking_quota(day),
-            state.today_demand, state.today_out, state.today_sold)
+            state.today_demand, state.today_out, state.today_sold, batch.hour, sync_u, view)
 
         short = batch.line_qty - filled
         line_channel = batch.channel[batch.line_order]

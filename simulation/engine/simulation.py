@@ -49,7 +49,7 @@ import simpy
 from simulation.engine.demand import Calendar, OrderGenerator, WalkIn, merged
 from simulation.engine.fulfilment import Fulfilment
 from simulation.engine.observers import Observer
-from simulation.engine.records import StoreRecords
+from simulation.engine.records import OnlineView, StoreRecords
 from simulation.engine.replenishment import Replenishment
 from simulation.engine.sizing import PILOT_REPLICATION, ServedUnits, pilot_scenario
 from simulation.engine.state import SERIAL, InventoryState
@@ -90,6 +90,7 @@ class Simulation:
         self.records = StoreRecords(w, records, self.streams["store_records"]) if records.active else None
         if self.records is not None:
             self.state.keep_records()
+        self.view = OnlineView(w, records, self.streams["record_sync"], self.state)
         # Orders settle (leave the book for the observers) once no line can still ship.
         self.settle_days = int(w.channel_max_wait.max()) + 1
         self.placed_through: list[int] = []  # orders placed up to the end of each day
@@ -170,6 +171,7 @@ class Simulation:
         for day in range(self.horizon):
             yield self._at(day + RELEASE)
             orders.open_day(day, self.calendar.node_capacity_factor())
+            self.view.open_day(day)
             step("backorders", "backorders", orders.release_backorders, day, self.state)
             yield self._at(day + DEMAND)
             batch = step("walk_in", "walk_in_and_order_draws", self._serve_walk_in, day, lambda day=day: self._draw_orders(day))
@@ -218,21 +220,25 @@ class Simulation:
         parts = self.blocks.threads - 1 if while_serving is not None else None
         if self.to_online.active:
             self.to_online.before(self.state)
+        self.view.before_walk_in(self.state)
         wait = self.walk_in.serve(self.calendar, day, self.state, self.blocks, parts) if self.world.store_rows.size else None
         result = while_serving() if while_serving is not None else None
         if wait is not None:
             self._tell("walk_in_served", day, wait())
+        self.view.after_walk_in(self.state)
         return result
 
     def _draw_orders(self, day: int):
-        """Today's online orders, each line's record-check uniform and its picking work (exponential, mean
-        1; used where a node's picking time is exponential). All are drawn for every line every day, so
-        the streams stay aligned across policies (common random numbers)."""
+        """Today's online orders, each line's record-check uniform, its picking work (exponential, mean
+        1; used where a node's picking time is exponential) and its uniform for unsynced walk-in sales. All
+        are drawn for every line every day, so the streams stay aligned across policies (common random
+        numbers)."""
         if self.order_generator is None:
             return None
         batch = self.order_generator.draw(self.calendar, day, self.streams["online_orders"], self.streams["transit"])
         lines = batch.line_qty.size
-        return batch, self.streams["records"].random(lines), self.streams["picking"].exponential(size=lines)
+        return (batch, self.streams["records"].random(lines), self.streams["picking"].exponential(size=lines),
+                self.view.line_uniforms(lines))
 
     def _serve_online(self, day: int, drawn=None) -> None:
         """Source today's online orders (``drawn`` by :meth:`_draw_orders`, drawn here if not given)."""
@@ -240,9 +246,11 @@ class Simulation:
         if self.to_online.active and self.world.store_rows.size:
             converted, per_store = self.to_online.convert(day, self.state, self.calendar.zone_transit_factor())
             self._tell("walk_in_converted", day, per_store)
+            lines = converted[0].line_qty.size
+            converted = (*converted, self.streams["recapture"].random(lines) if self.view.lags else np.zeros(lines))
             drawn = merged(drawn, converted)
         if drawn is not None:
-            self.fulfilment.serve(day, drawn, self.state)
+            self.fulfilment.serve(day, drawn, self.state, self.view.today())
 
     # ------------------------------------------------------------------------------------ stock moves
     def _transfer(self, day: int) -> None:
@@ -276,6 +284,7 @@ class Simulation:
         st = self.state
         if self.records is not None:
             self._tell("records_closed", day, *self.records.close(day, st))
+        self.view.close(day)
         if st.perishable.size:
             spoiled = st.age()
             self._tell("spoiled", day, spoiled @ self.world.skus.unit_cost[st.perishable])

@@ -27,13 +27,23 @@ from simulation.kernels.ordering import (
     smooth_forecast,
 )
 from simulation.kernels.picking import SETTLE_COUNTS, SETTLE_RESOLVED, SETTLE_SUMS, book_shipments, pick_orders, settle_sums
-from simulation.kernels.records import drift_records, poisson_inverse
+from simulation.kernels.records import (
+    binomial_inverse,
+    carry_unseen,
+    drift_records,
+    exact_view,
+    poisson_inverse,
+    unseen_units,
+    walk_in_share,
+)
 from simulation.kernels.selling import INVERSION_MAX_MEAN, negative_binomial_draw, negative_binomial_draws, walk_in_store
 from simulation.kernels.sourcing import allocate_lines, source_orders
 from simulation.kernels.transfers import match_transfers
 
 __all__ = ["CLOSE_COLUMNS", "INVERSION_MAX_MEAN", "SETTLE_COUNTS", "SETTLE_RESOLVED", "SETTLE_SUMS", "age_stock",
-           "allocate_lines", "book_shipments", "close_day", "drift_records", "fill_requests", "forecast_levels", "match_transfers",
+           "allocate_lines", "binomial_inverse", "book_shipments", "carry_unseen", "close_day", "drift_records", "exact_view",
+           "fill_requests",
+           "forecast_levels", "match_transfers",
            "negative_binomial_draw", "negative_binomial_draws", "order_min_max", "order_reorder_qty", "order_up_to",
            "pick_orders", "poisson_inverse", "position_rows", "receive", "round_orders", "settle_sums", "smooth_forecast", "source_orders",
-           "walk_in_store"]
+           "unseen_units", "walk_in_share", "walk_in_store"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 
@@ -48,3 +49,89 @@ def drift_records(rows, sold, on_hand, gap, lost, today_lost, shrink_share, half
             out[i, 0] += loss
             out[i, 1] += loss * unit_cost[k]
             gap[r, k] += loss + poisson_inverse(u_high[i, k], half_error_rate * s) - poisson_inverse(u_low[i, k], half_error_rate * s)
+
+
+# Above this many trials a binomial count is its mean, stochastically rounded (its spread, under 4% of the mean at
+# p >= 0.3, is dropped; one store-SKU rarely sells this many units in a day).
+BINOMIAL_EXACT_MAX = 1000
+
+
+@njit(cache=True, nogil=True)
+def binomial_inverse(u, n, p):
+    """The Binomial(``n``, ``p``) count at uniform ``u`` (cdf inversion, one uniform per draw; symmetric in
+    ``p`` so the first term never underflows)."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    if n > BINOMIAL_EXACT_MAX:
+        return math.floor(n * p + u)
+    if p > 0.5:
+        return n - binomial_inverse(1.0 - u, n, 1.0 - p)
+    q = math.exp(n * math.log1p(-p))
+    ratio = p / (1.0 - p)
+    k, cdf = 0, q
+    while u > cdf and k < n:
+        q *= (n - k) / (k + 1) * ratio
+        k += 1
+        cdf += q
+    return k
+
+
+@njit(cache=True, nogil=True)
+def walk_in_share(open_hour, close_hour, start, end):
+    """Share of a store's walk-in day sold between hours of day ``start`` and ``end`` (sales spread evenly
+    over its opening hours)."""
+    span = close_hour - open_hour
+    a = min(max((start - open_hour) / span, 0.0), 1.0)
+    b = min(max((end - open_hour) / span, 0.0), 1.0)
+    return max(b - a, 0.0)
+
+
+@njit(cache=True, nogil=True)
+def unseen_units(view, node, sku, hour, u):
+    """Units the online platform still shows at ``node`` for ``sku`` at absolute ``hour`` that the shelf no
+    longer has (negative: units it has that the platform does not show). ``view`` is the day's
+    ``(lagged, record_gap, unseen, sold, sync_hours, sync_ok, open_hour, close_hour, interval)``:
+
+    - the store's record gap (record - shelf) when records are kept;
+    - with syncs every ``interval`` hours, the walk-in units sold since the store's last sync that arrived:
+      today's after it (Binomial(sold today, share of the walk-in day between that sync and ``hour``) at the
+      line's uniform ``u``), and, when no sync arrived yet today, ``unseen`` before today too.
+    """
+    lagged, gap, unseen, sold, sync_hours, sync_ok, open_hour, close_hour, interval = view
+    if not lagged[node]:
+        return 0
+    out = gap[node, sku] if gap.shape[0] else 0
+    if interval <= 0.0:
+        return out
+    day_start = 24.0 * math.floor(hour / 24.0)
+    since = -1.0
+    for j in range(sync_hours.size - 1, -1, -1):
+        if sync_hours[j] <= hour and sync_ok[node, j]:
+            since = sync_hours[j] - day_start
+            break
+    if since < 0.0:
+        out += unseen[node, sku]
+        since = 0.0
+    return out + binomial_inverse(u, sold[node, sku], walk_in_share(open_hour[node], close_hour[node], since, hour - day_start))
+
+
+@njit(cache=True, nogil=True)
+def carry_unseen(rows, sold, unseen, last_sync, open_hour, close_hour, u):
+    """Tonight: walk-in units each store sold since its last sync that arrived stay unseen tomorrow. A store
+    whose sync arrived today at hour of day ``last_sync[i]`` keeps Binomial(sold today, share of the day after
+    it) at uniform ``u[i, k]``; one without (``last_sync[i] < 0``) adds all of today's to what it had."""
+    for i in range(rows.size):
+        r = rows[i]
+        for k in range(sold.shape[1]):
+            if last_sync[i] < 0.0:
+                unseen[r, k] += sold[r, k]
+            else:
+                unseen[r, k] = binomial_inverse(u[i, k], sold[r, k], walk_in_share(open_hour[r], close_hour[r], last_sync[i], 24.0))
+
+
+def exact_view(n_nodes: int) -> tuple:
+    """A view for :func:`unseen_units` in which the platform sees every shelf exactly."""
+    return (np.zeros(n_nodes, np.bool_), np.zeros((0, 0), np.int64), np.zeros((0, 0), np.int64), np.zeros((0, 0), np.int64),
+            np.zeros(0), np.zeros((n_nodes, 0), np.bool_), np.zeros(n_nodes), np.zeros(n_nodes), 0.0)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from simulation.kernels.records import unseen_units
+
 
 @njit(cache=True)
 def allocate_lines(on_hand, line_node, line_sku, line_qty, line_held):
@@ -27,12 +29,22 @@ def _available(on_hand, node, sku, held_back):
 
 
 @njit(cache=True)
-def _take(on_hand, node, sku, want, held_back, fail_u, inaccuracy):
-    """Pick up to ``want`` units at ``node``; a line fails outright (returns -1) when the record
-    showed units the shelf does not have (chance ``inaccuracy[node]``)."""
+def _shown(on_hand, node, sku, held_back, view, hour, u):
+    """Units the online platform offers at ``node``: its stock as the platform sees it (``unseen_units``)
+    less what is held back."""
+    return max(on_hand[node, sku] + unseen_units(view, node, sku, hour, u) - held_back[node], 0)
+
+
+@njit(cache=True)
+def _take(on_hand, node, sku, want, held_back, fail_u, inaccuracy, shown):
+    """Pick what the platform promised at ``node`` (up to ``want`` of the ``shown`` units); the line fails
+    outright (returns -1) when the shelf has fewer than that, or when the record showed units the shelf
+    does not have (chance ``inaccuracy[node]``)."""
     if fail_u < inaccuracy[node]:
         return -1
-    take = min(want, _available(on_hand, node, sku, held_back))
+    take = min(want, shown)
+    if _available(on_hand, node, sku, held_back) < take:
+        return -1
     on_hand[node, sku] -= take
     return take
 
@@ -45,12 +57,12 @@ def _open_to(node, quota, used_by, o):
 
 
 @njit(cache=True)
-def _first_with(on_hand, cands, sku, need, held, quota, used_by, o, capped):
+def _first_with(on_hand, cands, sku, need, held, quota, used_by, o, capped, view, hour, u):
     for m in range(cands.size):
         node = cands[m]
         if node < 0:
             break
-        if (not capped or _open_to(node, quota, used_by, o)) and _available(on_hand, node, sku, held) >= need:
+        if (not capped or _open_to(node, quota, used_by, o)) and _shown(on_hand, node, sku, held, view, hour, u) >= need:
             return node
     return -1
 
@@ -58,7 +70,7 @@ def _first_with(on_hand, cands, sku, need, held, quota, used_by, o, capped):
 @njit(cache=True)
 def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line_qty, cand_node,
                   whole_order_first, choose_store, held_back, inaccuracy, fail_u, quota, today_demand, today_out,
-                  today_sold):
+                  today_sold, order_hour, sync_u, view):
     """Choose the serving node of every online order line, in arrival order, and take the stock.
 
     ``cand_node[zone, channel, :]`` lists eligible nodes best first (-1 padded); order ``o`` has lines
@@ -76,7 +88,10 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
       with enough stock, else the first with some (a partial line), else it stays unfilled at the
       first candidate.
 
-    A line whose record is wrong (``fail_u[line] < inaccuracy[node]``) ships nothing and is flagged.
+    Stock is judged as the platform sees it at the order's hour (``view``, see ``unseen_units``; line
+    ``j`` draws its unsynced walk-in sales at ``sync_u[j]``); a line whose node's shelf has less than the
+    platform promised, or whose record is wrong (``fail_u[line] < inaccuracy[node]``), ships nothing and is
+    flagged.
     Each line's units count in ``today_demand`` and the units taken in ``today_out`` and ``today_sold``
     of its node.
     Returns per line: serving node, units filled, record-failure flag.
@@ -92,6 +107,7 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
         held = held_back[:, c]
         room = quota[:, c]
         first, last = line_start[o], line_start[o + 1]
+        hour = order_hour[o]
         chosen = -1
         if choose_store[c] or whole_order_first[c]:
             best_count = -1
@@ -107,7 +123,7 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
                     for i in range(first, last):
                         if line_sku[i] == line_sku[j]:
                             need += line_qty[i]
-                    if _available(on_hand, node, line_sku[j], held) >= need:
+                    if _shown(on_hand, node, line_sku[j], held, view, hour, sync_u[j]) >= need:
                         count += 1
                 if count == last - first:
                     chosen = node
@@ -120,21 +136,21 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
                     today_demand[cands[0], line_sku[j]] += line_qty[j]
                 continue
         for j in range(first, last):
-            sku, want = line_sku[j], line_qty[j]
+            sku, want, u = line_sku[j], line_qty[j], sync_u[j]
             node = chosen
             if node < 0:
-                node = _first_with(on_hand, cands, sku, want, held, room, used_by, o, True)
+                node = _first_with(on_hand, cands, sku, want, held, room, used_by, o, True, view, hour, u)
             if node < 0:
-                node = _first_with(on_hand, cands, sku, want, held, room, used_by, o, False)
+                node = _first_with(on_hand, cands, sku, want, held, room, used_by, o, False, view, hour, u)
             if node < 0:
-                node = _first_with(on_hand, cands, sku, 1, held, room, used_by, o, False)
+                node = _first_with(on_hand, cands, sku, 1, held, room, used_by, o, False, view, hour, u)
             if node < 0:
                 node = cands[0]
             node_out[j] = node
             if node < 0:
                 continue
             today_demand[node, sku] += want
-            got = _take(on_hand, node, sku, want, held, fail_u[j], inaccuracy)
+            got = _take(on_hand, node, sku, want, held, fail_u[j], inaccuracy, _shown(on_hand, node, sku, held, view, hour, u))
             if got < 0:
                 failed[j] = True
             else:

@@ -71,8 +71,10 @@ class WalkInToOnline(Spec):
 
 
 class StoreRecords(Spec):
-    """Store stock records that drift from the shelf (phantom stock). Replenishment orders against the
-    record; shoppers buy from the shelf. Off by default (records exact)."""
+    """Store stock records that drift from the shelf (phantom stock), and how often the online platform
+    receives them. Replenishment orders against the record; online sourcing and BOPIS customers see the
+    record as last synced; shoppers and pickers take from the shelf. Off by default (records exact, synced
+    in real time)."""
 
     shrink_share: float = Field(0.0, ge=0, le=0.5, description="units that leave a store's shelves unrecorded (theft, "
                                 "damage, mislaid), as a share of units sold there")
@@ -80,10 +82,20 @@ class StoreRecords(Spec):
                                                     "or low (equally likely)")
     count_interval_days: int = Field(0, ge=0, le=10_000, description="every store-SKU is counted and its record set to "
                                      "the shelf once in this many days, staggered (0: never)")
+    sync_interval_hours: float = Field(0.0, ge=0, le=24 * 28, description="the online platform receives each store's stock "
+                                       "every this many hours: walk-in sales since show as stock (0: in real time)")
+    lost_sync_share: float = Field(0.0, ge=0, lt=1, description="chance a store's sync does not arrive (the platform keeps "
+                                   "the last one that did)")
 
     @property
     def active(self) -> bool:
         return bool(self.shrink_share or self.scan_error_rate)
+
+    @model_validator(mode="after")
+    def _syncs(self) -> StoreRecords:
+        if self.lost_sync_share and not self.sync_interval_hours:
+            raise ValueError("lost_sync_share: means nothing with sync_interval_hours 0 (records reach the platform in real time)")
+        return self
 
 
 class Policies(Spec):

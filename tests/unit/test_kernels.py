@@ -97,8 +97,9 @@ def test_allocate_lines_matches_reference(seed):
     np.testing.assert_array_equal(on_hand, expected_stock)
 
 
-def _source_reference(stock, orders, cands, whole_first, choose_store, held, inaccuracy, fail_u, quota):
-    """Plain-Python statement of the sourcing rules (kernels.source_orders' docstring)."""
+def _source_reference(stock, orders, cands, whole_first, choose_store, held, inaccuracy, fail_u, quota, gap):
+    """Plain-Python statement of the sourcing rules (kernels.source_orders' docstring), the platform seeing
+    each node's stock plus its record ``gap`` (records synced in real time)."""
     stock, quota = stock.copy(), quota.copy()
     out = []
     j = 0
@@ -110,6 +111,9 @@ def _source_reference(stock, orders, cands, whole_first, choose_store, held, ina
             return n in used or quota[n, channel] > 0
 
         def avail(n, k, channel=channel):
+            return max(stock[n, k] + gap[n, k] - held[n, channel], 0)
+
+        def shelf(n, k, channel=channel):
             return max(stock[n, k] - held[n, channel], 0)
 
         def fits(n, lines=lines, avail=avail):
@@ -137,10 +141,10 @@ def _source_reference(stock, orders, cands, whole_first, choose_store, held, ina
                 options = ([n for n in nodes if open_to(n) and avail(n, k) >= q] + [n for n in nodes if avail(n, k) >= q]
                            + [n for n in nodes if avail(n, k) > 0] + nodes)
                 node = options[0]
-            if fail_u[j] < inaccuracy[node]:
+            take = min(q, avail(node, k))
+            if fail_u[j] < inaccuracy[node] or shelf(node, k) < take:
                 out.append((node, 0, True))
             else:
-                take = min(q, avail(node, k))
                 stock[node, k] -= take
                 out.append((node, take, False))
                 if take > 0 and node not in used:
@@ -168,15 +172,20 @@ def test_source_orders_matches_reference(seed):
     n_lines = sum(len(lines) for *_, lines in orders)
     fail_u = rng.random(n_lines)
     quota = rng.integers(0, 4, (n_nodes, n_channels))
+    view = list(kernels.exact_view(n_nodes))
+    view[0] = rng.random(n_nodes) < 0.6  # nodes whose records the platform sees, with gaps either way
+    view[1] = rng.integers(-2, 3, (n_nodes, n_skus))
+    gap = np.where(view[0][:, None], view[1], 0)
     expected, expected_stock, expected_quota = _source_reference(stock, orders, cands, whole_first, choose_store, held,
-                                                                 inaccuracy, fail_u, quota)
+                                                                 inaccuracy, fail_u, quota, gap)
     line_start = np.concatenate(([0], np.cumsum([len(lines) for *_, lines in orders])))
     skus = np.array([k for *_, lines in orders for k, _ in lines])
     qty = np.array([q for *_, lines in orders for _, q in lines])
     demand, out, sold = np.zeros_like(stock), np.zeros_like(stock), np.zeros_like(stock)
     node, filled, failed = kernels.source_orders(
         stock, np.array([o[0] for o in orders]), np.array([o[1] for o in orders]), line_start, skus, qty, cands,
-        whole_first, choose_store, held, inaccuracy, fail_u, quota, demand, out, sold)
+        whole_first, choose_store, held, inaccuracy, fail_u, quota, demand, out, sold, np.zeros(len(orders)), np.zeros(n_lines),
+        tuple(view))
     assert list(zip(node.tolist(), filled.tolist(), failed.tolist(), strict=True)) == expected
     expected_demand, expected_out = np.zeros_like(stock), np.zeros_like(stock)
     np.add.at(expected_demand, (node, skus), qty)
@@ -509,3 +518,58 @@ def _poisson_reference(u, mean):
         p *= mean / k
         cdf += p
     return k
+
+
+def _binomial_reference(u, n, p):
+    """The smallest k whose Binomial(n, p) cdf reaches u, from the pmf written out."""
+    cdf = 0.0
+    for k in range(n + 1):
+        cdf += math.comb(n, k) * p ** k * (1 - p) ** (n - k)
+        if u <= cdf:
+            return k
+    return n
+
+
+@pytest.mark.parametrize(("n", "p"), [(0, 0.4), (1, 0.5), (7, 0.2), (7, 0.8), (60, 0.05), (200, 0.6), (5, 1.0), (5, 0.0)])
+def test_binomial_inverse_matches_the_cdf_written_out(n, p):
+    for u in np.random.default_rng(n).random(300):
+        assert kernels.binomial_inverse(u, n, p) == _binomial_reference(u, n, p), u
+
+
+def _share_reference(open_h, close_h, a, b):
+    def by(t):
+        return min(max((t - open_h) / (close_h - open_h), 0.0), 1.0)
+    return max(by(b) - by(a), 0.0)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_unseen_units_and_carry_match_reference(seed):
+    """The platform's view: record gap, plus walk-in sales since the last sync that arrived (today's split by
+    opening hours; before today's first arrived sync, those carried from earlier days too)."""
+    rng = rng_for(seed)
+    n, k, day, interval = 4, 3, 5, float(rng.choice([1.5, 4.0, 7.0, 30.0]))
+    lagged = rng.random(n) < 0.7
+    gap, unseen, sold = rng.integers(-2, 3, (n, k)), rng.integers(0, 4, (n, k)), rng.integers(0, 9, (n, k))
+    first, last = math.ceil(24 * day / interval), math.ceil(24 * (day + 1) / interval)
+    sync_hours = np.arange(first, last) * interval
+    sync_ok = rng.random((n, sync_hours.size)) < 0.6
+    open_h, close_h = rng.uniform(5, 10, n), rng.uniform(17, 23, n)
+    view = (lagged, gap, unseen, sold, sync_hours, sync_ok, open_h, close_h, interval)
+    for _ in range(40):
+        node, sku, hour, u = int(rng.integers(n)), int(rng.integers(k)), 24 * day + rng.uniform(0, 24), rng.random()
+        arrived = [t - 24 * day for t, ok in zip(sync_hours, sync_ok[node], strict=True) if ok and t <= hour]
+        since = arrived[-1] if arrived else 0.0
+        want = 0 if not lagged[node] else (gap[node, sku] + (0 if arrived else unseen[node, sku])
+                                          + _binomial_reference(u, sold[node, sku], _share_reference(open_h[node], close_h[node], since,
+                                                                                                       hour - 24 * day)))
+        assert kernels.unseen_units(view, node, sku, hour, u) == want
+    rows = np.flatnonzero(lagged)
+    last_sync = np.array([max([t - 24 * day for t, ok in zip(sync_hours, sync_ok[r], strict=True) if ok], default=-1.0) for r in rows])
+    u = rng.random((rows.size, k))
+    want = unseen.copy()
+    for i, r in enumerate(rows):
+        for j in range(k):
+            want[r, j] = unseen[r, j] + sold[r, j] if last_sync[i] < 0 else \
+                _binomial_reference(u[i, j], sold[r, j], _share_reference(open_h[r], close_h[r], last_sync[i], 24.0))
+    kernels.carry_unseen(rows, sold, unseen, last_sync, open_h, close_h, u)
+    np.testing.assert_array_equal(unseen, want)
