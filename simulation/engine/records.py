@@ -101,8 +101,11 @@ class OnlineView:
         if self.lags:
             self.sold[self.rows] += state.today_sold[self.rows]
 
-    def today(self) -> tuple:
-        """The view as :func:`~simulation.kernels.records.unseen_units` reads it."""
+    def today(self) -> tuple | None:
+        """The view as :func:`~simulation.kernels.records.unseen_units` reads it; None when the platform sees
+        every shelf exactly."""
+        if not self.lagged.any():
+            return None
         return (self.lagged, self.gap, self.unseen, self.sold, self.sync_hours, self.sync_ok, self.open_hour,
                 self.close_hour, self.interval)
 

@@ -132,6 +132,7 @@ def carry_unseen(rows, sold, unseen, last_sync, open_hour, close_hour, u):
 
 
 def exact_view(n_nodes: int) -> tuple:
-    """A view for :func:`unseen_units` in which the platform sees every shelf exactly."""
+    """A view for :func:`unseen_units` in which the platform sees every shelf exactly (the sourcing kernel
+    takes ``None`` for it, and compiles the view away)."""
     return (np.zeros(n_nodes, np.bool_), np.zeros((0, 0), np.int64), np.zeros((0, 0), np.int64), np.zeros((0, 0), np.int64),
             np.zeros(0), np.zeros((n_nodes, 0), np.bool_), np.zeros(n_nodes), np.zeros(n_nodes), 0.0)

@@ -23,19 +23,22 @@ def allocate_lines(on_hand, line_node, line_sku, line_qty, line_held):
     return filled
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _available(on_hand, node, sku, held_back):
     return max(on_hand[node, sku] - held_back[node], 0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _shown(on_hand, node, sku, held_back, view, hour, u):
-    """Units the online platform offers at ``node``: its stock as the platform sees it (``unseen_units``)
-    less what is held back."""
-    return max(on_hand[node, sku] + unseen_units(view, node, sku, hour, u) - held_back[node], 0)
+    """Units the online platform offers at ``node``: its stock as the platform sees it (``unseen_units``;
+    ``view`` None: the shelf, and numba compiles the branch away) less what is held back."""
+    shown = on_hand[node, sku] - held_back[node]
+    if view is not None:
+        shown += unseen_units(view, node, sku, hour, u)
+    return max(shown, 0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _take(on_hand, node, sku, want, held_back, fail_u, inaccuracy, shown):
     """Pick what the platform promised at ``node`` (up to ``want`` of the ``shown`` units); the line fails
     outright (returns -1) when the shelf has fewer than that, or when the record showed units the shelf
@@ -49,14 +52,14 @@ def _take(on_hand, node, sku, want, held_back, fail_u, inaccuracy, shown):
     return take
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _open_to(node, quota, used_by, o):
     """A node can take order o if it already ships part of it or has picking capacity left today
     for the order's channel (``quota`` is that channel's column)."""
     return used_by[node] == o or quota[node] > 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _first_with(on_hand, cands, sku, need, held, quota, used_by, o, capped, view, hour, u):
     for m in range(cands.size):
         node = cands[m]
@@ -88,7 +91,8 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
       with enough stock, else the first with some (a partial line), else it stays unfilled at the
       first candidate.
 
-    Stock is judged as the platform sees it at the order's hour (``view``, see ``unseen_units``; line
+    Stock is judged as the platform sees it at the order's hour (``view``, see ``unseen_units``; None:
+    the shelf exactly; line
     ``j`` draws its unsynced walk-in sales at ``sync_u[j]``); a line whose node's shelf has less than the
     platform promised, or whose record is wrong (``fail_u[line] < inaccuracy[node]``), ships nothing and is
     flagged.
