@@ -16,6 +16,7 @@ from simulation import kernels
 from simulation.engine.observers import Observer
 from simulation.engine.orders import ORDER_COLUMNS
 from simulation.spec import NODE_TYPES, ONLINE_CHANNELS, TIERS
+from simulation.world.promises import order_promise_hours
 
 TIER_CODES = {t: i for i, t in enumerate(TIERS)}
 N_TYPES = len(NODE_TYPES)
@@ -32,7 +33,7 @@ def derived(columns: dict[str, np.ndarray], world) -> dict[str, np.ndarray]:
     return {
         "node_type": world.node_type[columns["node"]],
         "created_day": (columns["created_hour"] // 24).astype(np.int64),
-        "promise_hours": world.zone_promise[zone, channel],
+        "promise_hours": order_promise_hours(world, zone, channel, columns["node"], columns["created_hour"]),
         "sla_hours": world.channel_sla[channel],
         "delivery_hours": columns["delivered_hour"] - columns["created_hour"],
         "dispatch_hours": columns["dispatch_hour"] - columns["created_hour"],

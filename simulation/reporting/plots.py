@@ -83,7 +83,7 @@ def kpi_comparison(table: pd.DataFrame, kpis: Sequence[tuple[str, str]], ax=None
 
 def delivery_ecdf(orders: pd.DataFrame, ax=None, max_hours: float | None = None):
     """Share of orders delivered within x hours, a line per channel, with each channel's promise (its most
-    common promise across tiers) dashed. ``orders``: ``RunResult.orders``, or a comparison's orders with a
+    common promise, when most orders have it, else the median) dashed. ``orders``: ``RunResult.orders``, or a comparison's orders with a
     ``policy`` column: then a line per policy in its colour (a line style per channel) and the promises in grey."""
     ax = _axes(ax)
     done = orders.dropna(subset=["delivery_hours"])
@@ -100,9 +100,14 @@ def delivery_ecdf(orders: pd.DataFrame, ax=None, max_hours: float | None = None)
                 label = (f"{policy}, {name}" if len(channels) > 1 else str(policy)) if several else name
                 ax.step(hours, np.arange(1, hours.size + 1) / hours.size * 100, where="post", label=label,
                         color=colors[policy] if several else color, linestyle=LINESTYLES[i % len(LINESTYLES)] if several else "-")
-        promise = mine["promise_hours"].mode().iloc[0]
+        # Promises vary by tier, by the opening clock and by windows: the most common, or the median when none is most orders'.
+        promises = mine["promise_hours"]
+        common = promises.mode().iloc[0]
+        usual = (promises == common).mean() >= 0.5
+        promise = common if usual else float(promises.median())
         ax.axvline(promise, color=color, linestyle="--", linewidth=1)
-        ax.annotate(f"promise {promise:g} h", (promise, 2), xytext=(3, 0), textcoords="offset points", fontsize=10, color=color)
+        ax.annotate(f"{'promise' if usual else 'median promise'} {promise:.3g} h", (promise, 2), xytext=(3, 0),
+                    textcoords="offset points", fontsize=10, color=color)
     if max_hours is not None:
         ax.set_xlim(0, max_hours)
     ax.set_xlabel("hours from order to delivery (dashed: the promise)")

@@ -62,7 +62,7 @@ def reference_problems(sc: Scenario) -> list[str]:
     tiers_used = {z.tier for z in net.zones}
     for name in ONLINE_CHANNELS:
         channel = getattr(sc.channels, name)
-        for field in ("promise_hours", "transit_hours", "local_transit_hours"):
+        for field in ("promise_hours", "promise_windows", "transit_hours", "local_transit_hours"):
             table = getattr(channel, field)
             if isinstance(table, dict):
                 for tier in sorted(tiers_used - set(table), key=str):

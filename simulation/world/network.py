@@ -26,10 +26,12 @@ from simulation.spec import (
     Scenario,
     ScenarioError,
 )
+from simulation.spec.channels import by_tier
 from simulation.spec.eligibility import candidates
 from simulation.world.catalog import SkuTable, build_catalog
 from simulation.world.costs import last_mile_costs
 from simulation.world.preflight import check_magnitudes, check_size
+from simulation.world.promises import promise_tables
 
 
 def lead_days(raw: np.ndarray) -> np.ndarray:
@@ -75,7 +77,9 @@ class World:
     zone_scale: np.ndarray
     zone_mix: np.ndarray         # [zone, online channel] share of online demand
     cand_node: np.ndarray        # [zone, online channel, rank] eligible rows best first, -1 padded
-    zone_promise: np.ndarray     # [zone, online channel] promise in hours
+    zone_promise: np.ndarray     # [zone, online channel] promise in hours (nan: by windows, world/promises.py)
+    zone_windows: np.ndarray     # [zone, online channel, window, (order_by_hour, due_days, due_hour)], nan padded
+    channel_from_opening: np.ndarray  # [online channel] the promise runs from the serving node's opening
     last_mile: np.ndarray        # [row, zone, online channel] last-mile cost of one shipment (world/costs.py)
     zone_transit: list           # [zone][online channel] (central, local) Distributions of transit hours
     planning_mean: np.ndarray    # [node, sku] mean daily demand (customer + downstream), as the planner sees it
@@ -186,7 +190,7 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
     width = max([len(zc[c]) for zc in cands for c in ONLINE_CHANNELS] + [1])
     cand_node = np.full((len(zones), n_ch, width), -1, np.int64)
     mix = np.zeros((len(zones), n_ch))
-    promise = np.zeros_like(mix)
+    promise, windows, from_opening = promise_tables(sc, zones)
     transit = []
     for z, zone in enumerate(zones):
         shares = zone.channel_mix if zone.channel_mix is not None else sc.demand.online.channel_mix
@@ -196,9 +200,8 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
             mix[z, c] = shares.get(name, 0.0)
             for m, cand in enumerate(cands[z][name]):
                 cand_node[z, c, m] = online_row.get(cand.node, index[cand.node]) if not cand.local else index[cand.node]
-            promise[z, c] = _by_tier(channel.promise_hours, zone.tier)
             local = channel.local_transit_hours if channel.local_transit_hours is not None else channel.transit_hours
-            row.append((_by_tier(channel.transit_hours, zone.tier), _by_tier(local, zone.tier)))
+            row.append((by_tier(channel.transit_hours, zone.tier), by_tier(local, zone.tier)))
         transit.append(row)
 
     store_rows = np.flatnonzero(node_type == STORE_CODE)
@@ -238,15 +241,12 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
         channel_sla=np.array([getattr(sc.channels, c).dispatch_sla_hours for c in ONLINE_CHANNELS]),
         zone_ids=[z.id for z in zones], zone_tier=[z.tier for z in zones],
         zone_scale=np.array([z.demand_scale for z in zones], float), zone_mix=mix, cand_node=cand_node,
-        zone_promise=promise, last_mile=last_mile_costs(sc, cands, cand_node, node_type), zone_transit=transit,
+        zone_promise=promise, zone_windows=windows, channel_from_opening=from_opening,
+        last_mile=last_mile_costs(sc, cands, cand_node, node_type), zone_transit=transit,
         planning_mean=planning_mean, planning_var=planning_var, store_mix=store_mix, ranged=ranged,
         mean_lead_days=np.array([r.mean() for r in rounded]), var_lead_days=np.array([r.var() for r in rounded]),
         lane_groups=[(lane.lead_time_days, np.array([index[d] for d in lane.to], np.int64)) for lane in sc.network.lanes],
     )
-
-
-def _by_tier(value, tier):
-    return value[tier] if isinstance(value, dict) else value
 
 
 # Draws that are facts of the world (fixed by catalog.seed, whatever the run seed), by stream key.

@@ -94,6 +94,7 @@ def test_quantile_reads_past_the_histogram_exactly():
     class World:  # the fields OrderStats reads
         node_type = np.array([0])
         zone_promise = np.zeros((1, 3))
+        channel_from_opening = np.zeros(3, bool)
         channel_sla = np.zeros(3)
 
     stats = OrderStats(World(), warmup=0, sample_size=0, rng=np.random.default_rng(0))
