@@ -78,7 +78,7 @@ def binomial_inverse(u, n, p):
     return k
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def walk_in_share(open_hour, close_hour, start, end):
     """Share of a store's walk-in day sold between hours of day ``start`` and ``end`` (sales spread evenly
     over its opening hours)."""
@@ -88,7 +88,7 @@ def walk_in_share(open_hour, close_hour, start, end):
     return max(b - a, 0.0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")  # inlined: a tuple of arrays passed in a call costs per call
 def unseen_units(view, node, sku, hour, u):
     """Units the online platform still shows at ``node`` for ``sku`` at absolute ``hour`` that the shelf no
     longer has (negative: units it has that the platform does not show). ``view`` is the day's
