@@ -1,6 +1,7 @@
-"""Issue 17's mechanisms all on at once (lot rules, display minimums, economic lots, planning error, store
-mix, and in split mode the online stock's own policy): units are conserved in both modes, and split and
-pool face the same customers (common random numbers)."""
+"""Issues 17's and 18's mechanisms all on at once (lot rules, display minimums, economic lots, planning error,
+store mix, in split mode the online stock's own policy; store records that drift and reach the platform by
+lossy syncs, promises from opening, a shock that stretches transit and closes lanes): units are conserved in
+both modes, and split and pool face the same customers (common random numbers)."""
 
 import numpy as np
 import pytest
@@ -15,6 +16,11 @@ EVERYTHING = {
     "network.lanes[*].order_unit": "case", "network.lanes[*].cost_per_order": 2.0,
     "replenishment.store": {"policy": "min_max", "lot_size": "eoq", "presentation_units": 1},
     "replenishment.planning_error": {"bias": 0.1, "cv": 0.3}, "demand.store_mix_cv": 0.5,
+    "policies.store_records": {"shrink_share": 0.02, "scan_error_rate": 0.05, "count_interval_days": 30,
+                               "sync_interval_hours": 4, "lost_sync_share": 0.2},
+    "channels.bopis.promise_from": "opening", "channels.instant.promise_from": "opening",
+    "demand.shocks": [{"name": "storm", "start_day": 40, "end_day": 44, "nodes": ["S3", "FW1"], "zones": ["Z3"],
+                       "capacity_factor": 0.5, "transit_factor": 2.0, "closes_lanes": True}],
     "run.horizon_days": 90, "run.warmup_days": 10,
 }
 
