@@ -64,6 +64,11 @@ class Calendar:
     def node_capacity_factor(self) -> np.ndarray:
         return self._node_factor("capacity_factor")
 
+    def node_walk_in_share(self) -> np.ndarray:
+        """Share of its shoppers each node takes today: open hours (capacity, at most 1) times what a shock
+        leaves open to walk-in."""
+        return np.minimum(self.node_capacity_factor(), 1.0) * self._node_factor("walk_in_factor")
+
     def node_lead_time_factor(self) -> np.ndarray:
         return self._node_factor("lead_time_factor")
 
@@ -139,7 +144,7 @@ class WalkIn:
         w = self.world
         mean = (w.skus.rate * calendar.promotion_lift("walk_in")) * calendar.season(day)
         factor = calendar.store_demand_factor()
-        open_share = np.minimum(calendar.node_capacity_factor()[w.store_rows], 1.0)
+        open_share = calendar.node_walk_in_share()[w.store_rows]
         margin = w.skus.price - w.skus.unit_cost
         out = np.zeros((w.store_rows.size, 5))
 

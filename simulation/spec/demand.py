@@ -50,6 +50,8 @@ class Shock(_Window):
     lead_time_factor: float = Field(1.0, ge=1, le=100, description="stretch of lead times on lanes into and out of the nodes")
     transit_factor: float = Field(1.0, ge=1, le=100, description="stretch of last-mile transit to the zones (flooded roads) "
                                                                  "for orders placed while it lasts")
+    walk_in_factor: Share = Field(1.0, description="share of shoppers a store still takes while it lasts (0: closed to "
+                                                   "walk-in; its pickers still serve online orders at capacity_factor)")
     closes_lanes: bool = Field(False, description="nothing ships into or out of the nodes on replenishment lanes while it "
                                                   "lasts: their orders, and what they owe, wait until it ends")
     demand_factor: Factor = Field(1.0, description="demand multiplier at the nodes and zones")

@@ -158,3 +158,35 @@ def test_a_shock_that_closes_lanes_stops_every_shipment_in_and_out_until_it_ends
     others = [r for r in range(w.n_nodes) if r not in affected]
     if node == "S1":
         assert shipped[40:60][:, others].sum() > 0  # the rest of the network still moves
+
+
+class WalkInDays(Observer):
+    """Each store's walk-in units wanted and sold per day."""
+
+    def started(self, world, state):
+        self.rows, self.days = world.store_rows, []
+
+    def walk_in_served(self, day, per_store):
+        self.days.append(per_store[:, :2].copy())
+
+
+def test_a_shock_that_closes_a_store_to_walk_in_keeps_its_pickers_serving_online(tiny_path):
+    """S1 closed to shoppers on days 40-59 (walk_in_factor 0, capacity untouched): it sells nothing to walk-in
+    customers then, who still come (the same demand, common random numbers) and are lost; it keeps picking
+    online orders; the days before are untouched."""
+    quiet = sim.load_scenario(tiny_path, {"demand.shocks": [], "demand.promotions": [], "run.order_sample": 10**6})
+    shut = sim.with_overrides(quiet, {"demand.shocks": [
+        {"name": "closed-to-shoppers", "start_day": 40, "end_day": 60, "nodes": ["S1"], "walk_in_factor": 0.0}]})
+    runs = []
+    for scenario in (quiet, shut):
+        seen = WalkInDays()
+        result, _, stats = simulate(scenario, seed=4, observers=[seen])
+        runs.append((result, np.array(seen.days), stats.sample_frame()))
+    (a, a_days, _), (_, b_days, orders) = runs
+    s1 = [a.world.node_ids[r] for r in a.world.store_rows].index("S1")
+    np.testing.assert_array_equal(a_days[:, :, 0], b_days[:, :, 0])     # the same shoppers come
+    assert b_days[40:60, s1, 1].sum() == 0 < a_days[40:60, s1, 1].sum()  # none served while it is closed
+    assert b_days[60:, s1, 1].sum() > 0
+    np.testing.assert_array_equal(a_days[:40], b_days[:40])
+    picked = orders[(orders.node.astype(str) == "S1") & orders.created_day.between(40, 59) & orders.ready_hour.notna()]
+    assert len(picked) > 10  # its pickers still serve online orders
