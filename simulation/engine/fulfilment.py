@@ -94,10 +94,10 @@ class Fulfilment:
         queue.keep(remaining > 0)
 
     # ------------------------------------------------------------------------------------ today's orders
-    def serve(self, day: int, drawn, state, view: tuple) -> None:
+    def serve(self, day: int, drawn, state, view: tuple | None) -> None:
         """Source today's orders (``drawn``: the batch, its record-check uniforms, each line's picking
         work and its uniform for unsynced sales) as the platform sees stock (``view``, see
-        :func:`~simulation.kernels.records.unseen_units`): eligible nodes best first within today's picking
+        :func:`~simulation.kernels.records.unseen_units`; None: the shelf exactly): eligible nodes best first within today's picking
         quota; unfilled lines wait at their node or are lost per channel (writes on_hand, today_demand,
         today_out, today_sold, backordered)."""
         w = self.world

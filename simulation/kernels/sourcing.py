@@ -91,11 +91,10 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
       with enough stock, else the first with some (a partial line), else it stays unfilled at the
       first candidate.
 
-    Stock is judged as the platform sees it at the order's hour (``view``, see ``unseen_units``; None:
-    the shelf exactly; line
-    ``j`` draws its unsynced walk-in sales at ``sync_u[j]``); a line whose node's shelf has less than the
-    platform promised, or whose record is wrong (``fail_u[line] < inaccuracy[node]``), ships nothing and is
-    flagged.
+    Stock is judged as the platform sees it at the order's hour (``view``, see ``unseen_units``; None: the
+    shelf exactly; line ``j`` draws its unsynced walk-in sales at ``sync_u[j]``); a line whose node's shelf
+    has less than the platform promised, or whose record is wrong (``fail_u[line] < inaccuracy[node]``),
+    ships nothing and is flagged.
     Each line's units count in ``today_demand`` and the units taken in ``today_out`` and ``today_sold``
     of its node.
     Returns per line: serving node, units filled, record-failure flag.
