@@ -70,7 +70,7 @@ class Replenishment:
         lead = w.sample_lead_days(lead_stream)
         stretch = calendar.node_lead_time_factor()
         stretch = np.maximum(stretch, np.where(w.source >= 0, stretch[np.maximum(w.source, 0)], 1.0))
-        lead = np.where(stretch > 1, lead_days(np.ceil(lead * stretch)), lead)
+        lead = np.where(stretch[:, None] > 1, lead_days(np.ceil(lead * stretch[:, None])), lead)
         due, extra = preposition(w, calendar, self.respond)
         for cls in self.due:
             due[self.policies[cls][0]] = True
@@ -132,7 +132,7 @@ class Replenishment:
             if self.order_costs:  # a fixed cost per SKU ordered today on the lane
                 cost = cost + (asked > 0).sum(axis=1) * w.lane_order_cost[rows[kids]]
             lane_costs.append((rows[kids], cost))
-            row_lead = lead[rows[kids]][r]
+            row_lead = lead[rows[kids][r], w.skus.supplier[k]]
             for days in np.unique(row_lead):
                 mine = row_lead == days
                 arrivals.append((day + int(days), rows[kids][r[mine]], k[mine], units[mine]))

@@ -37,12 +37,13 @@ from simulation.kernels.records import (
     walk_in_share,
 )
 from simulation.kernels.selling import INVERSION_MAX_MEAN, negative_binomial_draw, negative_binomial_draws, walk_in_store
+from simulation.kernels.sizing import fill_rate_levels
 from simulation.kernels.sourcing import allocate_lines, source_orders
 from simulation.kernels.transfers import match_transfers
 
 __all__ = ["CLOSE_COLUMNS", "INVERSION_MAX_MEAN", "SETTLE_COUNTS", "SETTLE_RESOLVED", "SETTLE_SUMS", "age_stock",
            "allocate_lines", "binomial_inverse", "book_shipments", "carry_unseen", "close_day", "drift_records", "exact_view",
-           "fill_requests",
+           "fill_rate_levels", "fill_requests",
            "forecast_levels", "match_transfers",
            "negative_binomial_draw", "negative_binomial_draws", "order_min_max", "order_reorder_qty", "order_up_to",
            "pick_orders", "poisson_inverse", "position_rows", "receive", "round_orders", "settle_sums", "smooth_forecast", "source_orders",

@@ -62,13 +62,35 @@ def z_value(service_level: float) -> float:
     return NormalDist().inv_cdf(service_level)
 
 
-def resolve_level(level: Level | None, default_service: float, plan: Planning, review_period: int) -> np.ndarray:
-    """Turn a ``Level`` (or the class's default service level) into an int level per node and SKU."""
+def fill_rate_level(plan: Planning, review_period: int, target: float) -> np.ndarray:
+    """The smallest level per node and SKU whose expected fill rate over a review cycle reaches ``target``
+    (``kernels.fill_rate_levels``: demand over the protection period P and over its first P - R days,
+    negative binomial with the planned moments, lead-time variance included)."""
+    p = plan.protection(review_period)[:, None]
+    before = np.maximum(p - review_period, 0.0)
+    lead_part = plan.mean**2 * plan.lead_var[:, None]
+    shape = plan.mean.shape
+
+    def flat(a):
+        return np.ascontiguousarray(np.broadcast_to(a, shape), dtype=np.float64).ravel()
+
+    levels = kernels.fill_rate_levels(flat(plan.mean * p), flat(plan.protection_variance(review_period)),
+                                      flat(plan.mean * before), flat(plan.var * before + lead_part),
+                                      flat(plan.mean * review_period), float(target))
+    return levels.reshape(shape)
+
+
+def resolve_level(level: Level | None, default_service: float, plan: Planning, review_period: int,
+                  default_fill: float | None = None) -> np.ndarray:
+    """Turn a ``Level`` (or the class's default fill rate or service level) into an int level per node and SKU."""
     if level is not None and level.units is not None:
         return np.full(plan.mean.shape, level.units, np.int64)
     if level is not None and level.days_of_cover is not None:
         return np.ceil(plan.mean * level.days_of_cover - 1e-9).astype(np.int64)
-    service = level.service_level if level is not None else default_service
+    fill = level.fill_rate if level is not None else default_fill
+    if fill is not None:
+        return fill_rate_level(plan, review_period, fill)
+    service = level.service_level if level is not None and level.service_level is not None else default_service
     p = plan.protection(review_period)[:, None]
     target = plan.mean * p + z_value(service) * np.sqrt(plan.protection_variance(review_period))
     return np.maximum(np.ceil(target - 1e-9), 0).astype(np.int64)
@@ -183,7 +205,7 @@ def build_policy(spec, plan: Planning, path: str, floor: np.ndarray | None = Non
     floor = np.zeros(plan.mean.shape[1], np.int64) if floor is None else floor
 
     def level(spec_level):
-        return np.maximum(resolve_level(spec_level, sl, plan, R), floor[None, :])
+        return np.maximum(resolve_level(spec_level, sl, plan, R, spec.fill_rate), floor[None, :])
 
     if isinstance(spec, MinMaxSpec):
         s = level(spec.s)

@@ -41,6 +41,9 @@ class Catalog(Spec):
     case_pack: int = Field(1, ge=1, le=10_000, description="units per case: orders on a lane with order_unit 'case' are whole cases")
     min_order_units: int = Field(0, ge=0, le=1_000_000, description="the supplier's minimum order per SKU (lanes from the supplier)")
     presentation_units: int = Field(0, ge=0, le=10_000, description="a store's display minimum (facings): store levels never below it")
+    suppliers: int = Field(1, ge=1, le=100_000, description="vendors the SKUs are bought from, each SKU from one (at random, "
+                           "fixed by seed; a file's supplier column overrides): lead times on lanes from the supplier are "
+                           "drawn per vendor, so one late delivery leaves only that vendor's SKUs short")
 
     @model_validator(mode="after")
     def _one_source(self) -> Catalog:

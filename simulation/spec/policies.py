@@ -3,7 +3,7 @@ the replenishment policy of each node type."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -123,12 +123,14 @@ class Policies(Spec):
 
 class Level(Spec):
     """A stock level for every SKU at a node: exactly one of ``units`` (the same for all SKUs),
-    ``days_of_cover`` (mean daily demand x days) or ``service_level`` (cycle service level over the
-    protection period, normal approximation)."""
+    ``days_of_cover`` (mean daily demand x days), ``service_level`` (cycle service level over the
+    protection period, normal approximation) or ``fill_rate`` (the smallest level whose expected share of
+    demand met from stock reaches it; order-up-to levels only)."""
 
     units: int | None = Field(None, ge=0)
     days_of_cover: float | None = Field(None, ge=0, le=MAX_TIME)
     service_level: float | None = Field(None, gt=0, lt=1)
+    fill_rate: float | None = Field(None, gt=0, lt=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -139,19 +141,35 @@ class Level(Spec):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Level:
-        given = [k for k in ("units", "days_of_cover", "service_level") if getattr(self, k) is not None]
+        given = [k for k in ("units", "days_of_cover", "service_level", "fill_rate") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of units, days_of_cover, service_level (got {given or 'none'})")
+            raise ValueError(f"give exactly one of units, days_of_cover, service_level, fill_rate (got {given or 'none'})")
         return self
 
 
 class PolicyBase(Spec):
     review_period_days: int = Field(1, ge=1)
     review_offset_days: int = Field(0, ge=0)
-    service_level: float = Field(0.95, gt=0, lt=1, description="target for levels not given explicitly")
+    service_level: float = Field(0.95, gt=0, lt=1, description="cycle service level (the chance a review cycle ends "
+                                 "with no stockout) for levels not given explicitly")
+    fill_rate: float | None = Field(None, gt=0, lt=1, description="instead of service_level: the share of demand units "
+                                    "met from stock that levels not given explicitly are sized for (order_up_to, base_stock)")
     order_cover_days: Days = Field(7.0, description="order size in days of mean demand (min_max, reorder_qty)")
     presentation_units: int = Field(0, ge=0, le=10_000, description="display minimum: no level below it, for every SKU "
                                     "(stores also take the catalog's per-SKU presentation_units, the larger of the two)")
+    # Fill-rate sizing is the (R, S) formula: policies with a reorder point or a moving level refuse it.
+    sizes_fill_rate: ClassVar[bool] = False
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        if self.fill_rate is not None and "service_level" in self.model_fields_set:
+            raise ValueError("give service_level or fill_rate, not both (a scenario that extends another keeps what it "
+                             "does not name: set the other to null)")
+        levels = [name for name, value in self if isinstance(value, Level) and value.fill_rate is not None]
+        if not self.sizes_fill_rate and (self.fill_rate is not None or levels):
+            raise ValueError(f"fill_rate sizes order-up-to levels (order_up_to, base_stock); "
+                             f"{self.policy} takes service_level")  # type: ignore[attr-defined]
+        return self
 
 
 class LotSized(PolicyBase):
@@ -182,6 +200,7 @@ class OrderUpToSpec(PolicyBase):
     policy: Literal["order_up_to"]
     review_period_days: int = Field(7, ge=1)
     S: Level | None = None
+    sizes_fill_rate: ClassVar[bool] = True
 
 
 class BaseStockSpec(PolicyBase):
@@ -189,6 +208,7 @@ class BaseStockSpec(PolicyBase):
 
     policy: Literal["base_stock"]
     S: Level | None = None
+    sizes_fill_rate: ClassVar[bool] = True
 
     @model_validator(mode="after")
     def _daily(self) -> BaseStockSpec:

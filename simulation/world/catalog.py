@@ -38,6 +38,7 @@ class SkuTable:
     case_pack: np.ndarray         # int >= 1: units per case
     min_order_units: np.ndarray   # int: the supplier's minimum order
     presentation_units: np.ndarray  # int: a store's display minimum
+    supplier: np.ndarray          # int 0..suppliers-1: the vendor each SKU is bought from
 
     @property
     def size(self) -> int:
@@ -53,7 +54,8 @@ class SkuTable:
         (Walk-in demand is drawn per store and SKU with each SKU's own value.)
 
         >>> one, none = np.ones(2, int), np.zeros(2, int)
-        >>> t = SkuTable(np.array(["a", "b"]), np.array([1.0, 3.0]), np.array([0.9, 0.1]), np.ones(2), np.ones(2), none, one, none, none)
+        >>> t = SkuTable(np.array(["a", "b"]), np.array([1.0, 3.0]), np.array([0.9, 0.1]), np.ones(2), np.ones(2), none, one, none, none,
+        ...              none)
         >>> round(t.online_overdispersion, 4)  # (0.9 * 1 + 0.1 * 9) / 10
         0.18
         """
@@ -64,7 +66,11 @@ class SkuTable:
         return pd.DataFrame({"sku": self.sku, "mean_daily_units": self.rate, "overdispersion": self.overdispersion,
                              "unit_cost": self.unit_cost, "price": self.price, "shelf_life_days": self.shelf_life_days,
                              "case_pack": self.case_pack, "min_order_units": self.min_order_units,
-                             "presentation_units": self.presentation_units})
+                             "presentation_units": self.presentation_units, "supplier": self.supplier})
+
+    @property
+    def suppliers(self) -> int:
+        return int(self.supplier.max()) + 1 if self.size else 1
 
 
 def build_catalog(spec: CatalogSpec) -> SkuTable:
@@ -97,7 +103,15 @@ def _generate(spec: CatalogSpec) -> SkuTable:
         price=np.round(unit_cost / (1 - spec.margin), 2),
         shelf_life_days=np.where(perishable, spec.shelf_life_days, 0).astype(np.int64),
         **{name: np.full(n, getattr(spec, name), np.int64) for name in LOT_COLUMNS},
+        supplier=_suppliers(spec, n),
     )
+
+
+def _suppliers(spec: CatalogSpec, n: int) -> np.ndarray:
+    """Each SKU's vendor, drawn uniformly from a stream of its own so the rest of the catalog does not change."""
+    if spec.suppliers == 1:
+        return np.zeros(n, np.int64)
+    return np.random.default_rng(np.random.SeedSequence([spec.seed, 1])).integers(0, spec.suppliers, n).astype(np.int64)
 
 
 def _load(spec: CatalogSpec) -> SkuTable:
@@ -142,4 +156,6 @@ def _load(spec: CatalogSpec) -> SkuTable:
         price=numeric["price"],
         shelf_life_days=numeric.get("shelf_life_days", np.zeros(n)).astype(np.int64),
         **{name: numeric.get(name, np.full(n, getattr(spec, name))).astype(np.int64) for name in LOT_COLUMNS},
+        supplier=pd.factorize(frame["supplier"].astype(str))[0].astype(np.int64) if "supplier" in frame.columns
+        else _suppliers(spec, n),
     )

@@ -88,7 +88,7 @@ class World:
     ranged: np.ndarray | None    # [store, sku] the SKUs each store stocks (None: every SKU)
     mean_lead_days: np.ndarray   # [node] mean inbound lead time, whole days after rounding
     var_lead_days: np.ndarray    # [node] its variance
-    lane_groups: list            # (Distribution, scenario node rows) per scenario lane, for sampling
+    lane_groups: list            # (Distribution, scenario node rows, from the supplier) per scenario lane, for sampling
 
     @property
     def n_nodes(self) -> int:
@@ -100,11 +100,17 @@ class World:
         return np.arange(len(self.scenario.network.nodes), self.n_nodes)
 
     def sample_lead_days(self, rng: np.random.Generator) -> np.ndarray:
-        """One lead-time draw per scenario lane destination for shipments departing today; an online
-        twin shares its warehouse's draw, so split and pool runs see the same lead times."""
-        raw = np.empty(len(self.scenario.network.nodes))
-        for dist, rows in self.lane_groups:
-            raw[rows] = dist.sample(rng, rows.size)
+        """Lead times [row, vendor] of shipments departing today: one draw per scenario lane destination,
+        and on lanes from the supplier one per destination and vendor (``catalog.suppliers``: each vendor's
+        delivery is late or early on its own); an online twin shares its warehouse's draws, so split and
+        pool runs see the same lead times."""
+        vendors = self.skus.suppliers
+        raw = np.empty((len(self.scenario.network.nodes), vendors))
+        for dist, rows, from_supplier in self.lane_groups:
+            if from_supplier:
+                raw[rows] = dist.sample(rng, rows.size * vendors).reshape(rows.size, vendors)
+            else:
+                raw[rows] = dist.sample(rng, rows.size)[:, None]
         return lead_days(raw)[self.twin_of]
 
 
@@ -245,7 +251,8 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
         last_mile=last_mile_costs(sc, cands, cand_node, node_type), zone_transit=transit,
         planning_mean=planning_mean, planning_var=planning_var, store_mix=store_mix, ranged=ranged,
         mean_lead_days=np.array([r.mean() for r in rounded]), var_lead_days=np.array([r.var() for r in rounded]),
-        lane_groups=[(lane.lead_time_days, np.array([index[d] for d in lane.to], np.int64)) for lane in sc.network.lanes],
+        lane_groups=[(lane.lead_time_days, np.array([index[d] for d in lane.to], np.int64), lane.from_ == SUPPLIER)
+                     for lane in sc.network.lanes],
     )
 
 

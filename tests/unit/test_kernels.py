@@ -573,3 +573,46 @@ def test_unseen_units_and_carry_match_reference(seed):
                 _binomial_reference(u[i, j], sold[r, j], _share_reference(open_h[r], close_h[r], last_sync[i], 24.0))
     kernels.carry_unseen(rows, sold, unseen, last_sync, open_h, close_h, u)
     np.testing.assert_array_equal(unseen, want)
+
+
+def _shortfall_reference(m_p, alpha_p, m_q, alpha_q, S):
+    """E[(D_P - S)^+] - E[(D_Q - S)^+] from the validation suite's negative binomial pmfs (alpha per period)."""
+    def loss(m, alpha):
+        if m == 0:
+            return 0.0
+        upto = int(m + 60 * math.sqrt(m + alpha * m * m) + 60)
+        return theory.discrete_loss(theory.negative_binomial_pmf(m, alpha, upto), S)
+    return loss(m_p, alpha_p) - loss(m_q, alpha_q)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_fill_rate_levels_match_a_brute_force_search(seed):
+    """The smallest S whose cycle shortfall is within (1 - target) x cycle demand, found by walking S up
+    with the pmf recurrence, equals a search over S with the validation suite's exact losses."""
+    rng = rng_for(seed)
+    n = 30
+    mu = rng.lognormal(-1.0, 1.5, n)
+    alpha = rng.choice([0.0, 0.3, 1.5], n)
+    lead, review = rng.integers(1, 4, n), rng.integers(1, 8, n)
+    target = float(rng.choice([0.9, 0.95, 0.97, 0.99]))
+    p, q = lead + review - 1.0, lead - 1.0
+    # P days of NB(mu, alpha) demand: mean P mu, variance P (mu + alpha mu^2), i.e. alpha / P per period.
+    got = kernels.fill_rate_levels(mu * p, p * (mu + alpha * mu**2), mu * q, q * (mu + alpha * mu**2), mu * review, target)
+    for i in range(n):
+        allowed = (1 - target) * mu[i] * review[i]
+        S = 0
+        while _shortfall_reference(mu[i] * p[i], alpha[i] / p[i], mu[i] * q[i], alpha[i] / q[i] if q[i] else 0.0, S) > allowed:
+            S += 1
+        assert got[i] == S, (i, mu[i], alpha[i], lead[i], review[i], target)
+
+
+def test_fill_rate_levels_use_the_normal_loss_past_its_threshold():
+    """Above NORMAL_FROM_MEAN units over the protection period: the smallest S by the normal loss function."""
+    from simulation.kernels.sizing import NORMAL_FROM_MEAN
+    mean_p, var_p, mean_q, var_q, cycle = (x * NORMAL_FROM_MEAN for x in (2.5, 4.0, 1.5, 2.4, 1.0))
+    got = kernels.fill_rate_levels(*(np.array([x]) for x in (mean_p, var_p, mean_q, var_q, cycle)), 0.98)[0]
+    S = 0
+    while (theory.normal_loss(S, mean_p, math.sqrt(var_p)) - theory.normal_loss(S, mean_q, math.sqrt(var_q))) > 0.02 * cycle:
+        S += 1
+    assert got == S
+    assert kernels.fill_rate_levels(*(np.zeros(1) for _ in range(5)), 0.98)[0] == 0  # no demand, no stock

@@ -56,6 +56,24 @@ def base_stock_overdispersed() -> list[Check]:
     ]
 
 
+@case("base_stock_fill_rate_target")
+def base_stock_fill_rate_target() -> list[Check]:
+    """Levels sized by the engine for a fill-rate target (``fill_rate``), not given: the level it picks
+    must be the smallest that reaches the target in theory, so the fill rate and on hand it runs at are
+    the theory's at that level (a level one off moves on hand by about a unit, far outside the interval)."""
+    out = []
+    for lam, lead, target in ((0.3, 1, 0.97), (5.0, 2, 0.95)):
+        p = probe(copies(40, lam, **{"network.lanes": [{"from": "supplier", "to": "CW", "lead_time_days": lead}],
+                                     "replenishment.central_warehouse": {"policy": "base_stock", "fill_rate": target}}))
+        S = theory.base_stock_for_fill_rate(lam, lead, target)
+        cw, th = p.row("CW"), theory.base_stock_poisson(lam, lead, S)
+        system = f"base stock sized for fill rate {target:g}, Poisson, backorders: lambda={lam:g}/day, L={lead} (theory's S={S})"
+        group, n = "single node, base stock", label(p, [0])
+        out += [check(group, system, "fill rate", th.fill_rate, "theory.base_stock_for_fill_rate", p.fill_rate(cw), n),
+                check(group, system, "on hand", th.on_hand, "theory.base_stock_for_fill_rate", p.per_day("on_hand", cw), n)]
+    return out
+
+
 @case("base_stock_lost_sales")
 def base_stock_lost_sales() -> list[Check]:
     out = []
