@@ -61,7 +61,8 @@ for f in range(SECTORS):
               "       lead_time_days: {kind: discrete, values: [1, 2, 3], probs: [0.7, 0.25, 0.05]}, cost_per_unit: 0.18}"]
 lines += [
     "",
-    "catalog: {skus: 20000, mean_daily_units: 0.2}   # a long tail: the average store SKU sells one unit in five days",
+    "catalog: {skus: 20000, mean_daily_units: 0.2, suppliers: 1500}   # a long tail: the average store SKU sells one unit in five days;",
+    "# 1,500 vendors: about 13 SKUs each, as for the city (scenarios/README.md)",
     "",
     "policies: {inventory_mode: pool}",
     "",
