@@ -20,14 +20,8 @@ from simulation import kernels
 from simulation.engine.streams import store_streams
 from simulation.engine.threads import Blocks
 from simulation.spec import CHANNELS, ONLINE_CHANNELS, Promotion, Shock
+from simulation.world.calendar import month_of, promotion_lift, season, shock_sku_factor
 from simulation.world.network import World
-
-_MONTH_START = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
-
-
-def month_of(day: int) -> int:
-    """Day 0 is Monday 1 January; the year repeats every 365 days."""
-    return int(np.searchsorted(_MONTH_START, day % 365, side="right") - 1)
 
 
 @dataclass
@@ -40,19 +34,11 @@ class Calendar:
     announced: list[Shock] = field(default_factory=list)  # from each shock's warning until it ends
 
     def season(self, day: int) -> float:
-        d = self.world.scenario.demand
-        return d.weekday[day % 7] * d.monthly[month_of(day)]
+        return season(self.world.scenario.demand, day)
 
     def promotion_lift(self, channel: str) -> np.ndarray:
-        """Demand multiplier per SKU for a channel: promoted SKUs (a prefix, as SKUs are sorted fastest
-        first) are lifted; a promotion on other channels that cannibalises this one takes its share
-        of every SKU."""
-        lift = np.ones(self.world.skus.size)
-        for promo in self.promotions:
-            if channel in promo.channels:
-                lift[: round(promo.sku_share * lift.size)] *= promo.lift
-            lift *= 1.0 - promo.cannibalise.get(channel, 0.0)
-        return lift
+        """Demand multiplier per SKU for a channel from the promotions in force (``world.calendar``)."""
+        return promotion_lift(self.promotions, channel, self.world.skus.size)
 
     def _node_factor(self, attr: str) -> np.ndarray:
         out = np.ones(self.world.n_nodes)
@@ -92,10 +78,7 @@ class Calendar:
         return out
 
     def _sku_factor(self, shock) -> np.ndarray:
-        """The shock's demand multiplier per SKU (its share of SKUs is a prefix: fastest first)."""
-        factor = np.ones(self.world.skus.size)
-        factor[: round(shock.sku_share * factor.size)] = shock.demand_factor
-        return factor
+        return shock_sku_factor(shock, self.world.skus.size)
 
     def store_demand_factor(self) -> np.ndarray:
         """Multiplier per (store row, SKU) from the shocks in force (broadcastable ones when none)."""

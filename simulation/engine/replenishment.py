@@ -8,7 +8,7 @@ import numpy as np
 from simulation import kernels
 from simulation.engine.state import SERIAL, InventoryState
 from simulation.engine.threads import Blocks
-from simulation.policies.replenishment import Planning, build_policy
+from simulation.policies.replenishment import CalendarView, Planning, build_policy
 from simulation.policies.response import preposition
 from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, STORE, Scenario
 from simulation.world.network import World, lead_days
@@ -39,7 +39,11 @@ class Replenishment:
             spec = getattr(scenario.replenishment, name)
             # A display minimum: the group's own for every SKU; stores also the catalog's per SKU (facings).
             facings = w.skus.presentation_units if name == STORE else np.zeros(w.skus.size, np.int64)
-            policy = build_policy(spec, plan, f"replenishment.{name}", np.maximum(facings, spec.presentation_units))
+            local = {r: i for i, r in enumerate(rows)}
+            view = CalendarView(scenario.demand, w.planning_channel_share[rows],
+                                [(shock, np.array([local[r] for n in shock.nodes for r in w.node_rows[n] if r in local], np.int64))
+                                 for shock in scenario.demand.shocks])
+            policy = build_policy(spec, plan, f"replenishment.{name}", np.maximum(facings, spec.presentation_units), view)
             self.policies[name] = (rows, policy)
             self.initial[rows] = policy.initial_stock()
         self.names = list(self.policies)
@@ -59,7 +63,7 @@ class Replenishment:
         self.respond = scenario.policies.shock_response == "respond"
 
     def replenish(self, day: int, state: InventoryState, calendar, lead_stream: np.random.Generator,
-                  blocks: Blocks = SERIAL) -> tuple[list, list]:
+                  blocks: Blocks = SERIAL, forecast_stream: np.random.Generator | None = None) -> tuple[list, list]:
         """Due rows (and rows an announced shock will hit, under a response plan) order by their policy
         against inventory position less any pre-positioning target; every row with an order or a debt
         is then shipped what its source can spare (writes on_hand, owed, pipeline, supplied, today_out,
@@ -72,8 +76,11 @@ class Replenishment:
         stretch = np.maximum(stretch, np.where(w.source >= 0, stretch[np.maximum(w.source, 0)], 1.0))
         lead = np.where(stretch[:, None] > 1, lead_days(np.ceil(lead * stretch[:, None])), lead)
         due, extra = preposition(w, calendar, self.respond)
-        for cls in self.due:
-            due[self.policies[cls][0]] = True
+        for cls in [c for c in self.names if c in self.due]:  # in a fixed order: forecasts draw from one stream
+            rows, policy = self.policies[cls]
+            due[rows] = True
+            if getattr(policy, "sees_calendar", False):  # a calendar forecast looks ahead at its reviews
+                policy.look_ahead(day, forecast_stream)
         self.due.clear()
         owing = state.owed.any(axis=1)
         arrivals, lane_costs = [], []

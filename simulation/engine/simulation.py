@@ -272,7 +272,7 @@ class Simulation:
 
     def _replenish(self, day: int) -> None:
         arrivals, lane_costs = self.replenishment.replenish(day, self.state, self.calendar, self.streams["lead_time"],
-                                                            self.blocks)
+                                                            self.blocks, self.streams["forecast"])
         for rows, cost in lane_costs:
             self._tell("replenishment_shipped", day, rows, cost)
         for arrival_day, rows, skus, qty in arrivals:

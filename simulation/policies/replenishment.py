@@ -21,7 +21,18 @@ from typing import Protocol
 import numpy as np
 
 from simulation import kernels
-from simulation.spec import BaseStockSpec, ForecastSpec, Level, MinMaxSpec, OrderUpToSpec, PushSpec, ReorderQtySpec, ScenarioError
+from simulation.spec import (
+    BaseStockSpec,
+    CalendarForecastSpec,
+    ForecastSpec,
+    Level,
+    MinMaxSpec,
+    OrderUpToSpec,
+    PushSpec,
+    ReorderQtySpec,
+    ScenarioError,
+)
+from simulation.world.calendar import channel_lifts, in_force, season, shock_sku_factor
 
 
 class ReplenishmentPolicy(Protocol):
@@ -183,6 +194,86 @@ class ForecastOrderUpTo(_Timing):
         kernels.smooth_forecast(self.forecast, self.mse, demand.astype(np.float64), self.alpha)
 
 
+@dataclass(frozen=True)
+class CalendarView:
+    """What a forecast that sees the calendar knows of one node class: the scenario's demand section
+    (profile, promotions, shocks), each row's planned units by channel, and the class rows (local
+    indices) each shock names."""
+
+    demand: object
+    channel_share: np.ndarray          # [class row, channel]
+    shock_rows: list                    # [(shock, local rows)]
+
+
+@dataclass(kw_only=True)
+class CalendarOrderUpTo(_Timing):
+    """Order up to the forecast over the protection period P plus z standard deviations, the forecast
+    knowing the calendar (season, promotions, shocks from their warning) and erring by ``error``:
+
+        level = F + z * sqrt(P * m * sigma^2 + (m * mu)^2 * Var[L]),   F = mu * sum_{d=1..P} c_d * e
+
+    with c_d the calendar's multiplier of day t + d per node and SKU (season x promotion lift by the node's
+    channel mix x shock factor at the nodes a shock names), m their mean over P (the last day counted by
+    its fraction when P is not whole) and e the forecast error factor, (1 + bias) x Lognormal(mean 1, cv),
+    drawn per node and SKU at every review. With m = 1 and no error this is the (R, S) level."""
+
+    plan: Planning
+    view: CalendarView
+    z: float
+    bias: float
+    cv: float
+    floor: np.ndarray
+    sees_calendar = True
+
+    def __post_init__(self):
+        self.protection = self.plan.protection(self.review_period_days)
+        self.S = self.look_ahead(-1, None)
+        self.forecast_tomorrow = self.truth_tomorrow = None
+
+    def initial_stock(self):
+        return self.S.copy()
+
+    def order_quantities(self, rows, position):
+        return kernels.order_up_to(position, rows, self.S)
+
+    def _multiplier(self, day: int, today: int) -> np.ndarray:
+        """c_d per class row and SKU as known on ``today`` (broadcastable [rows, 1] when only the season moves)."""
+        v, skus = self.view, self.plan.mean.shape[1]
+        factor = np.full((self.plan.mean.shape[0], 1), season(v.demand, day))
+        promotions = in_force(v.demand.promotions, day)
+        if promotions:
+            factor = factor * (v.channel_share @ channel_lifts(promotions, skus))
+        for shock, rows in v.shock_rows:
+            known = today >= shock.start_day - shock.warning_days
+            if known and shock.start_day <= day < shock.end_day and shock.demand_factor != 1.0 and rows.size:
+                factor = np.broadcast_to(factor, (factor.shape[0], skus)).copy()
+                factor[rows] *= shock_sku_factor(shock, skus)
+        return factor
+
+    def look_ahead(self, day: int, rng: np.random.Generator | None) -> np.ndarray:
+        """The levels for an order placed at the end of ``day`` (covering days day+1 .. day+P); stores the
+        forecast and the truth of tomorrow's mean, before safety stock, for measuring the error."""
+        p, plan = self.protection, self.plan
+        total = np.zeros((p.size, 1))
+        for j in range(int(np.ceil(p.max() - 1e-9))):
+            weight = np.clip(p - j, 0.0, 1.0)[:, None]
+            c = self._multiplier(day + 1 + j, day)
+            total = total + weight * c
+            if j == 0:
+                tomorrow = plan.mean * c
+        m = total / p[:, None]
+        error = np.full(plan.mean.shape, 1.0 + self.bias)
+        if self.cv > 0 and rng is not None:
+            sigma2 = np.log1p(self.cv**2)
+            error *= rng.lognormal(-sigma2 / 2, np.sqrt(sigma2), plan.mean.shape)
+        forecast = plan.mean * total * error
+        self.forecast_tomorrow, self.truth_tomorrow = tomorrow * error, tomorrow
+        spread = np.sqrt(plan.var * p[:, None] * m + (plan.mean * m) ** 2 * plan.lead_var[:, None])
+        levels = np.maximum(np.ceil(forecast + self.z * spread - 1e-9), 0).astype(np.int64)
+        self.S = np.maximum(levels, self.floor[None, :]) if self.floor.any() else levels
+        return self.S
+
+
 @dataclass(kw_only=True)
 class Push(_Timing):
     """Each review, the node is sent ``allocation`` (its planned demand over the horizon), whatever it holds."""
@@ -196,10 +287,11 @@ class Push(_Timing):
         return self.allocation[rows].copy()
 
 
-def build_policy(spec, plan: Planning, path: str, floor: np.ndarray | None = None) -> ReplenishmentPolicy:
+def build_policy(spec, plan: Planning, path: str, floor: np.ndarray | None = None,
+                 view: CalendarView | None = None) -> ReplenishmentPolicy:
     """The policy object for one node class; ``path`` (e.g. ``replenishment.store``) names it in errors.
     ``floor`` per SKU (a display minimum, default none) is the least any level may be: reorder points
-    and order-up-to levels below it are raised to it."""
+    and order-up-to levels below it are raised to it. ``view``: what a calendar forecast knows."""
     timing = dict(review_period_days=spec.review_period_days, review_offset_days=spec.review_offset_days)
     R, sl = spec.review_period_days, spec.service_level
     floor = np.zeros(plan.mean.shape[1], np.int64) if floor is None else floor
@@ -224,4 +316,9 @@ def build_policy(spec, plan: Planning, path: str, floor: np.ndarray | None = Non
     if isinstance(spec, ForecastSpec):
         return ForecastOrderUpTo(forecast=plan.mean.copy(), mse=plan.var.copy(), protection_days=plan.protection(R),
                                  z=z_value(sl), alpha=spec.alpha, floor=floor, **timing)
+    if isinstance(spec, CalendarForecastSpec):
+        if view is None:
+            raise TypeError("calendar_order_up_to needs the calendar (view)")
+        return CalendarOrderUpTo(plan=plan, view=view, z=z_value(sl), bias=spec.error.bias, cv=spec.error.cv, floor=floor,
+                                 **timing)
     raise TypeError(f"no policy for {type(spec).__name__}")

@@ -9,7 +9,16 @@ from simulation.spec.demand import Promotion, Shock
 from simulation.spec.errors import ScenarioError, UsageError
 from simulation.spec.loading import build_each, load_scenario, scenario_from_dict, with_overrides
 from simulation.spec.overrides import apply_overrides, parse_set_options, split_assignment
-from simulation.spec.policies import BaseStockSpec, ForecastSpec, Level, MinMaxSpec, OrderUpToSpec, PushSpec, ReorderQtySpec
+from simulation.spec.policies import (
+    BaseStockSpec,
+    CalendarForecastSpec,
+    ForecastSpec,
+    Level,
+    MinMaxSpec,
+    OrderUpToSpec,
+    PushSpec,
+    ReorderQtySpec,
+)
 from simulation.spec.scenario import Scenario
 from simulation.spec.vocabulary import (
     CENTRAL_CODE,
@@ -40,6 +49,7 @@ __all__ = [
     "SUPPLIER",
     "TIERS",
     "BaseStockSpec",
+    "CalendarForecastSpec",
     "Catalog",
     "ForecastSpec",
     "Level",

@@ -224,6 +224,24 @@ class ForecastSpec(PolicyBase):
     alpha: float = Field(0.2, gt=0, le=1, description="smoothing weight of the newest day")
 
 
+class ForecastError(Spec):
+    """How far a forecast of a day's mean demand is from the truth: the true mean times (1 + bias) times a
+    lognormal factor with mean 1 and this cv, drawn afresh per node and SKU at every review."""
+
+    bias: float = Field(0.0, gt=-1, le=10, description="relative bias: 0.2 forecasts 20% too much")
+    cv: float = Field(0.0, ge=0, le=MAX_CV, description="spread of the error across node-SKUs and reviews")
+
+
+class CalendarForecastSpec(PolicyBase):
+    """Order up to the forecast demand over the protection period plus safety stock, where the forecast knows
+    the calendar: the weekday and month profile, every promotion (the retailer announces its own), and each
+    shock from its ``warning_days`` before it starts; with a stated forecast error. With no error and a flat
+    calendar it is ``order_up_to`` at the same service level, level for level."""
+
+    policy: Literal["calendar_order_up_to"]
+    error: ForecastError = ForecastError()
+
+
 class PushSpec(PolicyBase):
     """Push allocation (the practice before one pool): every review period the source sends each node its
     planned demand for the next ``horizon_days``, whatever the node holds; the node never orders."""
@@ -234,7 +252,7 @@ class PushSpec(PolicyBase):
 
 
 ReplenishmentSpec = Annotated[
-    MinMaxSpec | ReorderQtySpec | OrderUpToSpec | BaseStockSpec | ForecastSpec | PushSpec,
+    MinMaxSpec | ReorderQtySpec | OrderUpToSpec | BaseStockSpec | ForecastSpec | CalendarForecastSpec | PushSpec,
     Field(discriminator="policy"),
 ]
 

@@ -84,6 +84,7 @@ class World:
     zone_transit: list           # [zone][online channel] (central, local) Distributions of transit hours
     planning_mean: np.ndarray    # [node, sku] mean daily demand (customer + downstream), as the planner sees it
     planning_var: np.ndarray     # [node, sku] daily variance, as the planner sees it
+    planning_channel_share: np.ndarray  # [node, channel (CHANNELS)] share of the node's planned units by channel
     store_mix: np.ndarray | None  # [store, sku] each store's own walk-in multiplier per SKU (None: every 1)
     ranged: np.ndarray | None    # [store, sku] the SKUs each store stocks (None: every SKU)
     mean_lead_days: np.ndarray   # [node] mean inbound lead time, whole days after rounding
@@ -218,7 +219,7 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
         range_from_file(sc.policies.ranging.file, [nodes[twin[r]].id for r in store_rows], skus.sku)
     if served is None:
         served = first_choice_shares(cand_node, rows)
-    planning_mean, planning_var = _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth, rows)
+    planning_mean, planning_var, channel_share = _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth, rows)
     error = sc.replenishment.planning_error
     if error.bias or error.cv:
         factor = (1.0 + error.bias) * mean_one_lognormal(world_stream(sc, PLANNING_ERROR), error.cv, planning_mean.shape)
@@ -249,7 +250,7 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
         zone_scale=np.array([z.demand_scale for z in zones], float), zone_mix=mix, cand_node=cand_node,
         zone_promise=promise, zone_windows=windows, channel_from_opening=from_opening,
         last_mile=last_mile_costs(sc, cands, cand_node, node_type), zone_transit=transit,
-        planning_mean=planning_mean, planning_var=planning_var, store_mix=store_mix, ranged=ranged,
+        planning_mean=planning_mean, planning_var=planning_var, planning_channel_share=channel_share, store_mix=store_mix, ranged=ranged,
         mean_lead_days=np.array([r.mean() for r in rounded]), var_lead_days=np.array([r.var() for r in rounded]),
         lane_groups=[(lane.lead_time_days, np.array([index[d] for d in lane.to], np.int64), lane.from_ == SUPPLIER)
                      for lane in sc.network.lanes],
@@ -334,18 +335,21 @@ def _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth, r
     planned at the rows ``served`` names, in its shares (compound: orders x units per line, with the
     catalog's one online overdispersion, as the engine draws it; a share p of the stream has mean p*mu and
     variance p*mu*E[U^2]/E[U] + p^2*alpha*mu^2, the gamma mixing being common to the whole stream); every
-    node also sees its children's demand, summed as independent streams.
+    node also sees its children's demand, summed as independent streams. Also each row's planned units by
+    channel (``CHANNELS``), summed over SKUs: the shares a forecast that sees the calendar lifts by channel.
     """
     n_nodes = rows
     rate, alpha, online_alpha = skus.rate, skus.overdispersion, skus.online_overdispersion
     mean = np.zeros((n_nodes, skus.size))
     var = np.zeros_like(mean)
+    by_channel = np.zeros((n_nodes, len(ONLINE_CHANNELS) + 1))
     for j, row in enumerate(store_rows):
         mu = rate * sc.network.nodes[row].demand_scale  # store rows are scenario rows
         if ranged is not None:  # a store plans (and its sources plan) only for the SKUs it stocks
             mu = mu * ranged[j]
         mean[row] += mu
         var[row] += mu + alpha * mu**2
+        by_channel[row, 0] += mu.sum()
     u = sc.demand.online.units_per_line_mean
     unit_factor = ((u - 1) + u * u) / u  # E[U^2] / E[U] for U = 1 + Poisson(u - 1)
     for z, zone in enumerate(sc.network.zones):
@@ -355,8 +359,12 @@ def _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth, r
                 p = served[z, c, row]
                 mean[row] += p * mu
                 var[row] += p * mu * unit_factor + p * p * online_alpha * mu**2
+                by_channel[row, 1 + c] += p * mu.sum()
     for d in range(int(depth.max()), 1, -1):
         for child in np.flatnonzero(depth == d):
             mean[source[child]] += mean[child]
             var[source[child]] += var[child]
-    return mean, var
+            by_channel[source[child]] += by_channel[child]
+    total = by_channel.sum(axis=1, keepdims=True)
+    share = np.divide(by_channel, total, out=np.zeros_like(by_channel), where=total > 0)
+    return mean, var, share
