@@ -85,6 +85,9 @@ class Simulation:
         self.calendar = Calendar(w)
         self.replenishment = Replenishment(scenario, w)
         self.state = InventoryState(self.replenishment.initial, w.source, w.skus.shelf_life_days)
+        if scenario.catalog.freshest_first_share > 0:
+            self.state.freshest_first = np.zeros(w.n_nodes)
+            self.state.freshest_first[w.store_rows] = scenario.catalog.freshest_first_share
         self.fulfilment = Fulfilment(w, scenario, self.horizon, self._lost, record_shipments)
         records = scenario.policies.store_records
         self.records = StoreRecords(w, records, self.streams["store_records"]) if records.active else None
@@ -278,6 +281,18 @@ class Simulation:
         for arrival_day, rows, skus, qty in arrivals:
             self.env.process(self._arrive(arrival_day + RECEIVE, rows, skus, qty))
 
+    def _freshest_first(self) -> np.ndarray | None:
+        """Units of today's outflow of perishables that store shoppers took freshest first: Binomial(units,
+        ``catalog.freshest_first_share``) per store and SKU (stream ``freshness``); None when the share is 0."""
+        share = self.scenario.catalog.freshest_first_share
+        if share == 0.0:
+            return None
+        st, stores = self.state, self.world.store_rows
+        newest = np.zeros((st.shape[0], st.perishable.size), np.int64)
+        gone = st.today_out[np.ix_(stores, st.perishable)]
+        newest[stores] = self.streams["freshness"].binomial(gone, share)
+        return newest
+
     def _close_day(self, day: int) -> None:
         """Store records drift and are counted, perishables age, forecasts learn today's demand, and the day's
         figures go to the observers."""
@@ -286,7 +301,7 @@ class Simulation:
             self._tell("records_closed", day, *self.records.close(day, st))
         self.view.close(day)
         if st.perishable.size:
-            spoiled = st.age()
+            spoiled = st.age(self._freshest_first())
             self._tell("spoiled", day, spoiled @ self.world.skus.unit_cost[st.perishable])
         if st.today_lost is not None:
             st.today_lost[:] = 0

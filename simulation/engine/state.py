@@ -52,6 +52,8 @@ class InventoryState:
         self.shelf_life = life.astype(np.int64)
         self.cohorts = np.zeros((n, self.perishable.size, int(life.max()) if life.size else 1), np.int64)
         self.cohorts[:, :, 0] = self.on_hand[:, self.perishable]
+        # Per row, the share of perishable outflow taken freshest first (shoppers at stores; None: none).
+        self.freshest_first: np.ndarray | None = None
 
     def keep_records(self) -> None:
         """Start keeping store records apart from the shelf (``policies.store_records``); until then the
@@ -73,11 +75,14 @@ class InventoryState:
         np.add.at(self.today_out, (frm, skus), qty)
         np.add.at(self.pipeline, (to, skus), qty)
 
-    def age(self) -> np.ndarray:
+    def age(self, newest: np.ndarray | None = None) -> np.ndarray:
         """Tonight's ageing: perishable stock a day older, the expired removed (writes on_hand, spoiled,
-        cohorts). Returns the spoiled units per row and perishable SKU."""
+        cohorts); ``newest`` [row, perishable SKU]: units of today's outflow taken freshest first (default
+        none: all oldest first). Returns the spoiled units per row and perishable SKU."""
         p = self.perishable
-        spoiled = kernels.age_stock(self.cohorts, self.shelf_life, self.today_in[:, p], self._gone_today(p))
+        gone = self._gone_today(p)
+        newest = np.zeros_like(gone) if newest is None else newest
+        spoiled = kernels.age_stock(self.cohorts, self.shelf_life, self.today_in[:, p], gone, newest)
         self.on_hand[:, p] -= spoiled
         self.spoiled[:, p] += spoiled
         return spoiled
@@ -108,12 +113,16 @@ class InventoryState:
 
     def expiring_tonight(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Units of each perishable SKU that will spoil at tonight's close unless sold before it (the
-        oldest cohort, less today's outflow, which is taken oldest first)."""
+        oldest cohort, less today's outflow taken oldest first: all of it, or at stores whose shoppers take a
+        share freshest first, the rest of it in expectation)."""
         p = self.perishable
         r = (np.arange(self.shape[0]) if rows is None else rows)[:, None]
         oldest = self.cohorts[r, np.arange(p.size)[None, :], self.shelf_life[None, :] - 1]
         oldest = oldest + np.where(self.shelf_life == 1, self.today_in[r, p[None, :]], 0)
-        return np.maximum(oldest - self._gone_today(p[None, :], r), 0)
+        gone = self._gone_today(p[None, :], r)
+        if self.freshest_first is not None:  # expected: tonight draws which of today's units were the freshest
+            gone = np.floor(gone * (1.0 - self.freshest_first[r])).astype(np.int64)
+        return np.maximum(oldest - gone, 0)
 
     # ------------------------------------------------------------------------------------ audit
     def check_conservation(self, node_ids: list[str], open_backorder_units: int) -> None:

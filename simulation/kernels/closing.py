@@ -49,12 +49,13 @@ def close_day(rows, on_hand, pipeline, backordered, stocked, today_in, today_out
 
 
 @njit(cache=True)
-def age_stock(cohorts, shelf_life, received, outflow):
-    """End-of-day ageing of perishable stock, first-expiry-first-out.
+def age_stock(cohorts, shelf_life, received, outflow, newest):
+    """End-of-day ageing of perishable stock.
 
     ``cohorts[n, p, a]`` are units of perishable SKU p at node n that have been there ``a`` full days.
-    Today's receipts join age 0, today's outflow is taken from the oldest units, units that have now
-    been at the node ``shelf_life[p]`` days spoil, and the rest grow one day older.
+    Today's receipts join age 0; of today's outflow, ``newest[n, p]`` units are taken freshest first
+    (shoppers reaching to the back of the shelf) and the rest oldest first (first-expiry-first-out);
+    units that have now been at the node ``shelf_life[p]`` days spoil, and the rest grow one day older.
     Returns spoiled units per (node, perishable SKU).
     """
     n_nodes, n_skus, _ = cohorts.shape
@@ -63,7 +64,14 @@ def age_stock(cohorts, shelf_life, received, outflow):
         for p in range(n_skus):
             life = shelf_life[p]
             cohorts[n, p, 0] += received[n, p]
-            need = outflow[n, p]
+            fresh = min(newest[n, p], outflow[n, p])
+            a = 0
+            while fresh > 0 and a < life:
+                take = min(fresh, cohorts[n, p, a])
+                cohorts[n, p, a] -= take
+                fresh -= take
+                a += 1
+            need = outflow[n, p] - min(newest[n, p], outflow[n, p]) + fresh
             a = life - 1
             while need > 0 and a >= 0:
                 take = min(need, cohorts[n, p, a])

@@ -37,6 +37,8 @@ class Catalog(Spec):
     margin: float = Field(0.35, ge=0, lt=1, description="gross margin: price = cost / (1 - margin)")
     perishable_share: Share = 0.0
     shelf_life_days: int = Field(7, ge=1, le=120)
+    freshest_first_share: Share = Field(0.0, description="share of perishable units leaving a store that shoppers take "
+                                        "freshest first (reaching past older units); the rest oldest first")
     # Lot and shelf rules per SKU (a file's columns of the same names override them SKU by SKU).
     case_pack: int = Field(1, ge=1, le=10_000, description="units per case: orders on a lane with order_unit 'case' are whole cases")
     min_order_units: int = Field(0, ge=0, le=1_000_000, description="the supplier's minimum order per SKU (lanes from the supplier)")

@@ -359,14 +359,19 @@ def test_ration_priority_matches_reference(seed):
     np.testing.assert_array_equal(_fill(available, requests, rank, proportional=False), expected)
 
 
-def _age_reference(cohorts, life, received, outflow):
+def _age_reference(cohorts, life, received, outflow, newest):
     cohorts = cohorts.copy()
     spoiled = np.zeros(received.shape, np.int64)
     for n in range(cohorts.shape[0]):
         for p in range(cohorts.shape[1]):
             ages = list(cohorts[n, p, : life[p]])
             ages[0] += received[n, p]
-            need = outflow[n, p]
+            fresh = min(newest[n, p], outflow[n, p])
+            for a in range(life[p]):  # the freshest first, for the shoppers who reach past the rest
+                take = min(fresh, ages[a])
+                ages[a] -= take
+                fresh -= take
+            need = outflow[n, p] - min(newest[n, p], outflow[n, p])
             for a in reversed(range(life[p])):  # oldest first
                 take = min(need, ages[a])
                 ages[a] -= take
@@ -387,8 +392,9 @@ def test_age_stock_matches_reference(seed):
     received = rng.integers(0, 5, (2, 3))
     stock = cohorts.sum(axis=2) + received
     outflow = rng.integers(0, 1 + stock)
-    want_cohorts, want_spoiled = _age_reference(cohorts, life, received, outflow)
-    spoiled = kernels.age_stock(cohorts, life, received, outflow)
+    newest = rng.integers(0, 1 + outflow) * (rng.random(outflow.shape) < 0.6)  # some node-SKUs all oldest first
+    want_cohorts, want_spoiled = _age_reference(cohorts, life, received, outflow, newest)
+    spoiled = kernels.age_stock(cohorts, life, received, outflow, newest)
     np.testing.assert_array_equal(spoiled, want_spoiled)
     np.testing.assert_array_equal(cohorts, want_cohorts)
     # units are conserved: what was there + received = sold + spoiled + what is left
