@@ -44,8 +44,10 @@ class Observer:
                     cost_per_unit: float) -> None:
         """Today's lateral transfers: from row, to row, SKU and units per move."""
 
-    def spoiled(self, day: int, value_per_row: np.ndarray) -> None:
-        """Tonight's spoilage, valued at unit cost, per row."""
+    def spoiled(self, day: int, value_per_row: np.ndarray, units_per_row: np.ndarray, out_per_row: np.ndarray,
+                sold_per_row: np.ndarray) -> None:
+        """Tonight's spoilage per row: its value and units, and the day's perishable units that left the row
+        (to customers or other rows) and that were sold to customers."""
 
     def records_closed(self, day: int, lost_units: np.ndarray, lost_value: np.ndarray, wrong: np.ndarray,
                        kept: np.ndarray) -> None:

@@ -302,7 +302,9 @@ class Simulation:
         self.view.close(day)
         if st.perishable.size:
             spoiled = st.age(self._freshest_first())
-            self._tell("spoiled", day, spoiled @ self.world.skus.unit_cost[st.perishable])
+            p = st.perishable
+            self._tell("spoiled", day, spoiled @ self.world.skus.unit_cost[p], spoiled.sum(axis=1),
+                       st.today_out[:, p].sum(axis=1), st.today_sold[:, p].sum(axis=1))
         if st.today_lost is not None:
             st.today_lost[:] = 0
         self.replenishment.learn(st.today_demand)

@@ -106,6 +106,11 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
         rows.append(("transfer_units", "all", t, total("transfer_units")))
         rows.append(("cost_transfer", "all", t, total("cost_transfer")))
         rows.append(("cost_spoilage", "all", t, total("cost_spoilage")))
+        # Perishables spoiled over what left: a node type's outflow, the network's sales to customers.
+        spoiled = total("spoiled_units")
+        left = total("perishable_sold_units") if t == "all" else total("perishable_out_units")
+        if spoiled + left > 0:
+            rows.append(("spoilage_rate", "all", t, spoiled / (spoiled + left)))
     if ("records_kept_days", "all", STORE) in ledger.sums:  # store records kept apart from the shelf
         kept, wrong = ledger.sums[("records_kept_days", "all", STORE)], ledger.sums[("records_wrong_days", "all", STORE)]
         for t in (STORE, "all"):

@@ -90,12 +90,17 @@ class Ledger(Observer):
             self.add("transfer_units", "all", NODE_TYPES[t], moved)
             self.add("cost_transfer", "all", NODE_TYPES[t], moved * cost_per_unit)
 
-    def spoiled(self, day: int, value_per_node: np.ndarray) -> None:
+    def spoiled(self, day: int, value_per_node: np.ndarray, units_per_node: np.ndarray, out_per_node: np.ndarray,
+                sold_per_node: np.ndarray) -> None:
         if day < self.warmup:
             return
         node_types = self._node_type
         for t in np.unique(node_types):
-            self.add("cost_spoilage", "all", NODE_TYPES[t], value_per_node[node_types == t].sum())
+            at = node_types == t
+            self.add("cost_spoilage", "all", NODE_TYPES[t], value_per_node[at].sum())
+            self.add("spoiled_units", "all", NODE_TYPES[t], units_per_node[at].sum())
+            self.add("perishable_out_units", "all", NODE_TYPES[t], out_per_node[at].sum())
+            self.add("perishable_sold_units", "all", NODE_TYPES[t], sold_per_node[at].sum())
 
     def records_closed(self, day: int, lost_units: np.ndarray, lost_value: np.ndarray, wrong: np.ndarray,
                        kept: np.ndarray) -> None:

@@ -76,6 +76,7 @@ _METRICS = (
     Metric("cost_fulfilment", "fulfilment cost", "currency", -1),
     Metric("cost_transfer", "transfer cost", "currency", -1),
     Metric("cost_spoilage", "spoilage cost", "currency", -1),
+    Metric("spoilage_rate", "perishables spoiled", "share of perishable units", -1),
     Metric("cost_shrink", "shrink cost", "currency", -1),
     Metric("cost_lost_margin", "lost margin", "currency", -1),
     Metric("cost_per_order", "cost per online order", "currency per order", -1, 2),

@@ -28,3 +28,18 @@ def test_waste_rises_with_the_share_of_shoppers_taking_the_freshest():
     spread (about 0.2 pp at share 0.5 over 4 replications): each step must add at least 2 pp."""
     waste = [spoiled_share(s) for s in (0.0, 0.5, 1.0)]
     assert waste[0] + 0.02 < waste[1] and waste[1] + 0.02 < waste[2], waste
+
+
+def test_spoilage_rate_counts_what_spoiled_over_what_left():
+    """The KPI ``spoilage_rate`` at stores is spoiled ÷ (spoiled + outflow) of the run's perishables, the same
+    count the inventory state keeps (warm-up 0, so both count every day)."""
+    from simulation.metrics.kpis import kpi_table
+    raw = perishable_store(0.5)
+    raw["run"] = {"horizon_days": 200, "warmup_days": 0}
+    scenario = scenario_from_dict(raw)
+    sim, ledger, stats = simulate(scenario, 9)
+    kpis = kpi_table(ledger, stats, sim.world, scenario)
+    rate = kpis[(kpis.metric == "spoilage_rate") & (kpis.node_type == "store")]["value"].item()
+    row = sim.world.node_index["S1"]
+    spoiled, left = sim.state.spoiled[row].sum(), sim.state.outflow[row].sum()
+    assert rate == spoiled / (spoiled + left) and 0 < rate < 1
