@@ -15,7 +15,8 @@ Order of events within day ``d`` (SimPy time ``d + fraction``):
 0.50   demand: walk-in customers buy from store shelves (unmet demand is lost); online orders arrive
        through the day and are sourced in arrival order (``spec/eligibility.py``: eligible nodes best first,
        today's picking quota per node, BOPIS at the store the customer picks); each (order, node)
-       shipment queues for picking (FIFO over the node's pickers, opening hours), leaves at the next
+       shipment queues for picking (first come first served over the node's pickers in opening hours, or
+       with ``policies.picking: due_first`` the day's shipments earliest due first), leaves at the next
        carrier cut-off (parcels) and is delivered after its transit time; unfilled lines are
        backordered at their node or lost per channel
 0.80   review epochs: each node class whose review period falls today is marked due

@@ -26,7 +26,15 @@ from simulation.kernels.ordering import (
     round_orders,
     smooth_forecast,
 )
-from simulation.kernels.picking import SETTLE_COUNTS, SETTLE_RESOLVED, SETTLE_SUMS, book_shipments, pick_orders, settle_sums
+from simulation.kernels.picking import (
+    SETTLE_COUNTS,
+    SETTLE_RESOLVED,
+    SETTLE_SUMS,
+    book_shipments,
+    pick_orders,
+    pick_orders_due_first,
+    settle_sums,
+)
 from simulation.kernels.records import (
     binomial_inverse,
     carry_unseen,
@@ -41,10 +49,39 @@ from simulation.kernels.sizing import fill_rate_levels
 from simulation.kernels.sourcing import allocate_lines, source_orders
 from simulation.kernels.transfers import match_transfers
 
-__all__ = ["CLOSE_COLUMNS", "INVERSION_MAX_MEAN", "SETTLE_COUNTS", "SETTLE_RESOLVED", "SETTLE_SUMS", "age_stock",
-           "allocate_lines", "binomial_inverse", "book_shipments", "carry_unseen", "close_day", "drift_records", "exact_view",
-           "fill_rate_levels", "fill_requests",
-           "forecast_levels", "match_transfers",
-           "negative_binomial_draw", "negative_binomial_draws", "order_min_max", "order_reorder_qty", "order_up_to",
-           "pick_orders", "poisson_inverse", "position_rows", "receive", "round_orders", "settle_sums", "smooth_forecast", "source_orders",
-           "unseen_units", "walk_in_share", "walk_in_store"]
+__all__ = [
+    "CLOSE_COLUMNS",
+    "INVERSION_MAX_MEAN",
+    "SETTLE_COUNTS",
+    "SETTLE_RESOLVED",
+    "SETTLE_SUMS",
+    "age_stock",
+    "allocate_lines",
+    "binomial_inverse",
+    "book_shipments",
+    "carry_unseen",
+    "close_day",
+    "drift_records",
+    "exact_view",
+    "fill_rate_levels",
+    "fill_requests",
+    "forecast_levels",
+    "match_transfers",
+    "negative_binomial_draw",
+    "negative_binomial_draws",
+    "order_min_max",
+    "order_reorder_qty",
+    "order_up_to",
+    "pick_orders",
+    "pick_orders_due_first",
+    "poisson_inverse",
+    "position_rows",
+    "receive",
+    "round_orders",
+    "settle_sums",
+    "smooth_forecast",
+    "source_orders",
+    "unseen_units",
+    "walk_in_share",
+    "walk_in_store",
+]

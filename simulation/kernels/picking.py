@@ -1,9 +1,28 @@
-"""Picking queues (FIFO over a node's pickers within opening hours), shipment booking, and the settled-order sums."""
+"""Picking queues (first come first served, or earliest due first, over a node's pickers within opening hours),
+shipment booking, and the settled-order sums."""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+
+@njit(cache=True, inline="always")
+def _open_start(start, node, rate, open_hour, close_hour, last_day):
+    """The first hour at or after ``start`` when ``node`` is open and picking (inf if it never reopens)."""
+    while start < np.inf:
+        day = int(start // 24.0)
+        day_rate = rate[node, min(day, last_day)]
+        hour = start - 24.0 * day
+        if day_rate <= 0.0 and day >= last_day:
+            start = np.inf
+        elif day_rate <= 0.0 or hour >= close_hour[node]:
+            start = 24.0 * (day + 1) + open_hour[node]
+        elif hour < open_hour[node]:
+            start = 24.0 * day + open_hour[node]
+        else:
+            break
+    return start
 
 
 @njit(cache=True)
@@ -26,22 +45,87 @@ def pick_orders(ready_hour, job_node, busy_until, pickers, rate, open_hour, clos
         for q in range(1, pickers[node]):
             if busy_until[node, q] < busy_until[node, p]:
                 p = q
-        start = max(ready_hour[j], busy_until[node, p])
-        while start < np.inf:
-            day = int(start // 24.0)
-            day_rate = rate[node, min(day, last_day)]
-            hour = start - 24.0 * day
-            if day_rate <= 0.0 and day >= last_day:
-                start = np.inf
-            elif day_rate <= 0.0 or hour >= close_hour[node]:
-                start = 24.0 * (day + 1) + open_hour[node]
-            elif hour < open_hour[node]:
-                start = 24.0 * day + open_hour[node]
-            else:
-                break
-        finish = start + work[j] * pickers[node] / day_rate if start < np.inf else np.inf
+        start = _open_start(max(ready_hour[j], busy_until[node, p]), node, rate, open_hour, close_hour, last_day)
+        finish = start + work[j] * pickers[node] / rate[node, min(int(start // 24.0), last_day)] if start < np.inf else np.inf
         busy_until[node, p] = finish
         done[j] = finish
+    return done
+
+
+@njit(cache=True, inline="always")
+def _heap_push(heap_key, heap_job, size, key, job):
+    i = size
+    heap_key[i], heap_job[i] = key, job
+    while i > 0:
+        parent = (i - 1) // 2
+        if (heap_key[parent], heap_job[parent]) <= (heap_key[i], heap_job[i]):
+            break
+        heap_key[i], heap_key[parent] = heap_key[parent], heap_key[i]
+        heap_job[i], heap_job[parent] = heap_job[parent], heap_job[i]
+        i = parent
+    return size + 1
+
+
+@njit(cache=True, inline="always")
+def _heap_pop(heap_key, heap_job, size):
+    """The job with the smallest (key, job); the heap shrinks by one."""
+    top = heap_job[0]
+    size -= 1
+    heap_key[0], heap_job[0] = heap_key[size], heap_job[size]
+    i = 0
+    while True:
+        left, right, low = 2 * i + 1, 2 * i + 2, i
+        if left < size and (heap_key[left], heap_job[left]) < (heap_key[low], heap_job[low]):
+            low = left
+        if right < size and (heap_key[right], heap_job[right]) < (heap_key[low], heap_job[low]):
+            low = right
+        if low == i:
+            break
+        heap_key[i], heap_key[low] = heap_key[low], heap_key[i]
+        heap_job[i], heap_job[low] = heap_job[low], heap_job[i]
+        i = low
+    return top, size
+
+
+@njit(cache=True)
+def pick_orders_due_first(ready_hour, job_node, busy_until, pickers, rate, open_hour, close_hour, work, due_hour):
+    """:func:`pick_orders` with the earliest due job first: whenever a picker is free (and the node open), it
+    takes, of the jobs already released (ready), the one due soonest (ties: the earlier in the order given);
+    with none released it waits for the next. Jobs must come sorted by ``ready_hour`` within each node."""
+    done = np.full(ready_hour.size, np.inf)
+    last_day = rate.shape[1] - 1
+    order = np.argsort(job_node, kind="mergesort")  # each node's jobs together, in the order given
+    heap_key = np.empty(ready_hour.size)
+    heap_job = np.empty(ready_hour.size, np.int64)
+    start_of = 0
+    while start_of < order.size:
+        node = job_node[order[start_of]]
+        end = start_of
+        while end < order.size and job_node[order[end]] == node:
+            end += 1
+        nxt, size, clock = start_of, 0, -np.inf
+        while nxt < end or size > 0:
+            p = 0
+            for q in range(1, pickers[node]):
+                if busy_until[node, q] < busy_until[node, p]:
+                    p = q
+            # An idle picker cannot start before the last decision: the jobs released by then include
+            # some not ready when it fell idle.
+            t = max(busy_until[node, p], clock)
+            if size == 0:
+                t = max(t, ready_hour[order[nxt]])
+            t = _open_start(t, node, rate, open_hour, close_hour, last_day)
+            if t == np.inf:
+                break  # never reopens: the rest are never picked
+            clock = t
+            while nxt < end and ready_hour[order[nxt]] <= t:
+                size = _heap_push(heap_key, heap_job, size, due_hour[order[nxt]], order[nxt])
+                nxt += 1
+            j, size = _heap_pop(heap_key, heap_job, size)
+            finish = t + work[j] * pickers[node] / rate[node, min(int(t // 24.0), last_day)]
+            busy_until[node, p] = finish
+            done[j] = finish
+        start_of = end
     return done
 
 

@@ -112,6 +112,10 @@ class Policies(Spec):
                                                              "home-delivery and instant orders")
     parcel_capacity_share: Share = Field(0.5, description="share of a forward warehouse's or store's daily picking "
                                                           "capacity home deliveries may take (the rest: instant, BOPIS)")
+    picking: Literal["first_come", "due_first"] = Field(
+        "first_come", description="the order pickers take next at a node: the first to arrive, or the one due soonest "
+                                  "(its promise) among those waiting, within each day's release (a backlog scheduled "
+                                  "past midnight keeps its place when the next day's orders come)")
     transfers: Transfers = Transfers()
     ranging: Ranging = Ranging()
     walk_in_to_online: WalkInToOnline = WalkInToOnline()

@@ -237,6 +237,71 @@ def test_pick_orders_matches_reference(seed):
     assert np.all(done > ready)
 
 
+def _open_from(start, node, rate, open_h, close_h):
+    while True:
+        day = int(start // 24)
+        r = rate[node, min(day, rate.shape[1] - 1)]
+        hour = start - 24 * day
+        if r <= 0 or hour >= close_h[node]:
+            start = 24 * (day + 1) + open_h[node]
+        elif hour < open_h[node]:
+            start = 24 * day + open_h[node]
+        else:
+            return start, r
+
+
+def _due_first_reference(ready, job_node, busy, pickers, rate, open_h, close_h, work, due):
+    """Plain Python: per node, whenever the soonest-free picker may start, it takes the released job due
+    soonest (ties by position), or waits for the next job."""
+    busy, done = busy.copy(), np.full(ready.size, np.inf)
+    for node in range(busy.shape[0]):
+        waiting = [j for j in range(ready.size) if job_node[j] == node]
+        while waiting:
+            p = int(np.argmin(busy[node, : pickers[node]]))
+            t = busy[node, p]
+            released = [j for j in waiting if ready[j] <= t]
+            if not released:
+                t = min(ready[j] for j in waiting)
+            t, r = _open_from(t, node, rate, open_h, close_h)
+            j = min((j for j in waiting if ready[j] <= t), key=lambda j: (due[j], j))
+            waiting.remove(j)
+            busy[node, p] = done[j] = t + work[j] * pickers[node] / r
+    return done, busy
+
+
+def _picking_case(seed):
+    rng = rng_for(seed)
+    n_nodes, days = 3, 6
+    rate = rng.choice([0.0, 2.0, 5.0, 10.0], (n_nodes, days))
+    rate[:, -1] = 4.0  # never closed for good
+    open_h, close_h = np.array([6.0, 8.0, 0.0]), np.array([22.0, 20.0, 24.0])
+    pickers = np.array([1, 3, 2])
+    ready = np.sort(rng.uniform(0, 24 * 3, 60))
+    return rng, ready, rng.integers(0, n_nodes, 60), rng.uniform(0, 30, (n_nodes, 3)), pickers, rate, open_h, close_h, \
+        rng.exponential(size=60)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_pick_orders_due_first_matches_reference(seed):
+    rng, ready, job_node, busy, pickers, rate, open_h, close_h, work = _picking_case(seed)
+    due = ready + rng.choice([1.0, 24.0, 48.0], ready.size)  # instant, next-day and later promises mixed
+    expected, expected_busy = _due_first_reference(ready, job_node, busy, pickers, rate, open_h, close_h, work, due)
+    done = kernels.pick_orders_due_first(ready, job_node, busy, pickers, rate, open_h, close_h, work, due)
+    np.testing.assert_allclose(done, expected)
+    np.testing.assert_allclose(busy, expected_busy)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_due_first_with_due_in_arrival_order_is_first_come_first_served(seed):
+    """Due hours in the order jobs arrive: the released job due soonest is always the next in line."""
+    _, ready, job_node, busy, pickers, rate, open_h, close_h, work = _picking_case(seed)
+    fifo_busy = busy.copy()
+    fifo = kernels.pick_orders(ready, job_node, fifo_busy, pickers, rate, open_h, close_h, work)
+    due_first = kernels.pick_orders_due_first(ready, job_node, busy, pickers, rate, open_h, close_h, work, ready + 5.0)
+    np.testing.assert_allclose(due_first, fifo)
+    np.testing.assert_allclose(busy, fifo_busy)
+
+
 def test_pick_orders_at_a_node_closed_for_good_never_finish():
     rate = np.zeros((1, 3))
     done = kernels.pick_orders(np.array([1.0, 2.0]), np.array([0, 0]), np.zeros((1, 1)), np.array([1]), rate,
