@@ -38,7 +38,7 @@ class Calendar:
 
     def promotion_lift(self, channel: str) -> np.ndarray:
         """Demand multiplier per SKU for a channel from the promotions in force (``world.calendar``)."""
-        return promotion_lift(self.promotions, channel, self.world.skus.size)
+        return promotion_lift(self.promotions, channel, self.world.skus)
 
     def _node_factor(self, attr: str) -> np.ndarray:
         out = np.ones(self.world.n_nodes)
@@ -78,7 +78,7 @@ class Calendar:
         return out
 
     def _sku_factor(self, shock) -> np.ndarray:
-        return shock_sku_factor(shock, self.world.skus.size)
+        return shock_sku_factor(shock, self.world.skus)
 
     def store_demand_factor(self) -> np.ndarray:
         """Multiplier per (store row, SKU) from the shocks in force (broadcastable ones when none)."""

@@ -40,7 +40,7 @@ class Replenishment:
             # A display minimum: the group's own for every SKU; stores also the catalog's per SKU (facings).
             facings = w.skus.presentation_units if name == STORE else np.zeros(w.skus.size, np.int64)
             local = {r: i for i, r in enumerate(rows)}
-            view = CalendarView(scenario.demand, w.planning_channel_share[rows],
+            view = CalendarView(scenario.demand, w.skus, w.planning_channel_share[rows],
                                 [(shock, np.array([local[r] for n in shock.nodes for r in w.node_rows[n] if r in local], np.int64))
                                  for shock in scenario.demand.shocks])
             policy = build_policy(spec, plan, f"replenishment.{name}", np.maximum(facings, spec.presentation_units), view)

@@ -201,6 +201,7 @@ class CalendarView:
     indices) each shock names."""
 
     demand: object
+    skus: object                        # the SKU table (which SKUs a promotion or shock touches)
     channel_share: np.ndarray          # [class row, channel]
     shock_rows: list                    # [(shock, local rows)]
 
@@ -242,12 +243,12 @@ class CalendarOrderUpTo(_Timing):
         factor = np.full((self.plan.mean.shape[0], 1), season(v.demand, day))
         promotions = in_force(v.demand.promotions, day)
         if promotions:
-            factor = factor * (v.channel_share @ channel_lifts(promotions, skus))
+            factor = factor * (v.channel_share @ channel_lifts(promotions, v.skus))
         for shock, rows in v.shock_rows:
             known = today >= shock.start_day - shock.warning_days
             if known and shock.start_day <= day < shock.end_day and shock.demand_factor != 1.0 and rows.size:
                 factor = np.broadcast_to(factor, (factor.shape[0], skus)).copy()
-                factor[rows] *= shock_sku_factor(shock, skus)
+                factor[rows] *= shock_sku_factor(shock, v.skus)
         return factor
 
     def look_ahead(self, day: int, rng: np.random.Generator | None) -> np.ndarray:

@@ -43,6 +43,9 @@ class Catalog(Spec):
     case_pack: int = Field(1, ge=1, le=10_000, description="units per case: orders on a lane with order_unit 'case' are whole cases")
     min_order_units: int = Field(0, ge=0, le=1_000_000, description="the supplier's minimum order per SKU (lanes from the supplier)")
     presentation_units: int = Field(0, ge=0, le=10_000, description="a store's display minimum (facings): store levels never below it")
+    groups: dict[str, Share] = Field(default_factory=dict, description="named SKU groups (umbrellas, bottled water, ...) "
+                                     "and the share of SKUs in each, drawn at random by seed, no SKU in two; a file's group "
+                                     "column instead names each SKU's")
     suppliers: int = Field(1, ge=1, le=100_000, description="vendors the SKUs are bought from, each SKU from one (at random, "
                            "fixed by seed; a file's supplier column overrides): lead times on lanes from the supplier are "
                            "drawn per vendor, so one late delivery leaves only that vendor's SKUs short")
@@ -51,4 +54,8 @@ class Catalog(Spec):
     def _one_source(self) -> Catalog:
         if (self.skus is None) == (self.file is None):
             raise ValueError("give exactly one of 'skus' (generate) or 'file' (load)")
+        if sum(self.groups.values()) > 1.0 + 1e-9:
+            raise ValueError(f"groups: shares must sum to at most 1 (no SKU in two groups), got {sum(self.groups.values()):g}")
+        if self.groups and self.file is not None:
+            raise ValueError("groups: a catalog file names each SKU's group in its group column")
         return self

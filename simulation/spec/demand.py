@@ -11,16 +11,21 @@ from simulation.spec.vocabulary import CHANNELS, ChannelName, Factor, Share
 
 
 class _Window(Spec):
-    """Something on the calendar over days [start_day, end_day)."""
+    """Something on the calendar over days [start_day, end_day), touching a share of SKUs (the fastest movers
+    first) or the SKUs of named catalog groups."""
 
     name: str
     start_day: int = Field(ge=0)
     end_day: int = Field(gt=0)
+    sku_groups: list[str] = Field(default_factory=list, description="catalog groups (catalog.groups or a file's group "
+                                                                    "column) whose SKUs it touches, instead of sku_share")
 
     @model_validator(mode="after")
     def _days(self):
         if self.end_day <= self.start_day:
             raise ValueError(f"end_day: must be > start_day ({self.start_day}), got {self.end_day}")
+        if self.sku_groups and "sku_share" in self.model_fields_set:
+            raise ValueError("give sku_share or sku_groups, not both")
         return self
 
 

@@ -31,25 +31,35 @@ def in_force(windows, day: int) -> list:
     return [w for w in windows if w.start_day <= day < w.end_day]
 
 
-def promotion_lift(promotions, channel: str, skus: int) -> np.ndarray:
-    """Demand multiplier per SKU for a channel from ``promotions``: promoted SKUs (a prefix, as SKUs are
-    sorted fastest first) are lifted; a promotion on other channels that cannibalises this one takes its
-    share of every SKU."""
-    lift = np.ones(skus)
+def touched(window, skus) -> np.ndarray:
+    """The SKUs a promotion or shock touches (bool per SKU of the table ``skus``): those of its
+    ``sku_groups`` when it names any, else its ``sku_share`` of SKUs as a prefix (SKUs are sorted fastest
+    first)."""
+    if window.sku_groups:
+        return np.isin(skus.group, [skus.group_names.index(g) for g in window.sku_groups])
+    mask = np.zeros(skus.size, bool)
+    mask[: round(window.sku_share * skus.size)] = True
+    return mask
+
+
+def promotion_lift(promotions, channel: str, skus) -> np.ndarray:
+    """Demand multiplier per SKU for a channel from ``promotions``: the SKUs each touches are lifted; a
+    promotion on other channels that cannibalises this one takes its share of every SKU."""
+    lift = np.ones(skus.size)
     for promo in promotions:
         if channel in promo.channels:
-            lift[: round(promo.sku_share * skus)] *= promo.lift
+            lift[touched(promo, skus)] *= promo.lift
         lift *= 1.0 - promo.cannibalise.get(channel, 0.0)
     return lift
 
 
-def channel_lifts(promotions, skus: int) -> np.ndarray:
+def channel_lifts(promotions, skus) -> np.ndarray:
     """:func:`promotion_lift` for every channel, [channel (``CHANNELS``), SKU]."""
     return np.array([promotion_lift(promotions, c, skus) for c in CHANNELS])
 
 
-def shock_sku_factor(shock, skus: int) -> np.ndarray:
-    """A shock's demand multiplier per SKU (its share of SKUs is a prefix: fastest first)."""
-    factor = np.ones(skus)
-    factor[: round(shock.sku_share * skus)] = shock.demand_factor
+def shock_sku_factor(shock, skus) -> np.ndarray:
+    """A shock's demand multiplier per SKU: its factor on the SKUs it touches, 1 elsewhere."""
+    factor = np.ones(skus.size)
+    factor[touched(shock, skus)] = shock.demand_factor
     return factor

@@ -39,6 +39,8 @@ class SkuTable:
     min_order_units: np.ndarray   # int: the supplier's minimum order
     presentation_units: np.ndarray  # int: a store's display minimum
     supplier: np.ndarray          # int 0..suppliers-1: the vendor each SKU is bought from
+    group: np.ndarray | None = None  # int: each SKU's group, an index into group_names (-1: none; None: no groups)
+    group_names: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -66,7 +68,9 @@ class SkuTable:
         return pd.DataFrame({"sku": self.sku, "mean_daily_units": self.rate, "overdispersion": self.overdispersion,
                              "unit_cost": self.unit_cost, "price": self.price, "shelf_life_days": self.shelf_life_days,
                              "case_pack": self.case_pack, "min_order_units": self.min_order_units,
-                             "presentation_units": self.presentation_units, "supplier": self.supplier})
+                             "presentation_units": self.presentation_units, "supplier": self.supplier,
+                             "group": [self.group_names[g] if g >= 0 else "" for g in self.group] if self.group is not None
+                             else [""] * self.size})
 
     @property
     def suppliers(self) -> int:
@@ -76,7 +80,9 @@ class SkuTable:
 def build_catalog(spec: CatalogSpec) -> SkuTable:
     table = _load(spec) if spec.file is not None else _generate(spec)
     order = np.argsort(-table.rate, kind="stable")
-    return SkuTable(**{name: getattr(table, name)[order] for name in SkuTable.__dataclass_fields__})
+    arrays = {name: getattr(table, name)[order] for name in SkuTable.__dataclass_fields__ if name not in ("group", "group_names")}
+    group = table.group[order] if table.group is not None else np.full(table.size, -1, np.int64)
+    return SkuTable(**arrays, group=group, group_names=table.group_names)
 
 
 def _generate(spec: CatalogSpec) -> SkuTable:
@@ -104,7 +110,20 @@ def _generate(spec: CatalogSpec) -> SkuTable:
         shelf_life_days=np.where(perishable, spec.shelf_life_days, 0).astype(np.int64),
         **{name: np.full(n, getattr(spec, name), np.int64) for name in LOT_COLUMNS},
         supplier=_suppliers(spec, n),
+        **_groups(spec, n),
     )
+
+
+def _groups(spec: CatalogSpec, n: int) -> dict:
+    """Each SKU's group: each named group takes its share of SKUs, drawn at random from a stream of its own."""
+    group = np.full(n, -1, np.int64)
+    order = np.random.default_rng(np.random.SeedSequence([spec.seed, 2])).permutation(n) if spec.groups else None
+    start = 0
+    for code, share in enumerate(spec.groups.values()):
+        size = round(share * n)
+        group[order[start:start + size]] = code
+        start += size
+    return {"group": group, "group_names": tuple(spec.groups)}
 
 
 def _suppliers(spec: CatalogSpec, n: int) -> np.ndarray:
@@ -158,4 +177,14 @@ def _load(spec: CatalogSpec) -> SkuTable:
         **{name: numeric.get(name, np.full(n, getattr(spec, name))).astype(np.int64) for name in LOT_COLUMNS},
         supplier=pd.factorize(frame["supplier"].astype(str))[0].astype(np.int64) if "supplier" in frame.columns
         else _suppliers(spec, n),
+        **_file_groups(frame),
     )
+
+
+def _file_groups(frame: pd.DataFrame) -> dict:
+    """A file's optional group column: each SKU's group name (empty: none)."""
+    if "group" not in frame.columns:
+        return {"group": np.full(len(frame), -1, np.int64), "group_names": ()}
+    names = frame["group"].fillna("").astype(str).str.strip()
+    codes, uniques = pd.factorize(names.where(names != ""), use_na_sentinel=True)
+    return {"group": codes.astype(np.int64), "group_names": tuple(str(u) for u in uniques)}

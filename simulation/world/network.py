@@ -34,6 +34,15 @@ from simulation.world.preflight import check_magnitudes, check_size
 from simulation.world.promises import promise_tables
 
 
+def check_groups(sc: Scenario, skus) -> None:
+    """Every SKU group a promotion or shock names is one of the catalog's (ScenarioError naming the field)."""
+    problems = [f"demand.{kind}[{i}].sku_groups[{j}]: unknown SKU group {g!r} (the catalog's: {', '.join(skus.group_names) or 'none'})"
+                for kind, windows in (("promotions", sc.demand.promotions), ("shocks", sc.demand.shocks))
+                for i, window in enumerate(windows) for j, g in enumerate(window.sku_groups) if g not in skus.group_names]
+    if problems:
+        raise ScenarioError(problems)
+
+
 def lead_days(raw: np.ndarray) -> np.ndarray:
     """Lead times in whole days, at least 1: an order placed at the end of day t arrives at the start of
     day t + L, before that day's demand."""
@@ -125,6 +134,7 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
         if not force:
             check_size(sc)
     skus = build_catalog(sc.catalog)
+    check_groups(sc, skus)
     check_magnitudes(sc, skus.rate.max() if skus.size else 0.0)
     if not force and sc.catalog.file is not None:
         check_size(sc, skus)
