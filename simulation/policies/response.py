@@ -2,7 +2,7 @@
 
 - pre-positioning: from a shock's warning (``warning_days`` before it starts) until it ends, the
   nodes it will hit review every day and order up to their usual level plus the extra demand the
-  shock brings (mean x (demand_factor - 1) x its days) and the extra lead time (mean x
+  shock brings (mean x (demand_factor - 1) x its days, on the SKUs it touches) and the extra lead time (mean x
   (lead_time_factor - 1) x mean lead time);
 - emergency transfers: every day of the shock, each shocked node is topped up to
   ``transfers.target_cover_days`` of its mean demand times the shock's demand factor, first from its
@@ -18,6 +18,7 @@ import numpy as np
 
 from simulation.policies.transfers import plan_moves
 from simulation.spec import CENTRAL_CODE
+from simulation.world.calendar import shock_sku_factor
 
 
 def _hit_rows(world, shock) -> np.ndarray:
@@ -35,9 +36,10 @@ def preposition(w, calendar, respond: bool) -> tuple[np.ndarray, np.ndarray | No
     extra = np.zeros((w.n_nodes, w.skus.size), np.int64)
     for shock in calendar.announced:
         rows = _hit_rows(w, shock)
-        days = (shock.demand_factor - 1.0) * (shock.end_day - shock.start_day) + (shock.lead_time_factor - 1.0) * w.mean_lead_days[rows]
+        surge = (shock_sku_factor(shock, w.skus) - 1.0)[None, :] * (shock.end_day - shock.start_day)  # the SKUs it touches
+        slower = ((shock.lead_time_factor - 1.0) * w.mean_lead_days[rows])[:, None]
         due[rows] = True
-        extra[rows] += np.ceil(w.planning_mean[rows] * np.maximum(days, 0.0)[:, None]).astype(np.int64)
+        extra[rows] += np.ceil(w.planning_mean[rows] * np.maximum(surge + slower, 0.0)).astype(np.int64)
     return due, extra
 
 
@@ -57,7 +59,7 @@ def emergency_moves(w, calendar, rule, respond: bool, state, blocks):
         stock = state.on_hand.copy()
         for shock in calendar.shocks:
             hit = _hit_rows(w, shock)
-            boost = np.full(hit.size, max(shock.demand_factor, 1.0))
+            boost = np.broadcast_to(np.maximum(shock_sku_factor(shock, w.skus), 1.0), (hit.size, w.skus.size))
             for src in np.unique(w.source[hit]):
                 if src < 0:
                     continue

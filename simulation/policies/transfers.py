@@ -29,13 +29,14 @@ def plan_moves(on_hand, position, mean, donors, receivers, give_above_days, fill
     """Moves (from row, to row, SKU, units) from ``donors`` to ``receivers`` (row arrays).
 
     Donors give on hand above ``give_above_days`` of cover; receivers ask for the gap between
-    ``fill_to_days`` of cover (times ``boost`` per receiver, if given) and their inventory position.
+    ``fill_to_days`` of cover (times ``boost`` per receiver, or per receiver and SKU, if given) and their
+    inventory position.
     """
     empty = np.zeros(0, np.int64)
     if donors.size == 0 or receivers.size == 0:
         return empty, empty, empty, empty
     excess = np.maximum(on_hand[donors] - _cover(mean[donors], give_above_days), 0)
-    target = mean[receivers] * fill_to_days * (1.0 if boost is None else boost[:, None])
+    target = mean[receivers] * fill_to_days * (1.0 if boost is None else boost if boost.ndim == 2 else boost[:, None])
     need = np.maximum(np.ceil(target).astype(np.int64) - position[receivers], 0)
     _, in_d, in_r = np.intersect1d(donors, receivers, return_indices=True)
     need[in_r] *= excess[in_d] == 0  # a node with excess of a SKU never also asks for it
