@@ -25,30 +25,44 @@ def _with_totals(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _delivery_rows(stats: OrderStats) -> list[tuple[str, str, str, float]]:
     """Delivery KPIs over online orders placed after warm-up and resolved (no line still waiting) by
-    the end, per (channel, node_type), per channel, per node type and overall."""
-    rows = []
-    resolved = stats.sums["resolved"]
-    cells = np.arange(resolved.size)
+    the end, per (channel, node_type), per channel, per node type and overall; and, for each shock with
+    zones, over the orders its zones placed while it lasted (node type ``shock:<name>``), per channel and
+    overall."""
+    cells = np.arange(stats.sums["resolved"].size)
     channel, node_type = cells // N_TYPES, cells % N_TYPES
     groups = [(ONLINE_CHANNELS[c], NODE_TYPES[t], (channel == c) & (node_type == t))
               for c in range(len(ONLINE_CHANNELS)) for t in range(N_TYPES)]
     groups += [(ONLINE_CHANNELS[c], "all", channel == c) for c in range(len(ONLINE_CHANNELS))]
     groups += [("all", NODE_TYPES[t], node_type == t) for t in range(N_TYPES)]
     groups += [("all", "all", cells >= 0)]
+    rows = _rows_for(stats.sums, stats.quantile, groups, cells)
+    event = np.arange(stats.event_sums["resolved"].size)
+    shock, event_channel = event // len(ONLINE_CHANNELS), event % len(ONLINE_CHANNELS)
+    for i, (name, *_) in enumerate(stats.shocks):
+        groups = [(ONLINE_CHANNELS[c], f"shock:{name}", (shock == i) & (event_channel == c)) for c in range(len(ONLINE_CHANNELS))]
+        groups += [("all", f"shock:{name}", shock == i)]
+        rows += _rows_for(stats.event_sums, stats.event_quantile, groups, event, split=False)
+    return rows
+
+
+def _rows_for(sums, quantile, groups, cells, split: bool = True) -> list[tuple[str, str, str, float]]:
+    """Delivery KPIs of each (channel, node_type, member cells) group from its ``sums`` and ``quantile``."""
+    rows = []
     for c, t, member in groups:
         def total(name, member=member):
-            return stats.sums[name][member].sum()
+            return sums[name][member].sum()
         n = total("resolved")
         if n == 0:
             continue
         rows.append(("on_time_rate", c, t, total("on_time") / n))
-        rows.append(("no_stock_rate", c, t, total("no_stock_resolved") / n))
-        if total("shipped") > 0:
-            rows.append(("split_rate", c, t, total("split") / total("shipped")))
-            rows.append(("dispatch_within_sla", c, t, total("within_sla") / total("shipped")))
+        if split:
+            rows.append(("no_stock_rate", c, t, total("no_stock_resolved") / n))
+            if total("shipped") > 0:
+                rows.append(("split_rate", c, t, total("split") / total("shipped")))
+                rows.append(("dispatch_within_sla", c, t, total("within_sla") / total("shipped")))
         if total("hours_n") > 0:
             rows.append(("delivery_hours_mean", c, t, total("hours_sum") / total("hours_n")))
-            rows.extend((f"delivery_hours_p{q}", c, t, stats.quantile(cells[member], q / 100)) for q in (50, 90, 95))
+            rows.extend((f"delivery_hours_p{q}", c, t, quantile(cells[member], q / 100)) for q in (50, 90, 95))
     return rows
 
 

@@ -50,6 +50,15 @@ class OrderStats(Observer):
         self.sums = dict(zip(kernels.SETTLE_SUMS, self._sums, strict=True))  # views: one row per sum
         self.histogram = np.zeros((N_CELLS, HISTOGRAM_HOURS * BINS_PER_HOUR), np.int64)
         self.long_hours: list[tuple[np.ndarray, np.ndarray]] = []  # (cell, hours) past the histogram
+        # Each shock with zones: the orders its zones place while it lasts, per online channel (cell
+        # shock x channel), so its delivery tail is its own and not the year's.
+        self.shocks = [(shock.name, np.isin(world.zone_ids, shock.zones), shock.start_day, shock.end_day)
+                       for shock in world.scenario.demand.shocks if shock.zones]
+        n_event = len(self.shocks) * len(ONLINE_CHANNELS)
+        self._event_sums = np.zeros((len(kernels.SETTLE_SUMS), n_event))
+        self.event_sums = dict(zip(kernels.SETTLE_SUMS, self._event_sums, strict=True))
+        self.event_histogram = np.zeros((n_event, HISTOGRAM_HOURS * BINS_PER_HOUR if n_event else 0), np.int64)
+        self.event_long_hours: list[tuple[np.ndarray, np.ndarray]] = []
         self.sample_size, self._rng = sample_size, rng
         self._kept: list[dict[str, np.ndarray]] = []
         self._kept_rows = 0
@@ -71,6 +80,20 @@ class OrderStats(Observer):
             self.histogram, BINS_PER_HOUR)
         if long.size:
             self.long_hours.append((cell[long], extra["delivery_hours"][long]))
+        for i, (_, zones, start, end) in enumerate(self.shocks):
+            day = extra["created_day"]
+            during = (day >= self.warmup) & (day >= start) & (day < end) & zones[columns["zone"]]
+            if not during.any():
+                continue
+            cell = i * len(ONLINE_CHANNELS) + columns["channel"]
+            long = kernels.settle_sums(
+                cell, during, columns["units"], columns["units_first"], columns["lines"], columns["lines_first"],
+                columns["lost_units"], columns["record_failures"], columns["shipments"], columns["last_mile_cost"],
+                columns["fulfilment_cost"], columns["open_lines"], columns["lost_lines"], extra["delivery_hours"],
+                extra["promise_hours"], extra["dispatch_hours"], extra["sla_hours"], self._event_sums, self.event_histogram,
+                BINS_PER_HOUR)
+            if long.size:
+                self.event_long_hours.append((cell[long], extra["delivery_hours"][long]))
 
     def _sample(self, rows: dict[str, np.ndarray], n: int) -> None:
         """Bottom-k: every order draws a uniform key; the sample is the ``sample_size`` smallest keys."""
@@ -115,23 +138,32 @@ class OrderStats(Observer):
         return frame
 
     def quantile(self, cells: np.ndarray, q: float) -> float:
-        """The q-quantile of delivery hours over ``cells`` (pandas' linear interpolation between order
-        statistics, each order statistic read as the middle of its one-minute bin, or exactly past the
-        histogram)."""
-        counts = self.histogram[cells].sum(axis=0)
-        long = np.sort(np.concatenate([h[np.isin(c, cells)] for c, h in self.long_hours])) if self.long_hours else np.empty(0)
-        n = int(counts.sum()) + long.size
-        position = (n - 1) * q
-        below, above = int(np.floor(position)), int(np.ceil(position))
-        cumulative = np.cumsum(counts)
+        """The q-quantile of delivery hours over ``cells`` (see :func:`histogram_quantile`)."""
+        return histogram_quantile(self.histogram, self.long_hours, cells, q)
 
-        def order_statistic(i: int) -> float:
-            if i < cumulative[-1]:
-                return (np.searchsorted(cumulative, i, side="right") + 0.5) / BINS_PER_HOUR
-            return float(long[i - cumulative[-1]])
+    def event_quantile(self, cells: np.ndarray, q: float) -> float:
+        """The q-quantile of delivery hours over shock ``cells`` (shock x channel)."""
+        return histogram_quantile(self.event_histogram, self.event_long_hours, cells, q)
 
-        lo, hi = order_statistic(below), order_statistic(above)
-        return lo + (position - below) * (hi - lo) if hi != lo else lo
+
+def histogram_quantile(histogram: np.ndarray, long_hours: list, cells: np.ndarray, q: float) -> float:
+    """The q-quantile of delivery hours over ``cells`` of a one-minute ``histogram`` plus the hours past it
+    (pandas' linear interpolation between order statistics, each order statistic read as the middle of its
+    one-minute bin, or exactly past the histogram)."""
+    counts = histogram[cells].sum(axis=0)
+    long = np.sort(np.concatenate([h[np.isin(c, cells)] for c, h in long_hours])) if long_hours else np.empty(0)
+    n = int(counts.sum()) + long.size
+    position = (n - 1) * q
+    below, above = int(np.floor(position)), int(np.ceil(position))
+    cumulative = np.cumsum(counts)
+
+    def order_statistic(i: int) -> float:
+        if i < cumulative[-1]:
+            return (np.searchsorted(cumulative, i, side="right") + 0.5) / BINS_PER_HOUR
+        return float(long[i - cumulative[-1]])
+
+    lo, hi = order_statistic(below), order_statistic(above)
+    return lo + (position - below) * (hi - lo) if hi != lo else lo
 
 
 def orders_frame(rows: dict[str, np.ndarray], world) -> pd.DataFrame:

@@ -1,6 +1,8 @@
 """The streaming order KPIs (orders summed as they settle) against a plain pandas computation over
 every order of the same run, and the bottom-k order sample."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,6 +59,21 @@ def test_streamed_delivery_kpis_equal_a_pandas_pass_over_every_order(tiny_pool):
         assert abs(got[key] - value) <= tolerance, (key, got[key], value)
 
 
+def test_a_shocks_delivery_kpis_are_its_zones_orders_while_it_lasts(tiny_pool):
+    """tiny.yaml's rainstorm (zone Z3, days 90-91): on-time rate and delivery percentiles over exactly the
+    orders Z3 placed on those days, per channel and together (node type ``shock:rainstorm``)."""
+    orders = tiny_pool.orders
+    during = orders[(orders.zone == "Z3") & orders.created_day.between(90, 91)]
+    assert len(during) > 20
+    expected = {k: v for k, v in pandas_delivery_kpis(during.assign(node_type="x"), tiny_pool.manifest["warmup_days"]).items()
+                if k[2] == "all" and k[0] in ("on_time_rate", "delivery_hours_mean", "delivery_hours_p50", "delivery_hours_p95")}
+    got = {(m, c): v for m, c, t, v in tiny_pool.kpis.itertuples(index=False) if t == "shock:rainstorm"}
+    assert {(m, c) for m, c, _ in expected} <= got.keys()
+    for (m, c, _), value in expected.items():
+        tolerance = 0.5 / BINS_PER_HOUR + 1e-9 if "_p" in m else 1e-9 * max(1.0, abs(value))
+        assert abs(got[(m, c)] - value) <= tolerance, (m, c, got[(m, c)], value)
+
+
 def test_streamed_fill_counts_equal_the_order_table(tiny_pool):
     orders = tiny_pool.orders[tiny_pool.orders.created_day >= tiny_pool.manifest["warmup_days"]]
     for channel, g in orders.groupby("channel", observed=True):
@@ -96,6 +113,8 @@ def test_quantile_reads_past_the_histogram_exactly():
         zone_promise = np.zeros((1, 3))
         channel_from_opening = np.zeros(3, bool)
         channel_sla = np.zeros(3)
+        zone_ids = ["Z"]
+        scenario = SimpleNamespace(demand=SimpleNamespace(shocks=[]))
 
     stats = OrderStats(World(), warmup=0, sample_size=0, rng=np.random.default_rng(0))
     hours = np.array([1.0, 2.0, 1000.0, np.inf])
