@@ -2,7 +2,8 @@
 
 - pre-positioning: from a shock's warning (``warning_days`` before it starts) until it ends, the
   nodes it will hit review every day and order up to their usual level plus the extra demand the
-  shock brings (mean x (demand_factor - 1) x its days, on the SKUs it touches) and the extra lead time (mean x
+  shock brings (mean x (demand_factor - 1) x its days, on the SKUs it touches), the days its closed lanes
+  deliver nothing (mean x its days, when it ``closes_lanes``) and the extra lead time (mean x
   (lead_time_factor - 1) x mean lead time);
 - emergency transfers: every day of the shock, each shocked node is topped up to
   ``transfers.target_cover_days`` of its mean demand times the shock's demand factor, first from its
@@ -37,7 +38,9 @@ def preposition(w, calendar, respond: bool) -> tuple[np.ndarray, np.ndarray | No
     for shock in calendar.announced:
         rows = _hit_rows(w, shock)
         surge = (shock_sku_factor(shock, w.skus) - 1.0)[None, :] * (shock.end_day - shock.start_day)  # the SKUs it touches
-        slower = ((shock.lead_time_factor - 1.0) * w.mean_lead_days[rows])[:, None]
+        # Lanes slower by the factor, or shut for the shock's days (nothing arrives until it ends).
+        shut = float(shock.end_day - shock.start_day) if shock.closes_lanes else 0.0
+        slower = ((shock.lead_time_factor - 1.0) * w.mean_lead_days[rows] + shut)[:, None]
         due[rows] = True
         extra[rows] += np.ceil(w.planning_mean[rows] * np.maximum(surge + slower, 0.0)).astype(np.int64)
     return due, extra
