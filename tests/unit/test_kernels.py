@@ -202,39 +202,10 @@ def _pick_reference(ready, job_node, busy, pickers, rate, open_h, close_h, work)
     done = []
     for t, node, w in zip(ready, job_node, work, strict=True):
         p = int(np.argmin(busy[node, : pickers[node]]))
-        start = max(t, busy[node, p])
-        while True:
-            day = int(start // 24)
-            r = rate[node, min(day, rate.shape[1] - 1)]
-            hour = start - 24 * day
-            if r <= 0 or hour >= close_h[node]:
-                start = 24 * (day + 1) + open_h[node]
-            elif hour < open_h[node]:
-                start = 24 * day + open_h[node]
-            else:
-                break
+        start, r = _open_from(max(t, busy[node, p]), node, rate, open_h, close_h)
         busy[node, p] = start + w * pickers[node] / r
         done.append(busy[node, p])
     return np.array(done), busy
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_pick_orders_matches_reference(seed):
-    rng = rng_for(seed)
-    n_nodes, days = 3, 6
-    rate = rng.choice([0.0, 2.0, 5.0, 10.0], (n_nodes, days))
-    rate[:, -1] = 4.0  # never closed for good
-    open_h, close_h = np.array([6.0, 8.0, 0.0]), np.array([22.0, 20.0, 24.0])
-    pickers = np.array([1, 3, 2])
-    ready = np.sort(rng.uniform(0, 24 * 3, 60))
-    job_node = rng.integers(0, n_nodes, 60)
-    work = rng.exponential(size=60)
-    busy = rng.uniform(0, 30, (n_nodes, 3))
-    expected, expected_busy = _pick_reference(ready, job_node, busy, pickers, rate, open_h, close_h, work)
-    done = kernels.pick_orders(ready, job_node, busy, pickers, rate, open_h, close_h, work)
-    np.testing.assert_allclose(done, expected)
-    np.testing.assert_allclose(busy, expected_busy)
-    assert np.all(done > ready)
 
 
 def _open_from(start, node, rate, open_h, close_h):
@@ -279,6 +250,16 @@ def _picking_case(seed):
     ready = np.sort(rng.uniform(0, 24 * 3, 60))
     return rng, ready, rng.integers(0, n_nodes, 60), rng.uniform(0, 30, (n_nodes, 3)), pickers, rate, open_h, close_h, \
         rng.exponential(size=60)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_pick_orders_matches_reference(seed):
+    _, ready, job_node, busy, pickers, rate, open_h, close_h, work = _picking_case(seed)
+    expected, expected_busy = _pick_reference(ready, job_node, busy, pickers, rate, open_h, close_h, work)
+    done = kernels.pick_orders(ready, job_node, busy, pickers, rate, open_h, close_h, work)
+    np.testing.assert_allclose(done, expected)
+    np.testing.assert_allclose(busy, expected_busy)
+    assert np.all(done > ready)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
