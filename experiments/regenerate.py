@@ -52,6 +52,29 @@ def section(results: dict[str, tuple[str, float]], smoke: bool) -> str:
     return "\n".join([*lines, END]) + "\n"
 
 
+def block_title(name: str) -> str:
+    return f"### `{name}.py`: "
+
+
+def merged(readme: Path, results: dict[str, tuple[str, float]], smoke: bool) -> str:
+    """With ``--only``: the section as it stands, the named scripts' blocks replaced (or added), each saying
+    the commit it was rerun at; without a section yet, a new one of just those blocks."""
+    text = readme.read_text() if readme.exists() else ""
+    if BEGIN not in text:
+        return section(results, smoke)
+    old = text[text.index(BEGIN):text.index(END)]
+    fresh = section(results, smoke)
+    head, *blocks = old.split("\n### `")
+    kept = {b.split(".py`", 1)[0]: "### `" + b for b in blocks}
+    for name in results:
+        new = fresh[fresh.index(block_title(name)):]
+        new = new[:min(i for i in (new.find("\n### `", 1), new.find(END)) if i >= 0)]
+        first, _, rest = new.partition("\n")
+        kept[name] = f"{first[:-1]}, rerun alone at commit {commit_label()})\n{rest}"
+    order = [n for n in SCRIPTS if n in kept] + [n for n in kept if n not in SCRIPTS]
+    return head.rstrip("\n") + "\n\n" + "\n".join(kept[n].rstrip("\n") + "\n" for n in order) + END + "\n"
+
+
 def rewrite(readme: Path, new_section: str) -> None:
     """Replace the section between the markers (or, the first time, from its heading to the end)."""
     text = readme.read_text()
@@ -66,7 +89,8 @@ def rewrite(readme: Path, new_section: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="each script at its --smoke size (seconds; for tests)")
-    parser.add_argument("--only", action="append", choices=SCRIPTS, help="just these scripts (repeatable)")
+    parser.add_argument("--only", action="append", choices=SCRIPTS,
+                        help="just these scripts (repeatable); their blocks replace theirs, the rest are kept")
     parser.add_argument("--readme", type=Path, default=HERE / "README.md", help="the file whose results section is rewritten")
     parser.add_argument("--out", type=arguments.folder, default=HERE.parent / "results" / "experiments",
                         help="where each script's results go (a folder per script)")
@@ -75,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only or SCRIPTS:
         print(f"{name}.py ...", flush=True)
         results[name] = run(name, args.smoke, args.out / name)
-    rewrite(args.readme, section(results, args.smoke))
+    rewrite(args.readme, merged(args.readme, results, args.smoke) if args.only else section(results, args.smoke))
     print(f"Rewrote the results section of {args.readme}")
     return 0
 
