@@ -72,7 +72,7 @@ def merged(readme: Path, results: dict[str, tuple[str, float]], smoke: bool) -> 
         first, _, rest = new.partition("\n")
         kept[name] = f"{first[:-1]}, rerun alone at commit {commit_label()})\n{rest}"
     order = [n for n in SCRIPTS if n in kept] + [n for n in kept if n not in SCRIPTS]
-    return head.rstrip("\n") + "\n\n" + "\n".join(kept[n].rstrip("\n") + "\n" for n in order) + END + "\n"
+    return head.rstrip("\n") + "\n\n" + "\n".join(kept[n].rstrip("\n") + "\n" for n in order) + "\n" + END + "\n"
 
 
 def rewrite(readme: Path, new_section: str) -> None:
