@@ -1,7 +1,9 @@
 """Issues 17's and 18's mechanisms all on at once (lot rules, display minimums, economic lots, planning error,
 store mix, in split mode the online stock's own policy; store records that drift and reach the platform by
-lossy syncs, promises from opening, a shock that stretches transit and closes lanes): units are conserved in
-both modes, and split and pool face the same customers (common random numbers)."""
+lossy syncs, promises from opening, a shock that stretches transit and closes lanes, a fill-rate target,
+vendors, a calendar forecast with error, a surge on a SKU group, due-first picking, perishables that shoppers
+take freshest first): units are conserved in both modes, and split and pool face the same customers (common
+random numbers)."""
 
 import numpy as np
 import pytest
@@ -20,7 +22,14 @@ EVERYTHING = {
                                "sync_interval_hours": 4, "lost_sync_share": 0.2},
     "channels.bopis.promise_from": "opening", "channels.instant.promise_from": "opening",
     "demand.shocks": [{"name": "storm", "start_day": 40, "end_day": 44, "nodes": ["S3", "FW1"], "zones": ["Z3"],
-                       "capacity_factor": 0.5, "transit_factor": 2.0, "closes_lanes": True}],
+                       "capacity_factor": 0.5, "transit_factor": 2.0, "closes_lanes": True},
+                      {"name": "rush", "start_day": 39, "end_day": 40, "nodes": ["S3"], "zones": ["Z3"], "demand_factor": 3.0,
+                       "sku_groups": ["rain_gear"], "warning_days": 5}],
+    "catalog.groups": {"rain_gear": 0.1}, "catalog.suppliers": 7, "catalog.perishable_share": 0.3,
+    "catalog.freshest_first_share": 0.5,
+    "replenishment.central_warehouse": {"policy": "order_up_to", "fill_rate": 0.95},
+    "replenishment.forward_warehouse": {"policy": "calendar_order_up_to", "error": {"bias": 0.1, "cv": 0.2}},
+    "policies.picking": "due_first",
     "run.horizon_days": 90, "run.warmup_days": 10,
 }
 
