@@ -61,12 +61,13 @@ KPIS = [("shelf_stockout_rate", "walk_in", "store"), ("spoilage_rate", "all", "a
         ("days_of_inventory", "all", "all")]
 
 
-def relative(table, name: str, channel: str, at_a: dict, at_b: dict) -> tuple[tuple, tuple, str, str]:
-    """The paired difference b - a, its relative size to a's mean, and its direction and size verdicts."""
+def relative(table, name: str, channel: str, at_a: dict, at_b: dict, seed_change: float) -> tuple[tuple, tuple, str, str]:
+    """The paired difference b - a, its relative size to a's mean, and its direction and size verdicts
+    against the seed's relative change."""
     diff = paired_difference(table, name, channel, at_a, at_b)
     base = point_mean(table, name, channel, at_a)[0]
     change = tuple(x / base for x in diff) if base else (float("nan"),) * 3
-    return diff, change, *direction_and_size(diff[0], diff[1] > 0 or diff[2] < 0, change[0], SEED_STOCKOUT)
+    return diff, change, *direction_and_size(diff[0], diff[1] > 0 or diff[2] < 0, change[0], seed_change)
 
 
 def main() -> None:
@@ -89,11 +90,9 @@ def main() -> None:
 
     smoothing = {"forecast": "smoothing", "freshest first": "none"}
     calendar = {"forecast": "calendar, error cv 0.25", "freshest first": "none"}
-    stockout = relative(table, "shelf_stockout_rate", "walk_in", smoothing, calendar)
-    spoil_diff = paired_difference(table, "spoilage_rate", "all", smoothing, calendar)
-    spoil_base = point_mean(table, "spoilage_rate", "all", smoothing)[0]
-    spoil_change = spoil_diff[0] / spoil_base if spoil_base else float("nan")
-    spoil_direction, spoil_size = direction_and_size(spoil_diff[0], spoil_diff[1] > 0 or spoil_diff[2] < 0, spoil_change, SEED_SPOILAGE)
+    stockout = relative(table, "shelf_stockout_rate", "walk_in", smoothing, calendar, SEED_STOCKOUT)
+    spoil_diff, (spoil_change, *_), spoil_direction, spoil_size = relative(table, "spoilage_rate", "all", smoothing, calendar,
+                                                                           SEED_SPOILAGE)
     error = paired_difference(table, "shelf_stockout_rate", "walk_in", {"forecast": "calendar, error cv 0", "freshest first": "none"},
                               {"forecast": "calendar, error cv 0.5", "freshest first": "none"})
     lifo = paired_difference(table, "spoilage_rate", "all", calendar, {"forecast": "calendar, error cv 0.25", "freshest first": "50%"})
