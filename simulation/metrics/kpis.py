@@ -41,11 +41,11 @@ def _delivery_rows(stats: OrderStats) -> list[tuple[str, str, str, float]]:
     for i, (name, *_) in enumerate(stats.shocks):
         groups = [(ONLINE_CHANNELS[c], f"shock:{name}", (shock == i) & (event_channel == c)) for c in range(len(ONLINE_CHANNELS))]
         groups += [("all", f"shock:{name}", shock == i)]
-        rows += _rows_for(stats.event_sums, stats.event_quantile, groups, event, split=False)
+        rows += _rows_for(stats.event_sums, stats.event_quantile, groups, event, fulfilment=False)
     return rows
 
 
-def _rows_for(sums, quantile, groups, cells, split: bool = True) -> list[tuple[str, str, str, float]]:
+def _rows_for(sums, quantile, groups, cells, fulfilment: bool = True) -> list[tuple[str, str, str, float]]:
     """Delivery KPIs of each (channel, node_type, member cells) group from its ``sums`` and ``quantile``."""
     rows = []
     for c, t, member in groups:
@@ -55,7 +55,7 @@ def _rows_for(sums, quantile, groups, cells, split: bool = True) -> list[tuple[s
         if n == 0:
             continue
         rows.append(("on_time_rate", c, t, total("on_time") / n))
-        if split:
+        if fulfilment:  # no-stock, split and dispatch rates: the per-node-type cells only
             rows.append(("no_stock_rate", c, t, total("no_stock_resolved") / n))
             if total("shipped") > 0:
                 rows.append(("split_rate", c, t, total("split") / total("shipped")))

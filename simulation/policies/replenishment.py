@@ -229,7 +229,6 @@ class CalendarOrderUpTo(_Timing):
     def __post_init__(self):
         self.protection = self.plan.protection(self.review_period_days)
         self.S = self.look_ahead(-1, None)
-        self.forecast_tomorrow = self.truth_tomorrow = None
 
     def initial_stock(self):
         return self.S.copy()
