@@ -21,9 +21,9 @@ import argparse
 import pandas as pd
 from common import Claim, compare, direction_and_size, entry, in_units, load, no_worse, out_dir, parse_args, report
 
+from simulation.experiment.compare import paired_difference
 from simulation.experiment.results import atomic_write
-from simulation.experiment.shapley import coalitions, decompose
-from simulation.experiment.stats import mean_ci
+from simulation.experiment.shapley import coalitions, decompose, write_ladder
 
 BASE = "city_seed_split"
 # "No worse" means at most 1 percentage point more shelf stockout: a change an analyst would not act on.
@@ -74,16 +74,6 @@ def band_overrides(path: str, value, on: frozenset) -> dict:
     return {path: value}
 
 
-def paired(runs, policy_a: str, policy_b: str, kpi: tuple[str, str, str]) -> tuple[float, float, float, float]:
-    """Mean and 95% CI of b - a over paired replications, and a's mean."""
-    metric, channel, node_type = kpi
-    rows = runs[(runs.metric == metric) & (runs.channel == channel) & (runs.node_type == node_type)]
-    wide = rows.pivot_table(index="replication", columns="policy", values="value", aggfunc="first")
-    diff = (wide[policy_b] - wide[policy_a]).to_numpy(float)
-    mean, half = mean_ci(diff)
-    return mean, mean - half, mean + half, float(wide[policy_a].mean())
-
-
 def with_ci(metric: str, mean: float, low: float, high: float) -> str:
     return f"{in_units(metric, mean)} [{in_units(metric, low)}, {in_units(metric, high)}]"
 
@@ -112,9 +102,9 @@ def run_band(args, out):
     rows = []
     for point in points:
         split, control, pool = (f"band-{point}-{role}" for role in three)
-        total, lo, hi, base = paired(result.runs, split, pool, KPIS[0])
-        beyond = paired(result.runs, control, pool, KPIS[0])
-        shelf = paired(result.runs, split, pool, KPIS[3])
+        total, lo, hi, base = paired_difference(result.runs, split, pool, KPIS[0])
+        beyond = paired_difference(result.runs, control, pool, KPIS[0])
+        shelf = paired_difference(result.runs, split, pool, KPIS[3])
         rows.append({"setting": point.replace("-", " = ", 1), "baseline days": base, "pool vs split": total / base,
                      "ci_low": lo / base, "ci_high": hi / base, "pooling itself (pool vs control)": beyond[0] / base,
                      "shelf stockout change": shelf[0]})
@@ -137,23 +127,26 @@ def main() -> None:
     atomic_write(out / "ladder.csv", lambda tmp: steps[["policy", "metric", "channel", "node_type", "mean", "ci_low", "ci_high"]]
                  .to_csv(tmp, index=False))
     none, control, full = name(frozenset()), name(frozenset({"pull"})), name(frozenset(SWITCHES))
+    # what `invsim report` on this folder needs for its decomposition chart
+    write_ladder(out, shares, none, control, full, list(SWITCHES), args.seed, args.replications,
+                 names={none: "split", control: "control (pull only)", full: "one pool (every switch)"})
     rows = []
     for kpi in KPIS:
         m, c, t = kpi
         label = f"{m} ({c}, {t})"
         for part, (a, b) in {"control: split + pull vs split": (none, control),
                              "pooling itself: pool vs control": (control, full)}.items():
-            mean, lo, hi, _ = paired(result.runs, a, b, kpi)
+            mean, lo, hi, _ = paired_difference(result.runs, a, b, kpi)
             rows.append({"KPI": label, "change": part, "difference [95% CI]": with_ci(m, mean, lo, hi)})
         for s in [*SWITCHES, "total"]:
             r = shares[(shares.metric == m) & (shares.channel == c) & (shares.node_type == t) & (shares.switch == s)].iloc[0]
             part = "total: pool vs split" if s == "total" else f"Shapley share: {s}"
             rows.append({"KPI": label, "change": part, "difference [95% CI]": with_ci(m, r.share, r.ci_low, r.ci_high)})
-    total = paired(result.runs, none, full, KPIS[0])
+    total = paired_difference(result.runs, none, full, KPIS[0])
     base = total[3]
     direction, size = direction_and_size(total[0], total[1] > 0 or total[2] < 0, total[0] / base, CLAIM.seed_change)
-    pooling, modern = paired(result.runs, control, full, KPIS[0]), paired(result.runs, none, control, KPIS[0])
-    shelf = paired(result.runs, none, full, KPIS[3])
+    pooling, modern = paired_difference(result.runs, control, full, KPIS[0]), paired_difference(result.runs, none, control, KPIS[0])
+    shelf = paired_difference(result.runs, none, full, KPIS[3])
     shelf_ok = no_worse(shelf[1], shelf[2], MARGIN, -1)
     band = run_band(args, out)
     footer = (f"Seed claim, pre-registered: network days of inventory 28 -> 15 (-46%). The full pool against the calibrated "

@@ -113,6 +113,16 @@ def calendar_of(scenarios: list[Scenario]) -> tuple:
     return tuple(sorted(events.values(), key=lambda e: (e["start_day"], e["name"])))
 
 
+def paired_difference(runs: pd.DataFrame, a: str, b: str, kpi: tuple[str, str, str]) -> tuple[float, float, float, float]:
+    """Mean and 95% CI of policy ``b`` minus policy ``a`` in one KPI (metric, channel, node type), paired
+    replication by replication from a comparison's ``runs``; and ``a``'s mean."""
+    metric, channel, node_type = kpi
+    rows = runs[(runs.metric == metric) & (runs.channel == channel) & (runs.node_type == node_type)]
+    wide = rows.pivot_table(index="replication", columns="policy", values="value", aggfunc="first")
+    mean, half = mean_ci((wide[b] - wide[a]).to_numpy(float))
+    return mean, mean - half, mean + half, float(wide[a].mean())
+
+
 def paired_table(runs: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """Means with 95% CIs per policy, and paired differences to ``baseline`` with 95% CIs."""
     key = ["metric", "channel", "node_type"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -81,3 +82,16 @@ def decompose(runs: pd.DataFrame, coalition_of: Mapping[str, frozenset], switche
             rows.append({"switch": s, "metric": metric, "channel": channel, "node_type": node_type, "share": mean,
                          "ci_low": mean - half, "ci_high": mean + half})
     return pd.DataFrame(rows)
+
+
+def write_ladder(out: Path, shares: pd.DataFrame, baseline: str, control: str, policy: str, switches: Sequence[str],
+                 seed: int, replications: int, names: Mapping[str, str] | None = None) -> None:
+    """Mark a comparison folder as a pool ladder, for ``invsim report``'s decomposition chart: ``decompose``'s
+    shares as shapley.parquet, and in the manifest who is the baseline (no switch), the control (the
+    policy's changes but no pooling) and the policy (every switch), with ``names`` to call them by."""
+    from simulation.experiment.results import ResultsFolder
+
+    ladder = {"policy": policy, "switches": list(switches), "names": dict(names or {})}
+    ResultsFolder(out, "comparison", claim=False).write(
+        shapley=shares, manifest={"kind": "comparison", "seed": seed, "replications": replications, "baseline": baseline,
+                                  "control": control, "ladder": ladder})

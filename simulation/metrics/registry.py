@@ -21,6 +21,21 @@ class Metric:
     def is_share(self) -> bool:
         return self.unit.startswith("share")
 
+    @property
+    def title(self) -> str:
+        """The label as a chart or a table heading starts it: "Fill rate (units)"."""
+        return self.label[:1].upper() + self.label[1:]
+
+    @property
+    def axis_unit(self) -> str:
+        """What an axis of this KPI is measured in: "% of orders" for a share, else the unit."""
+        return "%" + self.unit.removeprefix("share") if self.is_share else self.unit
+
+    @property
+    def axis_label(self) -> str:
+        """The KPI and its unit, as an axis reads: "Days of inventory (days)", "Fill rate (units), % of units"."""
+        return f"{self.title}, {self.axis_unit}" if self.title.endswith(")") else f"{self.title} ({self.axis_unit})"
+
     def format(self, value: float) -> str:
         """The value as the tables print it: 95.2% for a share, 1,234 or 10.3 otherwise.
 
@@ -49,8 +64,8 @@ class Metric:
 
 _METRICS = (
     Metric("demand_units", "units demanded", "units"),
-    Metric("fill_rate_units", "fill rate", "share of units", +1),
-    Metric("fill_rate_lines", "line fill rate", "share of lines", +1),
+    Metric("fill_rate_units", "fill rate (units)", "share of units", +1),
+    Metric("fill_rate_lines", "fill rate (lines)", "share of lines", +1),
     Metric("fill_rate_orders", "orders filled complete", "share of orders", +1),
     Metric("lost_sales_units", "lost sales", "units", -1),
     Metric("shelf_stockout_rate", "shelf stockout", "share of store-SKU-days", -1),
@@ -91,6 +106,23 @@ _METRICS = (
     Metric("outflow_units", "units out (sold and shipped to other nodes)", "units"),
 )
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
+
+
+# What a person calls each channel; "all" is the network-wide figure.
+CHANNEL_LABELS = {"walk_in": "walk-in", "bopis": "BOPIS", "home_delivery": "home delivery", "instant": "instant delivery",
+                  "all": "all channels"}
+
+
+def kpi_label(name: str, channel: str = "all") -> str:
+    """A KPI of one channel as a chart or a table names it.
+
+    >>> kpi_label("fill_rate_units", "walk_in"), kpi_label("days_of_inventory")
+    ('Fill rate (units), walk-in', 'Days of inventory')
+    """
+    m = metric(name)
+    if channel == "all" and not m.is_share and m.name != "cost_per_order":  # stock and cost are network-wide anyway
+        return m.title
+    return f"{m.title}, {CHANNEL_LABELS.get(channel, channel.replace('_', ' '))}"
 
 
 def metric(name: str) -> Metric:

@@ -5,12 +5,14 @@ charts (Okabe-Ito, readable by colour-blind viewers); every axis carries its uni
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from simulation.metrics.registry import metric
+from simulation.metrics import registry
+from simulation.metrics.registry import CHANNEL_LABELS, kpi_label, metric
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -19,8 +21,33 @@ LINESTYLES = ("-", ":", "-.", (0, (6, 2)))  # channels, where colour is the poli
 
 
 def policy_colors(policies: Sequence[str]) -> dict[str, str]:
-    """One colour per policy, in the order given (the same order gives the same colours everywhere)."""
-    return {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(dict.fromkeys(policies))}
+    """One colour per policy, in the order given (the same order gives the same colours everywhere); past
+    the palette's eight, matplotlib's tab20 (a sweep's grid points)."""
+    names = list(dict.fromkeys(policies))
+    if len(names) <= len(PALETTE):
+        return {p: PALETTE[i] for i, p in enumerate(names)}
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    return {p: to_hex(colormaps["tab20"](i % 20)) for i, p in enumerate(names)}
+
+
+def _wrapped(text: str, width: int = 16) -> str:
+    """Text in lines of at most ``width`` characters (long names cut where they must)."""
+    return "\n".join(textwrap.wrap(str(text), width, break_on_hyphens=False)) or str(text)
+
+
+def _legend_outside(ax, **kwargs) -> None:
+    """The legend to the right of the data, where it hides nothing however many policies there are."""
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0), **kwargs)
+
+
+def _category_ticks(ax, names: Sequence[str]) -> None:
+    """Category names under bars, wrapped (narrower the more there are), and slanted past six, so none
+    overlaps the next."""
+    many = len(names) > 6
+    ax.set_xticks(np.arange(len(names)), [_wrapped(n, 10 if len(names) > 3 else 20) for n in names],
+                  rotation=30 if many else 0, ha="right" if many else "center")
 
 
 def _axes(ax):
@@ -48,11 +75,6 @@ def _is_share(name: str) -> bool:
     return metric(name).is_share
 
 
-def _unit(name: str) -> str:
-    """The unit of a KPI that is not a share (the metric registry's)."""
-    return metric(name).unit
-
-
 def kpi_comparison(table: pd.DataFrame, kpis: Sequence[tuple[str, str]], ax=None, node_type: str = "all"):
     """Grouped bars of KPI means by policy with 95% CI error bars, from a comparison table
     (``compare(...).table``: metric, channel, node_type, policy, mean, ci_low, ci_high). ``kpis`` are
@@ -71,11 +93,17 @@ def kpi_comparison(table: pd.DataFrame, kpis: Sequence[tuple[str, str]], ax=None
         low = np.array([np.nan if g is None else g["ci_low"] for g in got]) * scale
         high = np.array([np.nan if g is None else g["ci_high"] for g in got]) * scale
         x = np.arange(len(kpis)) + (j - (len(policies) - 1) / 2) * width
-        ax.bar(x, mean, width, color=colors[policy], label=policy,
+        ax.bar(x, mean, width, color=colors[policy], label=_wrapped(policy, 24),
                yerr=np.vstack([mean - low, high - mean]), capsize=3, error_kw={"elinewidth": 1})
-    ax.set_xticks(np.arange(len(kpis)), [f"{m.replace('_', ' ')}\n({c.replace('_', ' ')})" for m, c in kpis])
-    ax.set_ylabel("% (mean, 95% CI)" if share else f"{kpis[0][0].replace('_', ' ')} ({_unit(kpis[0][0])}; mean, 95% CI)")
-    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=max(len(policies), 1))
+    names = {m for m, _ in kpis}
+    if len(kpis) == 1 and kpis[0][1] == "all":
+        ticks = ["whole network"]
+    else:
+        ticks = [CHANNEL_LABELS.get(c, c) if len(names) == 1 else kpi_label(m, c) for m, c in kpis]
+    _category_ticks(ax, ticks)
+    first = metric(kpis[0][0])  # one metric by channel: named on the axis; several of one unit: the unit
+    ax.set_ylabel(_wrapped(first.axis_label if len(names) == 1 else "%" if share else first.unit, 34))
+    _legend_outside(ax, title="bars: mean\nwhiskers: 95% CI")
     _thousands(ax)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
@@ -124,7 +152,8 @@ def stock_over_time(daily: pd.DataFrame, ax=None, windows: Sequence[tuple[float,
     its colour. Calendar windows (start day, end day, label), such as shocks and promotions, are shaded."""
     ax = _axes(ax)
     rows = daily[daily["metric"] == metric]
-    share = _is_share(metric)
+    metric_info = registry.metric(metric)
+    share = metric_info.is_share
     scale = 100.0 if share else 1.0
     policies = list(dict.fromkeys(rows["policy"])) if "policy" in rows.columns else []
     if len(policies) > 1:
@@ -142,8 +171,8 @@ def stock_over_time(daily: pd.DataFrame, ax=None, windows: Sequence[tuple[float,
             ax.annotate(label, (start, 0.98), xycoords=("data", "axes fraction"), va="top", ha="right", rotation=90, fontsize=8)
     ax.set_xlabel("day")
     unit = "% of stocked node-SKUs" if share else "currency" if metric.endswith("value") else "units"
-    ax.set_ylabel(f"{metric.replace('_', ' ')} ({unit})")
-    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_ylabel(_wrapped(f"{metric_info.title} ({unit})", 34))  # the daily series' own unit
+    _legend_outside(ax)
     _thousands(ax)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
@@ -158,10 +187,11 @@ def stock_by_node_type(table: pd.DataFrame, ax=None):
     bottom = np.zeros(len(wide))
     for i, node_type in enumerate(t for t in NODE_TYPE_LABELS if t in wide.columns):
         values = wide[node_type].fillna(0.0).to_numpy()
-        ax.bar(wide.index, values, bottom=bottom, color=PALETTE[i % len(PALETTE)], label=NODE_TYPE_LABELS[node_type])
+        ax.bar(np.arange(len(wide)), values, bottom=bottom, color=PALETTE[i % len(PALETTE)], label=NODE_TYPE_LABELS[node_type])
         bottom += values
-    ax.set_ylabel("average inventory value (currency)")
-    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    _category_ticks(ax, list(wide.index))
+    ax.set_ylabel("Average inventory value (currency)")
+    _legend_outside(ax)
     _thousands(ax)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
@@ -190,9 +220,9 @@ def tradeoff_curve(table: pd.DataFrame, along: str, by: str | None = None, ax=No
     frontier = both.sort_values(["x", "y"], ascending=[True, False])
     frontier = frontier[frontier["y"] > frontier["y"].cummax().shift(fill_value=-np.inf)]  # beats every cheaper point
     ax.plot(frontier["x"], frontier["y"] * 100, linestyle="--", color="0.3", label="efficient frontier", zorder=0)
-    ax.set_xlabel(f"{x[0].replace('_', ' ')} ({'days' if x[0] == 'days_of_inventory' else x[1]})")
-    ax.set_ylabel(f"{y[0].replace('_', ' ')} (%)")
-    ax.legend(frameon=False, title=by)
+    ax.set_xlabel(f"{kpi_label(*x)} ({metric(x[0]).axis_unit})")
+    ax.set_ylabel(_wrapped(f"{kpi_label(*y)} ({metric(y[0]).axis_unit})", 34))
+    _legend_outside(ax, title=by)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 
@@ -216,7 +246,47 @@ def sensitivity(table: pd.DataFrame, kpi: tuple[str, str] = ("fill_rate_units", 
         ax.annotate(f"{at_low}", (low * scale, i), xytext=(-4, 0), textcoords="offset points", ha="right", va="center", fontsize=8)
         ax.annotate(f"{at_high}", (high * scale, i), xytext=(4, 0), textcoords="offset points", ha="left", va="center", fontsize=8)
     ax.set_yticks(range(len(spans)), [s[0] for s in spans])
-    unit = " (%)" if share else ""
-    ax.set_xlabel(f"{kpi[0].replace('_', ' ')} ({kpi[1].replace('_', ' ')}){unit}: range of the mean over each parameter's values")
+    ax.set_xlabel(f"{kpi_label(*kpi)} ({metric(kpi[0]).axis_unit}): range of the mean over each parameter's values")
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def decomposition_waterfall(shares: pd.DataFrame, steps: Sequence[tuple[str, float, float, float]],
+                            kpi: tuple[str, str, str] = ("days_of_inventory", "all", "all"), ax=None):
+    """What each switch of a pool ladder adds to a KPI's change: a waterfall of the switches' Shapley shares
+    (``decompose``'s table: switch, metric, channel, node_type, share, ci_low, ci_high; bars float from the
+    running total, whiskers the 95% CI of each share) ending in the total, and beside it ``steps``, the same
+    change taken in named steps ((label, mean, ci_low, ci_high) each, e.g. the control's replenishment change,
+    then pooling itself)."""
+    ax = _axes(ax)
+    m = metric(kpi[0])
+    mine = shares[(shares["metric"] == kpi[0]) & (shares["channel"] == kpi[1]) & (shares["node_type"] == kpi[2])]
+    parts = [(r["switch"].replace("_", " "), r["share"], r["ci_low"], r["ci_high"]) for _, r in mine.iterrows() if r["switch"] != "total"]
+    total = mine[mine["switch"] == "total"].iloc[0]
+    labels, x = [], 0
+    def bar(label, start, change, low, high, color):
+        nonlocal x
+        ax.bar(x, change, bottom=start, color=color, width=0.7, label=None)
+        ax.errorbar(x, start + change, yerr=[[change - low], [high - change]], color="0.2", capsize=3, elinewidth=1)
+        ax.annotate(m.signed(change), (x, max(start, start + change)), xytext=(0, 3), textcoords="offset points", ha="center",
+                    fontsize=9)
+        labels.append((x, label))
+        x += 1
+    good, bad = PALETTE[2], PALETTE[3]
+    def tone(change):
+        return good if change * m.better > 0 else bad if change * m.better < 0 else "0.6"
+    level = 0.0
+    for label, share, low, high in parts:
+        bar(label, level, share, low, high, tone(share))
+        level += share
+    bar("total (all switches)", 0.0, total["share"], total["ci_low"], total["ci_high"], PALETTE[0])
+    x += 0.5  # the same change in steps, set apart
+    level = 0.0
+    for label, change, low, high in steps:
+        bar(label, level, change, low, high, tone(change))
+        level += change
+    ax.axhline(0, color="0.3", linewidth=0.8)
+    ax.set_xticks([p for p, _ in labels], [_wrapped(t, 12) for _, t in labels], fontsize=9)
+    ax.set_ylabel(_wrapped(f"Change in {m.label} ({m.axis_unit})", 34))
     ax.spines[["top", "right"]].set_visible(False)
     return ax

@@ -1,6 +1,7 @@
-"""A one-page report of a comparison or a sweep: the answer in a sentence, the numbers with their 95% CIs, and
-the charts (``figures/*.png`` at 150 dpi and ``*.svg``), as ``report.html`` (self-contained: figures
-inlined, no external references) and ``report.pdf``.
+"""The report of a comparison, a sweep or a run: the answer in sentences, the numbers with their 95% CIs, and
+the charts with captions (``figures/*.png`` at 150 dpi and ``*.svg``), as ``report.html`` (self-contained:
+figures inlined, no external references) and ``report.pdf`` (an A4 document). This module writes the words
+and the tables; ``figures`` draws the charts, ``page`` and ``pdf`` lay them out.
 
 Only differences whose 95% CI excludes zero are stated as effects; the rest are reported as "no
 significant difference".
@@ -8,9 +9,6 @@ significant difference".
 
 from __future__ import annotations
 
-import base64
-import html
-import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -18,9 +16,11 @@ import pandas as pd
 from simulation.experiment.results import ResultsFolder, atomic_write
 from simulation.experiment.stats import mean_ci
 from simulation.experiment.sweep import summarise, swept_parameters
-from simulation.metrics.registry import metric
-from simulation.reporting import plots
-from simulation.spec import CHANNELS, ONLINE_CHANNELS
+from simulation.metrics.registry import kpi_label, metric
+from simulation.reporting import figures
+from simulation.reporting.page import html_page
+from simulation.reporting.pdf import write_pdf
+from simulation.spec import CHANNELS
 
 # (metric, channel) of the headline KPIs; what each is called, which way is better and how it is printed
 # come from the metric registry.
@@ -79,105 +79,68 @@ def pooling_headline(runs: pd.DataFrame, baseline: str, control: str, policy: st
             f"{verdict}).")
 
 
-def _chart(plot, *args, **kwargs):
-    """A report-sized figure drawn by one of ``plots``' functions (matplotlib's object API: no pyplot
-    state to select a backend for or to close)."""
-    from matplotlib import rc_context
-    from matplotlib.figure import Figure
-
-    with rc_context({"font.size": 12, "axes.labelsize": 12, "legend.fontsize": 11}):  # legible on a projector
-        fig = Figure(figsize=(8, 4.5), layout="constrained")
-        plot(*args, ax=fig.subplots(), **kwargs)
-    return fig
-
-
-def _figures(table: pd.DataFrame) -> dict[str, object]:
-    figures = {}
-    def present(metric):
-        return [(metric, c) for c in CHANNELS if ((table.metric == metric) & (table.channel == c)).any()]
-    for name, kpis in (("fill_rate_by_channel", present("fill_rate_units")), ("on_time_by_channel", present("on_time_rate")),
-                       ("days_of_inventory", [("days_of_inventory", "all")]), ("cost_per_order_by_channel", present("cost_per_order"))):
-        if kpis:
-            figures[name] = _chart(plots.kpi_comparison, table, kpis)
-    figures["stock_by_node_type"] = _chart(plots.stock_by_node_type, table)
-    return figures
-
-
 def report(results_dir: str | Path) -> Path:
     """Write the report of a comparison (``invsim compare``), sweep (``invsim sweep``) or run (``invsim
-    run``) folder; returns report.html's path."""
+    run``) folder; returns report.html's path. A comparison folder holding a pool ladder's Shapley shares
+    (``experiments/pool_ladder.py``) reports its baseline, control and full pool, with the decomposition."""
     results = ResultsFolder.open(results_dir)
     folder, manifest = results.path, results.manifest
     if results.kind == "comparison":
-        table = results.read("comparison")
-        policies = list(dict.fromkeys(table.policy))
-        baseline = manifest.get("baseline", policies[0])
-        sentences = [s for p in policies if p != baseline for s in headline(table, baseline, p)]
-        control = manifest.get("control")
-        if control and results.has("runs"):  # the decomposition leads: it is what the meeting asks
-            sentences = [s for p in policies if p not in (baseline, control)
-                         for s in [pooling_headline(results.read("runs"), baseline, control, p)] if s] + sentences
-        title = f"Policy comparison: {', '.join(policies)} (baseline {baseline})"
-        figs, summary = _figures(table), _comparison_table(table, policies)
-        if results.has("daily"):  # the first replication of each policy (older folders lack it)
-            figs |= _detail_figures(results.read("daily"), results.read("orders"), manifest.get("calendar", []))
-        note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} paired replications per policy on "
-                "common random numbers. Effects are stated only where the 95% CI of the paired difference excludes zero.")
+        title, sentences, summary, note, charts = _comparison(results)
     elif results.kind == "sweep":
         table = results.read("sweep")
-        sentences, figs, summary = sweep_headline(table), _sweep_figures(table), _sweep_table(table)
-        title = f"Sweep over {', '.join(swept_parameters(table))}"
-        note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} replications per grid point. Ranges "
-                "are of means over replications; the table gives each point's 95% CI.")
+        sentences, charts, summary = sweep_headline(table), figures.sweep_charts(table), _sweep_table(table)
+        params = swept_parameters(table)
+        title = f"Sweep over {', '.join(params)}"
+        note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} replications per grid point, on common "
+                "random numbers. Ranges are of means over replications; the table gives each point's mean ± the half-width "
+                "of its 95% CI. Charts name each grid point by its parameters' last path segments.")
     else:
         kpis = results.read("kpis")
         sentences, summary = run_headline(kpis), _run_table(kpis)
-        figs = _detail_figures(results.read("daily"), results.read("orders"), manifest.get("calendar", []))
+        charts = figures.detail_charts(results.read("daily"), results.read("orders"), manifest.get("calendar", []))
         title = f"Run of {manifest.get('scenario', folder.name)}"
         note = (f"Seed {manifest.get('seed', '?')}; {len(manifest['replication']) if isinstance(manifest.get('replication'), list) else 1} "
                 "replication(s). Delivery times are those of the kept order sample.")
     out = folder / "figures"
     out.mkdir(exist_ok=True)
-    images = {}
-    for name, fig in figs.items():
-        atomic_write(out / f"{name}.png", lambda tmp, fig=fig: fig.savefig(tmp, dpi=150, format="png"))
-        atomic_write(out / f"{name}.svg", lambda tmp, fig=fig: fig.savefig(tmp, format="svg"))
-        images[name] = base64.b64encode((out / f"{name}.png").read_bytes()).decode()
-    _write_pdf(folder / "report.pdf", title, sentences, summary, figs)
-    page = _html(title, sentences, summary, note, images)
+    for chart in charts:
+        atomic_write(out / f"{chart.name}.png", lambda tmp, fig=chart.figure: fig.savefig(tmp, dpi=150, format="png"))
+        atomic_write(out / f"{chart.name}.svg", lambda tmp, fig=chart.figure: fig.savefig(tmp, format="svg"))
+    atomic_write(folder / "report.pdf", lambda tmp: write_pdf(Path(tmp), title, sentences, summary, note, charts, out))
+    page = html_page(title, sentences, summary, note, charts, out)
     atomic_write(folder / "report.html", lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
     return folder / "report.html"
 
 
-def _write_pdf(path: Path, title: str, sentences: list[str], summary, figs: dict) -> None:
-    """An A4 cover with the title, the headline and the KPI table, then a page per chart."""
-    from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure
-
-    def write(tmp):
-        with PdfPages(tmp) as pdf:
-            cover = Figure(figsize=(8.27, 11.69))
-            cover.text(0.08, 0.95, title, fontsize=16, va="top", wrap=True)
-            y = 0.9
-            for sentence in sentences:
-                for line in textwrap.wrap(sentence, 80):
-                    cover.text(0.08, y, line, fontsize=11, va="top")
-                    y -= 0.025
-                y -= 0.01
-            head, rows = summary
-            if rows:
-                ax = cover.add_axes((0.08, 0.05, 0.84, y - 0.07))
-                ax.axis("off")
-                table = ax.table(cellText=rows, colLabels=head, loc="upper left", cellLoc="right", colLoc="right")
-                table.auto_set_font_size(False)
-                table.set_fontsize(8 if len(head) > 3 else 10)
-                table.auto_set_column_width(list(range(len(head))))
-                table.scale(1, 1.6)
-            pdf.savefig(cover)
-            for fig in figs.values():
-                pdf.savefig(fig)
-
-    atomic_write(path, write)
+def _comparison(results: ResultsFolder):
+    """Title, headline, KPI table, note and charts of a comparison folder (or a pool ladder's)."""
+    table, manifest = results.read("comparison"), results.manifest
+    policies = list(dict.fromkeys(table.policy))
+    baseline, control = manifest.get("baseline", policies[0]), manifest.get("control")
+    runs = results.read("runs") if results.has("runs") else None
+    ladder = manifest.get("ladder") if results.has("shapley") and control and runs is not None else None
+    if ladder and runs is not None:  # 2^k combinations: the report shows the three that answer the question
+        names = ladder.get("names", {})  # what to call them in the report (the policy names are the switches)
+        baseline, control, policy = (str(names.get(p, p)) for p in (baseline, control, ladder["policy"]))
+        table, runs = table.replace({"policy": names}), runs.replace({"policy": names})
+        policies = [baseline, control, policy]
+        table = table[table.policy.isin(policies)]
+    sentences = [s for p in policies if p != baseline for s in headline(table, baseline, p)]
+    if control and runs is not None:  # the decomposition leads: it is what the meeting asks
+        sentences = [s for p in policies if p not in (baseline, control)
+                     for s in [pooling_headline(runs, baseline, control, p)] if s] + sentences
+    charts = figures.comparison_charts(table)
+    if ladder and runs is not None:
+        charts.insert(0, figures.ladder_chart(results.read("shapley"), runs, baseline, str(control), policy))
+        title = f"One pool decomposed: {len(ladder['switches'])} switches ({', '.join(ladder['switches'])})"
+    else:
+        title = f"Policy comparison: {', '.join(policies)} (baseline {baseline})"
+    if results.has("daily"):  # the first replication of each policy (older folders lack it)
+        charts += figures.detail_charts(results.read("daily"), results.read("orders"), manifest.get("calendar", []))
+    note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} paired replications per policy on "
+            "common random numbers. Effects are stated only where the 95% CI of the paired difference excludes zero.")
+    return title, sentences, _comparison_table(table, policies), note, charts
 
 
 def _comparison_table(table, policies) -> tuple[list[str], list[list[str]]]:
@@ -186,9 +149,9 @@ def _comparison_table(table, policies) -> tuple[list[str], list[list[str]]]:
         m, cells = metric(name), []
         for p in policies:
             k = _kpi(table, name, channel, p)
-            cells.append("–" if k is None else f"{m.with_unit(k['mean'])} [{m.with_unit(k['ci_low'])}, {m.with_unit(k['ci_high'])}]")
-        rows.append([m.label, *cells])
-    return ["KPI (mean [95% CI])", *policies], rows
+            cells.append("–" if k is None else f"{m.with_unit(k['mean'])}\n[{m.format(k['ci_low'])}, {m.format(k['ci_high'])}]")
+        rows.append([kpi_label(name, channel), *cells])
+    return ["KPI (mean, [95% CI])", *policies], rows
 
 
 def sweep_headline(table: pd.DataFrame) -> list[str]:
@@ -217,33 +180,22 @@ def sweep_headline(table: pd.DataFrame) -> list[str]:
                  f"{spans[top].idxmax()} on average; difference 95% CI {m.signed(diff - half)} to {m.signed(diff + half)}")
         effect = f"{top} moves it most ({moves})" if diff - half > 0 else \
             f"no parameter moves it significantly (the largest, {top}: {moves})"
-        out.append(f"{m.label[0].upper() + m.label[1:]} runs from {m.with_unit(by_point.min())} ({point(low)}) to "
+        out.append(f"{m.title} runs from {m.with_unit(by_point.min())} ({point(low)}) to "
                    f"{m.with_unit(by_point.max())} ({point(high)}); {effect}.")
     return out
-
-
-def _sweep_figures(table: pd.DataFrame) -> dict:
-    figs = {f"sensitivity_{metric}": _chart(plots.sensitivity, table, (metric, channel))
-            for metric, channel in (("fill_rate_units", "all"), ("days_of_inventory", "all"))}
-    params = swept_parameters(table)
-    numeric = [p for p in params if pd.api.types.is_numeric_dtype(table[p])]
-    if numeric:
-        along = numeric[0]
-        figs["service_vs_inventory"] = _chart(plots.tradeoff_curve, table, along=along,
-                                              by=next((p for p in params if p != along), None))
-    return figs
 
 
 def _sweep_table(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     summary = summarise(table, list(HEADLINE))
     params = swept_parameters(table)
-    head = [*params, *[metric(name).label for name, _ in HEADLINE]]
+    # a parameter by its last path segment (the note says so), a KPI by its registry label
+    head = [*[p.rsplit(".", 1)[-1] for p in params], *[kpi_label(name, channel) for name, channel in HEADLINE]]
     rows = []
     for _, r in summary.iterrows():
         cells = [str(r[p]) for p in params]
         for name, _ in HEADLINE:
             m = metric(name)
-            cells.append("–" if name not in r or pd.isna(r[name]) else f"{m.with_unit(r[name])} ± {m.with_unit(r[name + ' ±'])}")
+            cells.append("–" if name not in r or pd.isna(r[name]) else f"{m.with_unit(r[name])}\n± {m.format(r[name + ' ±'])}")
         rows.append(cells)
     return head, rows
 
@@ -262,7 +214,7 @@ def run_headline(kpis: pd.DataFrame) -> list[str]:
         if (name, channel, "all") in means.index:
             m, k = metric(name), means.loc[(name, channel, "all")]
             ci = f" ± {m.with_unit(k['half'])}" if k["half"] == k["half"] and k["half"] > 0 else ""
-            out.append(f"{m.label[0].upper() + m.label[1:]}: {m.with_unit(k['mean'])}{ci}.")
+            out.append(f"{m.title}: {m.with_unit(k['mean'])}{ci}.")
     return out
 
 
@@ -270,44 +222,7 @@ def _run_table(kpis: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     means = _run_means(kpis)
     shown = [(metric(name), channel) for channel in ("all", *CHANNELS)
              for name in ("fill_rate_units", "on_time_rate", "delivery_hours_p90") if (name, channel, "all") in means.index]
-    return ["KPI", "value"], [[f"{m.label} ({channel.replace('_', ' ')})", m.with_unit(means.loc[(m.name, channel, "all")]["mean"])]
+    return ["KPI", "value"], [[kpi_label(m.name, channel), m.with_unit(means.loc[(m.name, channel, "all")]["mean"])]
                               for m, channel in shown]
 
 
-def _detail_figures(daily: pd.DataFrame, orders: pd.DataFrame, calendar: list[dict]) -> dict:
-    """Stock and stockouts over time with promotions and shocks shaded, and delivery times per online
-    channel: of a run's first replication, or of a comparison's policies (a line each)."""
-    if "replication" in daily.columns:  # several replications: show the first
-        daily = daily[daily["replication"] == daily["replication"].min()]
-        orders = orders[orders["replication"] == orders["replication"].min()]
-    windows = [(e["start_day"], e["end_day"], e["name"]) for e in calendar]
-    figs = {name: _chart(plots.stock_over_time, daily, windows=windows, metric=metric)
-            for name, metric in (("stock_over_time", "on_hand_value"), ("stockouts_over_time", "stockout_rate"))}
-    done = orders.dropna(subset=["delivery_hours"])
-    for channel in ONLINE_CHANNELS:
-        mine = done[done["channel"].astype(str) == channel]
-        if len(mine):  # each channel on its own scale: 30 minutes and two days do not share an axis
-            limit = max(float(mine["delivery_hours"].quantile(0.99)), float(mine["promise_hours"].max())) * 1.1
-            figs[f"delivery_time_{channel}"] = _chart(plots.delivery_ecdf, mine, max_hours=limit)
-    return figs
-
-
-def _html(title, sentences, summary, note, images) -> str:
-    head, rows = summary
-    table = ("<table><tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in head) + "</tr>"
-             + "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows) + "</table>")
-    figures = "".join(f'<figure><img alt="{html.escape(n)}" src="data:image/png;base64,{b64}">'
-                      f"<figcaption>{html.escape(n.replace('_', ' '))}</figcaption></figure>" for n, b64 in images.items())
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
-h1{{font-size:1.6rem}} .headline p{{font-size:1.15rem;margin:.4rem 0}}
-table{{border-collapse:collapse;margin:1rem 0}} th,td{{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:right}}
-th:first-child,td:first-child{{text-align:left}} figure{{margin:1rem 0}} img{{max-width:100%}}</style></head>
-<body><h1>{html.escape(title)}</h1>
-<section class="headline" id="headline">{''.join(f'<p>{html.escape(s)}</p>' for s in sentences)}</section>
-{table}
-<p><small>{html.escape(note)}</small></p>
-{figures}
-</body></html>
-"""

@@ -1,14 +1,14 @@
 """`invsim report`: a real (small) comparison turned into report.html, report.pdf and figures."""
 
+import html
 import json
 import re
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 
 import matplotlib.image
 import numpy as np
 import pandas as pd
+import pypdfium2 as pdfium
 import pytest
 
 from simulation.cli import main
@@ -39,8 +39,13 @@ def test_compare_writes_the_report_and_every_figure(folder):
         assert image.shape[0] >= 600 and image.shape[1] >= 1100  # 8 x 4.5 in at 150 dpi
         assert image[..., :3].std() > 0.05  # not blank
         ET.parse(folder / "figures" / f"{name}.svg")  # well-formed SVG
-    pdf = (folder / "report.pdf").read_bytes()
-    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1 + len(names)
+    pdf = pdfium.PdfDocument(str(folder / "report.pdf"))
+    text = " ".join(" ".join(page.get_textpage().get_text_range().split()) for page in pdf)
+    pdf.close()
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", (folder / "report.html").read_text())
+    assert len(captions) == len(names)
+    for caption in captions:  # every chart is in the PDF with its caption (the text layer breaks lines and hyphens)
+        assert html.unescape(caption)[:40] in text
 
 
 def test_headline_states_only_significant_effects_with_the_tables_numbers(folder):
@@ -71,17 +76,6 @@ def test_report_command_rewrites_and_refuses_a_folder_without_a_comparison(folde
     assert "no comparison.parquet" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium not installed (Debian package chromium)")
-def test_report_renders_in_headless_chromium(folder, tmp_path):
-    dom = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-                          (folder / "report.html").as_uri()], capture_output=True, text=True, timeout=120, check=True).stdout
-    assert dom.count("<img") == len(FIGURES) and 'id="headline"' in dom
-    shot = tmp_path / "page.png"
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
-                    "--window-size=1280,2400", (folder / "report.html").as_uri()], capture_output=True, timeout=120, check=True)
-    assert matplotlib.image.imread(shot)[..., :3].std() > 0.05
-
-
 def test_outputs_are_readable_files_not_private_temp_files(folder):
     """Atomic writes go through mkstemp (mode 0600); the final files get the usual umask mode."""
     import os
@@ -110,7 +104,8 @@ def test_sweep_folder_report_names_the_ranges_and_the_parameter_that_moves_most(
     half = 12.706 * diff.std(ddof=1) / np.sqrt(2)
     assert f"95% CI {(diff.mean() - half) * 100:+.1f} pp to {(diff.mean() + half) * 100:+.1f} pp" in sentence
     assert {p.stem for p in (out / "figures").glob("*.png")} == {
-        "sensitivity_fill_rate_units", "sensitivity_days_of_inventory", "service_vs_inventory"}
+        "fill_rate_by_channel", "on_time_by_channel", "delivery_p90_by_channel", "days_of_inventory", "cost_per_order_by_channel",
+        "stock_by_node_type", "sensitivity_fill_rate_units", "sensitivity_days_of_inventory", "service_vs_inventory"}
     assert not re.search(r"(src|href)=\"(?!data:)", page)
 
 
@@ -121,7 +116,7 @@ def test_run_folder_report_has_the_runs_numbers_and_its_time_charts(tmp_path):
     kpis = pd.read_parquet(out / "kpis.parquet")
     fill = kpis[(kpis.metric == "fill_rate_units") & (kpis.channel == "all") & (kpis.node_type == "all")].value
     page = (out / "report.html").read_text()
-    assert f"Fill rate: {fill.mean():.1%} ±" in page
+    assert f"Fill rate (units): {fill.mean():.1%} ±" in page
     assert {p.stem for p in (out / "figures").glob("*.png")} == {"stock_over_time", "stockouts_over_time", "delivery_time_bopis",
                                                                  "delivery_time_home_delivery", "delivery_time_instant"}
     manifest = json.loads((out / "manifest.json").read_text())

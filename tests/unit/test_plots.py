@@ -136,3 +136,16 @@ def test_sensitivity_bars_span_each_parameters_mean_range(sweep_table):
     for patch, label in zip(ax.patches, labels, strict=True):
         means = t.groupby(label).value.mean()
         assert patch.get_x() == pytest.approx(100 * means.min()) and patch.get_width() == pytest.approx(100 * (means.max() - means.min()))
+
+
+def test_charts_speak_the_registrys_plain_language(comparison):
+    """Axis and tick labels come from the metric registry ("Fill rate (units)", "walk-in"), not metric codes."""
+    ax = plots.kpi_comparison(comparison.table, [("fill_rate_units", c) for c in ("walk_in", "bopis", "home_delivery", "instant")])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["walk-in", "BOPIS", "home\ndelivery", "instant\ndelivery"]
+    assert ax.get_ylabel() == "Fill rate (units), % of units"
+    mixed = plots.kpi_comparison(comparison.table, [("fill_rate_units", "walk_in"), ("on_time_rate", "home_delivery")])
+    ticks = [t.get_text().replace("\n", " ") for t in mixed.get_xticklabels()]  # wrapped to fit under the bars
+    assert ticks == ["Fill rate (units), walk-in", "Online orders on time, home delivery"]
+    texts = [ax.get_ylabel(), *(t.get_text() for t in ax.get_xticklabels()),
+             plots.stock_by_node_type(comparison.table).get_ylabel()]
+    assert not any("_" in t for t in texts)

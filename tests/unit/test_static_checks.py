@@ -18,3 +18,9 @@ def test_the_public_api_type_checks():
 
 def test_the_code_is_lint_clean():
     check("ruff", "check", "simulation", "tests", "experiments", "benchmarks")
+
+
+def test_ci_runs_exactly_the_readmes_test_command():
+    quick_start = (ROOT / "README.md").read_text().split("```bash\n", 1)[1].split("```", 1)[0].splitlines()
+    assert len(quick_start) == 2, "the README's quick start is two commands: the main job, then the tests"
+    assert (ROOT / ".ci" / "run").read_text().rstrip().splitlines()[-1] == quick_start[1]
