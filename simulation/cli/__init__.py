@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="the policy with the others' replenishment changes but no pooling: the report says how much is pooling")
     c.add_argument("--no-report", action="store_true", help="skip report.html / report.pdf and the figures")
     c.add_argument("--restart", action="store_true", help="delete the runs of a different comparison in --out and start over")
-    rp = sub.add_parser("report", help="write report.html, report.pdf and figures/ for an `invsim compare` folder")
+    rp = sub.add_parser("report", help="write report.html, report.pdf and figures/ for a compare, sweep or run folder")
     rp.add_argument("folder")
     w = sub.add_parser("sweep", help="run a scenario over a grid of parameters x replications; resumable results store")
     w.add_argument("scenario")

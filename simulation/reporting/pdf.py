@@ -56,7 +56,9 @@ def _table(head: list[str], rows: list[list[str]], width: float, styles) -> Tabl
     the more columns there are; every cell a paragraph, so nothing runs past its column."""
     n = len(head)
     size = 9 if n <= 4 else 8 if n <= 6 else 7
-    cell = ParagraphStyle("cell", parent=styles["BodyText"], fontSize=size, leading=size * 1.2, alignment=2)
+    # names break at their hyphens first, and mid-word only when a part is longer than the column
+    cell = ParagraphStyle("cell", parent=styles["BodyText"], fontSize=size, leading=size * 1.2, alignment=2,
+                          embeddedHyphenation=1, splitLongWords=1)
     first = ParagraphStyle("first", parent=cell, alignment=0)
     header = ParagraphStyle("header", parent=cell, fontName="Helvetica-Bold")
     header_first = ParagraphStyle("header_first", parent=header, alignment=0)

@@ -34,7 +34,7 @@ def policy_colors(policies: Sequence[str]) -> dict[str, str]:
 
 def _wrapped(text: str, width: int = 16) -> str:
     """Text in lines of at most ``width`` characters (long names cut where they must)."""
-    return "\n".join(textwrap.wrap(str(text), width, break_on_hyphens=False)) or str(text)
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 
 
 def _legend_outside(ax, **kwargs) -> None:
@@ -140,7 +140,7 @@ def delivery_ecdf(orders: pd.DataFrame, ax=None, max_hours: float | None = None)
         ax.set_xlim(0, max_hours)
     ax.set_xlabel("hours from order to delivery (dashed: the promise)")
     ax.set_ylabel("orders delivered (%)")
-    ax.legend(frameon=False, loc="lower right")
+    _legend_outside(ax)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 

@@ -135,7 +135,8 @@ def _comparison(results: ResultsFolder):
         charts.insert(0, figures.ladder_chart(results.read("shapley"), runs, baseline, str(control), policy))
         title = f"One pool decomposed: {len(ladder['switches'])} switches ({', '.join(ladder['switches'])})"
     else:
-        title = f"Policy comparison: {', '.join(policies)} (baseline {baseline})"
+        title = (f"Policy comparison: {', '.join(policies)} (baseline {baseline})" if len(policies) <= 3 else
+                 f"Policy comparison: {len(policies) - 1} policies against {baseline}")
     if results.has("daily"):  # the first replication of each policy (older folders lack it)
         charts += figures.detail_charts(results.read("daily"), results.read("orders"), manifest.get("calendar", []))
     note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} paired replications per policy on "

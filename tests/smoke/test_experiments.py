@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from simulation.cli import main
+
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "experiments").glob("*.py") if p.stem not in ("common", "regenerate"))
 sys.path.insert(0, str(ROOT / "experiments"))
@@ -77,6 +79,10 @@ def test_experiment_smoke(name, tmp_path):
         # a size verdict only where the direction is significant
         assert (table.loc[table["direction agrees"] == "inconclusive", "size agrees (0.5-1.5x)"].isin(
             ["n/a", "n/a (not significant)"])).all()
+    if name == "pool_ladder":  # its folder is a ladder: the report leads with the decomposition's waterfall
+        assert main(["report", str(tmp_path)]) == 0
+        assert (tmp_path / "figures" / "decomposition_days_of_inventory.png").is_file()
+        assert "pooling itself" in (tmp_path / "report.html").read_text()
 
 
 def test_experiment_bad_input_is_one_clear_message(tmp_path):

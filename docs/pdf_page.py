@@ -1,0 +1,20 @@
+"""One page of a PDF as a PNG, for the README's picture of report.pdf (pypdfium2, from the test extra):
+
+    python docs/pdf_page.py results/compare_city_seed_split_vs_city_seed_control_vs_city_seed_pool/report.pdf 1 docs/report_cover.png
+"""
+
+import sys
+
+import pypdfium2 as pdfium
+
+
+def main(pdf_path: str, page: str, out: str, dpi: float = 100) -> None:
+    pdf = pdfium.PdfDocument(pdf_path)
+    try:
+        pdf[int(page) - 1].render(scale=dpi / 72).to_pil().save(out)
+    finally:
+        pdf.close()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
