@@ -14,6 +14,7 @@ import pytest
 from simulation.cli import main
 from simulation.metrics.registry import metric
 from simulation.reporting.report import HEADLINE, sweep_headline
+from tests.smoke.rendering import assert_inside_the_page
 
 FIGURES = {"fill_rate_by_channel", "on_time_by_channel", "days_of_inventory", "cost_per_order_by_channel",
            "stock_by_node_type", "stock_over_time", "stockouts_over_time",
@@ -46,6 +47,7 @@ def test_compare_writes_the_report_and_every_figure(folder):
     assert len(captions) == len(names)
     for caption in captions:  # every chart is in the PDF with its caption (the text layer breaks lines and hyphens)
         assert html.unescape(caption)[:40] in text
+    assert_inside_the_page(folder / "report.pdf")  # two policies: the first layout case
 
 
 def test_headline_states_only_significant_effects_with_the_tables_numbers(folder):
@@ -121,6 +123,7 @@ def test_run_folder_report_has_the_runs_numbers_and_its_time_charts(tmp_path):
                                                                  "delivery_time_home_delivery", "delivery_time_instant"}
     manifest = json.loads((out / "manifest.json").read_text())
     assert {e["name"] for e in manifest["calendar"]} == {"spring-sale", "rainstorm"}  # shaded on the time charts
+    assert_inside_the_page(out / "report.pdf")
 
 
 def test_sweep_headline_says_when_no_parameter_moves_a_kpi_beyond_noise():

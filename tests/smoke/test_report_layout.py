@@ -9,7 +9,6 @@ import subprocess
 import matplotlib.image
 import numpy as np
 import pandas as pd
-import pypdfium2 as pdfium
 import pytest
 
 import simulation as sim
@@ -20,29 +19,9 @@ from simulation.metrics.registry import kpi_label
 from simulation.reporting.pdf import write_pdf
 from simulation.reporting.report import HEADLINE
 from tests.conftest import SCENARIOS
+from tests.smoke.rendering import assert_inside_the_page, pages
 
 SMALL = ["--set", "run.horizon_days=60", "--set", "run.warmup_days=10", "--set", "catalog.skus=200"]
-DPI = 60
-BAND = 0.5 / 2.54  # inches of outer margin that must stay blank (the page's margin is 1.8 cm, the footer 1 cm up)
-
-
-def pages(pdf_path):
-    """Each page as an RGB array at DPI, and its text."""
-    pdf = pdfium.PdfDocument(str(pdf_path))
-    try:
-        return [(page.render(scale=DPI / 72).to_numpy()[..., :3], page.get_textpage().get_text_range()) for page in pdf]
-    finally:
-        pdf.close()
-
-
-def assert_inside_the_page(pdf_path):
-    band = int(np.ceil(BAND * DPI))
-    for number, (image, _) in enumerate(pages(pdf_path), start=1):
-        assert image.std() > 3, f"page {number} is blank"
-        for side, strip in {"top": image[:band], "bottom": image[-band:], "left": image[:, :band], "right": image[:, -band:]}.items():
-            assert strip.min() >= 250, f"page {number}: ink in the {side} margin"
-
-
 def assert_cover_has_the_table(pdf_path, policies):
     text = " ".join(pages(pdf_path)[0][1].split())  # the cover; words wrapped in cells come back on several lines
     for policy in policies:
