@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from simulation.cli import arguments
+from simulation.cli import arguments, data
 from simulation.engine import ConservationError, Simulation
 from simulation.experiment.compare import compare, identity
 from simulation.experiment.results import ResultsFolder, combine, environment
@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--independent-streams", action="store_true",
                    help="give each grid point its own random streams (default: common random numbers)")
     w.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field at every point")
+    data.add_commands(sub)
     for command in (r, c, w):
         command.add_argument("--force", action="store_true", help="run even when the memory estimate exceeds the memory available")
     args = parser.parse_args(argv)
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "sweep":
             return _sweep(args)
+        if args.command in data.COMMANDS:
+            return data.COMMANDS[args.command](args)
         scenario = load_scenario(args.scenario, parse_set_options(args.set))
         if args.command == "validate":
             Simulation(scenario, seed=scenario.run.seed)  # builds catalog, network and policies as a run would

@@ -22,6 +22,7 @@ from simulation.engine.threads import Blocks
 from simulation.spec import CHANNELS, ONLINE_CHANNELS, Promotion, Shock
 from simulation.world.calendar import month_of, promotion_lift, season, shock_sku_factor
 from simulation.world.network import World
+from simulation.world.trace import PlacedOrders
 
 
 @dataclass
@@ -112,12 +113,15 @@ class Calendar:
 class WalkIn:
     """Walk-in customers at every store, each store drawing from its own stream (so stores run on
     parallel threads with results independent of the thread count, and adding a store shifts no
-    other store's demand)."""
+    other store's demand). Under a replayed history (``demand.trace``) the units wanted come from it
+    instead and the walk-in streams are not used. ``want`` holds today's units wanted per (store, SKU)."""
 
-    def __init__(self, world: World, seed: int, replication: int):
+    def __init__(self, world: World, seed: int, replication: int, trace=None):
         self.world = world
         self.rngs = store_streams(seed, replication, world.store_rows.size)
         self.alpha = world.skus.overdispersion.astype(float)
+        self.trace = trace
+        self.want = np.zeros((world.store_rows.size, world.skus.size), np.int64)
 
     def serve(self, calendar: Calendar, day: int, state, blocks: Blocks, parts: int | None = None):
         """Start drawing today's demand and serving it from ``state.on_hand`` (adding to
@@ -130,14 +134,19 @@ class WalkIn:
         open_share = calendar.node_walk_in_share()[w.store_rows]
         margin = w.skus.price - w.skus.unit_cost
         out = np.zeros((w.store_rows.size, 5))
+        if self.trace is not None:
+            self.trace.walk_in(day, self.want)
 
         def run(block):
             for i in range(block.start, block.stop):
                 node = w.store_rows[i]
+                shelf = (state.on_hand[node], state.today_demand[node], state.today_out[node], state.today_sold[node], margin)
+                if self.trace is not None:
+                    out[i] = kernels.serve_walk_in(self.want[i], open_share[i], *shelf)
+                    continue
                 mu = w.store_scale[i] * factor[i] * mean
-                out[i] = kernels.walk_in_store(
-                    self.rngs[i], mu if w.store_mix is None else mu * w.store_mix[i], self.alpha, open_share[i], state.on_hand[node],
-                    state.today_demand[node], state.today_out[node], state.today_sold[node], margin)
+                out[i] = kernels.walk_in_store(self.rngs[i], mu if w.store_mix is None else mu * w.store_mix[i], self.alpha,
+                                               open_share[i], *shelf, self.want[i])
 
         wait = blocks.start(run, w.store_rows.size, parts)
 
@@ -215,6 +224,11 @@ class OrderGenerator:
         return transit
 
     def draw(self, calendar: Calendar, day: int, rng: np.random.Generator, transit_rng: np.random.Generator) -> OrderBatch:
+        """Today's orders: drawn from ``rng`` (:meth:`placed`), then given transit times and sorted (:meth:`arrange`)."""
+        return self.arrange(self.placed(calendar, day, rng), calendar, transit_rng)
+
+    def placed(self, calendar: Calendar, day: int, rng: np.random.Generator) -> PlacedOrders:
+        """Today's orders as customers place them, in the order they are drawn (zone by zone, channel by channel)."""
         w = self.world
         n_zones, n_channels = w.zone_mix.shape
         rate = w.skus.rate
@@ -244,19 +258,25 @@ class OrderGenerator:
                     cdf = np.cumsum(wt * g)
                     line_sku[mask] = np.minimum(np.searchsorted(cdf, u[mask] * cdf[-1], side="right"), wt.size - 1)
         line_qty = 1 + rng.poisson(self.units_mean - 1.0, line_order.size)
+        return PlacedOrders(zone=zone, channel=channel, hour=hour, n_lines=n_lines.astype(np.int64), line_sku=line_sku,
+                            line_qty=line_qty.astype(np.int64))
 
-        transit = self.transit(zone, channel, transit_rng, calendar.zone_transit_factor())
-
+    def arrange(self, placed: PlacedOrders, calendar: Calendar, transit_rng: np.random.Generator) -> OrderBatch:
+        """Placed orders given their transit times (drawn in the order placed, so a replayed history draws
+        the same ones) and sorted by arrival time, each order's lines kept together."""
+        zone, n_lines = placed.zone, placed.n_lines
+        n = zone.size
+        transit = self.transit(zone, placed.channel, transit_rng, calendar.zone_transit_factor())
         # Arrival order: orders sorted by time, lines follow their order.
-        order = np.argsort(hour, kind="stable")
+        order = np.argsort(placed.hour, kind="stable")
         # Each order's lines are contiguous: take the orders' line ranges in arrival order (no sort).
         sorted_lines = n_lines[order]
         first_line = np.cumsum(n_lines) - n_lines
-        within = np.arange(line_order.size) - np.repeat(np.cumsum(sorted_lines) - sorted_lines, sorted_lines)
+        within = np.arange(int(n_lines.sum())) - np.repeat(np.cumsum(sorted_lines) - sorted_lines, sorted_lines)
         line_perm = np.repeat(first_line[order], sorted_lines) + within
-        return OrderBatch(zone=zone[order], channel=channel[order], hour=hour[order], transit=transit[0, order],
+        return OrderBatch(zone=zone[order], channel=placed.channel[order], hour=placed.hour[order], transit=transit[0, order],
                           transit_local=transit[1, order], line_order=np.repeat(np.arange(n), sorted_lines),
-                          line_sku=line_sku[line_perm], line_qty=line_qty[line_perm].astype(np.int64))
+                          line_sku=placed.line_sku[line_perm], line_qty=placed.line_qty[line_perm])
 
 
 def merged(a: tuple, b: tuple) -> tuple:
@@ -280,4 +300,5 @@ def merged(a: tuple, b: tuple) -> tuple:
     return (batch, *(np.concatenate([p, q])[perm] for p, q in zip(a[1:], b[1:], strict=True)))
 
 
-__all__ = ["CHANNELS", "Calendar", "OrderBatch", "OrderGenerator", "WalkIn", "merged", "month_of", "walk_in_demand"]
+__all__ = ["CHANNELS", "Calendar", "OrderBatch", "OrderGenerator", "PlacedOrders", "WalkIn", "merged", "month_of",
+           "walk_in_demand"]

@@ -30,6 +30,14 @@ class Observer:
     def walk_in_served(self, day: int, per_store: np.ndarray) -> None:
         """Each store's walk-in day: units wanted, sold, lines wanted, lines filled in full, margin lost."""
 
+    def walk_in_wanted(self, day: int, want: np.ndarray) -> None:
+        """Today's walk-in units wanted per (store, SKU) (stores in the world's ``store_rows`` order): what a
+        history records. The array is reused tomorrow: copy what you keep."""
+
+    def orders_placed(self, day: int, placed) -> None:
+        """Today's online orders as customers placed them (:class:`~.demand.PlacedOrders`), before any
+        walk-in shopper's recaptured order: what a history records."""
+
     def walk_in_converted(self, day: int, per_store: np.ndarray) -> None:
         """Pool mode: walk-in demand turned into online orders today, per store: units recaptured (the shelf
         was short), units down the endless aisle (a SKU the store does not range), and their margin."""

@@ -62,6 +62,7 @@ from simulation.policies.response import emergency_moves
 from simulation.policies.transfers import rebalance_moves
 from simulation.spec import Scenario
 from simulation.world.network import World, compile_world
+from simulation.world.trace import replay
 
 _PILOT_SHARES: dict[str, np.ndarray] = {}  # scenario digest -> the pilot's served shares
 
@@ -99,7 +100,9 @@ class Simulation:
         self.settle_days = int(w.channel_max_wait.max()) + 1
         self.placed_through: list[int] = []  # orders placed up to the end of each day
         self.order_generator = OrderGenerator(w) if len(w.zone_ids) else None
-        self.walk_in = WalkIn(w, seed, replication)
+        trace = scenario.demand.trace
+        self.trace = replay(scenario, w, self.horizon, self.streams["bootstrap"]) if trace is not None else None
+        self.walk_in = WalkIn(w, seed, replication, self.trace if self.trace is not None and self.trace.has_sales else None)
         self.to_online = WalkInToOnline(scenario, w, self.order_generator, self.streams["recapture"])
         self.blocks: Blocks = SERIAL  # the thread pool while executing
         self.phase_seconds: dict[str, float] = {}
@@ -229,6 +232,7 @@ class Simulation:
         result = while_serving() if while_serving is not None else None
         if wait is not None:
             self._tell("walk_in_served", day, wait())
+            self._tell("walk_in_wanted", day, self.walk_in.want)
         self.view.after_walk_in(self.state)
         return result
 
@@ -239,7 +243,12 @@ class Simulation:
         numbers)."""
         if self.order_generator is None:
             return None
-        batch = self.order_generator.draw(self.calendar, day, self.streams["online_orders"], self.streams["transit"])
+        if self.trace is not None and self.trace.has_orders:
+            placed = self.trace.orders(day)
+        else:
+            placed = self.order_generator.placed(self.calendar, day, self.streams["online_orders"])
+        self._tell("orders_placed", day, placed)
+        batch = self.order_generator.arrange(placed, self.calendar, self.streams["transit"])
         lines = batch.line_qty.size
         return (batch, self.streams["records"].random(lines), self.streams["picking"].exponential(size=lines),
                 self.view.line_uniforms(lines))

@@ -44,7 +44,13 @@ from simulation.kernels.records import (
     unseen_units,
     walk_in_share,
 )
-from simulation.kernels.selling import INVERSION_MAX_MEAN, negative_binomial_draw, negative_binomial_draws, walk_in_store
+from simulation.kernels.selling import (
+    INVERSION_MAX_MEAN,
+    negative_binomial_draw,
+    negative_binomial_draws,
+    serve_walk_in,
+    walk_in_store,
+)
 from simulation.kernels.sizing import fill_rate_levels
 from simulation.kernels.sourcing import allocate_lines, source_orders
 from simulation.kernels.transfers import match_transfers
@@ -78,6 +84,7 @@ __all__ = [
     "position_rows",
     "receive",
     "round_orders",
+    "serve_walk_in",
     "settle_sums",
     "smooth_forecast",
     "source_orders",

@@ -53,31 +53,40 @@ def negative_binomial_draws(rng, mean, alpha):
 
 
 @njit(cache=True, nogil=True)
-def walk_in_store(rng, mean, alpha, open_share, on_hand, today_demand, today_out, today_sold, margin):
-    """Draw one store's walk-in demand per SKU and serve it from the shelf; unmet demand is lost.
+def walk_in_store(rng, mean, alpha, open_share, on_hand, today_demand, today_out, today_sold, margin, want):
+    """Draw one store's walk-in demand per SKU into ``want`` and serve it from the shelf (``serve_walk_in``).
 
     Demand is negative binomial with mean ``mean[k]`` and variance ``mean + alpha * mean^2``, drawn from
-    ``rng`` (the store's own stream) by ``negative_binomial_draw``. A store open for a
-    share ``open_share`` of the day serves only that share of its customers (rounded down per SKU).
-    Takes the units sold from ``on_hand`` (the store's row) and adds demand and sales to its rows of
-    ``today_demand``, ``today_out`` and ``today_sold``. Returns (units wanted, units sold, lines wanted, lines
-    filled in full, margin lost). Releases the GIL: stores run on parallel threads.
+    ``rng`` (the store's own stream) by ``negative_binomial_draw``. Releases the GIL: stores run on
+    parallel threads.
     """
+    for k in range(mean.size):
+        want[k] = negative_binomial_draw(rng, mean[k], alpha[k])
+    return serve_walk_in(want, open_share, on_hand, today_demand, today_out, today_sold, margin)
+
+
+@njit(cache=True, nogil=True)
+def serve_walk_in(want, open_share, on_hand, today_demand, today_out, today_sold, margin):
+    """Serve one store's walk-in demand ``want`` (units per SKU: drawn, or replayed from a history) from the
+    shelf; unmet demand is lost. A store open for a share ``open_share`` of the day serves only that share
+    of its customers (rounded down per SKU). Takes the units sold from ``on_hand`` (the store's row) and
+    adds demand and sales to its rows of ``today_demand``, ``today_out`` and ``today_sold``. Returns (units
+    wanted, units sold, lines wanted, lines filled in full, margin lost)."""
     units = units_sold = lines = lines_full = 0
     lost_margin = 0.0
-    for k in range(mean.size):
-        want = negative_binomial_draw(rng, mean[k], alpha[k])
-        serve = want if open_share >= 1.0 else np.int64(np.floor(want * open_share))
+    for k in range(want.size):
+        wanted = want[k]
+        serve = wanted if open_share >= 1.0 else np.int64(np.floor(wanted * open_share))
         take = min(serve, on_hand[k])
         on_hand[k] -= take
-        today_demand[k] += want
+        today_demand[k] += wanted
         today_out[k] += take
         today_sold[k] += take
-        units += want
+        units += wanted
         units_sold += take
-        if want > 0:
+        if wanted > 0:
             lines += 1
-            if take == want:
+            if take == wanted:
                 lines_full += 1
-            lost_margin += (want - take) * margin[k]
+            lost_margin += (wanted - take) * margin[k]
     return units, units_sold, lines, lines_full, lost_margin

@@ -6,7 +6,7 @@ overrides -> loading. Everything outside imports from here."""
 
 from simulation.spec.catalog import Catalog
 from simulation.spec.demand import Promotion, Shock
-from simulation.spec.errors import ScenarioError, UsageError
+from simulation.spec.errors import DataError, ScenarioError, UsageError
 from simulation.spec.loading import build_each, load_scenario, scenario_from_dict, with_overrides
 from simulation.spec.overrides import apply_overrides, parse_set_options, split_assignment
 from simulation.spec.policies import (
@@ -51,6 +51,7 @@ __all__ = [
     "BaseStockSpec",
     "CalendarForecastSpec",
     "Catalog",
+    "DataError",
     "ForecastSpec",
     "Level",
     "MinMaxSpec",

@@ -78,6 +78,27 @@ class Online(Spec):
     hourly_profile: list[Factor] = Field(default_factory=_default_hourly, min_length=24, max_length=24)
 
 
+class Trace(Spec):
+    """A recorded history that drives demand instead of the model's draws (``invsim history`` writes one; an
+    analyst's own sales and order log are read the same way): walk-in units per store, SKU and day from
+    ``sales``, online orders line by line from ``orders``. Either may be left out, and the model draws that
+    part. Replications of an exact replay differ only in the other streams (lead times, transit, picking)."""
+
+    sales: str | None = Field(None, description="walk-in units wanted per store, SKU and day (CSV or Parquet; columns "
+                                                "day or date, location, sku, units, optional channel)")
+    orders: str | None = Field(None, description="online order lines (CSV or Parquet; columns order_id, day and hour or "
+                                                 "time, zone, channel, sku, units)")
+    mode: Literal["exact", "block_bootstrap"] = Field("exact", description="exact: the history day by day; block_bootstrap: "
+                                                      "each replication resamples whole blocks of days (stream 'bootstrap')")
+    block_days: int = Field(7, ge=1, le=366, description="days per resampled block (a week keeps the weekday pattern)")
+
+    @model_validator(mode="after")
+    def _something(self) -> Trace:
+        if self.sales is None and self.orders is None:
+            raise ValueError("give sales, orders or both (the history to replay)")
+        return self
+
+
 class Demand(Spec):
     weekday: list[Factor] = Field([1.0] * 7, min_length=7, max_length=7,
                                                          description="multipliers Monday..Sunday")
@@ -85,6 +106,7 @@ class Demand(Spec):
     online: Online = Online()
     promotions: list[Promotion] = Field(default_factory=list)
     shocks: list[Shock] = Field(default_factory=list)
+    trace: Trace | None = Field(None, description="replay a recorded history instead of drawing demand")
     store_mix_cv: float = Field(0.0, ge=0, le=MAX_CV, description=(
         "spread of each store's own SKU mix: walk-in demand of SKU k at store i is multiplied by a lognormal "
         "factor with mean 1 and this cv, fixed by catalog.seed; planners do not know it (forecasts learn it)"))

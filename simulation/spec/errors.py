@@ -31,6 +31,13 @@ class UsageError(ScenarioError):
     what = "invalid arguments"
 
 
+class DataError(ScenarioError):
+    """A data file (a sales history, an order log) is unusable: each problem names the file, the row and the
+    column."""
+
+    what = "invalid data"
+
+
 _TYPE_TAG = re.compile(r"[\[(]|^(function-|tagged-union|constrained-|union)|^(int|float|str|bool|dict|list|single|by_tier)$")
 
 

@@ -54,6 +54,11 @@ def _read_raw(path: Path, chain: tuple[Path, ...]) -> dict:
     for section in (catalog, ranging):
         if isinstance(section, dict) and isinstance(section.get("file"), str):
             section["file"] = str((path.parent / section["file"]).resolve())
+    demand = raw.get("demand")
+    trace = demand.get("trace") if isinstance(demand, dict) else None
+    for key in ("sales", "orders"):
+        if isinstance(trace, dict) and isinstance(trace.get(key), str):
+            trace[key] = str((path.parent / trace[key]).resolve())
     base_name, extra = raw.pop("extends", None), raw.pop("overrides", None)
     if extra is not None and not isinstance(extra, dict):
         raise ScenarioError([f"overrides: must be a mapping of dotted paths to values, got {type(extra).__name__}"], str(path))

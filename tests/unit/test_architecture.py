@@ -11,7 +11,8 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "simulation"
 # Bottom to top: a module may import from its own layer and the layers below it, never above.
-LAYERS = ("version", "spec", "kernels", "world", "policies", "engine", "metrics", "experiment", "reporting", "validation", "cli")
+LAYERS = ("version", "spec", "kernels", "world", "policies", "engine", "metrics", "experiment", "reporting", "history", "validation",
+          "cli")
 FACADE = {"simulation", "simulation.__main__"}  # the public API and `python -m simulation` sit above every layer
 MAX_LINES = 400
 

@@ -70,7 +70,9 @@ def test_walk_in_store_matches_reference(seed):
         serve = want_all[j] if open_share >= 1 else int(np.floor(want_all[j] * open_share))
         sold_all[j] = min(serve, stock[j])
         stock[j] -= sold_all[j]
-    got = kernels.walk_in_store(np.random.default_rng(seed), mean, alpha, open_share, on_hand, *days, margin)
+    want = np.zeros(k, np.int64)
+    got = kernels.walk_in_store(np.random.default_rng(seed), mean, alpha, open_share, on_hand, *days, margin, want)
+    np.testing.assert_array_equal(want, want_all)  # what a history records, and a replay serves
     np.testing.assert_array_equal(on_hand, stock)
     np.testing.assert_array_equal(days[0], want_all)
     np.testing.assert_array_equal(days[1], sold_all)

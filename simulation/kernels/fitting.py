@@ -1,0 +1,166 @@
+"""The negative binomial's likelihood for fitting demand to a history, per SKU, over every store-SKU-day
+cell: observed demand (a row with units, or an implicit zero), and censored cells (the day ended with no
+stock, so demand was at least the units sold).
+
+Mean of cell (store i, SKU k, day d) is ``rate[k] * scale[i] * season[d]``; a SKU's implicit zeros are
+summed over the distinct season values (``season_value`` with ``season_days`` days each), so a SKU costs
+stores x distinct seasons plus its own rows, not stores x days.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, inline="always")
+def _log_p0(mu, alpha):
+    """log P[D = 0] of a negative binomial with mean mu and alpha (Poisson at alpha 0)."""
+    return -mu if alpha <= 0.0 else -math.log1p(alpha * mu) / alpha
+
+
+@njit(cache=True, inline="always")
+def _log_ratio(y, mu, alpha):
+    """log P[D = y] - log P[D = 0]."""
+    out = -math.lgamma(y + 1.0)
+    if alpha <= 0.0:
+        return out + y * math.log(mu)
+    r = 1.0 / alpha
+    for j in range(y):
+        out += math.log(r + j)
+    return out + y * math.log(alpha * mu / (1.0 + alpha * mu))
+
+
+@njit(cache=True, inline="always")
+def _log_tail(y, mu, alpha):
+    """log P[D >= y] - log P[D = 0] (a censored cell)."""
+    if y <= 0:
+        return -_log_p0(mu, alpha)
+    p0 = _log_p0(mu, alpha)
+    below, term = 0.0, 1.0  # P[D = j] / P[D = 0], summed over j < y
+    q = alpha * mu / (1.0 + alpha * mu) if alpha > 0.0 else 0.0
+    r = 1.0 / alpha if alpha > 0.0 else 0.0
+    for j in range(y):
+        below += term
+        term *= ((r + j) * q if alpha > 0.0 else mu) / (j + 1.0)
+    tail = 1.0 - below * math.exp(p0)
+    return math.log(max(tail, 1e-300)) - p0
+
+
+@njit(cache=True)
+def sku_loglik(alpha, rate, scale, season_value, season_days, y, mu, censored):
+    """One SKU's log-likelihood at ``alpha``: its implicit zeros over every store and distinct season, then
+    each of its rows (units ``y`` at mean ``mu``, censored or not) in place of a zero."""
+    total = 0.0
+    for i in range(scale.size):
+        for s in range(season_value.size):
+            total += season_days[s] * _log_p0(rate * scale[i] * season_value[s], alpha)
+    for j in range(y.size):
+        if mu[j] <= 0.0:
+            continue
+        total += _log_tail(y[j], mu[j], alpha) if censored[j] else _log_ratio(y[j], mu[j], alpha)
+    return total
+
+
+@njit(cache=True, parallel=True)
+def fit_overdispersion(rate, scale, season_value, season_days, start, y, mu, censored, low, high):
+    """Each SKU's maximum-likelihood alpha on [low, high] (golden section on log alpha; the rows of SKU k are
+    start[k]:start[k + 1]), and the curvature of the log-likelihood in log alpha there (its observed
+    information, for shrinkage). Returns (alpha, information, log-likelihood)."""
+    k_count = rate.size
+    best = np.empty(k_count)
+    info = np.empty(k_count)
+    value = np.empty(k_count)
+    g = (math.sqrt(5.0) - 1.0) / 2.0
+    for k in prange(k_count):
+        a, b = start[k], start[k + 1]
+        yk, muk, ck = y[a:b], mu[a:b], censored[a:b]
+        lo, hi = math.log(low), math.log(high)
+        x1, x2 = hi - g * (hi - lo), lo + g * (hi - lo)
+        f1 = sku_loglik(math.exp(x1), rate[k], scale, season_value, season_days, yk, muk, ck)
+        f2 = sku_loglik(math.exp(x2), rate[k], scale, season_value, season_days, yk, muk, ck)
+        for _ in range(60):
+            if f1 > f2:
+                hi, x2, f2 = x2, x1, f1
+                x1 = hi - g * (hi - lo)
+                f1 = sku_loglik(math.exp(x1), rate[k], scale, season_value, season_days, yk, muk, ck)
+            else:
+                lo, x1, f1 = x1, x2, f2
+                x2 = lo + g * (hi - lo)
+                f2 = sku_loglik(math.exp(x2), rate[k], scale, season_value, season_days, yk, muk, ck)
+            if hi - lo < 1e-4:
+                break
+        x = 0.5 * (lo + hi)
+        h = 0.05
+        f0 = sku_loglik(math.exp(x), rate[k], scale, season_value, season_days, yk, muk, ck)
+        fp = sku_loglik(math.exp(x + h), rate[k], scale, season_value, season_days, yk, muk, ck)
+        fm = sku_loglik(math.exp(x - h), rate[k], scale, season_value, season_days, yk, muk, ck)
+        best[k] = math.exp(x)
+        info[k] = max(-(fp - 2.0 * f0 + fm) / (h * h), 0.0)
+        value[k] = f0
+    return best, info, value
+
+
+@njit(cache=True, parallel=True)
+def censored_mean(y, mu, alpha_of_row):
+    """E[D | D >= y] per censored cell: y plus the expected excess, summed over the tail until it is spent."""
+    out = np.empty(y.size)
+    for j in prange(y.size):
+        m, a, floor = mu[j], alpha_of_row[j], y[j]
+        if m <= 0.0:
+            out[j] = floor
+            continue
+        q = a * m / (1.0 + a * m) if a > 0.0 else 0.0
+        r = 1.0 / a if a > 0.0 else 0.0
+        p = math.exp(_log_p0(m, a))
+        below = 0.0
+        below_mean = 0.0
+        for n in range(floor):
+            below += p
+            below_mean += n * p
+            p *= ((r + n) * q if a > 0.0 else m) / (n + 1.0)
+        tail = 1.0 - below
+        out[j] = floor if tail <= 1e-12 else max((m - below_mean) / tail, floor)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def expected_histogram(rate, scale, season_value, season_days, alpha, bins):
+    """Expected count of store-SKU-days with 0, 1, ..., bins - 2 units and with bins - 1 or more, per SKU (rows)."""
+    out = np.zeros((rate.size, bins))
+    for k in prange(rate.size):
+        a = alpha[k]
+        r = 1.0 / a if a > 0.0 else 0.0
+        for i in range(scale.size):
+            for s in range(season_value.size):
+                m = rate[k] * scale[i] * season_value[s]
+                p = math.exp(_log_p0(m, a))
+                qm = a * m / (1.0 + a * m) if a > 0.0 else 0.0
+                left = 1.0
+                for n in range(bins - 1):
+                    out[k, n] += season_days[s] * p
+                    left -= p
+                    p *= ((r + n) * qm if a > 0.0 else m) / (n + 1.0)
+                out[k, bins - 1] += season_days[s] * max(left, 0.0)
+    return out
+
+
+@njit(cache=True)
+def cells_histogram(mu, alpha_of_row, bins):
+    """The expected histogram (as ``expected_histogram``) summed over the given cells (e.g. the censored ones,
+    to take out of a goodness-of-fit)."""
+    out = np.zeros(bins)
+    for j in range(mu.size):
+        m, a = mu[j], alpha_of_row[j]
+        r = 1.0 / a if a > 0.0 else 0.0
+        qm = a * m / (1.0 + a * m) if a > 0.0 else 0.0
+        p = math.exp(_log_p0(m, a))
+        left = 1.0
+        for n in range(bins - 1):
+            out[n] += p
+            left -= p
+            p *= ((r + n) * qm if a > 0.0 else m) / (n + 1.0)
+        out[bins - 1] += max(left, 0.0)
+    return out

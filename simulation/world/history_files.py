@@ -1,0 +1,243 @@
+"""An analyst's history as the engine reads it: a sales history (units per location, SKU and day) and an
+online order log (one row per order line), from CSV or Parquet, checked row by row.
+
+Sales: ``day`` (integer; day 0 is a Monday, 1 January) or ``date`` (ISO), ``location``, ``sku``, ``units``,
+optional ``channel`` (default walk_in) and ``on_hand`` (end-of-day stock: a day that ends at 0 may have
+turned customers away, so its sales are a lower bound of demand). Orders: ``order_id``, ``day`` and
+``hour`` (hour of day, fractional) or ``time`` (ISO datetime), ``zone``, ``channel``, ``sku``, ``units``;
+an order's lines are consecutive rows. Every problem names the file, the row (data rows count from 1)
+and the column; nothing is dropped silently. Files are read with pyarrow, strings dictionary-encoded (a
+city's 22 M rows are a few hundred MB, not gigabytes of Python strings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.spec import CHANNELS, ONLINE_CHANNELS, DataError
+from simulation.world.calendar import month_of
+
+SALES_KEY = ("location", "sku", "units")
+ORDER_KEY = ("order_id", "zone", "channel", "sku", "units")
+MAX_SHOWN = 8  # problems listed per file (the count of the rest is given)
+
+
+@dataclass(frozen=True)
+class History:
+    """A checked history: ``frame`` with a ``day`` column counted from its first day (0), and the calendar
+    of those days (``first_date`` when the file had dates; else day 0 is a Monday, 1 January)."""
+
+    frame: pd.DataFrame
+    days: int
+    first_date: date | None = None
+    path: str = ""
+
+    def weekday(self) -> np.ndarray:
+        """Monday = 0 of each day of the history."""
+        d = np.arange(self.days)
+        return (d + (self.first_date.weekday() if self.first_date else 0)) % 7
+
+    def month(self) -> np.ndarray:
+        """January = 0 of each day of the history."""
+        if self.first_date is None:
+            return np.array([month_of(d) for d in range(self.days)])
+        dates = pd.date_range(self.first_date, periods=self.days, freq="D")
+        return dates.month.to_numpy() - 1
+
+
+def _read(path: Path, field: str, strings: tuple[str, ...]) -> pd.DataFrame:
+    """The file as a DataFrame, its string columns categorical (dictionary-encoded)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            table = pq.read_table(path)
+        else:
+            table = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(strings_can_be_null=False))
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise DataError([f"{field}: cannot read {path}: {exc}"]) from None
+    columns = {}
+    for name in table.column_names:
+        column = table.column(name)
+        if name in strings:
+            column = column.cast(pa.string()).dictionary_encode() if not pa.types.is_dictionary(column.type) else column
+        columns[name] = column
+    return pa.table(columns).to_pandas()
+
+
+class _Problems:
+    def __init__(self, field: str, path: Path):
+        self.field, self.path, self.lines = field, path, []
+
+    def add(self, text: str) -> None:
+        self.lines.append(f"{self.field} ({self.path.name}): {text}")
+
+    def at(self, rows: np.ndarray, column: str, what: str, values) -> None:
+        """``what`` is wrong in ``column`` at these row positions (0-based); name the first and count the rest."""
+        if rows.size:
+            more = f" (and {rows.size - 1:,} more rows)" if rows.size > 1 else ""
+            self.add(f"row {rows[0] + 1:,} column {column!r}: {what}, got {_written(values[rows[0]])}{more}")
+
+    def raise_any(self) -> None:
+        if self.lines:
+            shown = self.lines[:MAX_SHOWN] + ([f"... and {len(self.lines) - MAX_SHOWN} more"] if len(self.lines) > MAX_SHOWN else [])
+            raise DataError(shown)
+
+
+def _written(value) -> str:
+    value = value.item() if isinstance(value, np.generic) else value
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _whole(frame: pd.DataFrame, column: str, least: int, problems: _Problems) -> np.ndarray:
+    """A column of whole numbers >= ``least`` (as int64), each bad cell reported."""
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(float)
+    bad = np.flatnonzero(~np.isfinite(values) | (values < least) | (values != np.round(values)))
+    problems.at(bad, column, f"must be a whole number >= {least}", raw.to_numpy())
+    return np.where(np.isfinite(values), values, 0).astype(np.int64)
+
+
+def _days(frame: pd.DataFrame, problems: _Problems, with_time: bool) -> tuple[np.ndarray, date | None, np.ndarray | None]:
+    """Each row's day (from 0), the first date when the file has dates, and the hour of day of each row
+    (order logs)."""
+    hour = None
+    if with_time and "time" in frame.columns:
+        stamps = pd.to_datetime(frame["time"], errors="coerce")
+        problems.at(np.flatnonzero(stamps.isna().to_numpy()), "time", "must be an ISO date and time", frame["time"].to_numpy())
+        first = stamps.min().normalize() if stamps.notna().any() else pd.Timestamp("2000-01-03")
+        since = (stamps - first).dt.total_seconds().fillna(0).to_numpy() / 3600.0
+        day = np.floor(since / 24.0).astype(np.int64)
+        return day, first.date(), since - 24.0 * day
+    if "date" in frame.columns:
+        dates = pd.to_datetime(frame["date"], errors="coerce", format="ISO8601")
+        problems.at(np.flatnonzero(dates.isna().to_numpy()), "date", "must be an ISO date (YYYY-MM-DD)", frame["date"].to_numpy())
+        first = dates.min() if dates.notna().any() else pd.Timestamp("2000-01-03")
+        day = ((dates - first).dt.days.fillna(0)).to_numpy(np.int64)
+        first_date: date | None = first.date()
+    elif "day" in frame.columns:
+        day = _whole(frame, "day", 0, problems)
+        first_date = None
+        day = day - (day.min() if day.size else 0)
+    else:
+        problems.add("needs a 'day' (integer) or 'date' (ISO) column" + (", or 'time'" if with_time else ""))
+        return np.zeros(len(frame), np.int64), None, None
+    if with_time:
+        if "hour" not in frame.columns:
+            problems.add("needs an 'hour' column (hour of day, 0 to 24) beside 'day' or 'date', or a 'time' column")
+        else:
+            hour = pd.to_numeric(frame["hour"], errors="coerce").to_numpy(float)
+            problems.at(np.flatnonzero(~((hour >= 0) & (hour < 24))), "hour", "must be an hour of day in [0, 24)",
+                        frame["hour"].to_numpy())
+    return day, first_date, hour
+
+
+def _in_order(day: np.ndarray, problems: _Problems, column: str) -> int:
+    """Days must not go back, and every day from the first to the last must be there; returns the count."""
+    back = np.flatnonzero(np.diff(day) < 0)
+    if back.size:
+        problems.add(f"row {back[0] + 2:,} column {column!r}: out of order (day {day[back[0] + 1]} after day {day[back[0]]}); "
+                     "sort the file by date")
+    present = np.unique(day)
+    days = int(present[-1]) + 1 if present.size else 0
+    if present.size != days:
+        missing = np.setdiff1d(np.arange(days), present)
+        problems.add(f"no rows for {missing.size} day(s) between the first and the last, first day {missing[0]} "
+                     "(a gap: a day with no sales at all is a day the data is missing)")
+    return days
+
+
+def _known(values: pd.Series, known, column: str, problems: _Problems) -> None:
+    cats = values.astype("category")
+    unknown = [c for c in cats.cat.categories if str(c) not in known]
+    if unknown:
+        rows = np.flatnonzero(values.isin(unknown).to_numpy())
+        problems.at(rows, column, f"unknown {column} ({len(unknown)} value(s) the scenario does not have)", values.to_numpy())
+
+
+def _duplicates(frame: pd.DataFrame, key: list[str], problems: _Problems) -> None:
+    codes = [frame[k].astype("category").cat.codes.to_numpy(np.int64) if k != "day" else frame[k].to_numpy(np.int64) for k in key]
+    order = np.lexsort(codes[::-1])
+    same = np.ones(order.size - 1, bool) if order.size > 1 else np.zeros(0, bool)
+    for c in codes:
+        same &= c[order[1:]] == c[order[:-1]]
+    hit = np.flatnonzero(same)
+    if hit.size:
+        a, b = sorted((order[hit[0]], order[hit[0] + 1]))
+        problems.add(f"rows {a + 1:,} and {b + 1:,} repeat ({', '.join(key)}) = "
+                     f"({', '.join(_written(frame[k].iloc[a]) for k in key)}) ({hit.size:,} repeated row(s) in all)")
+
+
+def read_sales(path: str | Path, field: str = "sales", locations=None, skus=None) -> History:
+    """A sales history, checked; ``locations`` and ``skus`` (ids a scenario has), when given, are the only ones allowed."""
+    path = Path(path)
+    problems = _Problems(field, path)
+    frame = _read(path, field, ("location", "sku", "channel", "date"))
+    missing = [c for c in SALES_KEY if c not in frame.columns]
+    if missing:
+        problems.add(f"missing column(s) {', '.join(repr(c) for c in missing)} (a sales history has day or date, "
+                     f"{', '.join(SALES_KEY)}, optional channel and on_hand)")
+        problems.raise_any()
+    day, first_date, _ = _days(frame, problems, with_time=False)
+    out = pd.DataFrame({"day": day, "location": frame["location"].astype("category"), "sku": frame["sku"].astype("category"),
+                        "units": _whole(frame, "units", 0, problems)})
+    out["channel"] = frame["channel"].astype("category") if "channel" in frame.columns else pd.Categorical(["walk_in"] * len(frame))
+    _known(out["channel"], CHANNELS, "channel", problems)
+    if "on_hand" in frame.columns:
+        out["on_hand"] = _whole(frame, "on_hand", 0, problems)
+    if locations is not None:
+        _known(out["location"], set(locations), "location", problems)
+    if skus is not None:
+        _known(out["sku"], set(skus), "sku", problems)
+    problems.raise_any()
+    days = _in_order(day, problems, "date" if first_date else "day")
+    _duplicates(out, ["day", "location", "sku", "channel"], problems)
+    problems.raise_any()
+    return History(out, days, first_date, str(path))
+
+
+def read_orders(path: str | Path, field: str = "orders", zones=None, skus=None) -> History:
+    """An order log, checked: one row per line, an order's lines consecutive and agreeing on its zone,
+    channel and time; ``zones`` and ``skus``, when given, are the only ones allowed."""
+    path = Path(path)
+    problems = _Problems(field, path)
+    frame = _read(path, field, ("order_id", "zone", "channel", "sku", "time", "date"))
+    missing = [c for c in ORDER_KEY if c not in frame.columns]
+    if missing:
+        problems.add(f"missing column(s) {', '.join(repr(c) for c in missing)} (an order log has order_id, day and hour "
+                     f"or time, zone, channel, sku, units)")
+        problems.raise_any()
+    day, first_date, hour = _days(frame, problems, with_time=True)
+    out = pd.DataFrame({"order_id": frame["order_id"].astype("category"), "day": day,
+                        "hour": hour if hour is not None else np.zeros(len(frame)),
+                        "zone": frame["zone"].astype("category"), "channel": frame["channel"].astype("category"),
+                        "sku": frame["sku"].astype("category"), "units": _whole(frame, "units", 1, problems)})
+    _known(out["channel"], ONLINE_CHANNELS, "channel", problems)
+    if zones is not None:
+        _known(out["zone"], set(zones), "zone", problems)
+    if skus is not None:
+        _known(out["sku"], set(skus), "sku", problems)
+    problems.raise_any()
+    days = _in_order(day, problems, "time" if "time" in frame.columns else "date" if first_date else "day")
+    ids = out["order_id"].cat.codes.to_numpy(np.int64)
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    seen = ids[starts]
+    if np.unique(seen).size != seen.size:  # an order id that comes back after other orders
+        first = pd.Series(seen).duplicated().to_numpy().argmax()
+        problems.add(f"row {starts[first] + 1:,} column 'order_id': order {_written(out['order_id'].iloc[starts[first]])}'s "
+                     "lines are not together (an order's lines must be consecutive rows)")
+    for column, values in (("zone", out["zone"].cat.codes.to_numpy()), ("channel", out["channel"].cat.codes.to_numpy()),
+                           ("hour", out["hour"].to_numpy()), ("day", day)):
+        differs = np.flatnonzero((ids[1:] == ids[:-1]) & (values[1:] != values[:-1]))
+        if differs.size:
+            problems.add(f"row {differs[0] + 2:,} column {column!r}: differs from the order's first line (an order has "
+                         "one zone, channel and time)")
+    problems.raise_any()
+    return History(out, days, first_date, str(path))
