@@ -33,7 +33,7 @@ def history(args) -> int:
     scenario = load_scenario(args.scenario, parse_set_options(args.set))
     seed = scenario.run.seed if args.seed is None else args.seed
     sales, orders = write_history(scenario, seed, args.out, as_sold=args.as_sold)
-    what = "units sold and end-of-day stock" if args.as_sold else "walk-in units wanted"
+    what = "units sold and the stock left after the walk-in trade" if args.as_sold else "walk-in units wanted"
     print(f"{scenario.name}, seed {seed}, {scenario.run.horizon_days} days: wrote {sales} ({what} per store, SKU and day) "
           f"and {orders} (online orders placed, one row per line)", file=sys.stderr)
     return 0
@@ -43,7 +43,7 @@ def fit(args) -> int:
     base = load_scenario(args.scenario) if args.scenario else None
     start = time.perf_counter()
     fitted = fit_history(args.sales, args.orders, base)
-    written = fitted.write(args.out, args.scenario)
+    written = fitted.write(args.out, args.scenario)  # the time below includes the fit report
     w = fitted.walk_in
     print(f"fitted {w.skus.size:,} SKUs at {w.stores.size} stores over {w.days} days"
           f"{f' and {fitted.online.orders:,} orders' if fitted.online else ''} in {time.perf_counter() - start:.1f} s; wrote "

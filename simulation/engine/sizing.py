@@ -42,7 +42,8 @@ class ServedUnits(Observer):
 
 
 def pilot_scenario(scenario: Scenario) -> Scenario:
-    """The scenario the pilot runs: its first ``warmup + pilot_days`` days, sized by first choice."""
+    """The scenario the pilot runs: its first ``warmup + pilot_days`` days, sized by first choice, on the
+    model's demand (a replayed history is the run's, not the plan's: the pilot is the same with or without it)."""
     days = scenario.run.warmup_days + scenario.replenishment.online_sizing.pilot_days
     return with_overrides(scenario, {"run.horizon_days": min(days, scenario.run.horizon_days),
-                                     "replenishment.online_sizing.rule": "first_choice"})
+                                     "replenishment.online_sizing.rule": "first_choice", "demand.trace": None})

@@ -65,6 +65,7 @@ class OnlineFit:
     units_per_line_mean: float
     hourly_profile: list[float]
     zone_scale: dict[str, float]
+    zone_mix: dict[str, dict[str, float]]   # each zone's share of its units by channel
     orders: int
 
 
@@ -88,7 +89,7 @@ def _day_factors(day_totals: np.ndarray, level: float, weekday_of: np.ndarray, m
 def fit_walk_in(history: History, skip_days=()) -> WalkInFit:
     """The walk-in demand model of a sales history (rows of channel walk_in), leaving out ``skip_days`` (days
     a promotion or shock lifted demand: the model's multipliers are for ordinary days)."""
-    frame = history.frame[history.frame["channel"].astype(str) == "walk_in"]
+    frame = history.frame[history.frame["channel"] == "walk_in"]
     if frame.empty:
         raise DataError([f"sales ({history.path}): no walk-in rows to fit (channel walk_in)"])
     censoring = "on_hand" in frame.columns
@@ -178,22 +179,41 @@ def _shrink(alpha: np.ndarray, information: np.ndarray) -> tuple[np.ndarray, lis
     return np.exp(posterior), [f"overdispersion shrunk toward {np.exp(centre):.3g} (log-scale spread between SKUs {np.sqrt(spread):.2f})"]
 
 
+def shares(units: np.ndarray) -> dict[str, float]:
+    """Units by online channel as shares rounded to 4 decimals that still sum to 1 (the largest takes the rest).
+
+    >>> shares(np.array([1.0, 1.0, 1.0]))
+    {'bopis': 0.3334, 'home_delivery': 0.3333, 'instant': 0.3333}
+    """
+    out = np.round(units / units.sum(), 4)
+    out[np.argmax(out)] += round(1.0 - out.sum(), 4)
+    return {c: round(float(v), 4) for c, v in zip(ONLINE_CHANNELS, out, strict=True)}
+
+
 def fit_online(orders: History, walk_in: WalkInFit | None) -> OnlineFit:
-    """Channel mix, basket, hourly profile and zone scales of an order log."""
+    """Each zone's demand scale and channel mix, the network's mix, the basket and the hourly profile of an
+    order log, over the days the walk-in fit used (promotion and shock days left out)."""
     f = orders.frame
-    ids = f["order_id"].cat.codes.to_numpy(np.int64)
+    if walk_in is not None and walk_in.used.size >= orders.days:
+        f = f[walk_in.used[f["day"].to_numpy()]]
+    ids = f["order"].to_numpy(np.int64)
     first = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     n_orders = first.size
     units = f["units"].to_numpy(float)
-    channel = f["channel"].astype(str).to_numpy()
-    mix = {c: float(units[channel == c].sum() / units.sum()) for c in ONLINE_CHANNELS}
+    by_channel = f.groupby("channel", observed=True)["units"].sum()
+    mix = shares(np.array([by_channel.get(c, 0) for c in ONLINE_CHANNELS], float))
     hours = np.floor(f["hour"].to_numpy(float)[first]).astype(np.int64).clip(0, 23)
     profile = np.bincount(hours, minlength=24) / n_orders * 24
-    zone_units = f.groupby(f["zone"].astype(str), observed=True)["units"].sum()
-    if walk_in is not None:
+    cells = f.groupby(["zone", "channel"], observed=False)["units"].sum().unstack("channel").reindex(columns=list(ONLINE_CHANNELS))
+    cells = cells.fillna(0.0)
+    zone_units = cells.sum(axis=1)
+    if walk_in is not None:  # expected zone units = scale x season x the catalog's summed rates
         weekday_of, month_of = _season(orders)
-        season = (walk_in.weekday[weekday_of] * walk_in.monthly[month_of]).sum()
-        zone_scale = {z: float(u / (walk_in.rate.sum() * season)) for z, u in zone_units.items()}
+        used = walk_in.used[: orders.days] if walk_in.used.size >= orders.days else np.ones(orders.days, bool)
+        season = (walk_in.weekday[weekday_of] * walk_in.monthly[month_of])[used].sum()
+        zone_scale = {str(z): float(u / (walk_in.rate.sum() * season)) for z, u in zone_units.items()}
     else:
-        zone_scale = {z: float(u / zone_units.mean()) for z, u in zone_units.items()}
-    return OnlineFit(mix, float(len(f) / n_orders), float(units.mean()), [round(float(p), 4) for p in profile], zone_scale, n_orders)
+        zone_scale = {str(z): float(u / zone_units.mean()) for z, u in zone_units.items()}
+    zone_mix = {str(z): shares(row.to_numpy(float)) for z, row in cells.iterrows() if row.sum() > 0}
+    return OnlineFit(mix, float(len(f) / n_orders), float(units.mean()), [round(float(p), 4) for p in profile], zone_scale,
+                     zone_mix, n_orders)

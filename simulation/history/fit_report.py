@@ -43,14 +43,20 @@ def chi_square(observed: np.ndarray, expected: np.ndarray) -> tuple[float, int, 
     return stat, df, 0.5 * math.erfc(z / math.sqrt(2))
 
 
+def codes_in(values, index: dict) -> np.ndarray:
+    """A categorical column as positions in ``index`` (id -> position), through its categories (fast)."""
+    lookup = np.array([index.get(str(c), -1) for c in values.cat.categories], np.int64)
+    return lookup[values.cat.codes.to_numpy()]
+
+
 def class_histograms(fit) -> list[dict]:
     """Observed and expected days per units bin, per velocity class (uncensored days only)."""
     w, frame = fit.walk_in, fit.sales.frame
-    frame = frame[frame["channel"].astype(str) == "walk_in"]
+    frame = frame[frame["channel"] == "walk_in"]
     sku_index = {s: j for j, s in enumerate(w.skus)}
     store_index = {s: j for j, s in enumerate(w.stores)}
-    k = frame["sku"].astype(str).map(sku_index).to_numpy(np.int64)
-    i = frame["location"].astype(str).map(store_index).to_numpy(np.int64)
+    k = codes_in(frame["sku"], sku_index)
+    i = codes_in(frame["location"], store_index)
     d, y = frame["day"].to_numpy(np.int64), frame["units"].to_numpy(np.int64)
     cens = frame["on_hand"].to_numpy() == 0 if w.censoring else np.zeros(y.size, bool)
     weekday_of, month_of = fit.sales.weekday(), fit.sales.month()

@@ -45,17 +45,18 @@ class Fit:
         out: dict = {"weekday": [round(float(v), 4) for v in w.weekday], "monthly": [round(float(v), 4) for v in w.monthly]}
         if self.online is not None:
             o = self.online
-            out["online"] = {"channel_mix": {c: round(v, 4) for c, v in o.channel_mix.items()},
+            out["online"] = {"channel_mix": o.channel_mix,
                              "basket_lines_mean": round(max(o.basket_lines_mean, 1.0), 4),
                              "units_per_line_mean": round(max(o.units_per_line_mean, 1.0), 4), "hourly_profile": o.hourly_profile}
         return out
 
     def overrides(self) -> dict:
-        """Dotted-path overrides that put the fitted store and zone scales into the base scenario."""
+        """Dotted-path overrides that put the fitted store and zone scales (and zone channel mixes) into the base scenario."""
         stores = dict(zip(self.walk_in.stores, self.walk_in.scale, strict=True))
         out = {f"network.nodes[id={n}].demand_scale": round(float(s), 5) for n, s in stores.items()}
         if self.online is not None:
             out |= {f"network.zones[id={z}].demand_scale": round(s, 5) for z, s in self.online.zone_scale.items()}
+            out |= {f"network.zones[id={z}].channel_mix": mix for z, mix in self.online.zone_mix.items()}
         return out
 
     def write(self, out: str | Path, base_path: str | None = None) -> list[Path]:

@@ -6,7 +6,9 @@ non-zero rows only. ``orders.parquet``: the online orders customers placed, one 
 day, hour, zone, channel, sku, units``), in the order they were placed (a replay of the file draws the
 same transit times as the run). Walk-in shoppers' orders after an empty shelf (``walk_in_to_online``)
 are the policy's doing, not demand, and are left out. ``as_sold``: what a till records instead, units
-sold and end-of-day stock (``on_hand``), with a row for every store-SKU-day that sold or ended empty.
+sold and the stock left on the shelf when the day's walk-in trade is done (``on_hand``), with a row for
+every store-SKU-day that sold or ended empty (stock a parcel took later that day is not a walk-in
+shopper turned away, so it is not counted against the shelf).
 """
 
 from __future__ import annotations
@@ -23,14 +25,13 @@ from simulation.spec import ONLINE_CHANNELS, Scenario
 
 
 class DemandRecorder(Observer):
-    """Records walk-in units wanted (or sold, with end-of-day stock) and the orders placed, day by day."""
+    """Records walk-in units wanted (or sold, with the stock left) and the orders placed, day by day."""
 
     def __init__(self, as_sold: bool = False):
         self.as_sold = as_sold
         self.sales: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
         self.placed: list[tuple[int, object]] = []
         self._sold_before: np.ndarray | None = None
-        self._sold: np.ndarray | None = None
 
     def started(self, world, state) -> None:
         self.world = world
@@ -45,15 +46,11 @@ class DemandRecorder(Observer):
             self._sold_before = state.today_sold[self.world.store_rows].copy()
 
     def step_finished(self, step: str, day: int, state) -> None:
-        if not self.as_sold:
-            return
-        rows = self.world.store_rows
-        if step == "walk_in":
-            self._sold = state.today_sold[rows] - self._sold_before
-        elif step == "close_day":
-            on_hand = state.on_hand[rows]
-            store, sku = np.nonzero((self._sold > 0) | (on_hand == 0))
-            self.sales.append((day, store, sku, self._sold[store, sku], on_hand[store, sku].copy()))
+        if self.as_sold and step == "walk_in":
+            rows = self.world.store_rows
+            sold, on_hand = state.today_sold[rows] - self._sold_before, state.on_hand[rows]
+            store, sku = np.nonzero((sold > 0) | (on_hand == 0))
+            self.sales.append((day, store, sku, sold[store, sku], on_hand[store, sku].copy()))
 
     def orders_placed(self, day: int, placed) -> None:
         self.placed.append((day, placed))

@@ -5,9 +5,10 @@ Sales: ``day`` (integer; day 0 is a Monday, 1 January) or ``date`` (ISO), ``loca
 optional ``channel`` (default walk_in) and ``on_hand`` (end-of-day stock: a day that ends at 0 may have
 turned customers away, so its sales are a lower bound of demand). Orders: ``order_id``, ``day`` and
 ``hour`` (hour of day, fractional) or ``time`` (ISO datetime), ``zone``, ``channel``, ``sku``, ``units``;
-an order's lines are consecutive rows. Every problem names the file, the row (data rows count from 1)
-and the column; nothing is dropped silently. Files are read with pyarrow, strings dictionary-encoded (a
-city's 22 M rows are a few hundred MB, not gigabytes of Python strings).
+an order's lines are consecutive rows (the checked frame numbers them 0, 1, ... in column ``order``).
+Every problem names the file, the row (data rows count from 1) and the column; nothing is dropped
+silently. Files are read with pyarrow, strings dictionary-encoded (a city's 22 M rows are a few hundred
+MB, not gigabytes of Python strings).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def _read(path: Path, field: str, strings: tuple[str, ...]) -> pd.DataFrame:
 
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
-            table = pq.read_table(path)
+            present = set(pq.read_schema(path).names)
+            table = pq.read_table(path, read_dictionary=[c for c in strings if c in present])
         else:
             table = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(strings_can_be_null=False))
     except (OSError, pa.ArrowInvalid) as exc:
@@ -163,12 +165,13 @@ def _known(values: pd.Series, known, column: str, problems: _Problems) -> None:
 
 
 def _duplicates(frame: pd.DataFrame, key: list[str], problems: _Problems) -> None:
-    codes = [frame[k].astype("category").cat.codes.to_numpy(np.int64) if k != "day" else frame[k].to_numpy(np.int64) for k in key]
-    order = np.lexsort(codes[::-1])
-    same = np.ones(order.size - 1, bool) if order.size > 1 else np.zeros(0, bool)
-    for c in codes:
-        same &= c[order[1:]] == c[order[:-1]]
-    hit = np.flatnonzero(same)
+    """Rows that repeat the key: one combined integer per row, sorted (a sort of one column, not of four)."""
+    combined = np.zeros(len(frame), np.int64)
+    for k in key:
+        codes = frame[k].to_numpy(np.int64) if k == "day" else frame[k].cat.codes.to_numpy(np.int64)
+        combined = combined * (int(codes.max()) + 1 if codes.size else 1) + codes
+    order = np.argsort(combined, kind="stable")
+    hit = np.flatnonzero(combined[order[1:]] == combined[order[:-1]])
     if hit.size:
         a, b = sorted((order[hit[0]], order[hit[0] + 1]))
         problems.add(f"rows {a + 1:,} and {b + 1:,} repeat ({', '.join(key)}) = "
@@ -208,14 +211,16 @@ def read_orders(path: str | Path, field: str = "orders", zones=None, skus=None) 
     channel and time; ``zones`` and ``skus``, when given, are the only ones allowed."""
     path = Path(path)
     problems = _Problems(field, path)
-    frame = _read(path, field, ("order_id", "zone", "channel", "sku", "time", "date"))
+    frame = _read(path, field, ("zone", "channel", "sku", "time", "date"))
     missing = [c for c in ORDER_KEY if c not in frame.columns]
     if missing:
         problems.add(f"missing column(s) {', '.join(repr(c) for c in missing)} (an order log has order_id, day and hour "
                      f"or time, zone, channel, sku, units)")
         problems.raise_any()
     day, first_date, hour = _days(frame, problems, with_time=True)
-    out = pd.DataFrame({"order_id": frame["order_id"].astype("category"), "day": day,
+    raw_ids = frame["order_id"].to_numpy()
+    new_order = np.r_[True, raw_ids[1:] != raw_ids[:-1]] if len(frame) else np.zeros(0, bool)
+    out = pd.DataFrame({"order": np.cumsum(new_order) - 1, "day": day,
                         "hour": hour if hour is not None else np.zeros(len(frame)),
                         "zone": frame["zone"].astype("category"), "channel": frame["channel"].astype("category"),
                         "sku": frame["sku"].astype("category"), "units": _whole(frame, "units", 1, problems)})
@@ -226,13 +231,13 @@ def read_orders(path: str | Path, field: str = "orders", zones=None, skus=None) 
         _known(out["sku"], set(skus), "sku", problems)
     problems.raise_any()
     days = _in_order(day, problems, "time" if "time" in frame.columns else "date" if first_date else "day")
-    ids = out["order_id"].cat.codes.to_numpy(np.int64)
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    seen = ids[starts]
-    if np.unique(seen).size != seen.size:  # an order id that comes back after other orders
-        first = pd.Series(seen).duplicated().to_numpy().argmax()
-        problems.add(f"row {starts[first] + 1:,} column 'order_id': order {_written(out['order_id'].iloc[starts[first]])}'s "
-                     "lines are not together (an order's lines must be consecutive rows)")
+    ids = out["order"].to_numpy()
+    starts = np.flatnonzero(new_order)
+    again = pd.Series(raw_ids[starts]).duplicated().to_numpy()  # an order id that comes back after other orders
+    if again.any():
+        first = starts[again.argmax()]
+        problems.add(f"row {first + 1:,} column 'order_id': order {_written(raw_ids[first])}'s lines are not together (an "
+                     "order's lines must be consecutive rows)")
     for column, values in (("zone", out["zone"].cat.codes.to_numpy()), ("channel", out["channel"].cat.codes.to_numpy()),
                            ("hour", out["hour"].to_numpy()), ("day", day)):
         differs = np.flatnonzero((ids[1:] == ids[:-1]) & (values[1:] != values[:-1]))

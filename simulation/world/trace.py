@@ -85,7 +85,7 @@ class _Orders:
 def _load_sales(path: str, world: World) -> tuple[History, _Sales]:
     stores = [world.node_ids[r] for r in world.store_rows]
     history = read_sales(path, "demand.trace.sales", locations=stores, skus=list(world.skus.sku))
-    walk_in = history.frame[history.frame["channel"].astype(str) == "walk_in"]
+    walk_in = history.frame[history.frame["channel"] == "walk_in"]
     day = walk_in["day"].to_numpy(np.int64)
     return history, _Sales(_by_day(day, history.days), _codes(walk_in["location"], stores), _codes(walk_in["sku"], list(world.skus.sku)),
                            walk_in["units"].to_numpy(np.int64))
@@ -94,7 +94,7 @@ def _load_sales(path: str, world: World) -> tuple[History, _Sales]:
 def _load_orders(path: str, world: World) -> tuple[History, _Orders]:
     history = read_orders(path, "demand.trace.orders", zones=list(world.zone_ids), skus=list(world.skus.sku))
     f = history.frame
-    ids = f["order_id"].cat.codes.to_numpy(np.int64)
+    ids = f["order"].to_numpy(np.int64)
     first = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     day = f["day"].to_numpy(np.int64)[first]
     channel_index = {c: i for i, c in enumerate(ONLINE_CHANNELS)}
