@@ -43,7 +43,7 @@ def fit(args) -> int:
     base = load_scenario(args.scenario) if args.scenario else None
     start = time.perf_counter()
     fitted = fit_history(args.sales, args.orders, base)
-    written = fitted.write(args.out, args.scenario)  # the time below includes the fit report
+    written = fitted.write(args.out, args.scenario)
     w = fitted.walk_in
     print(f"fitted {w.skus.size:,} SKUs at {w.stores.size} stores over {w.days} days"
           f"{f' and {fitted.online.orders:,} orders' if fitted.online else ''} in {time.perf_counter() - start:.1f} s; wrote "

@@ -1,7 +1,8 @@
 """The fit report (``fit.html``, ``figures/``): does the fitted model give the history's distribution of daily
 units? For SKU velocity classes (A: the fastest 20% of SKUs by fitted rate, B: the next 30%, C: the rest),
 the observed count of store-SKU-days with 0, 1, 2, ... units against the count the fitted negative
-binomials expect, over the days that did not end empty (a censored day's sales are not its demand), and
+binomials expect (with ``on_hand``, of sales: min(demand, the shelf's stock that day) for every row, so
+days that emptied the shelf count as such; a cell with no row is taken to have had stock enough), and
 Pearson's chi-square of the two with its p-value (Wilson-Hilferty's normal approximation to the chi-square
 distribution; bins expecting fewer than 5 days are merged into the tail). With millions of cells a tiny
 misfit is significant: the largest gap between observed and expected shares says how large it is."""
@@ -58,7 +59,7 @@ def class_histograms(fit) -> list[dict]:
     k = codes_in(frame["sku"], sku_index)
     i = codes_in(frame["location"], store_index)
     d, y = frame["day"].to_numpy(np.int64), frame["units"].to_numpy(np.int64)
-    cens = frame["on_hand"].to_numpy() == 0 if w.censoring else np.zeros(y.size, bool)
+    stock = y + frame["on_hand"].to_numpy(np.int64) if w.censoring else None  # on the shelf before the day's trade
     weekday_of, month_of = fit.sales.weekday(), fit.sales.month()
     season = np.where(w.used, w.weekday[weekday_of] * w.monthly[month_of], 0.0)
     values, counts = season_groups(season)
@@ -72,13 +73,13 @@ def class_histograms(fit) -> list[dict]:
         if not members.any():
             continue
         rows = members[k] & on_used
-        kept = rows & ~cens & (y > 0)
-        observed = np.bincount(np.minimum(y[kept], BINS - 1), minlength=BINS).astype(float)
-        cells = members.sum() * w.stores.size * w.used.sum()
-        censored = rows & cens
-        observed[0] = cells - kept.sum() - censored.sum()
-        mu = w.rate[k[censored]] * w.scale[i[censored]] * season[d[censored]]
-        expected = expected_all[members].sum(axis=0) - fitting.cells_histogram(mu, w.alpha[k[censored]], BINS)
+        observed = np.bincount(np.minimum(y[rows], BINS - 1), minlength=BINS).astype(float)
+        observed[0] += members.sum() * w.stores.size * w.used.sum() - rows.sum()  # cells without a row sold nothing
+        expected = expected_all[members].sum(axis=0)
+        if w.censoring:  # a row's shelf stock is known: what it could sell is min(demand, stock)
+            mu = w.rate[k[rows]] * w.scale[i[rows]] * season[d[rows]]
+            a = w.alpha[k[rows]]
+            expected += fitting.sales_histogram(mu, a, stock[rows], BINS) - fitting.cells_histogram(mu, a, BINS)
         stat, df, p = chi_square(observed, expected)
         gap = float(np.abs(observed / observed.sum() - expected / expected.sum()).max())
         out.append({"class": name, "skus": int(members.sum()), "days": float(observed.sum()), "observed": observed,
@@ -107,10 +108,11 @@ def write_fit_report(fit, out: Path) -> list[dict]:
     figures = out / "figures"
     figures.mkdir(exist_ok=True)
     charts = []
+    given = " given each day's shelf stock" if fit.walk_in.censoring else ""
     for row in rows:
         chart = Chart(f"fit_class_{row['class']}", draw(_histogram, row),
                       f"Class {row['class']} ({row['skus']} SKUs): the share of store-SKU-days with each number of units, in the "
-                      f"history and as the fitted negative binomials expect (days that ended with no stock left out). "
+                      f"history and as the fitted negative binomials expect{given}. "
                       f"Chi-square {row['chi_square']:,.1f} on {row['df']} df, p = {row['p_value']:.3g}.")
         atomic_write(figures / f"{chart.name}.png", lambda tmp, fig=chart.figure: fig.savefig(tmp, dpi=150, format="png"))
         charts.append(chart)

@@ -81,7 +81,7 @@ class Fit:
                    "goodness_of_fit": write_fit_report(self, out)}
         written.append(out / "fit.json")
         atomic_write(written[-1], lambda tmp: Path(tmp).write_text(json.dumps(summary, indent=2, default=float)))
-        return written
+        return [*written, out / "fit.html"]
 
 
 def fit(sales, orders=None, scenario: Scenario | None = None) -> Fit:

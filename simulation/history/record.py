@@ -6,9 +6,9 @@ non-zero rows only. ``orders.parquet``: the online orders customers placed, one 
 day, hour, zone, channel, sku, units``), in the order they were placed (a replay of the file draws the
 same transit times as the run). Walk-in shoppers' orders after an empty shelf (``walk_in_to_online``)
 are the policy's doing, not demand, and are left out. ``as_sold``: what a till records instead, units
-sold and the stock left on the shelf when the day's walk-in trade is done (``on_hand``), with a row for
-every store-SKU-day that sold or ended empty (stock a parcel took later that day is not a walk-in
-shopper turned away, so it is not counted against the shelf).
+sold and the stock left on the shelf when the day's walk-in trade is done (``on_hand``), a row for every
+store-SKU-day, as a daily stock extract comes (stock a parcel took later that day turned no walk-in
+shopper away, so it is not counted against the shelf).
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ class DemandRecorder(Observer):
         if self.as_sold and step == "walk_in":
             rows = self.world.store_rows
             sold, on_hand = state.today_sold[rows] - self._sold_before, state.on_hand[rows]
-            store, sku = np.nonzero((sold > 0) | (on_hand == 0))
-            self.sales.append((day, store, sku, sold[store, sku], on_hand[store, sku].copy()))
+            store, sku = np.indices(sold.shape).reshape(2, -1)
+            self.sales.append((day, store, sku, sold.ravel(), on_hand.ravel().copy()))
 
     def orders_placed(self, day: int, placed) -> None:
         self.placed.append((day, placed))

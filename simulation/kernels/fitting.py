@@ -164,3 +164,25 @@ def cells_histogram(mu, alpha_of_row, bins):
             p *= ((r + n) * qm if a > 0.0 else m) / (n + 1.0)
         out[bins - 1] += max(left, 0.0)
     return out
+
+
+@njit(cache=True)
+def sales_histogram(mu, alpha_of_row, stock, bins):
+    """The expected histogram of *sales*, min(demand, stock), summed over cells whose shelf stock before the
+    day's trade is known (``stock``): below the stock, demand's own probabilities; at the stock, the chance
+    demand reached it (the day that emptied the shelf); the last bin is ``bins - 1`` or more."""
+    out = np.zeros(bins)
+    for j in range(mu.size):
+        m, a, s = mu[j], alpha_of_row[j], stock[j]
+        r = 1.0 / a if a > 0.0 else 0.0
+        qm = a * m / (1.0 + a * m) if a > 0.0 else 0.0
+        p = math.exp(_log_p0(m, a))
+        left = 1.0
+        n = 0
+        while n < s and n < bins - 1:
+            out[n] += p
+            left -= p
+            p *= ((r + n) * qm if a > 0.0 else m) / (n + 1.0)
+            n += 1
+        out[min(s, bins - 1)] += max(left, 0.0)
+    return out

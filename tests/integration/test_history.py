@@ -161,6 +161,13 @@ def test_censored_days_are_fitted_as_censored_and_naive_sales_are_biased_low(tmp
     se = np.sqrt(var.sum()) / (mean.sum() / truth)  # of the summed rates, from the model
     assert abs(censored.walk_in.rate.sum() - truth) < 3 * se
     assert naive.walk_in.rate.sum() < truth - 10 * se
+    # The report's goodness of fit compares sales with what the model sells given each day's shelf stock:
+    # the data came from the model, so no class rejects it at 0.1%.
+    censored.write(tmp_path / "fit")
+    import json
+
+    gof = json.loads((tmp_path / "fit" / "fit.json").read_text())["goodness_of_fit"]
+    assert all(g["p_value"] > 0.001 for g in gof), [g["p_value"] for g in gof]
     assert censored.walk_in.censored_cells.sum() == (sales.on_hand == 0).sum() - (sales.day.isin(
         [d for e in [*scenario.demand.promotions, *scenario.demand.shocks] for d in range(e.start_day, e.end_day)]) &
         (sales.on_hand == 0)).sum()
