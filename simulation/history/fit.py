@@ -26,6 +26,7 @@ import pandas as pd
 from simulation.kernels import fitting
 from simulation.spec import ONLINE_CHANNELS, DataError
 from simulation.world.history_files import History
+from simulation.world.sales_file import SalesFile
 
 ALPHA_RANGE = (1e-4, 50.0)  # the overdispersion searched (below 1e-4 a negative binomial is Poisson to the eye)
 EM_ROUNDS = 30
@@ -50,6 +51,9 @@ class WalkInFit:
     censoring: bool             # on_hand was given
     em_rounds: int = 0
     notes: list[str] = field(default_factory=list)
+    stats: SalesStats | None = None
+    weekday_of: np.ndarray | None = None  # per day of the history
+    month_of: np.ndarray | None = None
 
     def catalog(self) -> pd.DataFrame:
         return pd.DataFrame({"sku": self.skus, "mean_daily_units": self.rate, "overdispersion": self.alpha,
@@ -86,50 +90,123 @@ def _day_factors(day_totals: np.ndarray, level: float, weekday_of: np.ndarray, m
     return weekday, month
 
 
-def fit_walk_in(history: History, skip_days=()) -> WalkInFit:
-    """The walk-in demand model of a sales history (rows of channel walk_in), leaving out ``skip_days`` (days
-    a promotion or shock lifted demand: the model's multipliers are for ordinary days)."""
-    frame = history.frame[history.frame["channel"] == "walk_in"]
-    if frame.empty:
-        raise DataError([f"sales ({history.path}): no walk-in rows to fit (channel walk_in)"])
-    censoring = "on_hand" in frame.columns
-    store_cat, sku_cat = frame["location"].astype("category"), frame["sku"].astype("category")
-    stores, skus = np.asarray(store_cat.cat.categories, str), np.asarray(sku_cat.cat.categories, str)
-    i, k = store_cat.cat.codes.to_numpy(np.int64), sku_cat.cat.codes.to_numpy(np.int64)
-    d, y = frame["day"].to_numpy(np.int64), frame["units"].to_numpy(np.int64)
-    cens = (frame["on_hand"].to_numpy() == 0) if censoring else np.zeros(y.size, bool)
-    used = np.ones(history.days, bool)
-    used[[day for day in skip_days if 0 <= day < history.days]] = False
-    keep = ((y > 0) | cens) & used[d]  # a zero row with stock left says what a missing row says
-    i, k, d, y, cens = i[keep], k[keep], d[keep], y[keep], cens[keep]
-    order = np.argsort(k, kind="stable")
-    i, k, d, y, cens = i[order], k[order], d[order], y[order], cens[order]
-    n_stores, n_skus, days = stores.size, skus.size, history.days
-    weekday_of, month_of = _season(history)
-    completed = y.astype(float)
+@dataclass
+class SalesStats:
+    """What the fit keeps of a sales file, gathered in one streamed pass: totals by SKU, store and day; units
+    by (SKU, store, season group) and counts of each row value by SKU, for the likelihood (uncensored rows);
+    and the censored rows themselves (they are few: days that ended with an empty shelf)."""
+
+    by_sku: np.ndarray
+    by_store: np.ndarray
+    by_day: np.ndarray
+    cell_units: np.ndarray     # int32 [SKU, store, season group] of uncensored rows
+    value_counts: np.ndarray   # int64 [SKU, VALUES]: uncensored rows with units v (v >= VALUES in the last column)
+    big: tuple[np.ndarray, np.ndarray]  # (sku, units) of uncensored rows with units >= VALUES
+    sold_bins: np.ndarray      # int64 [SKU, BINS] of every row with units > 0 (units over BINS - 1 in the last)
+    censored: dict[str, np.ndarray]  # k, i, d, y of censored rows
+    rows: int
+
+
+VALUES = 64    # row values counted one by one for the likelihood; larger ones are kept as rows
+GOF_BINS = 12  # the fit report's bins: 0..10 units and 11 or more
+GROUPS = 84    # season groups: weekday x month
+
+
+def season_group(weekday_of: np.ndarray, month_of: np.ndarray) -> np.ndarray:
+    return weekday_of * 12 + month_of
+
+
+def gather(source: SalesFile, used_of) -> tuple[SalesStats, np.ndarray, np.ndarray]:
+    """One pass over the file: its statistics, and each day's weekday and month (``used_of(days)``: which days to fit)."""
+    n_skus, n_stores = len(source.skus), len(source.locations)
+    by_sku, by_store = np.zeros(n_skus), np.zeros(n_stores)
+    by_day = np.zeros(0)
+    cell = np.zeros(n_skus * n_stores * GROUPS, np.int32)  # a retail catalog's is 2 GB: int32, added in place
+    counts = np.zeros(n_skus * VALUES, np.int64)
+    sold = np.zeros(n_skus * GOF_BINS, np.int64)
+    big_k, big_y, cens_parts = [], [], []
+    rows = 0
+    for batch in source.batches():
+        walk = batch["walk_in"].to_numpy()
+        d, i, k, y = (batch[c].to_numpy(np.int64)[walk] for c in ("day", "store", "sku", "units"))
+        weekday_of, month_of = calendar_of(int(d.max()) + 1 if d.size else 0, source.first_date)
+        used = used_of(weekday_of.size)
+        keep = used[d] if d.size else np.zeros(0, bool)
+        cens = (batch["on_hand"].to_numpy()[walk] == 0) & keep if "on_hand" in batch else np.zeros(d.size, bool)
+        keep &= (y > 0) | cens
+        d, i, k, y, cens = d[keep], i[keep], k[keep], y[keep], cens[keep]
+        rows += d.size
+        by_sku += np.bincount(k, y, n_skus)
+        by_store += np.bincount(i, y, n_stores)
+        day_sum = np.bincount(d, y)
+        by_day = np.r_[by_day, np.zeros(max(day_sum.size - by_day.size, 0))]
+        by_day[: day_sum.size] += day_sum
+        sold += np.bincount(k[y > 0] * GOF_BINS + np.minimum(y[y > 0], GOF_BINS - 1), minlength=sold.size)
+        free = ~cens
+        g = season_group(weekday_of[d[free]], month_of[d[free]])
+        fitting.add_at(cell, (k[free] * n_stores + i[free]) * GROUPS + g, y[free].astype(np.int32))
+        counts += np.bincount(k[free] * VALUES + np.minimum(y[free], VALUES - 1), minlength=counts.size)
+        large = free & (y >= VALUES)
+        big_k.append(k[large])
+        big_y.append(y[large])
+        cens_parts.append((k[cens], i[cens], d[cens], y[cens]))
+    weekday_of, month_of = calendar_of(source.days, source.first_date)
+    cens = {name: np.concatenate([p[j] for p in cens_parts]) if cens_parts else np.zeros(0, np.int64)
+            for j, name in enumerate("kidy")}
+    big = (np.concatenate(big_k) if big_k else np.zeros(0, np.int64), np.concatenate(big_y) if big_y else np.zeros(0, np.int64))
+    order = np.argsort(big[0], kind="stable")
+    stats = SalesStats(by_sku, by_store, np.r_[by_day, np.zeros(source.days - by_day.size)], cell.reshape(n_skus, n_stores, GROUPS),
+                       counts.reshape(n_skus, VALUES), (big[0][order], big[1][order]), sold.reshape(n_skus, GOF_BINS), cens, rows)
+    return stats, weekday_of, month_of
+
+
+def calendar_of(days: int, first_date) -> tuple[np.ndarray, np.ndarray]:
+    """Weekday (Monday 0) and month (January 0) of each day of a history starting at ``first_date`` (None:
+    day 0 is a Monday, 1 January)."""
+    return History(pd.DataFrame(), days, first_date).weekday(), History(pd.DataFrame(), days, first_date).month()
+
+
+def fit_walk_in(source: SalesFile, skip_days=()) -> WalkInFit:
+    """The walk-in demand model of a sales file (rows of channel walk_in), streamed, leaving out
+    ``skip_days`` (days a promotion or shock lifted demand: the model's multipliers are for ordinary days)."""
+    def used_of(days: int) -> np.ndarray:
+        used = np.ones(days, bool)
+        used[[d for d in skip_days if 0 <= d < days]] = False
+        return used
+    stats, weekday_of, month_of = gather(source, used_of)
+    if stats.rows == 0:
+        raise DataError([f"sales ({source.path}): no walk-in rows to fit (channel walk_in)"])
+    days, used = source.days, used_of(source.days)
+    censoring = source.has_on_hand
+    stores, skus = np.asarray(source.locations, str), np.asarray(source.skus, str)
+    n_stores, n_skus = stores.size, skus.size
+    cens = stats.censored
+    groups = season_group(weekday_of, month_of)
+    group_days = np.bincount(groups[used], minlength=GROUPS).astype(float)
+    extra = np.zeros(cens["y"].size)  # censored days: expected demand beyond the units sold (EM)
     alpha = np.full(n_skus, 0.1)
     rounds = 0
-    for rounds in range(1, (EM_ROUNDS if cens.any() else 1) + 1):
-        by_sku = np.bincount(k, completed, n_skus)
-        by_store = np.bincount(i, completed, n_stores)
-        by_day = np.bincount(d, completed, days)
-        total = completed.sum()
+    for rounds in range(1, (EM_ROUNDS if extra.size else 1) + 1):
+        by_sku = stats.by_sku + np.bincount(cens["k"], extra, n_skus)
+        by_store = stats.by_store + np.bincount(cens["i"], extra, n_stores)
+        by_day = stats.by_day + np.bincount(cens["d"], extra, days)
+        total = by_sku.sum()
         weekday, month = _day_factors(by_day[used], total / used.sum(), weekday_of[used], month_of[used])
         season = np.where(used, weekday[weekday_of] * month[month_of], 0.0)
         scale = by_store / by_store.mean() if by_store.mean() > 0 else np.ones(n_stores)
         rate = by_sku / (scale.sum() * season.sum())
-        if not cens.any():
+        if not extra.size:
             break
-        mu = rate[k] * scale[i] * season[d]
-        before = completed[cens].copy()
-        completed[cens] = fitting.censored_mean(y[cens], mu[cens], alpha[k[cens]])
+        mu = rate[cens["k"]] * scale[cens["i"]] * season[cens["d"]]
+        before = extra.copy()
+        extra = fitting.censored_mean(cens["y"], mu, alpha[cens["k"]]) - cens["y"]
         if rounds % 3 == 0 or rounds == 1:  # alpha moves the censored means a little: refit it now and then
-            alpha = _alpha(rate, scale, season, i, k, d, y, cens, n_skus)[0]
-        if np.abs(completed[cens] - before).max() < 1e-3:
+            alpha = _alpha(stats, rate, scale, weekday, month, group_days, season)[0]
+        if np.abs(extra - before).max() < 1e-3:
             break
     weekday, month, rate = _normalise(weekday, month, rate, weekday_of[used], month_of[used])
     season = np.where(used, weekday[weekday_of] * month[month_of], 0.0)
-    alpha_mle, information = _alpha(rate, scale, season, i, k, d, y, cens, n_skus)
+    alpha_mle, information = _alpha(stats, rate, scale, weekday, month, group_days, season)
     shrunk, notes = _shrink(alpha_mle, information)
     if not censoring:
         notes.append("no on_hand column: days that ended with no stock are not known, so their sales are taken as demand "
@@ -137,9 +214,9 @@ def fit_walk_in(history: History, skip_days=()) -> WalkInFit:
     if not used.all():
         notes.append(f"{(~used).sum()} day(s) of the base scenario's promotions and shocks left out of the fit")
     seen = np.bincount(month_of[used], minlength=12) > 0
-    return WalkInFit(skus, stores, rate, scale, weekday, month, seen, shrunk, alpha_mle, information,
-                     np.bincount(k, y, n_skus).astype(np.int64), np.bincount(k[cens], minlength=n_skus), days, used, censoring,
-                     rounds, notes)
+    units = stats.by_sku.astype(np.int64)
+    return WalkInFit(skus, stores, rate, scale, weekday, month, seen, shrunk, alpha_mle, information, units,
+                     np.bincount(cens["k"], minlength=n_skus), days, used, censoring, rounds, notes, stats, weekday_of, month_of)
 
 
 def _normalise(weekday, month, rate, weekday_of, month_of):
@@ -149,19 +226,17 @@ def _normalise(weekday, month, rate, weekday_of, month_of):
     return weekday / w_mean, np.where(seen, month / m_mean, 1.0), rate * w_mean * m_mean
 
 
-def season_groups(season: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct season multipliers of the fitted days (0: a day left out) and how many days have each."""
-    values, inverse = np.unique(np.round(season, 12), return_inverse=True)
-    counts = np.bincount(inverse, minlength=values.size).astype(float)
-    return values[values > 0], counts[values > 0]
-
-
-def _alpha(rate, scale, season, i, k, d, y, cens, n_skus):
-    values, counts = season_groups(season)
-    start = np.searchsorted(k, np.arange(n_skus + 1)).astype(np.int64)
-    mu = rate[k] * scale[i] * season[d]
-    alpha, information, _ = fitting.fit_overdispersion(rate, scale, values, counts, start, y, mu, cens, *ALPHA_RANGE)
-    return alpha, information
+def _alpha(stats: SalesStats, rate, scale, weekday, month, group_days, season):
+    """Each SKU's overdispersion MLE and its information, from the gathered statistics."""
+    group_season = np.array([weekday[g // 12] * month[g % 12] for g in range(GROUPS)])
+    cens = stats.censored
+    order = np.argsort(cens["k"], kind="stable")
+    k, y = cens["k"][order], cens["y"][order]
+    mu = rate[k] * scale[cens["i"][order]] * season[cens["d"][order]]
+    n_skus = rate.size
+    return fitting.fit_overdispersion_stats(rate, scale, group_season, group_days, stats.cell_units, stats.value_counts,
+                                            np.searchsorted(stats.big[0], np.arange(n_skus + 1)), stats.big[1],
+                                            np.searchsorted(k, np.arange(n_skus + 1)), y, mu, *ALPHA_RANGE)[:2]
 
 
 def _shrink(alpha: np.ndarray, information: np.ndarray) -> tuple[np.ndarray, list[str]]:

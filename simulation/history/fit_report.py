@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from simulation.experiment.results import atomic_write
-from simulation.history.fit import season_groups
+from simulation.history.fit import GOF_BINS, GROUPS, season_group
 from simulation.kernels import fitting
 from simulation.reporting.figures import Chart, draw
 from simulation.reporting.page import html_page
 
-BINS = 12  # 0..10 units, and 11 or more
+BINS = GOF_BINS  # 0..10 units, and 11 or more
 CLASSES = (("A", 0.0, 0.2), ("B", 0.2, 0.5), ("C", 0.5, 1.0))  # shares of SKUs, fastest first
 
 
@@ -44,42 +44,41 @@ def chi_square(observed: np.ndarray, expected: np.ndarray) -> tuple[float, int, 
     return stat, df, 0.5 * math.erfc(z / math.sqrt(2))
 
 
-def codes_in(values, index: dict) -> np.ndarray:
-    """A categorical column as positions in ``index`` (id -> position), through its categories (fast)."""
-    lookup = np.array([index.get(str(c), -1) for c in values.cat.categories], np.int64)
-    return lookup[values.cat.codes.to_numpy()]
+def _stocked_rows(fit, klass: np.ndarray) -> np.ndarray:
+    """With shelf stock known, what each class could sell: for every row of the file (a second streamed
+    pass), sales = min(demand, stock) in place of demand; returns the change to each class's expected bins."""
+    w = fit.walk_in
+    season = np.where(w.used, w.weekday[w.weekday_of] * w.monthly[w.month_of], 0.0)
+    change = np.zeros((int(klass.max()) + 1, BINS))
+    for batch in fit.sales.batches():
+        rows = batch["walk_in"].to_numpy() & w.used[batch["day"].to_numpy()]
+        k, i, d = (batch[c].to_numpy(np.int64)[rows] for c in ("sku", "store", "day"))
+        stock = (batch["units"].to_numpy(np.int64) + batch["on_hand"].to_numpy(np.int64))[rows]  # on the shelf before the day's trade
+        mu, a = w.rate[k] * w.scale[i] * season[d], w.alpha[k]
+        for c in range(change.shape[0]):
+            mine = klass[k] == c
+            change[c] += fitting.sales_histogram(mu[mine], a[mine], stock[mine], BINS) - fitting.cells_histogram(mu[mine], a[mine], BINS)
+    return change
 
 
 def class_histograms(fit) -> list[dict]:
-    """Observed and expected days per units bin, per velocity class (uncensored days only)."""
-    w, frame = fit.walk_in, fit.sales.frame
-    frame = frame[frame["channel"] == "walk_in"]
-    sku_index = {s: j for j, s in enumerate(w.skus)}
-    store_index = {s: j for j, s in enumerate(w.stores)}
-    k = codes_in(frame["sku"], sku_index)
-    i = codes_in(frame["location"], store_index)
-    d, y = frame["day"].to_numpy(np.int64), frame["units"].to_numpy(np.int64)
-    stock = y + frame["on_hand"].to_numpy(np.int64) if w.censoring else None  # on the shelf before the day's trade
-    weekday_of, month_of = fit.sales.weekday(), fit.sales.month()
-    season = np.where(w.used, w.weekday[weekday_of] * w.monthly[month_of], 0.0)
-    values, counts = season_groups(season)
-    on_used = w.used[d]
-    expected_all = fitting.expected_histogram(w.rate, w.scale, values, counts, w.alpha, BINS)
+    """Observed and expected store-SKU-days per units bin, per velocity class."""
+    w, stats = fit.walk_in, fit.walk_in.stats
+    group_season = np.array([w.weekday[g // 12] * w.monthly[g % 12] for g in range(GROUPS)])
+    group_days = np.bincount(season_group(w.weekday_of, w.month_of)[w.used], minlength=GROUPS).astype(float)
+    expected_all = fitting.expected_histogram(w.rate, w.scale, group_season, group_days, w.alpha, BINS)
     rank = np.empty(w.rate.size, np.int64)
     rank[np.argsort(-w.rate, kind="stable")] = np.arange(w.rate.size)
+    klass = np.searchsorted(np.round(np.array([high for _, _, high in CLASSES]) * rank.size), rank, side="right")
+    stocked = _stocked_rows(fit, klass) if w.censoring else None
     out = []
-    for name, low, high in CLASSES:
-        members = (rank >= round(low * rank.size)) & (rank < round(high * rank.size))
+    for c, (name, _, _) in enumerate(CLASSES):
+        members = klass == c
         if not members.any():
             continue
-        rows = members[k] & on_used
-        observed = np.bincount(np.minimum(y[rows], BINS - 1), minlength=BINS).astype(float)
-        observed[0] += members.sum() * w.stores.size * w.used.sum() - rows.sum()  # cells without a row sold nothing
-        expected = expected_all[members].sum(axis=0)
-        if w.censoring:  # a row's shelf stock is known: what it could sell is min(demand, stock)
-            mu = w.rate[k[rows]] * w.scale[i[rows]] * season[d[rows]]
-            a = w.alpha[k[rows]]
-            expected += fitting.sales_histogram(mu, a, stock[rows], BINS) - fitting.cells_histogram(mu, a, BINS)
+        observed = stats.sold_bins[members].sum(axis=0).astype(float)
+        observed[0] = members.sum() * w.stores.size * w.used.sum() - observed[1:].sum()  # every other cell sold nothing
+        expected = expected_all[members].sum(axis=0) + (stocked[c] if stocked is not None else 0.0)
         stat, df, p = chi_square(observed, expected)
         gap = float(np.abs(observed / observed.sum() - expected / expected.sum()).max())
         out.append({"class": name, "skus": int(members.sum()), "days": float(observed.sum()), "observed": observed,

@@ -16,8 +16,9 @@ import yaml
 from simulation.experiment.results import atomic_write
 from simulation.history.fit import OnlineFit, WalkInFit, fit_online, fit_walk_in
 from simulation.spec import STORE, Scenario
-from simulation.world.history_files import History, read_orders, read_sales
+from simulation.world.history_files import History, read_orders
 from simulation.world.network import compile_world
+from simulation.world.sales_file import SalesFile
 
 
 @dataclass
@@ -25,7 +26,7 @@ class Fit:
     walk_in: WalkInFit
     online: OnlineFit | None
     base: Scenario | None
-    sales: History
+    sales: SalesFile
 
     def catalog(self) -> pd.DataFrame:
         """The fitted catalog: with a base scenario, its SKU table (costs, shelf life, lot rules, vendors,
@@ -67,7 +68,7 @@ class Fit:
         written = [out / "catalog.parquet", out / "demand.yaml"]
         catalog = self.catalog()
         atomic_write(written[0], lambda tmp: catalog.to_parquet(tmp, index=False))
-        text = "# Fitted by invsim fit from " + self.sales.path + "\n" + yaml.safe_dump({"demand": self.demand()}, sort_keys=False)
+        text = f"# Fitted by invsim fit from {self.sales.path}\n" + yaml.safe_dump({"demand": self.demand()}, sort_keys=False)
         atomic_write(written[1], lambda tmp: Path(tmp).write_text(text))
         if self.base is not None and base_path is not None:
             scenario = {"extends": str(Path(base_path).resolve()), "name": f"{self.base.name}_fitted",
@@ -85,15 +86,16 @@ class Fit:
 
 
 def fit(sales, orders=None, scenario: Scenario | None = None) -> Fit:
-    """Fit the demand model to a sales history (a path, or a checked :class:`History`) and optionally an
-    order log; with a base ``scenario`` its stores, zones and SKUs are the only ones allowed, and store scales
-    keep its average (so rates read as its catalog's)."""
+    """Fit the demand model to a sales history (a path, or a :class:`SalesFile`: streamed, never held whole)
+    and optionally an order log (a path or a checked :class:`History`); with a base ``scenario`` its stores,
+    zones and SKUs are the only ones allowed, and store scales keep its average (so rates read as its
+    catalog's)."""
     stores = zones = skus = None
     if scenario is not None:
         world = compile_world(scenario)
         stores = [world.node_ids[r] for r in world.store_rows]
         zones, skus = list(world.zone_ids), list(world.skus.sku)
-    sales = sales if isinstance(sales, History) else read_sales(sales, "sales", stores, skus)
+    sales = sales if isinstance(sales, SalesFile) else SalesFile(sales, "sales", stores, skus)
     # Days the base scenario's calendar lifts (its promotions and shocks, counted from the history's first day)
     skip = sorted({d for e in [*scenario.demand.promotions, *scenario.demand.shocks] for d in range(e.start_day, e.end_day)}) \
         if scenario is not None else []

@@ -186,3 +186,91 @@ def sales_histogram(mu, alpha_of_row, stock, bins):
             n += 1
         out[min(s, bins - 1)] += max(left, 0.0)
     return out
+
+
+@njit(cache=True)
+def _stats_loglik(alpha, mu, weight, units, tail_counts, big_y, cens_y, cens_mu):
+    """One SKU's log-likelihood at ``alpha`` from gathered statistics, up to terms free of alpha. Every cell's
+    log P[0] = -log(1 + alpha mu) / alpha and each uncensored unit's log(alpha mu / (1 + alpha mu)) share
+    one log1p per (store, season group) cell of ``mu`` (``weight``: its days, its units); the rows' sums of
+    log(1/alpha + j) come from ``tail_counts`` (rows with more than j units) and the large rows; each
+    censored row adds log P[D >= y] - log P[0]."""
+    r = 1.0 / alpha
+    total = units * math.log(alpha)
+    for c in range(mu.size):
+        if mu[c] > 0.0:
+            total -= (weight[c, 0] * r + weight[c, 1]) * math.log1p(alpha * mu[c])
+    for j in range(tail_counts.size):
+        if tail_counts[j] > 0:
+            total += tail_counts[j] * math.log(r + j)
+    for y in big_y:
+        for j in range(tail_counts.size, y):
+            total += math.log(r + j)
+    for j in range(cens_y.size):
+        if cens_mu[j] > 0.0:
+            total += _log_tail(cens_y[j], cens_mu[j], alpha)
+    return total
+
+
+@njit(cache=True, parallel=True)
+def fit_overdispersion_stats(rate, scale, group_season, group_days, cell_units, value_counts, big_start, big_y,
+                             cens_start, cens_y, cens_mu, low, high):
+    """Each SKU's maximum-likelihood alpha on [low, high] from a streamed file's statistics (golden section on
+    log alpha), with the curvature of the log-likelihood in log alpha there. ``cell_units`` [SKU, store,
+    group]: units of uncensored rows; ``value_counts`` [SKU, V]: uncensored rows by units (the last column:
+    V - 1 or more); rows of V or more units are also in ``big_y`` (SKU k's: big_start[k]:big_start[k + 1]);
+    censored rows in ``cens_y``, ``cens_mu`` (cens_start likewise). Returns (alpha, information, log-likelihood)."""
+    k_count, stores, groups = cell_units.shape
+    best = np.empty(k_count)
+    info = np.empty(k_count)
+    value = np.empty(k_count)
+    g = (math.sqrt(5.0) - 1.0) / 2.0
+    v = value_counts.shape[1]
+    for k in prange(k_count):
+        mu = np.empty(stores * groups)
+        weight = np.empty((stores * groups, 2))
+        units = 0.0
+        for i in range(stores):
+            for s in range(groups):
+                c = i * groups + s
+                mu[c] = rate[k] * scale[i] * group_season[s]
+                weight[c, 0] = group_days[s]
+                weight[c, 1] = cell_units[k, i, s]
+                units += cell_units[k, i, s]
+        tail = np.zeros(v - 1)
+        above = 0
+        for j in range(v - 1, 0, -1):  # rows with more than j - 1 units
+            above += value_counts[k, j]
+            tail[j - 1] = above
+        by, cy, cm = big_y[big_start[k]:big_start[k + 1]], cens_y[cens_start[k]:cens_start[k + 1]], cens_mu[cens_start[k]:cens_start[k + 1]]
+        lo, hi = math.log(low), math.log(high)
+        x1, x2 = hi - g * (hi - lo), lo + g * (hi - lo)
+        f1 = _stats_loglik(math.exp(x1), mu, weight, units, tail, by, cy, cm)
+        f2 = _stats_loglik(math.exp(x2), mu, weight, units, tail, by, cy, cm)
+        for _ in range(60):
+            if f1 > f2:
+                hi, x2, f2 = x2, x1, f1
+                x1 = hi - g * (hi - lo)
+                f1 = _stats_loglik(math.exp(x1), mu, weight, units, tail, by, cy, cm)
+            else:
+                lo, x1, f1 = x1, x2, f2
+                x2 = lo + g * (hi - lo)
+                f2 = _stats_loglik(math.exp(x2), mu, weight, units, tail, by, cy, cm)
+            if hi - lo < 1e-3:
+                break
+        x = 0.5 * (lo + hi)
+        h = 0.05
+        f0 = _stats_loglik(math.exp(x), mu, weight, units, tail, by, cy, cm)
+        fp = _stats_loglik(math.exp(x + h), mu, weight, units, tail, by, cy, cm)
+        fm = _stats_loglik(math.exp(x - h), mu, weight, units, tail, by, cy, cm)
+        best[k] = math.exp(x)
+        info[k] = max(-(fp - 2.0 * f0 + fm) / (h * h), 0.0)
+        value[k] = f0
+    return best, info, value
+
+
+@njit(cache=True)
+def add_at(target, index, values):
+    """target[index[j]] += values[j] (numpy's bincount would allocate the whole target for every batch)."""
+    for j in range(index.size):
+        target[index[j]] += values[j]

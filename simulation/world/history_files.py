@@ -1,5 +1,6 @@
-"""An analyst's history as the engine reads it: a sales history (units per location, SKU and day) and an
-online order log (one row per order line), from CSV or Parquet, checked row by row.
+"""An analyst's history as the engine reads it: a sales history (units per location, SKU and day; read in
+batches by ``sales_file``) and an online order log (one row per order line, read here), from CSV or
+Parquet, checked row by row.
 
 Sales: ``day`` (integer; day 0 is a Monday, 1 January) or ``date`` (ISO), ``location``, ``sku``, ``units``,
 optional ``channel`` (default walk_in) and ``on_hand`` (end-of-day stock: a day that ends at 0 may have
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.spec import CHANNELS, ONLINE_CHANNELS, DataError
+from simulation.spec import ONLINE_CHANNELS, DataError
 from simulation.world.calendar import month_of
 
 SALES_KEY = ("location", "sku", "units")
@@ -81,11 +82,12 @@ class _Problems:
     def add(self, text: str) -> None:
         self.lines.append(f"{self.field} ({self.path.name}): {text}")
 
-    def at(self, rows: np.ndarray, column: str, what: str, values) -> None:
-        """``what`` is wrong in ``column`` at these row positions (0-based); name the first and count the rest."""
+    def at(self, rows: np.ndarray, column: str, what: str, values, offset: int = 0) -> None:
+        """``what`` is wrong in ``column`` at these row positions (0-based, in a batch starting at row ``offset``);
+        name the first and count the rest."""
         if rows.size:
             more = f" (and {rows.size - 1:,} more rows)" if rows.size > 1 else ""
-            self.add(f"row {rows[0] + 1:,} column {column!r}: {what}, got {_written(values[rows[0]])}{more}")
+            self.add(f"row {offset + rows[0] + 1:,} column {column!r}: {what}, got {_written(values[rows[0]])}{more}")
 
     def raise_any(self) -> None:
         if self.lines:
@@ -98,12 +100,16 @@ def _written(value) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _whole(frame: pd.DataFrame, column: str, least: int, problems: _Problems) -> np.ndarray:
+def _whole(frame: pd.DataFrame, column: str, least: int, problems: _Problems, offset: int = 0) -> np.ndarray:
     """A column of whole numbers >= ``least`` (as int64), each bad cell reported."""
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce").to_numpy(float)
     bad = np.flatnonzero(~np.isfinite(values) | (values < least) | (values != np.round(values)))
-    problems.at(bad, column, f"must be a whole number >= {least}", raw.to_numpy())
+    if bad.size:  # the first bad cell as written: a number as a number (CSV cells arrive as text), else the text
+        first = int(bad[0])
+        shown = values[first] if np.isfinite(values[first]) else raw.iloc[first]
+        shown = int(shown) if isinstance(shown, float) and shown == round(shown) else shown
+        problems.at(bad, column, f"must be a whole number >= {least}", {first: shown}, offset)
     return np.where(np.isfinite(values), values, 0).astype(np.int64)
 
 
@@ -162,48 +168,6 @@ def _known(values: pd.Series, known, column: str, problems: _Problems) -> None:
     if unknown:
         rows = np.flatnonzero(values.isin(unknown).to_numpy())
         problems.at(rows, column, f"unknown {column} ({len(unknown)} value(s) the scenario does not have)", values.to_numpy())
-
-
-def _duplicates(frame: pd.DataFrame, key: list[str], problems: _Problems) -> None:
-    """Rows that repeat the key: one combined integer per row, sorted (a sort of one column, not of four)."""
-    combined = np.zeros(len(frame), np.int64)
-    for k in key:
-        codes = frame[k].to_numpy(np.int64) if k == "day" else frame[k].cat.codes.to_numpy(np.int64)
-        combined = combined * (int(codes.max()) + 1 if codes.size else 1) + codes
-    order = np.argsort(combined, kind="stable")
-    hit = np.flatnonzero(combined[order[1:]] == combined[order[:-1]])
-    if hit.size:
-        a, b = sorted((order[hit[0]], order[hit[0] + 1]))
-        problems.add(f"rows {a + 1:,} and {b + 1:,} repeat ({', '.join(key)}) = "
-                     f"({', '.join(_written(frame[k].iloc[a]) for k in key)}) ({hit.size:,} repeated row(s) in all)")
-
-
-def read_sales(path: str | Path, field: str = "sales", locations=None, skus=None) -> History:
-    """A sales history, checked; ``locations`` and ``skus`` (ids a scenario has), when given, are the only ones allowed."""
-    path = Path(path)
-    problems = _Problems(field, path)
-    frame = _read(path, field, ("location", "sku", "channel", "date"))
-    missing = [c for c in SALES_KEY if c not in frame.columns]
-    if missing:
-        problems.add(f"missing column(s) {', '.join(repr(c) for c in missing)} (a sales history has day or date, "
-                     f"{', '.join(SALES_KEY)}, optional channel and on_hand)")
-        problems.raise_any()
-    day, first_date, _ = _days(frame, problems, with_time=False)
-    out = pd.DataFrame({"day": day, "location": frame["location"].astype("category"), "sku": frame["sku"].astype("category"),
-                        "units": _whole(frame, "units", 0, problems)})
-    out["channel"] = frame["channel"].astype("category") if "channel" in frame.columns else pd.Categorical(["walk_in"] * len(frame))
-    _known(out["channel"], CHANNELS, "channel", problems)
-    if "on_hand" in frame.columns:
-        out["on_hand"] = _whole(frame, "on_hand", 0, problems)
-    if locations is not None:
-        _known(out["location"], set(locations), "location", problems)
-    if skus is not None:
-        _known(out["sku"], set(skus), "sku", problems)
-    problems.raise_any()
-    days = _in_order(day, problems, "date" if first_date else "day")
-    _duplicates(out, ["day", "location", "sku", "channel"], problems)
-    problems.raise_any()
-    return History(out, days, first_date, str(path))
 
 
 def read_orders(path: str | Path, field: str = "orders", zones=None, skus=None) -> History:
