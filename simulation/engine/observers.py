@@ -34,7 +34,7 @@ class Observer:
         """Today's walk-in units wanted per (store, SKU) (stores in the world's ``store_rows`` order): what a
         history records. The array is reused tomorrow: copy what you keep."""
 
-    def orders_placed(self, day: int, placed) -> None:
+    def online_orders_placed(self, day: int, placed) -> None:
         """Today's online orders as customers placed them (:class:`~.demand.PlacedOrders`), before any
         walk-in shopper's recaptured order: what a history records."""
 

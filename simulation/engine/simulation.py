@@ -247,7 +247,7 @@ class Simulation:
             placed = self.trace.orders(day)
         else:
             placed = self.order_generator.placed(self.calendar, day, self.streams["online_orders"])
-        self._tell("orders_placed", day, placed)
+        self._tell("online_orders_placed", day, placed)
         batch = self.order_generator.arrange(placed, self.calendar, self.streams["transit"])
         lines = batch.line_qty.size
         return (batch, self.streams["records"].random(lines), self.streams["picking"].exponential(size=lines),

@@ -72,7 +72,7 @@ class DemandRecorder(Observer):
             store, sku = np.indices(sold.shape).reshape(2, -1)
             self._sales(day, store, sku, sold.ravel(), on_hand.ravel())
 
-    def orders_placed(self, day: int, placed) -> None:
+    def online_orders_placed(self, day: int, placed) -> None:
         import pyarrow as pa
 
         order = np.repeat(np.arange(placed.size), placed.n_lines)

@@ -4,6 +4,7 @@ every malformed file is one clear message naming the row and the column (exit 2)
 import pandas as pd
 import pytest
 
+from simulation import spec as sim_errors
 from simulation.cli import main
 from tests.conftest import SCENARIOS
 
@@ -135,3 +136,29 @@ def test_a_replayed_trace_is_checked_against_the_scenario_and_its_horizon(histor
     assert "run.horizon_days: 120, but demand.trace covers 28 day(s)" in capsys.readouterr().err
     assert main(["run", TINY, "--set", "demand.trace={mode: exact}", "--quiet", "--out", str(tmp_path / "r3")]) == 2
     assert "demand.trace: give sales, orders or both" in capsys.readouterr().err
+
+
+def test_a_file_streamed_in_small_batches_is_checked_and_fitted_as_a_whole(history, tmp_path, monkeypatch):
+    """Row numbers, the duplicate and order checks and the fit's statistics carry across batches."""
+    import numpy as np
+
+    from simulation.history.fitted import fit
+    from simulation.world import sales_file
+
+    sales = history[0]
+    path = tmp_path / "sales.parquet"
+    sales.to_parquet(path)
+    whole = fit(path)
+    monkeypatch.setattr(sales_file, "BATCH_ROWS", 50)  # a day's rows span three batches
+    np.testing.assert_allclose(fit(path).walk_in.rate, whole.walk_in.rate, rtol=1e-12)
+    start = int(np.flatnonzero(sales.day.to_numpy() == 5)[0])
+    assert (sales.day == 5).sum() > 61
+    twin, late = start + 1, start + 60  # the repeat lands more than a batch after its twin, on the same day
+    repeated = pd.concat([sales.iloc[: late + 1], sales.iloc[[twin]], sales.iloc[late + 1:]], ignore_index=True)
+    repeated.to_parquet(path)
+    with pytest.raises(sim_errors.DataError, match=f"rows {twin + 1:,} and {late + 2:,} repeat"):
+        fit(path)
+    backwards = pd.concat([sales.iloc[:start], sales[sales.day == 6], sales[sales.day == 5], sales[sales.day > 6]], ignore_index=True)
+    backwards.to_parquet(path)
+    with pytest.raises(sim_errors.DataError, match="out of order \\(day 5 after day 6\\)"):
+        fit(path)
