@@ -98,3 +98,18 @@ def test_the_readme_tree_names_every_folder_and_module():
             assert path.stem in words, f"README's repository layout does not mention {path.relative_to(ROOT)}"
         if path.stem == "__init__" and module != "simulation":
             assert f"{path.parent.name}/" in tree, f"README's repository layout does not show the folder {path.parent.name}/"
+
+
+def test_no_observer_shadows_a_hook_with_data():
+    """The engine calls every observer's hooks by name: an attribute of that name in an Observer subclass (the
+    validation probe once counted ``orders_placed``) would be called instead of the hook."""
+    from simulation.engine.observers import Observer
+
+    hooks = {name for name in vars(Observer) if not name.startswith("_")}
+    for module, path in MODULES.items():
+        for cls in ast.walk(ast.parse(path.read_text())):
+            if isinstance(cls, ast.ClassDef) and any(getattr(b, "id", getattr(b, "attr", "")) == "Observer" for b in cls.bases):
+                for node in ast.walk(cls):
+                    if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and \
+                            getattr(node.value, "id", "") == "self":
+                        assert node.attr not in hooks, f"{module}.{cls.name}: self.{node.attr} shadows the observer hook"
