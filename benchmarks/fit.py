@@ -29,20 +29,19 @@ t0 = time.perf_counter()
 import simulation as sim
 from simulation.history.fitted import fit
 from simulation.world.history_files import read_orders
-from simulation.world.sales_file import read_sales
 from simulation.world.network import compile_world
 scenario = sim.load_scenario(sys.argv[1])
 world = compile_world(scenario)
 t1 = time.perf_counter()
-sales = read_sales(sys.argv[2], "sales", [world.node_ids[r] for r in world.store_rows], list(world.skus.sku))
-orders = read_orders(sys.argv[3], "orders", list(world.zone_ids), list(world.skus.sku))
+orders = read_orders(sys.argv[3], "orders", list(world.zone_ids), list(world.skus.sku)) if sys.argv[3] != "-" else None
 t2 = time.perf_counter()
-fitted = fit(sales, orders, scenario)
+fitted = fit(sys.argv[2], orders, scenario)  # the sales file is streamed: read, checked and gathered in one pass
 t3 = time.perf_counter()
 fitted.write(sys.argv[4], sys.argv[1])
 t4 = time.perf_counter()
-print(json.dumps({"start-up": t1 - t0, "read and check": t2 - t1, "fit": t3 - t2, "write and report": t4 - t3, "total": t4 - t0,
-                  "rows": len(sales.frame) + len(orders.frame), "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"start-up": t1 - t0, "order log read and checked": t2 - t1, "sales streamed and fitted": t3 - t2,
+                  "write and report": t4 - t3, "total": t4 - t0, "rows": fitted.sales.rows,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
@@ -68,19 +67,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", default="scenarios/city.yaml")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dense", action="store_true", help="a sales row for every store-SKU-day, zeros included")
+    parser.add_argument("--history", default=None, help="fit this folder's sales.parquet (and orders.parquet) instead of writing one")
+    parser.add_argument("--no-orders", action="store_true", help="fit the sales file alone")
     args = parser.parse_args(argv)
     scenario = str(ROOT / args.scenario)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "simulation", "history", scenario, "--out", tmp], check=True, cwd=ROOT)
+        folder = Path(args.history) if args.history else Path(tmp)
+        if not args.history:
+            subprocess.run([sys.executable, "-m", "simulation", "history", scenario, "--out", tmp], check=True, cwd=ROOT)
         if args.dense:
-            densify(Path(tmp) / "sales.parquet")
-        call = [sys.executable, "-c", ONE_FIT, scenario, f"{tmp}/sales.parquet", f"{tmp}/orders.parquet", f"{tmp}/fit"]
+            densify(folder / "sales.parquet")
+        orders = "-" if args.no_orders else str(folder / "orders.parquet")
+        call = [sys.executable, "-c", ONE_FIT, scenario, str(folder / "sales.parquet"), orders, f"{tmp}/fit"]
         subprocess.run(call, check=True, cwd=ROOT, capture_output=True)  # fills the numba cache
         runs = [json.loads(subprocess.run(call, check=True, cwd=ROOT, capture_output=True, text=True).stdout)
                 for _ in range(args.repeats)]
     phases = [k for k in runs[0] if k not in ("rows", "peak_rss_mib")]
-    print(f"{args.scenario}{' (dense sales)' if args.dense else ''}: {runs[0]['rows']:,} rows (sales and order lines), "
-          f"{args.repeats} fits, each in a fresh process\n")
+    print(f"{args.scenario}{' (dense sales)' if args.dense else ''}: {runs[0]['rows']:,} sales rows"
+          f"{'' if args.no_orders else ' and the order log'}, {args.repeats} fits, each in a fresh process\n")
     print("| phase | median (s) | range (s) |\n| --- | ---: | ---: |")
     for phase in phases:
         values = [r[phase] for r in runs]

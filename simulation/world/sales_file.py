@@ -64,7 +64,7 @@ class SalesFile:
                         ids[column] |= {str(c) for c in frame[column].astype("category").cat.categories}
             self.locations, self.skus = sorted(ids["location"]), sorted(ids["sku"])
         self.has_on_hand = False
-        self.days, self.first_date = 0, None
+        self.days, self.first_date, self.rows = 0, None, 0
 
     def _codes(self, values: pd.Series, index: dict, column: str, problems: _Problems, offset: int) -> np.ndarray:
         cats = values.astype("category")
@@ -151,7 +151,7 @@ class SalesFile:
                 out["on_hand"] = on_hand
             offset += n
             yield out
-        self.days = seen.size
+        self.days, self.rows = seen.size, offset
         if not seen.all():
             missing = np.flatnonzero(~seen)
             problems.add(f"no rows for {missing.size} day(s) between the first and the last, first day {missing[0]} "
