@@ -54,6 +54,8 @@ class WalkInFit:
     stats: SalesStats | None = None
     weekday_of: np.ndarray | None = None  # per day of the history
     month_of: np.ndarray | None = None
+    mix: np.ndarray | None = None         # [SKU, store] each store's own multiplier of each SKU (None: the data shows none)
+    mix_cv: float = 0.0                   # the spread of those multipliers between store-SKUs
 
     def catalog(self) -> pd.DataFrame:
         return pd.DataFrame({"sku": self.skus, "mean_daily_units": self.rate, "overdispersion": self.alpha,
@@ -201,13 +203,23 @@ def fit_walk_in(source: SalesFile, skip_days=()) -> WalkInFit:
         before = extra.copy()
         extra = fitting.censored_mean(cens["y"], mu, alpha[cens["k"]]) - cens["y"]
         if rounds % 3 == 0 or rounds == 1:  # alpha moves the censored means a little: refit it now and then
-            alpha = _alpha(stats, rate, scale, weekday, month, group_days, season)[0]
+            alpha = _alpha(stats, rate, scale, np.ones((n_skus, n_stores)), weekday, month, group_days, season)[0]
         if np.abs(extra - before).max() < 1e-3:
             break
     weekday, month, rate = _normalise(weekday, month, rate, weekday_of[used], month_of[used])
     season = np.where(used, weekday[weekday_of] * month[month_of], 0.0)
-    alpha_mle, information = _alpha(stats, rate, scale, weekday, month, group_days, season)
+    ones = np.ones((n_skus, n_stores))
+    alpha_mle, information = _alpha(stats, rate, scale, ones, weekday, month, group_days, season)
+    mix, mix_cv = None, 0.0
+    for _ in range(2):  # the mix and the overdispersion it leaves: each once more given the other
+        mix, mix_cv = store_mix(stats, cens, extra, rate, scale, weekday, month, group_days, alpha_mle)
+        alpha_mle, information = _alpha(stats, rate, scale, ones if mix is None else mix, weekday, month, group_days, season)
+        if mix is None:
+            break
     shrunk, notes = _shrink(alpha_mle, information)
+    if mix is not None:
+        notes.append(f"stores sell their own mix: store-SKU multipliers fitted (store_mix.parquet); as a drawn mix, "
+                     f"store_mix_cv {mix_cv:.2f}")
     if not censoring:
         notes.append("no on_hand column: days that ended with no stock are not known, so their sales are taken as demand "
                      "(rates of SKUs that ran out are biased low)")
@@ -216,7 +228,8 @@ def fit_walk_in(source: SalesFile, skip_days=()) -> WalkInFit:
     seen = np.bincount(month_of[used], minlength=12) > 0
     units = stats.by_sku.astype(np.int64)
     return WalkInFit(skus, stores, rate, scale, weekday, month, seen, shrunk, alpha_mle, information, units,
-                     np.bincount(cens["k"], minlength=n_skus), days, used, censoring, rounds, notes, stats, weekday_of, month_of)
+                     np.bincount(cens["k"], minlength=n_skus), days, used, censoring, rounds, notes, stats, weekday_of, month_of,
+                     mix, mix_cv)
 
 
 def _normalise(weekday, month, rate, weekday_of, month_of):
@@ -226,17 +239,50 @@ def _normalise(weekday, month, rate, weekday_of, month_of):
     return weekday / w_mean, np.where(seen, month / m_mean, 1.0), rate * w_mean * m_mean
 
 
-def _alpha(stats: SalesStats, rate, scale, weekday, month, group_days, season):
+def _alpha(stats: SalesStats, rate, scale, mix, weekday, month, group_days, season):
     """Each SKU's overdispersion MLE and its information, from the gathered statistics."""
     group_season = np.array([weekday[g // 12] * month[g % 12] for g in range(GROUPS)])
     cens = stats.censored
     order = np.argsort(cens["k"], kind="stable")
-    k, y = cens["k"][order], cens["y"][order]
-    mu = rate[k] * scale[cens["i"][order]] * season[cens["d"][order]]
+    k, i, y = cens["k"][order], cens["i"][order], cens["y"][order]
+    mu = rate[k] * scale[i] * mix[k, i] * season[cens["d"][order]]
     n_skus = rate.size
-    return fitting.fit_overdispersion_stats(rate, scale, group_season, group_days, stats.cell_units, stats.value_counts,
+    return fitting.fit_overdispersion_stats(rate, scale, mix, group_season, group_days, stats.cell_units, stats.value_counts,
                                             np.searchsorted(stats.big[0], np.arange(n_skus + 1)), stats.big[1],
                                             np.searchsorted(k, np.arange(n_skus + 1)), y, mu, *ALPHA_RANGE)[:2]
+
+
+MIX_FLOOR = 0.02  # a spread of store-SKU multipliers below 2% is no mix worth modelling
+
+
+def store_mix(stats: SalesStats, cens, extra, rate, scale, weekday, month, group_days, alpha) -> tuple[np.ndarray | None, float]:
+    """Each store's own multiplier of each SKU, where the data supports one. A store-SKU's units over the
+    fitted days against what rate x scale x season expects: their squared relative gap, less its sampling
+    variance under the negative binomial (1/E + alpha W2/W1^2, W the season's sums), estimates the mix's
+    variance c^2 (store-SKUs expecting at least 5 units); each multiplier is then its gap shrunk by
+    c^2 / (c^2 + its sampling variance), scaled so each SKU keeps its total. None when c < MIX_FLOOR. The cv
+    returned is that of a drawn mix (``demand.store_mix_cv``) that would leave this much once the rates and
+    store scales have taken their share: c^2 x SKUs x stores / ((SKUs - 1)(stores - 1)).
+    """
+    group_season = np.array([weekday[g // 12] * month[g % 12] for g in range(GROUPS)])
+    w1, w2 = (group_days * group_season).sum(), (group_days * group_season**2).sum()
+    expected = np.outer(rate, scale) * w1
+    observed = stats.cell_units.sum(axis=2, dtype=np.int64).astype(float)
+    np.add.at(observed, (cens["k"], cens["i"]), cens["y"] + extra)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.where(expected > 0, observed / expected - 1.0, 0.0)
+        variance = np.where(expected > 0, 1.0 / expected + alpha[:, None] * w2 / w1**2, np.inf)
+    enough = expected >= 5
+    if enough.sum() < 10:
+        return None, 0.0
+    c2 = max(float(np.mean(gap[enough] ** 2 - variance[enough])), 0.0)
+    skus, stores = expected.shape
+    drawn = float(np.sqrt(c2 * skus * stores / max((skus - 1) * (stores - 1), 1)))  # what the rates and scales absorbed, back
+    if c2 < MIX_FLOOR**2:
+        return None, drawn
+    mix = np.maximum(1.0 + c2 / (c2 + variance) * gap, 0.0)
+    mix *= scale.sum() / np.maximum((mix * scale).sum(axis=1, keepdims=True), 1e-12)
+    return mix, drawn
 
 
 def _shrink(alpha: np.ndarray, information: np.ndarray) -> tuple[np.ndarray, list[str]]:

@@ -54,7 +54,7 @@ def _stocked_rows(fit, klass: np.ndarray) -> np.ndarray:
         rows = batch["walk_in"].to_numpy() & w.used[batch["day"].to_numpy()]
         k, i, d = (batch[c].to_numpy(np.int64)[rows] for c in ("sku", "store", "day"))
         stock = (batch["units"].to_numpy(np.int64) + batch["on_hand"].to_numpy(np.int64))[rows]  # on the shelf before the day's trade
-        mu, a = w.rate[k] * w.scale[i] * season[d], w.alpha[k]
+        mu, a = w.rate[k] * w.scale[i] * season[d] * (w.mix[k, i] if w.mix is not None else 1.0), w.alpha[k]
         for c in range(change.shape[0]):
             mine = klass[k] == c
             change[c] += fitting.sales_histogram(mu[mine], a[mine], stock[mine], BINS) - fitting.cells_histogram(mu[mine], a[mine], BINS)
@@ -66,7 +66,8 @@ def class_histograms(fit) -> list[dict]:
     w, stats = fit.walk_in, fit.walk_in.stats
     group_season = np.array([w.weekday[g // 12] * w.monthly[g % 12] for g in range(GROUPS)])
     group_days = np.bincount(season_group(w.weekday_of, w.month_of)[w.used], minlength=GROUPS).astype(float)
-    expected_all = fitting.expected_histogram(w.rate, w.scale, group_season, group_days, w.alpha, BINS)
+    mix = w.mix if w.mix is not None else np.ones((w.rate.size, w.scale.size))
+    expected_all = fitting.expected_histogram(w.rate, w.scale, mix, group_season, group_days, w.alpha, BINS)
     rank = np.empty(w.rate.size, np.int64)
     rank[np.argsort(-w.rate, kind="stable")] = np.arange(w.rate.size)
     klass = np.searchsorted(np.round(np.array([high for _, _, high in CLASSES]) * rank.size), rank, side="right")

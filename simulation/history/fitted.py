@@ -44,6 +44,8 @@ class Fit:
         """The demand section's fitted fields."""
         w = self.walk_in
         out: dict = {"weekday": [round(float(v), 4) for v in w.weekday], "monthly": [round(float(v), 4) for v in w.monthly]}
+        if w.mix is not None:  # each store's own mix, as a table beside this file
+            out |= {"store_mix_cv": 0.0, "store_mix_file": "store_mix.parquet"}
         if self.online is not None:
             o = self.online
             out["online"] = {"channel_mix": o.channel_mix,
@@ -68,6 +70,13 @@ class Fit:
         written = [out / "catalog.parquet", out / "demand.yaml"]
         catalog = self.catalog()
         atomic_write(written[0], lambda tmp: catalog.to_parquet(tmp, index=False))
+        w = self.walk_in
+        if w.mix is not None:
+            k, i = np.indices(w.mix.shape).reshape(2, -1)
+            mix = pd.DataFrame({"location": pd.Categorical.from_codes(i, w.stores), "sku": pd.Categorical.from_codes(k, w.skus),
+                                "multiplier": w.mix.ravel()})
+            written.append(out / "store_mix.parquet")
+            atomic_write(written[-1], lambda tmp: mix.to_parquet(tmp, index=False))
         text = f"# Fitted by invsim fit from {self.sales.path}\n" + yaml.safe_dump({"demand": self.demand()}, sort_keys=False)
         atomic_write(written[1], lambda tmp: Path(tmp).write_text(text))
         if self.base is not None and base_path is not None:
@@ -78,6 +87,7 @@ class Fit:
             written.append(out / "scenario.yaml")
             atomic_write(written[-1], lambda tmp: Path(tmp).write_text(yaml.safe_dump(scenario, sort_keys=False)))
         summary = {"days": self.walk_in.days, "stores": len(self.walk_in.stores), "skus": len(self.walk_in.skus),
+                   "store_mix_cv": self.walk_in.mix_cv,
                    "censoring": self.walk_in.censoring, "em_rounds": self.walk_in.em_rounds, "notes": self.walk_in.notes,
                    "goodness_of_fit": write_fit_report(self, out)}
         written.append(out / "fit.json")

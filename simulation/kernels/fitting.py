@@ -127,15 +127,16 @@ def censored_mean(y, mu, alpha_of_row):
 
 
 @njit(cache=True, parallel=True)
-def expected_histogram(rate, scale, season_value, season_days, alpha, bins):
-    """Expected count of store-SKU-days with 0, 1, ..., bins - 2 units and with bins - 1 or more, per SKU (rows)."""
+def expected_histogram(rate, scale, mix, season_value, season_days, alpha, bins):
+    """Expected count of store-SKU-days with 0, 1, ..., bins - 2 units and with bins - 1 or more, per SKU (rows);
+    ``mix`` [SKU, store] multiplies each store's mean of each SKU."""
     out = np.zeros((rate.size, bins))
     for k in prange(rate.size):
         a = alpha[k]
         r = 1.0 / a if a > 0.0 else 0.0
         for i in range(scale.size):
             for s in range(season_value.size):
-                m = rate[k] * scale[i] * season_value[s]
+                m = rate[k] * scale[i] * mix[k, i] * season_value[s]
                 p = math.exp(_log_p0(m, a))
                 qm = a * m / (1.0 + a * m) if a > 0.0 else 0.0
                 left = 1.0
@@ -213,10 +214,11 @@ def _stats_loglik(alpha, mu, weight, units, tail_counts, big_y, cens_y, cens_mu)
 
 
 @njit(cache=True, parallel=True)
-def fit_overdispersion_stats(rate, scale, group_season, group_days, cell_units, value_counts, big_start, big_y,
+def fit_overdispersion_stats(rate, scale, mix, group_season, group_days, cell_units, value_counts, big_start, big_y,
                              cens_start, cens_y, cens_mu, low, high):
     """Each SKU's maximum-likelihood alpha on [low, high] from a streamed file's statistics (golden section on
-    log alpha), with the curvature of the log-likelihood in log alpha there. ``cell_units`` [SKU, store,
+    log alpha), with the curvature of the log-likelihood in log alpha there. ``mix`` [SKU, store]: each store's
+    own multiplier of the SKU (ones: none). ``cell_units`` [SKU, store,
     group]: units of uncensored rows; ``value_counts`` [SKU, V]: uncensored rows by units (the last column:
     V - 1 or more); rows of V or more units are also in ``big_y`` (SKU k's: big_start[k]:big_start[k + 1]);
     censored rows in ``cens_y``, ``cens_mu`` (cens_start likewise). Returns (alpha, information, log-likelihood)."""
@@ -233,7 +235,7 @@ def fit_overdispersion_stats(rate, scale, group_season, group_days, cell_units, 
         for i in range(stores):
             for s in range(groups):
                 c = i * groups + s
-                mu[c] = rate[k] * scale[i] * group_season[s]
+                mu[c] = rate[k] * scale[i] * mix[k, i] * group_season[s]
                 weight[c, 0] = group_days[s]
                 weight[c, 1] = cell_units[k, i, s]
                 units += cell_units[k, i, s]

@@ -110,3 +110,12 @@ class Demand(Spec):
     store_mix_cv: float = Field(0.0, ge=0, le=MAX_CV, description=(
         "spread of each store's own SKU mix: walk-in demand of SKU k at store i is multiplied by a lognormal "
         "factor with mean 1 and this cv, fixed by catalog.seed; planners do not know it (forecasts learn it)"))
+    store_mix_file: str | None = Field(None, description=(
+        "each store's own SKU mix as a table (CSV or Parquet: location, sku, multiplier; pairs not listed are 1), "
+        "e.g. invsim fit's store_mix.parquet; instead of store_mix_cv, and like it unknown to planners"))
+
+    @model_validator(mode="after")
+    def _one_mix(self) -> Demand:
+        if self.store_mix_cv and self.store_mix_file:
+            raise ValueError("give store_mix_cv (a drawn mix) or store_mix_file (a table), not both")
+        return self

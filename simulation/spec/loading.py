@@ -59,6 +59,8 @@ def _read_raw(path: Path, chain: tuple[Path, ...]) -> dict:
     for key in ("sales", "orders"):
         if isinstance(trace, dict) and isinstance(trace.get(key), str):
             trace[key] = str((path.parent / trace[key]).resolve())
+    if isinstance(demand, dict) and isinstance(demand.get("store_mix_file"), str):
+        demand["store_mix_file"] = str((path.parent / demand["store_mix_file"]).resolve())
     base_name, extra = raw.pop("extends", None), raw.pop("overrides", None)
     if extra is not None and not isinstance(extra, dict):
         raise ScenarioError([f"overrides: must be a mapping of dotted paths to values, got {type(extra).__name__}"], str(path))

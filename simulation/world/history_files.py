@@ -210,3 +210,23 @@ def read_orders(path: str | Path, field: str = "orders", zones=None, skus=None) 
                          "one zone, channel and time)")
     problems.raise_any()
     return History(out, days, first_date, str(path))
+
+
+def read_store_mix(path: str | Path, stores: list[str], skus, field: str = "demand.store_mix_file") -> np.ndarray:
+    """[store, SKU] multipliers from a table of (location, sku, multiplier); pairs not listed are 1."""
+    path = Path(path)
+    problems = _Problems(field, path)
+    frame = _read(path, field, ("location", "sku"))
+    missing = [c for c in ("location", "sku", "multiplier") if c not in frame.columns]
+    if missing:
+        problems.add(f"missing column(s) {', '.join(repr(c) for c in missing)} (a store mix has location, sku, multiplier)")
+        problems.raise_any()
+    _known(frame["location"], set(stores), "location", problems)
+    _known(frame["sku"], {str(k) for k in skus}, "sku", problems)
+    values = pd.to_numeric(frame["multiplier"], errors="coerce").to_numpy(float)
+    problems.at(np.flatnonzero(~np.isfinite(values) | (values < 0)), "multiplier", "must be a number >= 0", frame["multiplier"].to_numpy())
+    problems.raise_any()
+    out = np.ones((len(stores), len(skus)))
+    store_index, sku_index = {s: i for i, s in enumerate(stores)}, {str(k): j for j, k in enumerate(skus)}
+    out[frame["location"].astype(str).map(store_index).to_numpy(int), frame["sku"].astype(str).map(sku_index).to_numpy(int)] = values
+    return out

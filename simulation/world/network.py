@@ -30,6 +30,7 @@ from simulation.spec.channels import by_tier
 from simulation.spec.eligibility import candidates
 from simulation.world.catalog import SkuTable, build_catalog
 from simulation.world.costs import last_mile_costs
+from simulation.world.history_files import read_store_mix
 from simulation.world.preflight import check_magnitudes, check_size
 from simulation.world.promises import promise_tables
 
@@ -236,6 +237,8 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
         planning_mean, planning_var = planning_mean * factor, planning_var * factor
     store_mix = mean_one_lognormal(world_stream(sc, STORE_MIX), sc.demand.store_mix_cv, (store_rows.size, skus.size)) \
         if sc.demand.store_mix_cv else None
+    if sc.demand.store_mix_file:
+        store_mix = read_store_mix(sc.demand.store_mix_file, [nodes[twin[r]].id for r in store_rows], skus.sku)
     node_rows: dict[str, list[int]] = {}
     for r, t in enumerate(twin_of):
         node_rows.setdefault(nodes[t].id, []).append(r)

@@ -186,3 +186,27 @@ def test_a_fitted_scenario_runs_and_its_report_says_how_well_it_fits(year_of_tin
     gof = json.loads((tmp_path / "fit.json").read_text())["goodness_of_fit"]
     # The data came from the model: no class should reject it at 0.1% (three tests).
     assert all(g["p_value"] > 0.001 for g in gof), [g["p_value"] for g in gof]
+
+
+def test_stores_own_mixes_are_fitted_where_the_data_shows_them(tmp_path):
+    """A year of tiny with each store's own SKU mix (lognormal, cv 0.5): the fit finds the mix (the part the
+    SKU rates and store scales leave: the interaction), its spread as a drawn mix, and the overdispersion
+    the mix would otherwise inflate; the fitted scenario carries the multipliers as a table."""
+    scenario = sim.load_scenario(SCENARIOS / "tiny.yaml", {**YEAR, "demand.store_mix_cv": 0.5})
+    write_history(scenario, 3, tmp_path)
+    fitted = fit(tmp_path / "sales.parquet", scenario=scenario)
+    world = compile_world(scenario)
+    true = world.store_mix  # [store, SKU], as drawn
+    stores = [world.node_ids[r] for r in world.store_rows]
+    true = true[np.ix_([stores.index(s) for s in fitted.walk_in.stores], [list(world.skus.sku).index(k) for k in fitted.walk_in.skus])].T
+    interaction = true / (true.mean(axis=0, keepdims=True) * true.mean(axis=1, keepdims=True) / true.mean())
+    assert np.corrcoef(np.log(fitted.walk_in.mix.ravel()), np.log(interaction.ravel()))[0, 1] > 0.75
+    realised = true.std() / true.mean()  # the 200 draws' own spread
+    assert abs(fitted.walk_in.mix_cv - realised) < 0.1  # 200 store-SKUs: the moment estimate's SE is about 0.025
+    assert np.median(fitted.walk_in.alpha) == pytest.approx(0.2, rel=0.1)
+    fitted.write(tmp_path / "fit", str(SCENARIOS / "tiny.yaml"))
+    again = compile_world(sim.load_scenario(tmp_path / "fit" / "scenario.yaml", YEAR))
+    assert again.store_mix is not None and np.allclose(np.sort(again.store_mix.ravel()), np.sort(fitted.walk_in.mix.ravel()))
+    plain = fit(Path(SCENARIOS.parent / "scenarios" / "data" / "tiny_history" / "sales.parquet"), scenario=sim.load_scenario(
+        SCENARIOS / "tiny.yaml", YEAR))
+    assert plain.walk_in.mix is None  # no mix in the data: none fitted

@@ -162,3 +162,14 @@ def test_a_file_streamed_in_small_batches_is_checked_and_fitted_as_a_whole(histo
     backwards.to_parquet(path)
     with pytest.raises(sim_errors.DataError, match="out of order \\(day 5 after day 6\\)"):
         fit(path)
+
+
+def test_a_store_mix_table_is_checked_against_the_scenario(tmp_path, capsys):
+    path = tmp_path / "mix.csv"
+    pd.DataFrame({"location": ["S1", "S9"], "sku": ["SKU00001", "SKU00002"], "multiplier": [1.2, 0.8]}).to_csv(path, index=False)
+    assert main(["run", TINY, "--set", f"demand.store_mix_file={path}", "--quiet", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "demand.store_mix_file (mix.csv): row 2 column 'location': unknown location" in err and "Traceback" not in err
+    assert main(["run", TINY, "--set", f"demand.store_mix_file={path}", "--set", "demand.store_mix_cv=0.3", "--quiet",
+                 "--out", str(tmp_path / "r2")]) == 2
+    assert "give store_mix_cv (a drawn mix) or store_mix_file (a table), not both" in capsys.readouterr().err
