@@ -28,7 +28,7 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 import simulation as sim
 from simulation.history.fitted import fit
-from simulation.world.history_files import read_orders
+from simulation.world.order_file import read_orders
 from simulation.world.network import compile_world
 scenario = sim.load_scenario(sys.argv[1])
 world = compile_world(scenario)

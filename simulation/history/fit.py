@@ -18,6 +18,7 @@ season of its days).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,7 @@ import pandas as pd
 from simulation.kernels import fitting
 from simulation.spec import ONLINE_CHANNELS, DataError
 from simulation.world.history_files import History
+from simulation.world.order_file import OrderFile
 from simulation.world.sales_file import SalesFile
 
 ALPHA_RANGE = (1e-4, 50.0)  # the overdispersion searched (below 1e-4 a negative binomial is Poisson to the eye)
@@ -73,10 +75,6 @@ class OnlineFit:
     zone_scale: dict[str, float]
     zone_mix: dict[str, dict[str, float]]   # each zone's share of its units by channel
     orders: int
-
-
-def _season(history: History) -> tuple[np.ndarray, np.ndarray]:
-    return history.weekday(), history.month()
 
 
 def _day_factors(day_totals: np.ndarray, level: float, weekday_of: np.ndarray, month_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -311,30 +309,48 @@ def shares(units: np.ndarray) -> dict[str, float]:
     return {c: round(float(v), 4) for c, v in zip(ONLINE_CHANNELS, out, strict=True)}
 
 
-def fit_online(orders: History, walk_in: WalkInFit | None) -> OnlineFit:
-    """Each zone's demand scale and channel mix, the network's mix, the basket and the hourly profile of an
-    order log, over the days the walk-in fit used (promotion and shock days left out)."""
+def _order_batches(orders) -> tuple[Iterator[pd.DataFrame], list[str]]:
+    """An order log's batches as codes, and its zone ids: streamed from an :class:`OrderFile`, or a checked
+    :class:`History` (a replay's, in memory) as one batch."""
+    if isinstance(orders, OrderFile):
+        return orders.batches(), orders.zones
     f = orders.frame
-    if walk_in is not None and walk_in.used.size >= orders.days:
-        f = f[walk_in.used[f["day"].to_numpy()]]
-    ids = f["order"].to_numpy(np.int64)
-    first = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    n_orders = first.size
-    units = f["units"].to_numpy(float)
-    by_channel = f.groupby("channel", observed=True)["units"].sum()
-    mix = shares(np.array([by_channel.get(c, 0) for c in ONLINE_CHANNELS], float))
-    hours = np.floor(f["hour"].to_numpy(float)[first]).astype(np.int64).clip(0, 23)
-    profile = np.bincount(hours, minlength=24) / n_orders * 24
-    cells = f.groupby(["zone", "channel"], observed=False)["units"].sum().unstack("channel").reindex(columns=list(ONLINE_CHANNELS))
-    cells = cells.fillna(0.0)
-    zone_units = cells.sum(axis=1)
+    batch = f.assign(zone=f["zone"].cat.codes.to_numpy(), channel=f["channel"].cat.codes.to_numpy())
+    return iter([batch]), [str(z) for z in f["zone"].cat.categories]
+
+
+def fit_online(orders, walk_in: WalkInFit | None) -> OnlineFit:
+    """Each zone's demand scale and channel mix, the network's mix, the basket and the hourly profile of an
+    order log (streamed), over the days the walk-in fit used (promotion and shock days left out)."""
+    batches, zones = _order_batches(orders)
+    zone_units = np.zeros((len(zones), len(ONLINE_CHANNELS)))
+    hours = np.zeros(24)
+    n_orders = n_lines = 0
+    units, previous = 0.0, -1  # the last order seen: one split across two batches counts once
+    for whole in batches:
+        day = whole["day"].to_numpy()
+        batch = whole if walk_in is None else whole[walk_in.used[np.minimum(day, walk_in.used.size - 1)] & (day < walk_in.used.size)]
+        order = batch["order"].to_numpy()
+        first = np.r_[order[:1] != previous, order[1:] != order[:-1]] if len(batch) else np.zeros(0, bool)
+        previous = int(order[-1]) if len(batch) else previous
+        u = batch["units"].to_numpy(float)
+        zone_units += np.bincount(batch["zone"].to_numpy() * len(ONLINE_CHANNELS) + batch["channel"].to_numpy(), u,
+                                  zone_units.size).reshape(zone_units.shape)
+        hours += np.bincount(np.floor(batch["hour"].to_numpy(float)[first]).astype(np.int64).clip(0, 23), minlength=24)
+        n_orders += int(first.sum())
+        n_lines += len(batch)
+        units += u.sum()
+    days, first_date = orders.days, orders.first_date  # known once the file has been read through
+    mix = shares(zone_units.sum(axis=0))
+    profile = hours / max(n_orders, 1) * 24
+    total = zone_units.sum(axis=1)
     if walk_in is not None:  # expected zone units = scale x season x the catalog's summed rates
-        weekday_of, month_of = _season(orders)
-        used = walk_in.used[: orders.days] if walk_in.used.size >= orders.days else np.ones(orders.days, bool)
+        weekday_of, month_of = calendar_of(days, first_date)
+        used = walk_in.used[:days] if walk_in.used.size >= days else np.ones(days, bool)
         season = (walk_in.weekday[weekday_of] * walk_in.monthly[month_of])[used].sum()
-        zone_scale = {str(z): float(u / (walk_in.rate.sum() * season)) for z, u in zone_units.items()}
+        zone_scale = {z: float(t / (walk_in.rate.sum() * season)) for z, t in zip(zones, total, strict=True) if t > 0}
     else:
-        zone_scale = {str(z): float(u / zone_units.mean()) for z, u in zone_units.items()}
-    zone_mix = {str(z): shares(row.to_numpy(float)) for z, row in cells.iterrows() if row.sum() > 0}
-    return OnlineFit(mix, float(len(f) / n_orders), float(units.mean()), [round(float(p), 4) for p in profile], zone_scale,
-                     zone_mix, n_orders)
+        zone_scale = {z: float(t / total[total > 0].mean()) for z, t in zip(zones, total, strict=True) if t > 0}
+    zone_mix = {z: shares(row) for z, row in zip(zones, zone_units, strict=True) if row.sum() > 0}
+    return OnlineFit(mix, float(n_lines / max(n_orders, 1)), float(units / max(n_lines, 1)), [round(float(p), 4) for p in profile],
+                     zone_scale, zone_mix, n_orders)

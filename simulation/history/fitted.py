@@ -16,8 +16,9 @@ import yaml
 from simulation.experiment.results import atomic_write
 from simulation.history.fit import OnlineFit, WalkInFit, fit_online, fit_walk_in
 from simulation.spec import STORE, Scenario
-from simulation.world.history_files import History, read_orders
+from simulation.world.history_files import History
 from simulation.world.network import compile_world
+from simulation.world.order_file import OrderFile
 from simulation.world.sales_file import SalesFile
 
 
@@ -97,7 +98,7 @@ class Fit:
 
 def fit(sales, orders=None, scenario: Scenario | None = None) -> Fit:
     """Fit the demand model to a sales history (a path, or a :class:`SalesFile`: streamed, never held whole)
-    and optionally an order log (a path or a checked :class:`History`); with a base ``scenario`` its stores,
+    and optionally an order log (a path or an :class:`OrderFile`, streamed likewise); with a base ``scenario`` its stores,
     zones and SKUs are the only ones allowed, and store scales keep its average (so rates read as its
     catalog's)."""
     stores = zones = skus = None
@@ -116,6 +117,6 @@ def fit(sales, orders=None, scenario: Scenario | None = None) -> Fit:
         walk_in.scale, walk_in.rate = walk_in.scale * level, walk_in.rate / level
     online = None
     if orders is not None:
-        orders = orders if isinstance(orders, History) else read_orders(orders, "orders", zones, skus)
+        orders = orders if isinstance(orders, History | OrderFile) else OrderFile(orders, "orders", zones, skus)
         online = fit_online(orders, walk_in)
     return Fit(walk_in, online, scenario, sales)

@@ -1,6 +1,6 @@
-"""An analyst's history as the engine reads it: a sales history (units per location, SKU and day; read in
-batches by ``sales_file``) and an online order log (one row per order line, read here), from CSV or
-Parquet, checked row by row.
+"""An analyst's history as the engine reads it: a sales history (units per location, SKU and day;
+``sales_file`` streams it) and an online order log (one row per order line; ``order_file`` streams it),
+from CSV or Parquet, checked row by row; here, what the two share, and a store-mix table.
 
 Sales: ``day`` (integer; day 0 is a Monday, 1 January) or ``date`` (ISO), ``location``, ``sku``, ``units``,
 optional ``channel`` (default walk_in) and ``on_hand`` (end-of-day stock: a day that ends at 0 may have
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.spec import ONLINE_CHANNELS, DataError
+from simulation.spec import DataError
 from simulation.world.calendar import month_of
 
 SALES_KEY = ("location", "sku", "units")
@@ -113,103 +113,12 @@ def _whole(frame: pd.DataFrame, column: str, least: int, problems: _Problems, of
     return np.where(np.isfinite(values), values, 0).astype(np.int64)
 
 
-def _days(frame: pd.DataFrame, problems: _Problems, with_time: bool) -> tuple[np.ndarray, date | None, np.ndarray | None]:
-    """Each row's day (from 0), the first date when the file has dates, and the hour of day of each row
-    (order logs)."""
-    hour = None
-    if with_time and "time" in frame.columns:
-        stamps = pd.to_datetime(frame["time"], errors="coerce")
-        problems.at(np.flatnonzero(stamps.isna().to_numpy()), "time", "must be an ISO date and time", frame["time"].to_numpy())
-        first = stamps.min().normalize() if stamps.notna().any() else pd.Timestamp("2000-01-03")
-        since = (stamps - first).dt.total_seconds().fillna(0).to_numpy() / 3600.0
-        day = np.floor(since / 24.0).astype(np.int64)
-        return day, first.date(), since - 24.0 * day
-    if "date" in frame.columns:
-        dates = pd.to_datetime(frame["date"], errors="coerce", format="ISO8601")
-        problems.at(np.flatnonzero(dates.isna().to_numpy()), "date", "must be an ISO date (YYYY-MM-DD)", frame["date"].to_numpy())
-        first = dates.min() if dates.notna().any() else pd.Timestamp("2000-01-03")
-        day = ((dates - first).dt.days.fillna(0)).to_numpy(np.int64)
-        first_date: date | None = first.date()
-    elif "day" in frame.columns:
-        day = _whole(frame, "day", 0, problems)
-        first_date = None
-        day = day - (day.min() if day.size else 0)
-    else:
-        problems.add("needs a 'day' (integer) or 'date' (ISO) column" + (", or 'time'" if with_time else ""))
-        return np.zeros(len(frame), np.int64), None, None
-    if with_time:
-        if "hour" not in frame.columns:
-            problems.add("needs an 'hour' column (hour of day, 0 to 24) beside 'day' or 'date', or a 'time' column")
-        else:
-            hour = pd.to_numeric(frame["hour"], errors="coerce").to_numpy(float)
-            problems.at(np.flatnonzero(~((hour >= 0) & (hour < 24))), "hour", "must be an hour of day in [0, 24)",
-                        frame["hour"].to_numpy())
-    return day, first_date, hour
-
-
-def _in_order(day: np.ndarray, problems: _Problems, column: str) -> int:
-    """Days must not go back, and every day from the first to the last must be there; returns the count."""
-    back = np.flatnonzero(np.diff(day) < 0)
-    if back.size:
-        problems.add(f"row {back[0] + 2:,} column {column!r}: out of order (day {day[back[0] + 1]} after day {day[back[0]]}); "
-                     "sort the file by date")
-    present = np.unique(day)
-    days = int(present[-1]) + 1 if present.size else 0
-    if present.size != days:
-        missing = np.setdiff1d(np.arange(days), present)
-        problems.add(f"no rows for {missing.size} day(s) between the first and the last, first day {missing[0]} "
-                     "(a gap: a day with no sales at all is a day the data is missing)")
-    return days
-
-
 def _known(values: pd.Series, known, column: str, problems: _Problems) -> None:
     cats = values.astype("category")
     unknown = [c for c in cats.cat.categories if str(c) not in known]
     if unknown:
         rows = np.flatnonzero(values.isin(unknown).to_numpy())
         problems.at(rows, column, f"unknown {column} ({len(unknown)} value(s) the scenario does not have)", values.to_numpy())
-
-
-def read_orders(path: str | Path, field: str = "orders", zones=None, skus=None) -> History:
-    """An order log, checked: one row per line, an order's lines consecutive and agreeing on its zone,
-    channel and time; ``zones`` and ``skus``, when given, are the only ones allowed."""
-    path = Path(path)
-    problems = _Problems(field, path)
-    frame = _read(path, field, ("zone", "channel", "sku", "time", "date"))
-    missing = [c for c in ORDER_KEY if c not in frame.columns]
-    if missing:
-        problems.add(f"missing column(s) {', '.join(repr(c) for c in missing)} (an order log has order_id, day and hour "
-                     f"or time, zone, channel, sku, units)")
-        problems.raise_any()
-    day, first_date, hour = _days(frame, problems, with_time=True)
-    raw_ids = frame["order_id"].to_numpy()
-    new_order = np.r_[True, raw_ids[1:] != raw_ids[:-1]] if len(frame) else np.zeros(0, bool)
-    out = pd.DataFrame({"order": np.cumsum(new_order) - 1, "day": day,
-                        "hour": hour if hour is not None else np.zeros(len(frame)),
-                        "zone": frame["zone"].astype("category"), "channel": frame["channel"].astype("category"),
-                        "sku": frame["sku"].astype("category"), "units": _whole(frame, "units", 1, problems)})
-    _known(out["channel"], ONLINE_CHANNELS, "channel", problems)
-    if zones is not None:
-        _known(out["zone"], set(zones), "zone", problems)
-    if skus is not None:
-        _known(out["sku"], set(skus), "sku", problems)
-    problems.raise_any()
-    days = _in_order(day, problems, "time" if "time" in frame.columns else "date" if first_date else "day")
-    ids = out["order"].to_numpy()
-    starts = np.flatnonzero(new_order)
-    again = pd.Series(raw_ids[starts]).duplicated().to_numpy()  # an order id that comes back after other orders
-    if again.any():
-        first = starts[again.argmax()]
-        problems.add(f"row {first + 1:,} column 'order_id': order {_written(raw_ids[first])}'s lines are not together (an "
-                     "order's lines must be consecutive rows)")
-    for column, values in (("zone", out["zone"].cat.codes.to_numpy()), ("channel", out["channel"].cat.codes.to_numpy()),
-                           ("hour", out["hour"].to_numpy()), ("day", day)):
-        differs = np.flatnonzero((ids[1:] == ids[:-1]) & (values[1:] != values[:-1]))
-        if differs.size:
-            problems.add(f"row {differs[0] + 2:,} column {column!r}: differs from the order's first line (an order has "
-                         "one zone, channel and time)")
-    problems.raise_any()
-    return History(out, days, first_date, str(path))
 
 
 def read_store_mix(path: str | Path, stores: list[str], skus, field: str = "demand.store_mix_file") -> np.ndarray:

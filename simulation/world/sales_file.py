@@ -20,7 +20,9 @@ BATCH_ROWS = 1 << 22
 STRINGS = ("location", "sku", "channel", "date")
 
 
-def _raw_batches(path: Path, field: str, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+def _raw_batches(path: Path, field: str, columns: list[str] | None = None, strings: tuple[str, ...] = STRINGS) -> Iterator[pd.DataFrame]:
+    """The file's rows in batches of about ``BATCH_ROWS``, ``strings`` columns dictionary-encoded (CSV: every
+    other column as text, so numbers are parsed, and refused, row by row in our words)."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
@@ -28,11 +30,11 @@ def _raw_batches(path: Path, field: str, columns: list[str] | None = None) -> It
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             names = pq.read_schema(path).names
-            source = pq.ParquetFile(path, read_dictionary=[c for c in STRINGS if c in names])
+            source = pq.ParquetFile(path, read_dictionary=[c for c in strings if c in names])
             batches = source.iter_batches(BATCH_ROWS, columns=[c for c in columns if c in names] if columns else None)
-        else:  # every column as text: numbers are parsed (and refused) row by row, in our words
+        else:
             head = pcsv.open_csv(path).schema.names
-            types = {c: pa.dictionary(pa.int32(), pa.string()) if c in STRINGS else pa.string() for c in head}
+            types = {c: pa.dictionary(pa.int32(), pa.string()) if c in strings else pa.string() for c in head}
             keep = [c for c in columns if c in head] if columns else None
             convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=False, include_columns=keep)
             batches = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=64 << 20), convert_options=convert)
@@ -47,6 +49,16 @@ def _as_written(day: int, first, raw_day) -> str:
     return str(int(day) + first) if raw_day is not None else str((first + pd.Timedelta(days=int(day))).date())
 
 
+def collect_ids(path: Path, field: str, columns: tuple[str, ...]) -> dict[str, list[str]]:
+    """The distinct ids of some columns, sorted: a light pass reading only those columns."""
+    ids: dict[str, set] = {c: set() for c in columns}
+    for frame in _raw_batches(path, field, list(columns)):
+        for column in columns:
+            if column in frame:
+                ids[column] |= {str(c) for c in frame[column].astype("category").cat.categories}
+    return {c: sorted(v) for c, v in ids.items()}
+
+
 class SalesFile:
     """A sales file to stream: ``batches()`` checks and yields ``day, store, sku, units, walk_in, on_hand``
     (codes into ``locations`` and ``skus``); after a full pass ``days`` and ``first_date`` are known."""
@@ -57,12 +69,8 @@ class SalesFile:
         if self.known:
             self.locations, self.skus = list(locations), list(skus)
         else:  # a first, light pass over the two id columns
-            ids: dict[str, set] = {"location": set(), "sku": set()}
-            for frame in _raw_batches(self.path, field, ["location", "sku"]):
-                for column in ids:
-                    if column in frame:
-                        ids[column] |= {str(c) for c in frame[column].astype("category").cat.categories}
-            self.locations, self.skus = sorted(ids["location"]), sorted(ids["sku"])
+            found = collect_ids(self.path, field, ("location", "sku"))
+            self.locations, self.skus = found["location"], found["sku"]
         self.has_on_hand = False
         self.days, self.first_date, self.rows = 0, None, 0
 

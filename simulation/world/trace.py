@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from simulation.spec import ONLINE_CHANNELS, DataError, Scenario
-from simulation.world.history_files import History, read_orders
+from simulation.world.history_files import History
 from simulation.world.network import World
+from simulation.world.order_file import read_orders
 from simulation.world.sales_file import read_sales
 
 _READ: dict[tuple, tuple] = {}  # (field, path, mtime, size, ids) -> (History, arrays): one history per process

@@ -173,3 +173,28 @@ def test_a_store_mix_table_is_checked_against_the_scenario(tmp_path, capsys):
     assert main(["run", TINY, "--set", f"demand.store_mix_file={path}", "--set", "demand.store_mix_cv=0.3", "--quiet",
                  "--out", str(tmp_path / "r2")]) == 2
     assert "give store_mix_cv (a drawn mix) or store_mix_file (a table), not both" in capsys.readouterr().err
+
+
+def test_an_order_log_streamed_in_small_batches_is_checked_and_fitted_as_a_whole(history, tmp_path, monkeypatch):
+    import numpy as np
+
+    from simulation.history.fit import fit_online
+    from simulation.world import sales_file
+    from simulation.world.order_file import OrderFile
+
+    orders = history[1]
+    path = tmp_path / "orders.parquet"
+    orders.to_parquet(path)
+    whole = fit_online(OrderFile(path), None)
+    monkeypatch.setattr(sales_file, "BATCH_ROWS", 37)  # batches that split orders
+    small = fit_online(OrderFile(path), None)
+    assert (small.orders, small.basket_lines_mean, small.zone_mix) == (whole.orders, whole.basket_lines_mean, whole.zone_mix)
+    assert small.orders == orders.order_id.nunique()
+    moved, ids = orders.copy(), orders.order_id.to_numpy()
+    one_line = np.flatnonzero((ids[1:-1] != ids[:-2]) & (ids[1:-1] != ids[2:])) + 1  # orders of a single line
+    lone = int(one_line[one_line > 100][0])  # batches after order 0's
+    moved.iloc[lone, moved.columns.get_loc("order_id")] = 0  # a one-line order that claims order 0's id, far from it
+    moved.iloc[lone, moved.columns.get_loc("zone")] = moved.zone.iloc[0]
+    moved.to_parquet(path)
+    with pytest.raises(sim_errors.DataError, match="column 'order_id': order 0's lines are not together"):
+        fit_online(OrderFile(path), None)
