@@ -71,9 +71,18 @@ def comparison_charts(table: pd.DataFrame, of: str = "per policy", delivery_bars
 
 
 def point_label(params: list[str], values) -> str:
-    """A grid point as a chart names it: each parameter by its last path segment, e.g. inventory_mode=pool."""
+    """A grid point as a chart names it: its values in the parameters' order (the caption names them).
+
+    >>> point_label(["policies.inventory_mode", "replenishment.store.service_level"], ("pool", 0.95))
+    'pool, 0.95'
+    """
     values = values if isinstance(values, tuple) else (values,)
-    return ", ".join(f"{p.rsplit('.', 1)[-1]}={v}" for p, v in zip(params, values, strict=True))
+    return ", ".join(str(v) for v in values)
+
+
+def point_names(params: list[str]) -> str:
+    """The parameters a grid point's label lists, by their last path segments."""
+    return ", ".join(p.rsplit(".", 1)[-1] for p in params)
 
 
 def sweep_as_comparison(table: pd.DataFrame) -> pd.DataFrame:
@@ -89,8 +98,8 @@ def sweep_as_comparison(table: pd.DataFrame) -> pd.DataFrame:
 def sweep_charts(table: pd.DataFrame) -> list[Chart]:
     """Every grid point's KPI bars with CIs and stock by node type; the trade-off curve along a numeric
     parameter; the sensitivity ranking when there is more than one parameter or a numeric one."""
-    charts = comparison_charts(sweep_as_comparison(table), of="per grid point", delivery_bars=True)
     params = swept_parameters(table)
+    charts = comparison_charts(sweep_as_comparison(table), of=f"per grid point ({point_names(params)})", delivery_bars=True)
     numeric = [p for p in params if pd.api.types.is_numeric_dtype(table[p])]
     if numeric:
         along = numeric[0]

@@ -43,11 +43,12 @@ def _legend_outside(ax, **kwargs) -> None:
 
 
 def _category_ticks(ax, names: Sequence[str]) -> None:
-    """Category names under bars, wrapped (narrower the more there are), and slanted past six, so none
-    overlaps the next."""
-    many = len(names) > 6
-    ax.set_xticks(np.arange(len(names)), [_wrapped(n, 10 if len(names) > 3 else 20) for n in names],
-                  rotation=30 if many else 0, ha="right" if many else "center")
+    """Category names under bars, wrapped (narrower the more there are), and slanted past six or when more than
+    three are long (a sweep's grid points), so none overlaps the next."""
+    slant = len(names) > 6 or (len(names) > 3 and max(len(str(n)) for n in names) > 16)
+    labels = [str(n) if slant else _wrapped(n, 10 if len(names) > 3 else 20) for n in names]  # slanted lines never touch
+    ax.set_xticks(np.arange(len(names)), labels, rotation=35 if slant else 0, ha="right" if slant else "center",
+                  rotation_mode="anchor" if slant else "default")
 
 
 def _axes(ax):
@@ -245,8 +246,12 @@ def sensitivity(table: pd.DataFrame, kpi: tuple[str, str] = ("fill_rate_units", 
         ax.barh(i, (high - low) * scale, left=low * scale, color=PALETTE[0])
         ax.annotate(f"{at_low}", (low * scale, i), xytext=(-4, 0), textcoords="offset points", ha="right", va="center", fontsize=8)
         ax.annotate(f"{at_high}", (high * scale, i), xytext=(4, 0), textcoords="offset points", ha="left", va="center", fontsize=8)
-    ax.set_yticks(range(len(spans)), [s[0] for s in spans])
-    ax.set_xlabel(f"{kpi_label(*kpi)} ({metric(kpi[0]).axis_unit}): range of the mean over each parameter's values")
+    ax.set_yticks(range(len(spans)), [_wrapped(s[0].replace(".", ". "), 18).replace(". ", ".") for s in spans])  # break at the dots
+    if spans:  # room for the values printed at each end (bars pin the axis to their ends otherwise)
+        low, high = min(sp[1] for sp in spans) * scale, max(sp[2] for sp in spans) * scale
+        pad = 0.15 * (high - low) if high > low else max(abs(high) * 0.05, 1e-6)
+        ax.set_xlim(low - pad, high + pad)
+    ax.set_xlabel(_wrapped(f"{kpi_label(*kpi)} ({metric(kpi[0]).axis_unit}): range of the mean over each parameter's values", 60))
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 

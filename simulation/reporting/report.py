@@ -18,6 +18,7 @@ from simulation.experiment.stats import mean_ci
 from simulation.experiment.sweep import summarise, swept_parameters
 from simulation.metrics.registry import kpi_label, metric
 from simulation.reporting import figures
+from simulation.reporting.figures import point_names
 from simulation.reporting.page import html_page
 from simulation.reporting.pdf import write_pdf
 from simulation.spec import CHANNELS
@@ -94,7 +95,7 @@ def report(results_dir: str | Path) -> Path:
         title = f"Sweep over {', '.join(params)}"
         note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} replications per grid point, on common "
                 "random numbers. Ranges are of means over replications; the table gives each point's mean ± the half-width "
-                "of its 95% CI. Charts name each grid point by its parameters' last path segments.")
+                f"of its 95% CI. Charts name each grid point by its values of {point_names(params)}.")
     else:
         kpis = results.read("kpis")
         sentences, summary = run_headline(kpis), _run_table(kpis)

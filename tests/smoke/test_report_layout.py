@@ -113,7 +113,7 @@ def test_sweep_bars_are_the_grid_points_means_and_cis(sweep):
         values = table[(table["policies.inventory_mode"] == mode) & (table.metric == "fill_rate_units")
                        & (table.channel == "walk_in") & (table.node_type == "all")].value.to_numpy()
         mean, half = mean_ci(values)
-        row = as_policies[(as_policies.policy == f"inventory_mode={mode}") & (as_policies.metric == "fill_rate_units")
+        row = as_policies[(as_policies.policy == mode) & (as_policies.metric == "fill_rate_units")
                           & (as_policies.channel == "walk_in") & (as_policies.node_type == "all")].iloc[0]
         assert row["mean"] == pytest.approx(mean) and row["ci_high"] == pytest.approx(mean + half)
 

@@ -131,7 +131,7 @@ def test_tradeoff_curve_plots_the_means_of_every_point_and_the_frontier(sweep_ta
 def test_sensitivity_bars_span_each_parameters_mean_range(sweep_table):
     ax = plots.sensitivity(sweep_table, ("fill_rate_units", "all"))
     t = sweep_table[(sweep_table.metric == "fill_rate_units") & (sweep_table.channel == "all") & (sweep_table.node_type == "all")]
-    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    labels = [tick.get_text().replace("\n", "") for tick in ax.get_yticklabels()]  # parameter paths wrap at their dots
     assert sorted(labels) == sorted(swept_parameters(sweep_table))
     for patch, label in zip(ax.patches, labels, strict=True):
         means = t.groupby(label).value.mean()
