@@ -1,19 +1,21 @@
 """The demand model fitted to a history (``invsim fit``, ``sim.fit``).
 
 Walk-in units of SKU k at store i on day d are negative binomial with mean ``rate[k] * scale[i] *
-weekday[d] * month[d]`` and variance ``mean + alpha[k] * mean^2``, as the engine draws them. The mean's
-factors are the Poisson maximum-likelihood fit of that log-linear model (every store-SKU-day cell counts,
-a missing row as zero units), which on a full grid of cells has closed forms (the totals by SKU, by store
-and by day) and a few iterations between weekday and month. A day that ended with no stock (``on_hand``
-0) is censored: demand was at least the units sold; the fit replaces such cells by their expected demand
-given that (EM) until the rates settle. Each SKU's alpha is then its maximum-likelihood value given the
-means (censored cells entering as P[D >= units]), shrunk on the log scale toward the catalog's spread in
-proportion to how little its own data says (empirical Bayes: a SKU sold twice a year borrows almost all
-of it). Scales are normalised to a mean of 1 over stores, weekday and month multipliers to a mean of 1.
+weekday[d] * month[d]`` (times each store's own multiplier of the SKU, where the data shows a mix) and
+variance ``mean + alpha[k] * mean^2``, as the engine draws them. The sales file is streamed once and
+reduced to what the fit needs (``gather``): totals by SKU, store and day; units by SKU x store x season
+group (weekday x month) and counts of row values, for the likelihood; and the censored rows. The mean's
+factors are the Poisson maximum-likelihood fit of the log-linear model over every store-SKU-day cell (a
+missing row is zero units), which on a full grid has closed forms (the totals) and a few iterations
+between weekday and month. A day that ended with no stock (``on_hand`` 0) is censored: demand was at least
+the units sold; the fit adds each such cell's expected excess given that (EM) until the rates settle.
+Each SKU's alpha is then its maximum-likelihood value given the means (censored cells entering as P[D >=
+units]), shrunk on the log scale toward the catalog's centre in proportion to how little its own data says
+(empirical Bayes). Store scales have mean 1 (a base scenario's mean, in ``fitted``), weekday and month
+multipliers mean 1.
 
-From an order log: the channel mix (share of units), lines per order and units per line, the hourly
-profile of orders, and each zone's demand scale (its online units over the catalog's rates and the
-season of its days).
+From an order log (streamed too): each zone's demand scale and channel mix, lines per order and units
+per line, and the hourly profile of orders.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ import pandas as pd
 
 from simulation.kernels import fitting
 from simulation.spec import ONLINE_CHANNELS, DataError
-from simulation.world.history_files import History
+from simulation.world.history_files import day_calendar
 from simulation.world.order_file import OrderFile
 from simulation.world.sales_file import SalesFile
 
 ALPHA_RANGE = (1e-4, 50.0)  # the overdispersion searched (below 1e-4 a negative binomial is Poisson to the eye)
 EM_ROUNDS = 30
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 
 
 @dataclass
@@ -129,7 +132,7 @@ def gather(source: SalesFile, used_of) -> tuple[SalesStats, np.ndarray, np.ndarr
     for batch in source.batches():
         walk = batch["walk_in"].to_numpy()
         d, i, k, y = (batch[c].to_numpy(np.int64)[walk] for c in ("day", "store", "sku", "units"))
-        weekday_of, month_of = calendar_of(int(d.max()) + 1 if d.size else 0, source.first_date)
+        weekday_of, month_of = day_calendar(int(d.max()) + 1 if d.size else 0, source.first_date)
         used = used_of(weekday_of.size)
         keep = used[d] if d.size else np.zeros(0, bool)
         cens = (batch["on_hand"].to_numpy()[walk] == 0) & keep if "on_hand" in batch else np.zeros(d.size, bool)
@@ -150,7 +153,7 @@ def gather(source: SalesFile, used_of) -> tuple[SalesStats, np.ndarray, np.ndarr
         big_k.append(k[large])
         big_y.append(y[large])
         cens_parts.append((k[cens], i[cens], d[cens], y[cens]))
-    weekday_of, month_of = calendar_of(source.days, source.first_date)
+    weekday_of, month_of = day_calendar(source.days, source.first_date)
     cens = {name: np.concatenate([p[j] for p in cens_parts]) if cens_parts else np.zeros(0, np.int64)
             for j, name in enumerate("kidy")}
     big = (np.concatenate(big_k) if big_k else np.zeros(0, np.int64), np.concatenate(big_y) if big_y else np.zeros(0, np.int64))
@@ -158,12 +161,6 @@ def gather(source: SalesFile, used_of) -> tuple[SalesStats, np.ndarray, np.ndarr
     stats = SalesStats(by_sku, by_store, np.r_[by_day, np.zeros(source.days - by_day.size)], cell.reshape(n_skus, n_stores, GROUPS),
                        counts.reshape(n_skus, VALUES), (big[0][order], big[1][order]), sold.reshape(n_skus, GOF_BINS), cens, rows)
     return stats, weekday_of, month_of
-
-
-def calendar_of(days: int, first_date) -> tuple[np.ndarray, np.ndarray]:
-    """Weekday (Monday 0) and month (January 0) of each day of a history starting at ``first_date`` (None:
-    day 0 is a Monday, 1 January)."""
-    return History(pd.DataFrame(), days, first_date).weekday(), History(pd.DataFrame(), days, first_date).month()
 
 
 def fit_walk_in(source: SalesFile, skip_days=()) -> WalkInFit:
@@ -224,6 +221,8 @@ def fit_walk_in(source: SalesFile, skip_days=()) -> WalkInFit:
     if not used.all():
         notes.append(f"{(~used).sum()} day(s) of the base scenario's promotions and shocks left out of the fit")
     seen = np.bincount(month_of[used], minlength=12) > 0
+    if not seen.all():
+        notes.append(f"months not in the history keep multiplier 1: {', '.join(MONTHS[m] for m in np.flatnonzero(~seen))}")
     units = stats.by_sku.astype(np.int64)
     return WalkInFit(skus, stores, rate, scale, weekday, month, seen, shrunk, alpha_mle, information, units,
                      np.bincount(cens["k"], minlength=n_skus), days, used, censoring, rounds, notes, stats, weekday_of, month_of,
@@ -345,7 +344,7 @@ def fit_online(orders, walk_in: WalkInFit | None) -> OnlineFit:
     profile = hours / max(n_orders, 1) * 24
     total = zone_units.sum(axis=1)
     if walk_in is not None:  # expected zone units = scale x season x the catalog's summed rates
-        weekday_of, month_of = calendar_of(days, first_date)
+        weekday_of, month_of = day_calendar(days, first_date)
         used = walk_in.used[:days] if walk_in.used.size >= days else np.ones(days, bool)
         season = (walk_in.weekday[weekday_of] * walk_in.monthly[month_of])[used].sum()
         zone_scale = {z: float(t / (walk_in.rate.sum() * season)) for z, t in zip(zones, total, strict=True) if t > 0}

@@ -1,10 +1,10 @@
 """The negative binomial's likelihood for fitting demand to a history, per SKU, over every store-SKU-day
 cell: observed demand (a row with units, or an implicit zero), and censored cells (the day ended with no
-stock, so demand was at least the units sold).
+stock, so demand was at least the units sold); and the expected histograms the fit report compares.
 
-Mean of cell (store i, SKU k, day d) is ``rate[k] * scale[i] * season[d]``; a SKU's implicit zeros are
-summed over the distinct season values (``season_value`` with ``season_days`` days each), so a SKU costs
-stores x distinct seasons plus its own rows, not stores x days.
+Mean of cell (store i, SKU k, day d) is ``rate[k] * scale[i] * mix[k, i] * season[d]``; a SKU's cells are
+summed over stores x season groups (weekday x month, with their days), not over days, and its rows enter
+through counts of their values: a retail year costs its SKUs x stores x 84 groups, not its 300 M rows.
 """
 
 from __future__ import annotations
@@ -22,18 +22,6 @@ def _log_p0(mu, alpha):
 
 
 @njit(cache=True, inline="always")
-def _log_ratio(y, mu, alpha):
-    """log P[D = y] - log P[D = 0]."""
-    out = -math.lgamma(y + 1.0)
-    if alpha <= 0.0:
-        return out + y * math.log(mu)
-    r = 1.0 / alpha
-    for j in range(y):
-        out += math.log(r + j)
-    return out + y * math.log(alpha * mu / (1.0 + alpha * mu))
-
-
-@njit(cache=True, inline="always")
 def _log_tail(y, mu, alpha):
     """log P[D >= y] - log P[D = 0] (a censored cell)."""
     if y <= 0:
@@ -47,60 +35,6 @@ def _log_tail(y, mu, alpha):
         term *= ((r + j) * q if alpha > 0.0 else mu) / (j + 1.0)
     tail = 1.0 - below * math.exp(p0)
     return math.log(max(tail, 1e-300)) - p0
-
-
-@njit(cache=True)
-def sku_loglik(alpha, rate, scale, season_value, season_days, y, mu, censored):
-    """One SKU's log-likelihood at ``alpha``: its implicit zeros over every store and distinct season, then
-    each of its rows (units ``y`` at mean ``mu``, censored or not) in place of a zero."""
-    total = 0.0
-    for i in range(scale.size):
-        for s in range(season_value.size):
-            total += season_days[s] * _log_p0(rate * scale[i] * season_value[s], alpha)
-    for j in range(y.size):
-        if mu[j] <= 0.0:
-            continue
-        total += _log_tail(y[j], mu[j], alpha) if censored[j] else _log_ratio(y[j], mu[j], alpha)
-    return total
-
-
-@njit(cache=True, parallel=True)
-def fit_overdispersion(rate, scale, season_value, season_days, start, y, mu, censored, low, high):
-    """Each SKU's maximum-likelihood alpha on [low, high] (golden section on log alpha; the rows of SKU k are
-    start[k]:start[k + 1]), and the curvature of the log-likelihood in log alpha there (its observed
-    information, for shrinkage). Returns (alpha, information, log-likelihood)."""
-    k_count = rate.size
-    best = np.empty(k_count)
-    info = np.empty(k_count)
-    value = np.empty(k_count)
-    g = (math.sqrt(5.0) - 1.0) / 2.0
-    for k in prange(k_count):
-        a, b = start[k], start[k + 1]
-        yk, muk, ck = y[a:b], mu[a:b], censored[a:b]
-        lo, hi = math.log(low), math.log(high)
-        x1, x2 = hi - g * (hi - lo), lo + g * (hi - lo)
-        f1 = sku_loglik(math.exp(x1), rate[k], scale, season_value, season_days, yk, muk, ck)
-        f2 = sku_loglik(math.exp(x2), rate[k], scale, season_value, season_days, yk, muk, ck)
-        for _ in range(60):
-            if f1 > f2:
-                hi, x2, f2 = x2, x1, f1
-                x1 = hi - g * (hi - lo)
-                f1 = sku_loglik(math.exp(x1), rate[k], scale, season_value, season_days, yk, muk, ck)
-            else:
-                lo, x1, f1 = x1, x2, f2
-                x2 = lo + g * (hi - lo)
-                f2 = sku_loglik(math.exp(x2), rate[k], scale, season_value, season_days, yk, muk, ck)
-            if hi - lo < 1e-4:
-                break
-        x = 0.5 * (lo + hi)
-        h = 0.05
-        f0 = sku_loglik(math.exp(x), rate[k], scale, season_value, season_days, yk, muk, ck)
-        fp = sku_loglik(math.exp(x + h), rate[k], scale, season_value, season_days, yk, muk, ck)
-        fm = sku_loglik(math.exp(x - h), rate[k], scale, season_value, season_days, yk, muk, ck)
-        best[k] = math.exp(x)
-        info[k] = max(-(fp - 2.0 * f0 + fm) / (h * h), 0.0)
-        value[k] = f0
-    return best, info, value
 
 
 @njit(cache=True, parallel=True)

@@ -31,25 +31,27 @@ MAX_SHOWN = 8  # problems listed per file (the count of the rest is given)
 
 @dataclass(frozen=True)
 class History:
-    """A checked history: ``frame`` with a ``day`` column counted from its first day (0), and the calendar
-    of those days (``first_date`` when the file had dates; else day 0 is a Monday, 1 January)."""
+    """A checked history held in memory (a replay's): ``frame`` with a ``day`` column counted from its first
+    day (0), and the calendar of those days (``first_date`` when the file had dates; else day 0 is a Monday,
+    1 January)."""
 
     frame: pd.DataFrame
     days: int
     first_date: date | None = None
     path: str = ""
 
-    def weekday(self) -> np.ndarray:
-        """Monday = 0 of each day of the history."""
-        d = np.arange(self.days)
-        return (d + (self.first_date.weekday() if self.first_date else 0)) % 7
 
-    def month(self) -> np.ndarray:
-        """January = 0 of each day of the history."""
-        if self.first_date is None:
-            return np.array([month_of(d) for d in range(self.days)])
-        dates = pd.date_range(self.first_date, periods=self.days, freq="D")
-        return dates.month.to_numpy() - 1
+def day_calendar(days: int, first_date: date | None) -> tuple[np.ndarray, np.ndarray]:
+    """Weekday (Monday 0) and month (January 0) of each day of a history starting at ``first_date`` (None:
+    day 0 is a Monday, 1 January, and years have 365 days, as the engine's calendar).
+
+    >>> [a.tolist() for a in day_calendar(3, date(2024, 2, 28))]  # Wednesday 28 February, a leap year
+    [[2, 3, 4], [1, 1, 2]]
+    """
+    if first_date is None:
+        return np.arange(days) % 7, np.array([month_of(d) for d in range(days)], np.int64)
+    dates = pd.date_range(first_date, periods=days, freq="D")
+    return dates.day_of_week.to_numpy().astype(np.int64), dates.month.to_numpy().astype(np.int64) - 1
 
 
 def _read(path: Path, field: str, strings: tuple[str, ...]) -> pd.DataFrame:
@@ -100,6 +102,16 @@ def _written(value) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+def _codes(values: pd.Series, index: dict, column: str, problems: _Problems, offset: int = 0) -> np.ndarray:
+    """An id column as positions in ``index`` (id -> position), through its categories; ids not in it are
+    reported (row, column, the id) and get -1."""
+    cats = values.astype("category")
+    lookup = np.array([index.get(str(c), -1) for c in cats.cat.categories], np.int64)
+    codes = lookup[cats.cat.codes.to_numpy()] if len(cats) else np.zeros(0, np.int64)
+    problems.at(np.flatnonzero(codes < 0), column, f"unknown {column}", values.to_numpy(), offset)
+    return codes
+
+
 def _whole(frame: pd.DataFrame, column: str, least: int, problems: _Problems, offset: int = 0) -> np.ndarray:
     """A column of whole numbers >= ``least`` (as int64), each bad cell reported."""
     raw = frame[column]
@@ -113,14 +125,6 @@ def _whole(frame: pd.DataFrame, column: str, least: int, problems: _Problems, of
     return np.where(np.isfinite(values), values, 0).astype(np.int64)
 
 
-def _known(values: pd.Series, known, column: str, problems: _Problems) -> None:
-    cats = values.astype("category")
-    unknown = [c for c in cats.cat.categories if str(c) not in known]
-    if unknown:
-        rows = np.flatnonzero(values.isin(unknown).to_numpy())
-        problems.at(rows, column, f"unknown {column} ({len(unknown)} value(s) the scenario does not have)", values.to_numpy())
-
-
 def read_store_mix(path: str | Path, stores: list[str], skus, field: str = "demand.store_mix_file") -> np.ndarray:
     """[store, SKU] multipliers from a table of (location, sku, multiplier); pairs not listed are 1."""
     path = Path(path)
@@ -130,12 +134,11 @@ def read_store_mix(path: str | Path, stores: list[str], skus, field: str = "dema
     if missing:
         problems.add(f"missing column(s) {', '.join(repr(c) for c in missing)} (a store mix has location, sku, multiplier)")
         problems.raise_any()
-    _known(frame["location"], set(stores), "location", problems)
-    _known(frame["sku"], {str(k) for k in skus}, "sku", problems)
+    store_index, sku_index = {s: i for i, s in enumerate(stores)}, {str(k): j for j, k in enumerate(skus)}
+    store, sku = _codes(frame["location"], store_index, "location", problems), _codes(frame["sku"], sku_index, "sku", problems)
     values = pd.to_numeric(frame["multiplier"], errors="coerce").to_numpy(float)
     problems.at(np.flatnonzero(~np.isfinite(values) | (values < 0)), "multiplier", "must be a number >= 0", frame["multiplier"].to_numpy())
     problems.raise_any()
     out = np.ones((len(stores), len(skus)))
-    store_index, sku_index = {s: i for i, s in enumerate(stores)}, {str(k): j for j, k in enumerate(skus)}
-    out[frame["location"].astype(str).map(store_index).to_numpy(int), frame["sku"].astype(str).map(sku_index).to_numpy(int)] = values
+    out[store, sku] = values
     return out

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.spec import ONLINE_CHANNELS
-from simulation.world.history_files import ORDER_KEY, History, _Problems, _whole, _written
+from simulation.world.history_files import ORDER_KEY, History, _codes, _Problems, _whole, _written
 from simulation.world.sales_file import _raw_batches, collect_ids
 
 STRINGS = ("zone", "channel", "sku", "time", "date")
@@ -30,13 +30,6 @@ class OrderFile:
         self.zones = list(zones) if zones is not None else found["zone"]
         self.skus = list(skus) if skus is not None else found["sku"]
         self.days, self.first_date, self.orders, self.rows = 0, None, 0, 0
-
-    def _codes(self, values: pd.Series, index: dict, column: str, problems: _Problems, offset: int) -> np.ndarray:
-        cats = values.astype("category")
-        lookup = np.array([index.get(str(c), -1) for c in cats.cat.categories], np.int64)
-        codes = lookup[cats.cat.codes.to_numpy()] if len(cats) else np.zeros(0, np.int64)
-        problems.at(np.flatnonzero(codes < 0), column, f"unknown {column}", values.to_numpy(), offset)
-        return codes
 
     def _time(self, frame: pd.DataFrame, problems: _Problems, offset: int) -> tuple[np.ndarray, np.ndarray]:
         """Each row's day (from the file's first) and hour of day."""
@@ -91,9 +84,9 @@ class OrderFile:
                 problems.raise_any()
             n = len(frame)
             day, hour = self._time(frame, problems, offset)
-            zone = self._codes(frame["zone"], zone_index, "zone", problems, offset)
-            channel = self._codes(frame["channel"], channel_index, "channel", problems, offset)
-            sku = self._codes(frame["sku"], sku_index, "sku", problems, offset)
+            zone = _codes(frame["zone"], zone_index, "zone", problems, offset)
+            channel = _codes(frame["channel"], channel_index, "channel", problems, offset)
+            sku = _codes(frame["sku"], sku_index, "sku", problems, offset)
             units = _whole(frame, "units", 1, problems, offset)
             problems.raise_any()
             ids = frame["order_id"].to_numpy()

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.spec import CHANNELS, DataError
-from simulation.world.history_files import SALES_KEY, History, _Problems, _whole, _written
+from simulation.world.history_files import SALES_KEY, History, _codes, _Problems, _whole, _written
 
 BATCH_ROWS = 1 << 22
 STRINGS = ("location", "sku", "channel", "date")
@@ -65,25 +65,13 @@ class SalesFile:
 
     def __init__(self, path: str | Path, field: str = "sales", locations=None, skus=None):
         self.path, self.field = Path(path), field
-        self.known = locations is not None and skus is not None
-        if self.known:
+        if locations is not None and skus is not None:
             self.locations, self.skus = list(locations), list(skus)
         else:  # a first, light pass over the two id columns
             found = collect_ids(self.path, field, ("location", "sku"))
             self.locations, self.skus = found["location"], found["sku"]
         self.has_on_hand = False
         self.days, self.first_date, self.rows = 0, None, 0
-
-    def _codes(self, values: pd.Series, index: dict, column: str, problems: _Problems, offset: int) -> np.ndarray:
-        cats = values.astype("category")
-        lookup = np.array([index.get(str(c), -1) for c in cats.cat.categories], np.int64)
-        codes = lookup[cats.cat.codes.to_numpy()] if len(cats) else np.zeros(0, np.int64)
-        bad = np.flatnonzero(codes < 0)
-        if bad.size:
-            unknown = sorted({str(v) for v in values.iloc[bad]})
-            problems.at(bad, column, f"unknown {column} ({len(unknown)} value(s) the scenario does not have)", values.to_numpy(),
-                        offset)
-        return codes
 
     def batches(self) -> Iterator[pd.DataFrame]:
         problems = _Problems(self.field, self.path)
@@ -118,9 +106,9 @@ class SalesFile:
                 day = raw_day - first
             units = _whole(frame, "units", 0, problems, offset)
             on_hand = _whole(frame, "on_hand", 0, problems, offset) if self.has_on_hand else None
-            store = self._codes(frame["location"], store_index, "location", problems, offset)
-            sku = self._codes(frame["sku"], sku_index, "sku", problems, offset)
-            channel = self._codes(frame["channel"], channel_index, "channel", problems, offset) if "channel" in frame.columns \
+            store = _codes(frame["location"], store_index, "location", problems, offset)
+            sku = _codes(frame["sku"], sku_index, "sku", problems, offset)
+            channel = _codes(frame["channel"], channel_index, "channel", problems, offset) if "channel" in frame.columns \
                 else np.zeros(n, np.int64)
             problems.raise_any()
             steps = np.diff(np.r_[last_day, day]) if n else np.zeros(0, np.int64)
