@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulation.spec import ONLINE_CHANNELS, DataError, Scenario
+from simulation.spec import DataError, Scenario
 from simulation.world.history_files import History
 from simulation.world.network import World
 from simulation.world.order_file import read_orders
@@ -53,16 +53,13 @@ def _cached(field: str, path: str, ids: tuple, read):
     return _READ[key]
 
 
+def _positions(values) -> np.ndarray:
+    return values.cat.codes.to_numpy(np.int64)
+
+
 def _by_day(day: np.ndarray, days: int) -> np.ndarray:
     """Row ranges per day of rows sorted by day: day d is rows start[d]:start[d + 1]."""
     return np.searchsorted(day, np.arange(days + 1), side="left")
-
-
-def _codes(values, ids: list[str]) -> np.ndarray:
-    index = {v: i for i, v in enumerate(ids)}
-    cats = values.cat.categories
-    lookup = np.array([index[str(c)] for c in cats], np.int64)
-    return lookup[values.cat.codes.to_numpy()]
 
 
 @dataclass(frozen=True)
@@ -89,7 +86,8 @@ def _load_sales(path: str, world: World) -> tuple[History, _Sales]:
     history = read_sales(path, "demand.trace.sales", locations=stores, skus=list(world.skus.sku))
     walk_in = history.frame[history.frame["channel"] == "walk_in"]
     day = walk_in["day"].to_numpy(np.int64)
-    return history, _Sales(_by_day(day, history.days), _codes(walk_in["location"], stores), _codes(walk_in["sku"], list(world.skus.sku)),
+    # read against the world's id lists, the categoricals' codes are the world's positions
+    return history, _Sales(_by_day(day, history.days), _positions(walk_in["location"]), _positions(walk_in["sku"]),
                            walk_in["units"].to_numpy(np.int64))
 
 
@@ -99,11 +97,9 @@ def _load_orders(path: str, world: World) -> tuple[History, _Orders]:
     ids = f["order"].to_numpy(np.int64)
     first = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     day = f["day"].to_numpy(np.int64)[first]
-    channel_index = {c: i for i, c in enumerate(ONLINE_CHANNELS)}
-    channel = np.array([channel_index[str(c)] for c in f["channel"].cat.categories], np.int64)[f["channel"].cat.codes.to_numpy()]
-    return history, _Orders(_by_day(day, history.days), _codes(f["zone"], list(world.zone_ids))[first], channel[first],
-                            f["hour"].to_numpy(float)[first], np.r_[first, len(f)].astype(np.int64),
-                            _codes(f["sku"], list(world.skus.sku)), f["units"].to_numpy(np.int64))
+    return history, _Orders(_by_day(day, history.days), _positions(f["zone"])[first], _positions(f["channel"])[first],
+                            f["hour"].to_numpy(float)[first], np.r_[first, len(f)].astype(np.int64), _positions(f["sku"]),
+                            f["units"].to_numpy(np.int64))
 
 
 class Replay:
