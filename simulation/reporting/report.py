@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from simulation.experiment.compare import paired_difference
 from simulation.experiment.results import ResultsFolder, atomic_write
 from simulation.experiment.stats import mean_ci
 from simulation.experiment.sweep import summarise, swept_parameters
@@ -64,20 +65,17 @@ def pooling_headline(runs: pd.DataFrame, baseline: str, control: str, policy: st
     """How much of ``policy``'s change in a KPI (network-wide) is pooling: ``control`` is the baseline with
     the policy's other changes (its replenishment) and no pooling, so the paired difference policy -
     control is what pooling itself adds. Computed replication by replication from ``runs``."""
-    m = metric(name)
-    rows = runs[(runs.metric == name) & (runs.channel == "all") & (runs.node_type == "all")]
-    wide = rows.pivot_table(index="replication", columns="policy", values="value", aggfunc="first")
-    if not {baseline, control, policy} <= set(wide.columns):
+    m, kpi = metric(name), (name, "all", "all")
+    if not {baseline, control, policy} <= set(runs[runs.metric == name].policy):
         return ""
-    base = float(wide[baseline].mean())
-    total, by_control = wide[policy] - wide[baseline], wide[control] - wide[baseline]
-    pooling, half = mean_ci((wide[policy] - wide[control]).to_numpy(float))
-    share = f" ({by_control.mean() / total.mean():.0%} of it)" if total.mean() else ""
-    verdict = "" if pooling - half > 0 or pooling + half < 0 else ": not significant"
-    return (f"Of {policy}'s change in {m.label} ({m.signed(total.mean())}, {total.mean() / base:+.0%}), {control} reaches "
-            f"{m.signed(by_control.mean())}{share} without pooling; pooling itself ({policy} against {control}) changes it "
-            f"by {m.signed(pooling)} ({pooling / base:+.1%}, 95% CI {m.signed(pooling - half)} to {m.signed(pooling + half)}"
-            f"{verdict}).")
+    total, _, _, base = paired_difference(runs, baseline, policy, kpi)
+    by_control = paired_difference(runs, baseline, control, kpi)[0]
+    pooling, low, high, _ = paired_difference(runs, control, policy, kpi)
+    share = f" ({by_control / total:.0%} of it)" if total else ""
+    verdict = "" if low > 0 or high < 0 else ": not significant"
+    return (f"Of {policy}'s change in {m.label} ({m.signed(total)}, {total / base:+.0%}), {control} reaches "
+            f"{m.signed(by_control)}{share} without pooling; pooling itself ({policy} against {control}) changes it "
+            f"by {m.signed(pooling)} ({pooling / base:+.1%}, 95% CI {m.signed(low)} to {m.signed(high)}{verdict}).")
 
 
 def report(results_dir: str | Path) -> Path:
