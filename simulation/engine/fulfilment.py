@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from simulation import kernels
-from simulation.engine.orders import BackorderQueue, OrderBook, Table
+from simulation.engine.orders import RETURN_DRAWS, BackorderQueue, OrderBook, Table
 from simulation.spec import CENTRAL_CODE, ONLINE_CHANNELS
 from simulation.world.promises import order_promise_hours
 
@@ -36,11 +36,14 @@ def next_cutoff(hours: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
 
 class Fulfilment:
     """The order book, backorder lines, pickers' queues and each channel's sourcing rule for one run.
-    ``lost(day, rows, channels, margin)`` is told of every online unit lost."""
+    ``lost(day, rows, channels, margin)`` is told of every online unit lost; ``returns`` (a
+    :class:`~.returns.ReverseFlow`, None: no returns) of every line shipped."""
 
-    def __init__(self, world, scenario, horizon: int, lost: Callable[..., None], record_shipments: bool = False):
+    def __init__(self, world, scenario, horizon: int, lost: Callable[..., None], record_shipments: bool = False,
+                 returns=None):
         w = self.world = world
         self.lost = lost
+        self.returns = returns
         self.parcel_capacity_share = scenario.policies.parcel_capacity_share
         self.due_first = scenario.policies.picking == "due_first"
         self.orders = OrderBook()
@@ -92,18 +95,20 @@ class Fulfilment:
             remaining -= filled
             done_now = (filled > 0) & (remaining == 0)
             np.add.at(self.orders["open_lines"], row[done_now], -1)
-            self._ship(order, node, filled > 0, np.full(order.size, 24.0 * day), queue["work"])
+            draws = np.column_stack([queue[c] for c in RETURN_DRAWS]) if self.returns is not None else None
+            self._ship(day, order, node, filled > 0, np.full(order.size, 24.0 * day), queue["work"], sku, filled, draws)
         queue.keep(remaining > 0)
 
     # ------------------------------------------------------------------------------------ today's orders
     def serve(self, day: int, drawn, state, view: tuple | None) -> None:
         """Source today's orders (``drawn``: the batch, its record-check uniforms, each line's picking
         work and its uniform for unsynced sales) as the platform sees stock (``view``, see
-        :func:`~simulation.kernels.records.unseen_units`; None: the shelf exactly): eligible nodes best first within today's picking
+        :func:`~simulation.kernels.records.unseen_units`; None: the shelf exactly), and its return draws (columns
+        ``RETURN_DRAWS``, none without returns): eligible nodes best first within today's picking
         quota; unfilled lines wait at their node or are lost per channel (writes on_hand, today_demand,
         today_out, today_sold, backordered)."""
         w = self.world
-        batch, fail_u, line_work, sync_u = drawn
+        batch, fail_u, line_work, sync_u, return_draws = drawn
         self.online_lines += batch.line_qty.size
         if batch.size == 0:
             return
@@ -133,12 +138,15 @@ class Fulfilment:
         if line_waits.any():
             self.backorders.append(order=ids[batch.line_order[line_waits]], node=line_node[line_waits],
                                    sku=batch.line_sku[line_waits], remaining=short[line_waits],
-                                   day=np.full(int(line_waits.sum()), day), work=line_work[line_waits])
+                                   day=np.full(int(line_waits.sum()), day), work=line_work[line_waits],
+                                   **{c: return_draws[line_waits, i] if return_draws.shape[1] else np.zeros(int(line_waits.sum()))
+                                      for i, c in enumerate(RETURN_DRAWS)})
             np.add.at(state.backordered, (line_node[line_waits], batch.line_sku[line_waits]), short[line_waits])
         if line_lost.any():
             self.lost(day, line_node[line_lost], line_channel[line_lost],
                       short[line_lost] * self.unit_margin[batch.line_sku[line_lost]])
-        self._ship(ids[batch.line_order], line_node, filled > 0, batch.hour[batch.line_order], line_work)
+        self._ship(day, ids[batch.line_order], line_node, filled > 0, batch.hour[batch.line_order], line_work, batch.line_sku, filled,
+                   return_draws)
 
     def _pick_due_first(self, orders, nodes, ready, work) -> np.ndarray:
         """Picked hours of shipments when each node picks the order due soonest first (its promise: the
@@ -173,17 +181,18 @@ class Fulfilment:
         quota[:, BOPIS] = np.where(self.pick_rate[:, day] > 0, NO_QUOTA, 0)
         return quota.astype(np.int64)
 
-    def _ship(self, line_order_id, line_node, shipped, line_ready, line_work) -> None:
+    def _ship(self, day, line_order_id, line_node, shipped, line_ready, line_work, line_sku, line_units, return_draws) -> None:
         """Each (order, node) with shipped lines is one shipment: it queues for picking at the node
         (FIFO, by ready hour), leaves at the next carrier cut-off (parcels) and is delivered after
         the order's transit time (central or local by the shipping node). At a node with exponential
         picking a shipment's work is that of its first line, drawn when the order arrived, so the same
-        shipment takes the same time under every policy (common random numbers)."""
+        shipment takes the same time under every policy (common random numbers). Each shipped line's customer
+        may then return units (:meth:`~.returns.ReverseFlow.delivered`)."""
         if not shipped.any():
             return
         w, book = self.world, self.orders
         key = book.rows(line_order_id[shipped]) * w.n_nodes + line_node[shipped]
-        key, first = np.unique(key, return_index=True)  # order ids grow with arrival time
+        key, first, line_shipment = np.unique(key, return_index=True, return_inverse=True)  # order ids grow with arrival time
         orders, nodes = key // w.n_nodes, key % w.n_nodes  # orders: rows of the book
         ready = line_ready[shipped][first]
         work = np.where(w.pick_exponential[nodes], line_work[shipped][first], 1.0)
@@ -201,6 +210,10 @@ class Fulfilment:
         kernels.book_shipments(orders, nodes, picked, dispatched, delivered, w.ship_cost, last_mile, book["ready_hour"],
                                book["dispatch_hour"], book["delivered_hour"], book["shipments"], book["fulfilment_cost"],
                                book["last_mile_cost"])
+        if self.returns is not None:
+            line_rows = orders[line_shipment]
+            self.returns.delivered(day, book["channel"][line_rows], book["zone"][line_rows],
+                                   line_sku[shipped], line_units[shipped], delivered[line_shipment], return_draws[shipped])
         if self.shipments is not None:
             self.shipments.append(order=orders + book.base, node=nodes, channel=book["channel"][orders],
                                   zone=book["zone"][orders])

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-# The steps of a day that step_started/step_finished bracket, in the order they run.
-STEPS = ("backorders", "walk_in", "online", "transfers", "replenishment", "close_day")
+# The steps of a day that step_started/step_finished bracket, in the order they run ("returns" only with returns).
+STEPS = ("returns", "backorders", "walk_in", "online", "transfers", "replenishment", "close_day")
 
 
 class Observer:
@@ -61,6 +61,21 @@ class Observer:
                        kept: np.ndarray) -> None:
         """Tonight's store records, per store row: units lost unrecorded and their value at unit cost, and
         after the day's counts the records that differ from the shelf among those kept (ranged SKUs)."""
+
+    def returns_drawn(self, day: int, channel: np.ndarray, node_type: np.ndarray, delivered: np.ndarray, returned: np.ndarray,
+                      days_to_return: np.ndarray) -> None:
+        """Online lines shipped today (``engine/returns.py``): channel code, the node type the return is headed to
+        (store or central warehouse, by route), units delivered, of them units the customer returns, and the days
+        from delivery to the return starting."""
+
+    def returns_moved(self, day: int, event: str, rows: np.ndarray, channel: np.ndarray, units: np.ndarray,
+                      values: np.ndarray) -> None:
+        """Returns that moved today, per batch of a line: ``event`` is ``picked_up`` (by courier; values: its cost),
+        ``inspected`` (handling cost), ``written_off`` (value at unit cost), ``shipped_back`` (split: on the reverse
+        lane; its cost) or ``restocked`` (values: days from the return's start to sellable); ``rows`` receive them."""
+
+    def returns_closed(self, day: int, in_flow: np.ndarray) -> None:
+        """Tonight's units in the reverse flow per row (returns started, not yet restocked or written off)."""
 
     def day_closed(self, day: int, per_node: dict[str, np.ndarray], state) -> None:
         """The day's close, per row (``kernels.CLOSE_COLUMNS``: stock, flows and stockouts)."""

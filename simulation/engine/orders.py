@@ -11,8 +11,12 @@ ORDER_COLUMNS = {
     "shipments": np.int64, "fulfilment_cost": np.float64, "last_mile_cost": np.float64, "ready_hour": np.float64,
     "dispatch_hour": np.float64, "delivered_hour": np.float64, "transit": np.float64, "transit_local": np.float64,
 }
+# A line's return draws (engine/returns.py), drawn when the order arrived: its customer's days to return and
+# uniforms for the units returned, the route and the units fit to sell again.
+RETURN_DRAWS = ("return_days", "returned_u", "route_u", "resellable_u")
 # work: the line's picking work (in units of one mean picking time), drawn when the order arrived.
-LINE_COLUMNS = {"order": np.int64, "node": np.int64, "sku": np.int64, "remaining": np.int64, "day": np.int64, "work": np.float64}
+LINE_COLUMNS = {"order": np.int64, "node": np.int64, "sku": np.int64, "remaining": np.int64, "day": np.int64, "work": np.float64,
+                **dict.fromkeys(RETURN_DRAWS, np.float64)}
 
 
 class Table:

@@ -10,6 +10,8 @@ Order of events within day ``d`` (SimPy time ``d + fraction``):
 ====== ==============================================================================================
 0.00   calendar: promotions and shocks that start today take effect (those ending today lapse)
 0.10   receipts: replenishment shipments due today arrive into on hand (and are in stock for today)
+0.15   returns: online units customers send back move on through courier, inspection and (split) the reverse
+       lane; those sellable again are restocked (``engine/returns.py``)
 0.20   backorders: open online lines older than their channel's ``max_wait_days`` are cancelled; the
        rest are filled oldest first from on hand and queue for picking at opening time
 0.50   demand: walk-in customers buy from store shelves (unmet demand is lost); online orders arrive
@@ -36,7 +38,8 @@ Order of events within day ``d`` (SimPy time ``d + fraction``):
 
 Conservation is checked at the end of every run for every node and SKU:
 ``initial + received == sold + shipped out + spoiled + lost + on hand`` and, network-wide,
-``initial + supplied == sold + spoiled + lost + on hand + in transit`` (lost: unrecorded store loss).
+``initial + supplied + restocked == sold + spoiled + lost + on hand + in transit`` (lost: unrecorded store loss;
+restocked: online returns sold again), and each SKU's returned units are pending, restocked or written off.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from simulation.engine.fulfilment import Fulfilment
 from simulation.engine.observers import Observer
 from simulation.engine.records import OnlineView, StoreRecords
 from simulation.engine.replenishment import Replenishment
+from simulation.engine.returns import ReverseFlow
 from simulation.engine.sizing import PILOT_REPLICATION, ServedUnits, pilot_scenario
 from simulation.engine.state import SERIAL, InventoryState
 from simulation.engine.streams import make_streams
@@ -62,11 +66,12 @@ from simulation.policies.response import emergency_moves
 from simulation.policies.transfers import rebalance_moves
 from simulation.spec import Scenario
 from simulation.world.network import World, compile_world
+from simulation.world.returns import compile_returns
 from simulation.world.trace import replay
 
 _PILOT_SHARES: dict[str, np.ndarray] = {}  # scenario digest -> the pilot's served shares
 
-CALENDAR, RECEIVE, RELEASE, DEMAND, REVIEW, TRANSFER, REPLENISH, CLOSE = 0.0, 0.1, 0.2, 0.5, 0.8, 0.83, 0.85, 0.95
+CALENDAR, RECEIVE, RETURNS, RELEASE, DEMAND, REVIEW, TRANSFER, REPLENISH, CLOSE = 0.0, 0.1, 0.15, 0.2, 0.5, 0.8, 0.83, 0.85, 0.95
 
 
 class Simulation:
@@ -90,7 +95,9 @@ class Simulation:
         if scenario.catalog.freshest_first_share > 0:
             self.state.freshest_first = np.zeros(w.n_nodes)
             self.state.freshest_first[w.store_rows] = scenario.catalog.freshest_first_share
-        self.fulfilment = Fulfilment(w, scenario, self.horizon, self._lost, record_shipments)
+        plan = compile_returns(scenario, w)
+        self.returns = ReverseFlow(plan, w, self._tell) if plan is not None else None
+        self.fulfilment = Fulfilment(w, scenario, self.horizon, self._lost, record_shipments, self.returns)
         records = scenario.policies.store_records
         self.records = StoreRecords(w, records, self.streams["store_records"]) if records.active else None
         if self.records is not None:
@@ -176,6 +183,9 @@ class Simulation:
     def _days(self):
         step, orders = self._step, self.fulfilment
         for day in range(self.horizon):
+            if self.returns is not None:
+                yield self._at(day + RETURNS)
+                step("returns", "returns", self._move_returns, day)
             yield self._at(day + RELEASE)
             orders.open_day(day, self.calendar.node_capacity_factor())
             self.view.open_day(day)
@@ -215,6 +225,9 @@ class Simulation:
             base = book.base
             self._tell("orders_settled", book.pop_front(n), base)
 
+    def _move_returns(self, day: int) -> None:
+        self.returns.step(day, self.state, self.calendar.node_capacity_factor())
+
     def _arrive(self, when: float, rows, skus, qty):
         yield self._at(when)
         self.state.receive(rows, skus, qty)
@@ -251,7 +264,14 @@ class Simulation:
         batch = self.order_generator.arrange(placed, self.calendar, self.streams["transit"])
         lines = batch.line_qty.size
         return (batch, self.streams["records"].random(lines), self.streams["picking"].exponential(size=lines),
-                self.view.line_uniforms(lines))
+                self.view.line_uniforms(lines), self._return_draws(batch, "returns"))
+
+    def _return_draws(self, batch, stream: str) -> np.ndarray:
+        """Each line's return draws (none without returns); recaptured walk-in orders, which only a pool has, draw
+        from a stream of their own so the customers' draws stay aligned across policies."""
+        if self.returns is None:
+            return np.empty((batch.line_qty.size, 0))
+        return self.returns.draws(self.streams[stream], batch.channel[batch.line_order])
 
     def _serve_online(self, day: int, drawn=None) -> None:
         """Source today's online orders (``drawn`` by :meth:`_draw_orders`, drawn here if not given)."""
@@ -260,7 +280,8 @@ class Simulation:
             converted, per_store = self.to_online.convert(day, self.state, self.calendar.zone_transit_factor())
             self._tell("walk_in_converted", day, per_store)
             lines = converted[0].line_qty.size
-            converted = (*converted, self.streams["recapture"].random(lines) if self.view.lags else np.zeros(lines))
+            converted = (*converted, self.streams["recapture"].random(lines) if self.view.lags else np.zeros(lines),
+                         self._return_draws(converted[0], "recaptured_returns"))
             drawn = merged(drawn, converted)
         if drawn is not None:
             self.fulfilment.serve(day, drawn, self.state, self.view.today())
@@ -324,8 +345,11 @@ class Simulation:
             np.arange(block.start, block.stop), st.on_hand, st.pipeline, st.backordered, st.stocked, st.today_in,
             st.today_out, st.today_sold, st.spoiled, self.world.skus.unit_cost, st.received, st.outflow, st.sold, per_node),
             self.world.n_nodes, st.on_hand.size)
+        if self.returns is not None:
+            self._tell("returns_closed", day, self.returns.in_flow())
         self._tell("day_closed", day, dict(zip(CLOSE_COLUMNS, per_node.T, strict=True)), st)
 
     def check_conservation(self) -> None:
         """Raise :class:`ConservationError` if any unit was created or destroyed (see the module docstring)."""
-        self.state.check_conservation(self.world.node_ids, int(self.fulfilment.backorders["remaining"].sum()))
+        self.state.check_conservation(self.world.node_ids, int(self.fulfilment.backorders["remaining"].sum()),
+                                      self.returns.audit() if self.returns is not None else [])

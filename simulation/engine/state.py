@@ -40,6 +40,7 @@ class InventoryState:
         self.outflow = zeros()       # sold + shipped to other rows
         self.sold = zeros()          # sold to customers (walk-in and online)
         self.spoiled = zeros()
+        self.restocked = zeros()     # returned by online customers and sellable again (engine/returns.py)
         self.today_in, self.today_out, self.today_sold = zeros(), zeros(), zeros()
         self.today_demand = zeros()  # what each row was asked for today (the forecasts' input)
         # Records that drift from the shelf (``keep_records``): record - shelf, and units lost unrecorded.
@@ -68,6 +69,13 @@ class InventoryState:
     def receive(self, rows: np.ndarray, skus: np.ndarray, qty: np.ndarray) -> None:
         """Shipments arrive: pipeline -> on hand (writes on_hand, pipeline, today_in)."""
         kernels.receive(self.on_hand, self.pipeline, self.today_in, rows, skus, qty)
+
+    def restock(self, rows: np.ndarray, skus: np.ndarray, qty: np.ndarray) -> None:
+        """Returned units become sellable: into on hand from outside the supply chain (writes on_hand,
+        today_in, restocked)."""
+        np.add.at(self.on_hand, (rows, skus), qty)
+        np.add.at(self.today_in, (rows, skus), qty)
+        np.add.at(self.restocked, (rows, skus), qty)
 
     def send(self, frm: np.ndarray, to: np.ndarray, skus: np.ndarray, qty: np.ndarray) -> None:
         """Lateral transfers leave ``frm`` for ``to`` (writes on_hand, today_out, pipeline)."""
@@ -125,12 +133,13 @@ class InventoryState:
         return np.maximum(oldest - gone, 0)
 
     # ------------------------------------------------------------------------------------ audit
-    def check_conservation(self, node_ids: list[str], open_backorder_units: int) -> None:
+    def check_conservation(self, node_ids: list[str], open_backorder_units: int, more: list[str] | None = None) -> None:
         """Raise :class:`ConservationError` unless every unit is accounted for: per row,
-        ``initial + received == outflow + spoiled + lost + on hand``; network-wide, ``initial + supplied ==
-        sold + spoiled + lost + on hand + in transit``; and the backordered units equal the open backorder
-        lines' (``lost``: units gone unrecorded, when records are kept)."""
-        problems = []
+        ``initial + received == outflow + spoiled + lost + on hand``; network-wide, ``initial + supplied +
+        restocked == sold + spoiled + lost + on hand + in transit`` (restocked: online returns sold again); the
+        backordered units equal the open backorder lines' (``lost``: units gone unrecorded, when records are
+        kept); and ``more`` lists other audits' problems."""
+        problems = list(more or [])  # others' audits (the returns')
         lost = 0 if self.lost is None else self.lost
         if (self.on_hand < 0).any():
             problems.append(f"negative on hand at {int((self.on_hand < 0).sum())} node-SKUs")
@@ -138,10 +147,11 @@ class InventoryState:
         if node_gap.any():
             n, k = np.argwhere(node_gap)[0]
             problems.append(f"node {node_ids[n]} SKU {k}: initial + received - out - spoiled - lost - on hand = {node_gap[n, k]}")
-        total_in = self.initial.sum() + self.supplied.sum()
+        total_in = self.initial.sum() + self.supplied.sum() + self.restocked.sum()
         total_out = self.sold.sum() + self.spoiled.sum() + np.sum(lost) + self.on_hand.sum() + self.pipeline.sum()
         if total_in != total_out:
-            problems.append(f"network: initial + supplied = {total_in} but sold + spoiled + lost + on hand + in transit = {total_out}")
+            problems.append(f"network: initial + supplied + restocked = {total_in} but sold + spoiled + lost + on hand + "
+                            f"in transit = {total_out}")
         if (self.backordered < 0).any() or self.backordered.sum() != open_backorder_units:
             problems.append("backordered units do not match the open backorder lines")
         if problems:

@@ -9,7 +9,7 @@ import numpy as np
 # Ids are part of the reproducibility contract: never renumber, only append.
 STREAM_IDS = {"walk_in": 0, "online_orders": 1, "lead_time": 2, "transit": 3, "shocks": 4, "picking": 5, "records": 6, "recapture": 7,
               "store_records": 8, "record_sync": 9, "forecast": 10,
-              "freshness": 11, "bootstrap": 12}
+              "freshness": 11, "bootstrap": 12, "returns": 13, "recaptured_returns": 14}
 
 
 ORDER_SAMPLE_STREAM = 1000  # the kept sample of orders: apart from the model's streams, so it changes no result

@@ -44,6 +44,7 @@ from simulation.kernels.records import (
     unseen_units,
     walk_in_share,
 )
+from simulation.kernels.returns import return_draws
 from simulation.kernels.selling import (
     INVERSION_MAX_MEAN,
     negative_binomial_draw,
@@ -83,6 +84,7 @@ __all__ = [
     "poisson_inverse",
     "position_rows",
     "receive",
+    "return_draws",
     "round_orders",
     "serve_walk_in",
     "settle_sums",

@@ -66,6 +66,37 @@ def _rows_for(sums, quantile, groups, cells, fulfilment: bool = True) -> list[tu
     return rows
 
 
+def _return_rows(ledger: Ledger, scenario) -> list[tuple[str, str, str, float]]:
+    """Returns KPIs by channel and receiving node type (with totals): units returned and their rate of the units
+    delivered, restocked and written off, days from delivery to return and from return to sellable, and their cost."""
+    sums = [{"channel": c, "node_type": t, "metric": m, "value": v} for (m, c, t), v in ledger.sums.items()
+            if m in RETURN_SUMS]
+    if not sums:
+        return []
+    wide = pd.DataFrame(sums).pivot_table(index=["channel", "node_type"], columns="metric", values="value", aggfunc="sum",
+                                          fill_value=0.0).reset_index()
+    wide = _with_totals(wide.reindex(columns=["channel", "node_type", *RETURN_SUMS], fill_value=0.0))
+    rows = []
+    for r in wide.itertuples(index=False):
+        kind = r.node_type
+        if r.channel != "all" and scenario.returns.channel(r.channel) is None:  # a channel without returns
+            continue
+        if kind != "all" and r.returned_units == 0 and r.restocked_units == 0 and r.cost_returns == 0 and r.written_off_units == 0:
+            continue
+        rows += [(m, r.channel, kind, getattr(r, m)) for m in ("returned_units", "restocked_units", "written_off_units", "cost_returns")]
+        if kind == "all" and r.delivered_units > 0:
+            rows.append(("return_rate", r.channel, kind, r.returned_units / r.delivered_units))
+        if kind == "all" and r.returned_units > 0:
+            rows.append(("days_to_return", r.channel, kind, r.return_days_sum / r.returned_units))
+        if r.restocked_units > 0:
+            rows.append(("days_to_resellable", r.channel, kind, r.resellable_days_sum / r.restocked_units))
+    return rows
+
+
+RETURN_SUMS = ("delivered_units", "returned_units", "return_days_sum", "restocked_units", "resellable_days_sum",
+               "written_off_units", "cost_returns")
+
+
 def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFrame:
     """The KPI table of a finished run from its recorders: metric, channel, node_type, value."""
     rows: list[tuple[str, str, str, float]] = []
@@ -170,9 +201,10 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
     if len(lost):
         for r in _with_totals(lost).itertuples(index=False):
             rows.append(("cost_lost_margin", r.channel, r.node_type, r.value))
-    # Total cost of the run: holding, transport, fulfilment, transfers, spoilage, shrink and lost margin.
+    rows += _return_rows(ledger, scenario)
+    # Total cost of the run: holding, transport, fulfilment, transfers, spoilage, shrink, returns and lost margin.
     parts = {"cost_holding", "cost_transport", "cost_fulfilment", "cost_transfer", "cost_spoilage", "cost_shrink",
-             "cost_lost_margin"}
+             "cost_returns", "cost_lost_margin"}
     total = sum(v for (m, c, t, v) in rows if m in parts and c == "all" and t == "all")
     rows.append(("cost_total", "all", "all", total))
     table = pd.DataFrame(rows, columns=["metric", "channel", "node_type", "value"])

@@ -67,6 +67,7 @@ class Ledger(Observer):
             self._by_node_channel("cost_lost_margin", self._node_type[rows], channels, margin)
 
     def _by_node_channel(self, metric, node_types, channels, values):
+        """Add ``values`` by (online channel, node type) of each entry."""
         for t in np.unique(node_types):
             for c in np.unique(channels):
                 mask = (node_types == t) & (channels == c)
@@ -111,6 +112,40 @@ class Ledger(Observer):
         self.add("cost_shrink", "all", STORE, lost_value.sum())
         self.add("records_wrong_days", "all", STORE, wrong.sum())
         self.add("records_kept_days", "all", STORE, kept.sum())
+
+    def returns_drawn(self, day: int, channel: np.ndarray, node_type: np.ndarray, delivered: np.ndarray, returned: np.ndarray,
+                      days_to_return: np.ndarray) -> None:
+        """Units delivered and returned by channel (returned also by the node type they are headed to), and the
+        returned units' days from delivery to the return, by the day the line shipped."""
+        if day < self.warmup:
+            return
+        # All three by the node type a return would head to, so that channel totals add up like the rest
+        self._by_node_channel("delivered_units", node_type, channel, delivered)
+        self._by_node_channel("return_days_sum", node_type, channel, returned * days_to_return)
+        self._by_node_channel("returned_units", node_type, channel, returned)
+
+    def returns_moved(self, day: int, event: str, rows: np.ndarray, channel: np.ndarray, units: np.ndarray,
+                      values: np.ndarray) -> None:
+        """Returns' costs (courier, handling, write-off, reverse lane), units written off and restocked, and the
+        restocked units' days from return to sellable, by channel and the node type of ``rows``."""
+        if day < self.warmup:
+            return
+        node_types = self._node_type[rows]
+        if event == "restocked":
+            self._by_node_channel("restocked_units", node_types, channel, units)
+            self._by_node_channel("resellable_days_sum", node_types, channel, units * values)
+            return
+        if event == "written_off":
+            self._by_node_channel("written_off_units", node_types, channel, units)
+        self._by_node_channel("cost_returns", node_types, channel, values)
+
+    def returns_closed(self, day: int, in_flow: np.ndarray) -> None:
+        """The daily series of units in the reverse flow, by the node type that has them or they travel to."""
+        by_type = np.bincount(self._node_type, weights=in_flow, minlength=len(NODE_TYPES))
+        for t, name in enumerate(NODE_TYPES):
+            if (self._node_type == t).any():
+                self.daily.append((day, name, "returns_in_flow_units", float(by_type[t])))
+        self.daily.append((day, "all", "returns_in_flow_units", float(in_flow.sum())))
 
     def day_closed(self, day: int, per_node: dict[str, np.ndarray], state) -> None:
         """Record the day from figures per node (``kernels.CLOSE_COLUMNS``: stock, flows and stockouts)."""

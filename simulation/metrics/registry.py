@@ -97,6 +97,13 @@ _METRICS = (
     Metric("cost_per_order", "cost per online order", "currency per order", -1, 2),
     Metric("cost_total", "total cost", "currency", -1),
     Metric("transfer_units", "units transferred", "units"),
+    Metric("returned_units", "units returned", "units"),
+    Metric("return_rate", "units returned", "share of delivered units", -1),
+    Metric("restocked_units", "returned units restocked", "units", +1),
+    Metric("written_off_units", "returned units written off", "units", -1),
+    Metric("days_to_return", "days from delivery to return", "days", 0, 1),
+    Metric("days_to_resellable", "days from return to sellable", "days", -1, 1),
+    Metric("cost_returns", "returns cost", "currency", -1),
     # the daily series (node type level)
     Metric("on_hand_units", "on hand", "units"),
     Metric("on_hand_value", "on-hand value", "currency"),
@@ -104,6 +111,7 @@ _METRICS = (
     Metric("backordered_units", "backordered", "units", -1),
     Metric("sold_units", "units sold", "units"),
     Metric("outflow_units", "units out (sold and shipped to other nodes)", "units"),
+    Metric("returns_in_flow_units", "returns in reverse flow", "units"),
 )
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 

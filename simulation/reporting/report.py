@@ -143,9 +143,13 @@ def _comparison(results: ResultsFolder):
     return title, sentences, _comparison_table(table, policies), note, charts
 
 
+RETURNS = (("return_rate", "all"), ("days_to_resellable", "all"), ("cost_returns", "all"))  # shown when any policy has returns
+
+
 def _comparison_table(table, policies) -> tuple[list[str], list[list[str]]]:
     rows = []
-    for name, channel in HEADLINE:
+    shown = [*HEADLINE[:-1], *[(n, c) for n, c in RETURNS if any(_kpi(table, n, c, p) is not None for p in policies)], HEADLINE[-1]]
+    for name, channel in shown:
         m, cells = metric(name), []
         for p in policies:
             k = _kpi(table, name, channel, p)

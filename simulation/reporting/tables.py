@@ -13,9 +13,13 @@ SERVICE = ["demand_units", "fill_rate_units", "fill_rate_lines", "fill_rate_orde
            "on_time_rate", "delivery_hours_mean", "delivery_hours_p50", "delivery_hours_p90", "delivery_hours_p95",
            "dispatch_within_sla", "split_rate", "no_stock_rate"]
 STOCK = ["avg_inventory_value", "inventory_turns", "days_of_inventory", "stockout_rate", "transfer_units", "cost_holding",
-         "cost_transport", "cost_fulfilment", "cost_transfer", "cost_lost_margin", "cost_spoilage", "cost_shrink", "cost_total"]
+         "cost_transport", "cost_fulfilment", "cost_transfer", "cost_lost_margin", "cost_spoilage", "cost_shrink",
+         "cost_returns", "cost_total"]
 # What a shopper meets at the store (metrics of channel walk_in, or all for the records), printed when present.
 SHELF = ["shelf_stockout_rate", "recaptured_units", "endless_aisle_units", "record_accuracy", "shrink_units"]
+# Online returns by channel and the node type that receives them, printed when the scenario has returns.
+RETURNS = ["returned_units", "return_rate", "days_to_return", "restocked_units", "written_off_units", "days_to_resellable",
+           "cost_returns"]
 
 SWEEP_SUMMARY = [("fill_rate_units", ["all", "home_delivery", "instant"]), ("days_of_inventory", ["all"]),
                  ("on_time_rate", ["home_delivery"]), ("dispatch_within_sla", ["home_delivery"]), ("cost_total", ["all"])]
@@ -50,7 +54,9 @@ HEADLINE = [("fill_rate_units", ["walk_in", "bopis", "home_delivery", "instant",
             ("delivery_hours_p95", ["bopis", "home_delivery", "instant"]),
             ("on_time_rate", ["bopis", "home_delivery", "instant"]),
             ("dispatch_within_sla", ["home_delivery"]), ("split_rate", ["all"]), ("transfer_units", ["all"]),
-            ("cost_per_order", ["bopis", "home_delivery", "instant", "all"]), ("cost_total", ["all"])]
+            ("cost_per_order", ["bopis", "home_delivery", "instant", "all"]),
+            ("return_rate", ["all"]), ("days_to_resellable", ["all"]), ("cost_returns", ["all"]),  # with returns only
+            ("cost_total", ["all"])]
 
 
 def format_comparison(table: pd.DataFrame, baseline: str) -> str:
@@ -109,7 +115,8 @@ def format_kpis(kpis: pd.DataFrame) -> str:
     parts = []
     for title, metrics, index in (("Service by channel", SERVICE, ["channel", "node_type"]),
                                   ("Inventory and cost by node type", STOCK, ["node_type"]),
-                                  ("Store shelves", SHELF, ["node_type"])):
+                                  ("Store shelves", SHELF, ["node_type"]),
+                                  ("Returns by channel and receiving node type", RETURNS, ["channel", "node_type"])):
         sub = table[table["metric"].isin(metrics)]
         if title.startswith("Inventory"):
             sub = sub[sub["channel"] == "all"]

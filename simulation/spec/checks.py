@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from simulation.spec.eligibility import eligibility_problems
+from simulation.spec.eligibility import eligibility_problems, return_store_problems
 from simulation.spec.scenario import Scenario
 from simulation.spec.vocabulary import ONLINE_CHANNELS, SUPPLIER
 
@@ -70,7 +70,7 @@ def reference_problems(sc: Scenario) -> list[str]:
     for tier in sorted(tiers_used - set(sc.costs.tier_cost_multiplier), key=str):
         problems.append(f"costs.tier_cost_multiplier: no value for tier {tier!r}, which network.zones uses")
     if not problems:
-        problems += eligibility_problems(sc)
+        problems += eligibility_problems(sc) + return_store_problems(sc)
 
     if not math.isclose(sum(sc.demand.online.channel_mix.values()), 1, abs_tol=1e-6):
         problems.append(f"demand.online.channel_mix: shares must sum to 1, got {sum(sc.demand.online.channel_mix.values()):.6g}")

@@ -128,3 +128,22 @@ def eligibility_problems(sc) -> list[str]:
                                 f"node that may serve zone {zone.id!r} ({', '.join(far)}); give them and network.zones[{i}] "
                                 "a location")
     return problems
+
+
+def return_stores(sc, zone) -> list[str]:
+    """The stores a zone's customer may take an online return to, nearest first (a store placed in the zone
+    counts as nearest; a store or zone without a location is out of reach unless placed in the zone)."""
+    near = [(0.0 if n.zone == zone.id else distance_km(n.location, zone.location), i, n.id)
+            for i, n in enumerate(sc.network.nodes) if n.type == STORE]
+    return [node for d, _, node in sorted(near) if math.isfinite(d)]
+
+
+def return_store_problems(sc) -> list[str]:
+    """Zones whose customers take returns to a store (``returns.<channel>.route``) but reach none."""
+    routed = [name for name in ONLINE_CHANNELS if (r := sc.returns.channel(name)) is not None and r.to_store > 0]
+    if not routed:
+        return []
+    lonely = [zone.id for zone in sc.network.zones if not return_stores(sc, zone)]
+    return [f"returns.{name}.route: zone {zone!r} has no store to take a return to; give the zone and the stores a location, "
+            "place a store in the zone, or use route courier" for name in routed for zone in lonely[:3]]
+

@@ -15,6 +15,7 @@ from simulation.spec.demand import Demand
 from simulation.spec.distributions import Spec
 from simulation.spec.network import Network
 from simulation.spec.policies import Policies, Replenishment
+from simulation.spec.returns import Returns
 from simulation.spec.vocabulary import Money, NodeType, Tier
 
 
@@ -87,6 +88,7 @@ class Scenario(Spec):
     policies: Policies = Policies()
     replenishment: Replenishment = Replenishment()
     costs: Costs = Costs()
+    returns: Returns = Returns()
     run: Run = Run()
 
     @field_validator("name")
@@ -99,8 +101,10 @@ class Scenario(Spec):
         return name
 
     def digest(self) -> str:
-        """sha256 of the canonical JSON form: equal scenarios have equal digests."""
-        text = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+        """sha256 of the canonical JSON form: equal scenarios have equal digests. A scenario without returns
+        digests as it did before the section existed, so results stored then still resume."""
+        exclude = None if self.returns.active else {"returns"}
+        text = json.dumps(self.model_dump(mode="json", by_alias=True, exclude=exclude), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
     def node_ids(self, node_type: str) -> list[str]:

@@ -41,6 +41,7 @@ class SkuTable:
     supplier: np.ndarray          # int 0..suppliers-1: the vendor each SKU is bought from
     group: np.ndarray | None = None  # int: each SKU's group, an index into group_names (-1: none; None: no groups)
     group_names: tuple[str, ...] = ()
+    return_rate: np.ndarray | None = None  # a file's share of delivered units returned per SKU (nan: the channel's rate)
 
     @property
     def size(self) -> int:
@@ -80,7 +81,8 @@ class SkuTable:
 def build_catalog(spec: CatalogSpec) -> SkuTable:
     table = _load(spec) if spec.file is not None else _generate(spec)
     order = np.argsort(-table.rate, kind="stable")
-    arrays = {name: getattr(table, name)[order] for name in SkuTable.__dataclass_fields__ if name not in ("group", "group_names")}
+    arrays = {name: None if getattr(table, name) is None else getattr(table, name)[order]
+              for name in SkuTable.__dataclass_fields__ if name not in ("group", "group_names")}
     group = table.group[order] if table.group is not None else np.full(table.size, -1, np.int64)
     return SkuTable(**arrays, group=group, group_names=table.group_names)
 
@@ -164,6 +166,7 @@ def _load(spec: CatalogSpec) -> SkuTable:
                 problems.append(f"catalog.file: row {bad[0] + 2} column {column!r}: must be a whole number >= {least}, "
                                 f"got {as_written(frame[column].iloc[bad[0]])}")
         numeric[column] = values
+    return_rate = _return_rates(frame, problems)
     if problems:
         raise ScenarioError(problems)
     n = len(frame)
@@ -178,7 +181,22 @@ def _load(spec: CatalogSpec) -> SkuTable:
         supplier=pd.factorize(frame["supplier"].astype(str))[0].astype(np.int64) if "supplier" in frame.columns
         else _suppliers(spec, n),
         **_file_groups(frame),
+        return_rate=return_rate,
     )
+
+
+def _return_rates(frame: pd.DataFrame, problems: list[str]) -> np.ndarray | None:
+    """A file's optional return_rate column: per SKU, the share of delivered online units returned, overriding
+    the channel's ``returns.<channel>.rate``; a blank cell keeps the channel's rate."""
+    if "return_rate" not in frame.columns:
+        return None
+    column = frame["return_rate"]
+    values = pd.to_numeric(column, errors="coerce").to_numpy(float)
+    bad = np.flatnonzero((column.notna().to_numpy() & np.isnan(values)) | (values < 0) | (values > 1))
+    if bad.size:
+        problems.append(f"catalog.file: row {bad[0] + 2} column 'return_rate': must be a share in [0, 1] (or blank), "
+                        f"got {as_written(column.iloc[bad[0]])}")
+    return values
 
 
 def _file_groups(frame: pd.DataFrame) -> dict:

@@ -590,6 +590,17 @@ def test_binomial_inverse_matches_the_cdf_written_out(n, p):
         assert kernels.binomial_inverse(u, n, p) == _binomial_reference(u, n, p), u
 
 
+def test_return_draws_are_two_binomial_inversions_at_each_lines_uniforms():
+    """Units returned ~ Binomial(units, rate), of them resellable ~ Binomial(returned, share), each at its own uniform."""
+    rng = np.random.default_rng(5)
+    units, rate, share = rng.integers(0, 9, 400), rng.random(400) * 0.5, rng.random(400)
+    u, v = rng.random(400), rng.random(400)
+    returned, resold = kernels.return_draws(units, rate, share, u, v)
+    for i in range(400):
+        assert returned[i] == _binomial_reference(u[i], units[i], rate[i])
+        assert resold[i] == _binomial_reference(v[i], returned[i], share[i])
+
+
 def _share_reference(open_h, close_h, a, b):
     def by(t):
         return min(max((t - open_h) / (close_h - open_h), 0.0), 1.0)

@@ -27,6 +27,24 @@ def base_stock_poisson() -> list[Check]:
     return out
 
 
+@case("base_stock_with_returns")
+def base_stock_with_returns() -> list[Check]:
+    """Parcel customers send back a share of what they receive; the units are back in stock a fixed number of
+    days after shipping (days to return + courier + inspection, at least the lead time), so replenishment
+    orders the net demand and the returns add their own noise to it."""
+    lam, rate, lead, S = 20.0, 0.2, 2, 36
+    returns = {"home_delivery": {"rate": rate, "days_to_return": 3, "courier_days": 1, "inspection_days": 1,
+                                 "resellable_share": 1.0}}
+    p = probe(copies(40, lam, **{"network.lanes": [{"from": "supplier", "to": "CW", "lead_time_days": lead}],
+                                 "replenishment.central_warehouse": {"policy": "base_stock", "S": S}, "returns": returns}))
+    cw, th = p.row("CW"), theory.base_stock_poisson_returns(lam, rate, lead, S)
+    system = (f"base stock, Poisson, backorders, {rate:.0%} of units returned 5 days after shipping: lambda={lam:g}/day, "
+              f"L={lead}, S={S}")
+    group, n, source = "single node, base stock", label(p, [0]), "theory.base_stock_poisson_returns"
+    return [check(group, system, "fill rate", th.fill_rate, source, p.fill_rate(cw), n),
+            check(group, system, "on hand", th.on_hand, source, p.per_day("on_hand", cw), n)]
+
+
 @case("base_stock_overdispersed")
 def base_stock_overdispersed() -> list[Check]:
     """Overdispersed orders are drawn per zone (shared by the zone's SKUs), so the replicates here are

@@ -27,6 +27,7 @@ from simulation.validation.theory.networks import (
     serial_two_echelon_poisson,
 )
 from simulation.validation.theory.queues import erlang_c, mmc_number_in_system, mmc_sojourn_hours
+from simulation.validation.theory.returns import base_stock_poisson_returns
 from simulation.validation.theory.single_node import (
     Newsvendor,
     ReorderPerformance,
@@ -47,7 +48,7 @@ from simulation.validation.theory.single_node import (
 
 __all__ = ["ClarkScarf", "Newsvendor", "Pooling", "ReorderPerformance", "SerialPerformance", "StockPerformance",
            "base_stock_for_cycle_service", "base_stock_for_fill_rate", "base_stock_negative_binomial", "base_stock_normal",
-           "base_stock_poisson", "clark_scarf_poisson", "discrete_loss", "eppen_safety_stock", "erlang_c",
+           "base_stock_poisson", "base_stock_poisson_returns", "clark_scarf_poisson", "discrete_loss", "eppen_safety_stock", "erlang_c",
            "lost_sales_base_stock_poisson", "min_max_poisson", "mmc_number_in_system", "mmc_sojourn_hours",
            "negative_binomial_pmf", "newsvendor_cost_poisson", "newsvendor_poisson", "normal_loss", "poisson_loss",
            "poisson_pmf", "reorder_point_poisson", "serial_two_echelon_poisson", "shared_stock_priority_fill",
