@@ -74,6 +74,17 @@ class Ledger(Observer):
                 if mask.any():
                     self.add(metric, ONLINE_CHANNELS[c], NODE_TYPES[t], values[mask].sum())
 
+    def _by_cell(self, node_types, channels, **metrics):
+        """Add each metric's values by (online channel, node type) of each entry, in one pass over the cells (the
+        returns' hooks run for every shipped line)."""
+        n_ch = len(ONLINE_CHANNELS)
+        cell = node_types * n_ch + channels
+        cells = np.flatnonzero(np.bincount(cell, minlength=len(NODE_TYPES) * n_ch))
+        for metric, values in metrics.items():
+            sums = np.bincount(cell, weights=values, minlength=len(NODE_TYPES) * n_ch)
+            for k in cells:
+                self.add(metric, ONLINE_CHANNELS[k % n_ch], NODE_TYPES[k // n_ch], sums[k])
+
     def replenishment_shipped(self, day: int, rows: np.ndarray, cost: np.ndarray) -> None:
         if day < self.warmup:
             return
@@ -120,9 +131,8 @@ class Ledger(Observer):
         if day < self.warmup:
             return
         # All three by the node type a return would head to, so that channel totals add up like the rest
-        self._by_node_channel("delivered_units", node_type, channel, delivered)
-        self._by_node_channel("return_days_sum", node_type, channel, returned * days_to_return)
-        self._by_node_channel("returned_units", node_type, channel, returned)
+        self._by_cell(node_type, channel, delivered_units=delivered, return_days_sum=returned * days_to_return,
+                      returned_units=returned)
 
     def returns_moved(self, day: int, event: str, rows: np.ndarray, channel: np.ndarray, units: np.ndarray,
                       values: np.ndarray) -> None:
@@ -132,12 +142,11 @@ class Ledger(Observer):
             return
         node_types = self._node_type[rows]
         if event == "restocked":
-            self._by_node_channel("restocked_units", node_types, channel, units)
-            self._by_node_channel("resellable_days_sum", node_types, channel, units * values)
-            return
-        if event == "written_off":
-            self._by_node_channel("written_off_units", node_types, channel, units)
-        self._by_node_channel("cost_returns", node_types, channel, values)
+            self._by_cell(node_types, channel, restocked_units=units, resellable_days_sum=units * values)
+        elif event == "written_off":
+            self._by_cell(node_types, channel, written_off_units=units, cost_returns=values)
+        else:
+            self._by_cell(node_types, channel, cost_returns=values)
 
     def returns_closed(self, day: int, in_flow: np.ndarray) -> None:
         """The daily series of units in the reverse flow, by the node type that has them or they travel to."""

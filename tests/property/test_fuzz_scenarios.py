@@ -31,6 +31,9 @@ from tests.conftest import SCENARIOS
 # tiny.yaml, shortened so that a mutant which is still valid runs in a fraction of a second.
 BASE = yaml.safe_load((SCENARIOS / "tiny.yaml").read_text())
 BASE["run"].update(horizon_days=30, warmup_days=5)
+# ... with returns on every online channel, so their fields are mutated too (and valid mutants run the reverse flow).
+BASE["returns"] = {"home_delivery": {"rate": 0.2, "days_to_return": 2, "route": "mixed", "store_share": 0.5, "inspection_days": 1},
+                   "bopis": {"rate": 0.1, "route": "store"}, "instant": {"rate": 0.05}, "reverse_lane": {"every_days": 3}}
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
 SECONDS = 5.0            # the most any input may take to be refused or run
 PEAK_BYTES = 256 << 20   # ... and the most Python memory it may allocate while doing so
