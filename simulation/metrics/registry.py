@@ -98,7 +98,7 @@ _METRICS = (
     Metric("cost_total", "total cost", "currency", -1),
     Metric("transfer_units", "units transferred", "units"),
     Metric("returned_units", "units returned", "units"),
-    Metric("return_rate", "units returned", "share of delivered units", -1),
+    Metric("return_rate", "return rate", "share of delivered units", -1),
     Metric("restocked_units", "returned units restocked", "units", +1),
     Metric("written_off_units", "returned units written off", "units", -1),
     Metric("days_to_return", "days from delivery to return", "days", 0, 1),

@@ -143,7 +143,8 @@ def _comparison(results: ResultsFolder):
     return title, sentences, _comparison_table(table, policies), note, charts
 
 
-RETURNS = (("return_rate", "all"), ("days_to_resellable", "all"), ("cost_returns", "all"))  # shown when any policy has returns
+# Shown when any policy has returns: each channel's return rate (a channel without returns has no row) and all's.
+RETURNS = (*[("return_rate", c) for c in ("bopis", "home_delivery", "instant")], ("days_to_resellable", "all"), ("cost_returns", "all"))
 
 
 def _comparison_table(table, policies) -> tuple[list[str], list[list[str]]]:

@@ -55,7 +55,7 @@ HEADLINE = [("fill_rate_units", ["walk_in", "bopis", "home_delivery", "instant",
             ("on_time_rate", ["bopis", "home_delivery", "instant"]),
             ("dispatch_within_sla", ["home_delivery"]), ("split_rate", ["all"]), ("transfer_units", ["all"]),
             ("cost_per_order", ["bopis", "home_delivery", "instant", "all"]),
-            ("return_rate", ["all"]), ("days_to_resellable", ["all"]), ("cost_returns", ["all"]),  # with returns only
+            ("return_rate", ["bopis", "home_delivery", "instant", "all"]), ("days_to_resellable", ["all"]), ("cost_returns", ["all"]),
             ("cost_total", ["all"])]
 
 

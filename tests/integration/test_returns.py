@@ -200,3 +200,26 @@ def test_return_kpis_reconcile_with_the_engines_own_counts():
     daily = ledger.daily_frame()
     last = daily[(daily.metric == "returns_in_flow_units") & (daily.node_type == "all")].value.iloc[-1]
     assert last == flow.in_flow().sum() > 0
+
+
+def test_a_catalog_files_return_rate_overrides_the_channels_per_sku(tmp_path):
+    """A catalog file's return_rate column sets each SKU's rate (blank: the channel's): SKUs at 0 never come back,
+    SKUs at 1 always do, the rest at the channel's 0.2; a rate outside [0, 1] is refused naming the row."""
+    from simulation.spec import ScenarioError
+    from simulation.world.catalog import build_catalog
+    frame = build_catalog(tiny().catalog).frame()[["sku", "mean_daily_units", "unit_cost", "price"]]
+    frame["return_rate"] = [0.0, 1.0, None] * (len(frame) // 3) + [None] * (len(frame) % 3)
+    frame.to_csv(tmp_path / "catalog.csv", index=False)
+    sim, seen = run(tiny(f"catalog={{file: {tmp_path / 'catalog.csv'}}}", "returns={home_delivery: {rate: 0.2}}"))
+    _, delivered, returned, _ = seen.lines()
+    rate = dict(zip(frame.sku, frame.return_rate, strict=True))
+    skus = sim.world.skus.sku
+    never = np.array([rate[s] == 0.0 for s in skus])
+    always = np.array([rate[s] == 1.0 for s in skus])
+    assert sim.returns.returned[never].sum() == 0
+    assert sim.returns.returned[always].sum() > 0
+    assert 0.15 < returned.sum() / delivered.sum() < 0.6  # a third of SKUs at 1, a third at 0.2, a third at 0
+    frame.loc[4, "return_rate"] = 1.5
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(ScenarioError, match=r"row 6 column 'return_rate': must be a share in \[0, 1\]"):
+        run(tiny(f"catalog={{file: {tmp_path / 'bad.csv'}}}", "returns={home_delivery: {rate: 0.2}}"))

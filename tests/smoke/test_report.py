@@ -135,3 +135,20 @@ def test_sweep_headline_says_when_no_parameter_moves_a_kpi_beyond_noise():
     assert "no parameter moves it significantly (the largest, lead:" in sentence
     moved = pd.DataFrame(rows).assign(value=lambda t: t.value - 0.05 * t.lead)
     assert "; lead moves it most (" in sweep_headline(moved)[0]
+
+
+def test_a_comparison_with_returns_reports_their_rate_delay_and_cost(folder, tmp_path):
+    """The report's KPI table gains the return rate of each channel with returns, the days from return to
+    sellable and the returns cost, with the comparison's numbers; a comparison without returns has none."""
+    out = tmp_path / "returns"
+    returns = "returns={home_delivery: {rate: 0.2, route: mixed, store_share: 0.6}}"
+    assert main(["compare", "scenarios/city_split.yaml", "scenarios/city_pool.yaml", "--replications", "2", "--workers", "1",
+                 "--out", str(out), *SMALL, "--set", returns]) == 0
+    page = html.unescape((out / "report.html").read_text())
+    table = pd.read_parquet(out / "comparison.parquet")
+    rate = table[(table.metric == "return_rate") & (table.channel == "home_delivery") & (table.node_type == "all")]
+    for label in ("Return rate, home delivery", "Days from return to sellable", "Returns cost"):
+        assert label in page
+    for mean in rate["mean"]:
+        assert metric("return_rate").format(mean) in page
+    assert "Return rate" not in html.unescape((folder / "report.html").read_text())
