@@ -13,7 +13,7 @@ with customer   until the day the return starts: then to the nearest open store 
 by courier      ``courier_days`` in transit
 in inspection   ``inspection_days`` at the receiving node (sellable no earlier than the day after
                 the return started); then the unsellable units (and every perishable) are written off
-awaiting lane    split only, a store's resellable units: the next reverse-lane departure
+awaiting lane   split only, a store's resellable units: the next reverse-lane departure
 on lane         ``reverse_lane.lead_time_days`` to the warehouse's online stock
 =============== ==================================================================================
 
@@ -33,14 +33,13 @@ from simulation.spec import CENTRAL_CODE, STORE_CODE
 from simulation.world.returns import ReturnPlan
 
 WITH_CUSTOMER, BY_COURIER, IN_INSPECTION, AWAITING_LANE, ON_LANE = range(5)
-STAGES = ("with customer", "by courier", "in inspection", "awaiting lane", "on lane")
 PENDING_COLUMNS = {"due": np.int64, "stage": np.int64, "start": np.int64, "zone": np.int64, "channel": np.int64,
                    "row": np.int64, "store": np.int64, "sku": np.int64, "units": np.int64, "resellable": np.int64}
 
 
 class ReverseFlow:
-    """Returns in progress for one run. ``tell(hook, *args)`` reports to the observers; ``unit_cost`` per SKU
-    values write-offs."""
+    """Returns in progress for one run. ``tell(hook, *args)`` reports to the observers (write-offs valued at
+    the SKUs' unit cost)."""
 
     def __init__(self, plan: ReturnPlan, world, tell: Callable[..., None]):
         self.plan, self.world, self.tell = plan, world, tell
