@@ -76,6 +76,7 @@ def main() -> None:
     rows = [
         row("1. returns sellable sooner under one pool", "days_to_resellable", "home_delivery", "all",
             pool_less_split("days_to_resellable", "home_delivery"), -1, means("days_to_resellable", "home_delivery")),
+        # a cost per unit returned has no registry entry: printed as cost_per_order prints (currency, 2 decimals)
         row("2. returns cost less under one pool, per unit returned", "cost_per_order", "all", "all",
             ci(per_unit("pool_returns") - per_unit("split_returns")), -1,
             [per_unit(p).mean() for p in ("split_returns", "pool_returns")], "cost_returns / returned_units (all, all)"),

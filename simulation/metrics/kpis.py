@@ -66,6 +66,10 @@ def _rows_for(sums, quantile, groups, cells, fulfilment: bool = True) -> list[tu
     return rows
 
 
+RETURN_SUMS = ("delivered_units", "returned_units", "return_days_sum", "restocked_units", "resellable_days_sum",
+               "written_off_units", "cost_returns")
+
+
 def _return_rows(ledger: Ledger, scenario) -> list[tuple[str, str, str, float]]:
     """Returns KPIs by channel and receiving node type (with totals): units returned and their rate of the units
     delivered, restocked and written off, days from delivery to return and from return to sellable, and their cost."""
@@ -91,10 +95,6 @@ def _return_rows(ledger: Ledger, scenario) -> list[tuple[str, str, str, float]]:
         if r.restocked_units > 0:
             rows.append(("days_to_resellable", r.channel, kind, r.resellable_days_sum / r.restocked_units))
     return rows
-
-
-RETURN_SUMS = ("delivered_units", "returned_units", "return_days_sum", "restocked_units", "resellable_days_sum",
-               "written_off_units", "cost_returns")
 
 
 def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFrame:

@@ -64,19 +64,11 @@ class Ledger(Observer):
     def online_lost(self, day: int, rows: np.ndarray, channels: np.ndarray, margin: np.ndarray) -> None:
         """Margin of online units lost (never shipped), by serving node type and channel."""
         if day >= self.warmup:
-            self._by_node_channel("cost_lost_margin", self._node_type[rows], channels, margin)
-
-    def _by_node_channel(self, metric, node_types, channels, values):
-        """Add ``values`` by (online channel, node type) of each entry."""
-        for t in np.unique(node_types):
-            for c in np.unique(channels):
-                mask = (node_types == t) & (channels == c)
-                if mask.any():
-                    self.add(metric, ONLINE_CHANNELS[c], NODE_TYPES[t], values[mask].sum())
+            self._by_cell(self._node_type[rows], channels, cost_lost_margin=margin)
 
     def _by_cell(self, node_types, channels, **metrics):
         """Add each metric's values by (online channel, node type) of each entry, in one pass over the cells (the
-        returns' hooks run for every shipped line)."""
+        returns' hooks run for every shipped line); a cell with entries gets a row even when they sum to 0."""
         n_ch = len(ONLINE_CHANNELS)
         cell = node_types * n_ch + channels
         cells = np.flatnonzero(np.bincount(cell, minlength=len(NODE_TYPES) * n_ch))

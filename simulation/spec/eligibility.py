@@ -76,9 +76,7 @@ def candidates(sc, zone) -> dict[str, list[Candidate]]:
         within, d = near(node, pol.local_radius_km)
         if pool and within:
             out["home_delivery"].append(Candidate(node.id, True, 0.0 if node.zone == zone.id else d))
-    stores = [Candidate(n.id, True, 0.0 if n.zone == zone.id else distance_km(n.location, zone.location))
-              for n in sc.network.nodes if n.type == STORE]
-    out["bopis"] = sorted((c for c in stores if math.isfinite(c.distance_km)), key=lambda c: c.distance_km)[: pol.bopis_choices]
+    out["bopis"] = stores_by_distance(sc, zone)[: pol.bopis_choices]
 
     nodes = {n.id: n for n in sc.network.nodes}
     node_type = {n.id: n.type for n in sc.network.nodes}
@@ -130,12 +128,13 @@ def eligibility_problems(sc) -> list[str]:
     return problems
 
 
-def return_stores(sc, zone) -> list[str]:
-    """The stores a zone's customer may take an online return to, nearest first (a store placed in the zone
-    counts as nearest; a store or zone without a location is out of reach unless placed in the zone)."""
-    near = [(0.0 if n.zone == zone.id else distance_km(n.location, zone.location), i, n.id)
-            for i, n in enumerate(sc.network.nodes) if n.type == STORE]
-    return [node for d, _, node in sorted(near) if math.isfinite(d)]
+def stores_by_distance(sc, zone) -> list[Candidate]:
+    """The stores a zone's customers can reach (to collect a BOPIS order or take back an online return), nearest
+    first: a store placed in the zone counts as nearest; a store or zone without a location is out of reach
+    unless placed in the zone."""
+    stores = [Candidate(n.id, True, 0.0 if n.zone == zone.id else distance_km(n.location, zone.location))
+              for n in sc.network.nodes if n.type == STORE]
+    return sorted((c for c in stores if math.isfinite(c.distance_km)), key=lambda c: c.distance_km)
 
 
 def return_store_problems(sc) -> list[str]:
@@ -143,7 +142,6 @@ def return_store_problems(sc) -> list[str]:
     routed = [name for name in ONLINE_CHANNELS if (r := sc.returns.channel(name)) is not None and r.to_store > 0]
     if not routed:
         return []
-    lonely = [zone.id for zone in sc.network.zones if not return_stores(sc, zone)]
+    lonely = [zone.id for zone in sc.network.zones if not stores_by_distance(sc, zone)]
     return [f"returns.{name}.route: zone {zone!r} has no store to take a return to; give the zone and the stores a location, "
             "place a store in the zone, or use route courier" for name in routed for zone in lonely[:3]]
-

@@ -75,5 +75,5 @@ class Returns(Spec):
 
     @property
     def active(self) -> bool:
-        """Any channel returns units (a section with rate 0 and no catalog return_rate column returns none)."""
+        """Any online channel has a returns section (its rate may be 0: the reverse flow then runs and moves nothing)."""
         return any(getattr(self, name) is not None for name in ("bopis", "home_delivery", "instant"))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.spec import CENTRAL_CODE, NODE_TYPES, ONLINE_CHANNELS, Scenario
-from simulation.spec.eligibility import return_stores, zone_central
+from simulation.spec.eligibility import stores_by_distance, zone_central
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def compile_returns(sc: Scenario, world) -> ReturnPlan | None:
 
     index = {n.id: i for i, n in enumerate(sc.network.nodes)}
     twin = {int(world.twin_of[r]): r for r in world.online_rows}  # a warehouse's online stock (split mode)
-    by_zone = [[index[s] for s in return_stores(sc, zone)] for zone in sc.network.zones]  # checked: none empty if routed
+    by_zone = [[index[c.node] for c in stores_by_distance(sc, zone)] for zone in sc.network.zones]  # checked: none empty if routed
     store_by_zone = np.full((len(by_zone), max([len(z) for z in by_zone] + [1])), -1, np.int64)
     for z, rows in enumerate(by_zone):
         store_by_zone[z, : len(rows)] = rows
