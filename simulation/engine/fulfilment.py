@@ -63,6 +63,9 @@ class Fulfilment:
             if name != "bopis":
                 self.held_back[:, c] = w.protection
         self.unit_margin = w.skus.price - w.skus.unit_cost
+        # Units per (row, SKU) online orders may not take today: kept for the nodes a row supplies
+        # (engine/allocation.py, set each morning; None: nothing kept).
+        self.reserved: np.ndarray | None = None
 
     def open_day(self, day: int, capacity_factor: np.ndarray) -> None:
         """Today's picking capacity per node (a shock may close or slow a node)."""
@@ -87,7 +90,8 @@ class Fulfilment:
             self.lost(day, node[expired], channel[expired], remaining[expired] * self.unit_margin[sku[expired]])
             remaining[expired] = 0
         can_pick = self.pick_rate[node, day] > 0  # a closed node releases nothing today
-        filled = kernels.allocate_lines(state.on_hand, node, sku, np.where(can_pick, remaining, 0), self.held_back[node, channel])
+        held = self.held_back[node, channel] + (self.reserved[node, sku] if self.reserved is not None else 0)
+        filled = kernels.allocate_lines(state.on_hand, node, sku, np.where(can_pick, remaining, 0), held)
         if filled.any():
             np.add.at(state.today_out, (node, sku), filled)
             np.add.at(state.today_sold, (node, sku), filled)
@@ -114,8 +118,8 @@ class Fulfilment:
             return
         line_node, filled, failed = kernels.source_orders(
             state.on_hand, batch.zone, batch.channel, batch.line_start, batch.line_sku, batch.line_qty, w.cand_node,
-            self.whole_order_first, self.choose_store, self.held_back, w.inaccuracy, fail_u, self._picking_quota(day),
-            state.today_demand, state.today_out, state.today_sold, batch.hour, sync_u, view)
+            self.whole_order_first, self.choose_store, self.held_back, self.reserved, w.inaccuracy, fail_u,
+            self._picking_quota(day), state.today_demand, state.today_out, state.today_sold, batch.hour, sync_u, view)
 
         short = batch.line_qty - filled
         line_channel = batch.channel[batch.line_order]
@@ -145,6 +149,9 @@ class Fulfilment:
         if line_lost.any():
             self.lost(day, line_node[line_lost], line_channel[line_lost],
                       short[line_lost] * self.unit_margin[batch.line_sku[line_lost]])
+            if state.today_turned_away is not None:
+                at = line_lost & (line_node >= 0)
+                np.add.at(state.today_turned_away, (line_node[at], batch.line_sku[at]), short[at])
         self._ship(day, ids[batch.line_order], line_node, filled > 0, batch.hour[batch.line_order], line_work, batch.line_sku, filled,
                    return_draws)
 

@@ -39,14 +39,15 @@ class Observer:
         walk-in shopper's recaptured order: what a history records."""
 
     def walk_in_converted(self, day: int, per_store: np.ndarray) -> None:
-        """Pool mode: walk-in demand turned into online orders today, per store: units recaptured (the shelf
+        """Walk-in demand turned into online orders today, per store: units recaptured (the shelf
         was short), units down the endless aisle (a SKU the store does not range), and their margin."""
 
     def online_lost(self, day: int, rows: np.ndarray, channels: np.ndarray, margin: np.ndarray) -> None:
         """Online units lost (never to ship): serving row, channel code and the margin lost, per line."""
 
-    def replenishment_shipped(self, day: int, rows: np.ndarray, cost: np.ndarray) -> None:
-        """Today's replenishment shipments: the receiving rows and each one's lane cost."""
+    def replenishment_shipped(self, day: int, rows: np.ndarray, cost: np.ndarray, requests: np.ndarray | None) -> None:
+        """Today's replenishment shipments: the receiving rows and each one's lane cost; from a source other than
+        the supplier, ``requests`` [row, 2]: units each row asked for today and of them units shipped today."""
 
     def transferred(self, day: int, frm: np.ndarray, to: np.ndarray, skus: np.ndarray, units: np.ndarray,
                     cost_per_unit: float) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 from simulation import kernels
 from simulation.engine.state import SERIAL, InventoryState
 from simulation.engine.threads import Blocks
-from simulation.policies.replenishment import CalendarView, Planning, build_policy
+from simulation.policies.replenishment import CalendarView, Planning, Today, build_policy
 from simulation.policies.response import preposition
 from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, STORE, Scenario
 from simulation.world.network import World, lead_days
@@ -47,6 +47,13 @@ class Replenishment:
             self.policies[name] = (rows, policy)
             self.initial[rows] = policy.initial_stock()
         self.names = list(self.policies)
+        self.learns_from_sales = any(policy.learns and getattr(policy, "from_sales", False) for _, policy in self.policies.values())
+        # Rows that can turn customers away, so that an empty record may hide lost demand: stores, and nodes
+        # serving an online channel that loses what it cannot fill.
+        self.censors = np.zeros(w.n_nodes, bool)
+        self.censors[w.store_rows] = True
+        lost = ~w.channel_backorders
+        self.censors[np.unique(w.cand_node[:, lost][w.cand_node[:, lost] >= 0])] = True
         # Ranging: a store never stocks or orders a SKU outside its range.
         self.store_of_row = np.full(w.n_nodes, -1, np.int64)
         self.store_of_row[w.store_rows] = np.arange(w.store_rows.size)
@@ -68,7 +75,8 @@ class Replenishment:
         against inventory position less any pre-positioning target; every row with an order or a debt
         is then shipped what its source can spare (writes on_hand, owed, pipeline, supplied, today_out,
         today_demand). Returns the shipments as (arrival day, rows, SKUs, units), and per source the rows
-        it shipped to with each one's lane cost."""
+        it shipped to with each one's lane cost and (a source other than the supplier) each row's units asked
+        today and of them shipped today."""
         w = self.world
         # Drawn every day, shipments or not, so lead times line up across policies (common random numbers).
         lead = w.sample_lead_days(lead_stream)
@@ -99,6 +107,46 @@ class Replenishment:
         position = state.position(rows, blocks)
         if extra is not None:
             position -= extra[rows]
+        wanted = self._wanted(rows, ordering, position)
+        if self.lot_rules:
+            kernels.round_orders(wanted, w.lane_cases[rows], w.lane_min_units[rows], w.source[rows] < 0, w.skus.case_pack,
+                                 w.skus.min_order_units)
+        sources = w.source[rows]
+        for parent in np.unique(sources):
+            kids = np.flatnonzero(sources == parent)
+            asked = mine = wanted if kids.size == rows.size else wanted[kids]
+            if closed is not None:
+                shut = closed[rows[kids]] | (parent >= 0 and closed[parent])
+                if shut.any():
+                    self._hold(rows[kids[shut]], asked[shut], parent, state)
+                    held = rows[kids[shut]]
+                    cost = (asked[shut] > 0).sum(axis=1) * w.lane_order_cost[held] if self.order_costs else np.zeros(held.size)
+                    requests = np.column_stack([asked[shut].sum(axis=1), np.zeros(held.size, np.int64)]) if parent >= 0 else None
+                    lane_costs.append((held, cost, requests))
+                    kids, asked = kids[~shut], asked[~shut]
+                    mine = asked  # fill_requests ships only what the open lanes ask
+                    if kids.size == 0:
+                        continue
+            rank = np.argsort(w.priority[rows[kids]], kind="stable")
+            parts = blocks.map(lambda block, kids=kids, mine=mine, rank=rank, parent=parent: kernels.fill_requests(
+                rows[kids], mine, parent, state.on_hand, state.owed, state.pipeline, state.supplied, state.today_out,
+                state.today_demand, rank, self.proportional, block.start, block.stop), w.skus.size, mine.size)
+            r, k, units = (np.concatenate([part[j] for part in parts]) for j in range(3))
+            per_row = dict(zip(kernels.REQUEST_COLUMNS, np.sum([part[3] for part in parts], axis=0).T, strict=True))
+            shipped = per_row["shipped"]
+            cost = shipped * w.lane_cost[rows[kids]] + (shipped > 0) * w.lane_ship_cost[rows[kids]]
+            if self.order_costs:  # a fixed cost per SKU ordered today on the lane
+                cost = cost + (asked > 0).sum(axis=1) * w.lane_order_cost[rows[kids]]
+            requests = np.column_stack([per_row["asked"], per_row["shipped_on_day"]]) if parent >= 0 else None
+            lane_costs.append((rows[kids], cost, requests))
+            row_lead = lead[rows[kids][r], w.skus.supplier[k]]
+            for days in np.unique(row_lead):
+                mine = row_lead == days
+                arrivals.append((day + int(days), rows[kids][r[mine]], k[mine], units[mine]))
+
+    def _wanted(self, rows: np.ndarray, ordering: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """What rows with ``ordering`` set order by their policies at ``position`` (none outside a store's range)."""
+        w = self.world
         groups = np.unique(self.group[rows[ordering]])
         if ordering.all() and groups.size == 1:  # the usual case: no copies of [rows, SKUs] arrays
             wanted = self.policies[self.names[groups[0]]][1].order_quantities(self.class_row[rows], position)
@@ -112,37 +160,11 @@ class Replenishment:
             store = self.store_of_row[rows]
             at_store = store >= 0
             wanted[at_store] *= w.ranged[store[at_store]]
-        if self.lot_rules:
-            kernels.round_orders(wanted, w.lane_cases[rows], w.lane_min_units[rows], w.source[rows] < 0, w.skus.case_pack,
-                                 w.skus.min_order_units)
-        sources = w.source[rows]
-        for parent in np.unique(sources):
-            kids = np.flatnonzero(sources == parent)
-            asked = mine = wanted if kids.size == rows.size else wanted[kids]
-            if closed is not None:
-                shut = closed[rows[kids]] | (parent >= 0 and closed[parent])
-                if shut.any():
-                    self._hold(rows[kids[shut]], asked[shut], parent, state)
-                    if self.order_costs:
-                        lane_costs.append((rows[kids[shut]], (asked[shut] > 0).sum(axis=1) * w.lane_order_cost[rows[kids[shut]]]))
-                    kids, asked = kids[~shut], asked[~shut]
-                    mine = asked  # fill_requests ships only what the open lanes ask
-                    if kids.size == 0:
-                        continue
-            rank = np.argsort(w.priority[rows[kids]], kind="stable")
-            parts = blocks.map(lambda block, kids=kids, mine=mine, rank=rank, parent=parent: kernels.fill_requests(
-                rows[kids], mine, parent, state.on_hand, state.owed, state.pipeline, state.supplied, state.today_out,
-                state.today_demand, rank, self.proportional, block.start, block.stop), w.skus.size, mine.size)
-            r, k, units = (np.concatenate([part[j] for part in parts]) for j in range(3))
-            per_row = np.sum([part[3] for part in parts], axis=0)
-            cost = per_row * w.lane_cost[rows[kids]] + (per_row > 0) * w.lane_ship_cost[rows[kids]]
-            if self.order_costs:  # a fixed cost per SKU ordered today on the lane
-                cost = cost + (asked > 0).sum(axis=1) * w.lane_order_cost[rows[kids]]
-            lane_costs.append((rows[kids], cost))
-            row_lead = lead[rows[kids][r], w.skus.supplier[k]]
-            for days in np.unique(row_lead):
-                mine = row_lead == days
-                arrivals.append((day + int(days), rows[kids][r[mine]], k[mine], units[mine]))
+        return wanted
+
+    def open_need(self, rows: np.ndarray, state: InventoryState) -> np.ndarray:
+        """What ``rows`` would order if they reviewed now (before lot rules): their open need."""
+        return self._wanted(rows, np.ones(rows.size, bool), state.position(rows))
 
     @staticmethod
     def _hold(rows, wanted, parent, state: InventoryState) -> None:
@@ -151,8 +173,11 @@ class Replenishment:
         if parent >= 0:
             state.today_demand[parent] += wanted.sum(axis=0)
 
-    def learn(self, today_demand: np.ndarray) -> None:
-        """Forecasting policies learn the day's demand at their rows."""
+    def learn(self, state: InventoryState) -> None:
+        """Forecasting policies learn the day at their rows: what the records show, or the demand (an oracle)."""
+        none = np.zeros((0, 0), np.int64)  # records exact; nothing turned away is counted (no policy learns from sales)
+        today = Today(state.today_demand, none if state.today_turned_away is None else state.today_turned_away, state.on_hand,
+                      none if state.record_gap is None else state.record_gap, self.censors)
         for rows, policy in self.policies.values():
             if policy.learns:
-                policy.observe(today_demand[rows])
+                policy.observe(rows, today)

@@ -12,8 +12,10 @@ Order of events within day ``d`` (SimPy time ``d + fraction``):
 0.10   receipts: replenishment shipments due today arrive into on hand (and are in stock for today)
 0.15   returns: online units customers send back move on through courier, inspection and (split) the reverse
        lane; those sellable again are restocked (``engine/returns.py``)
-0.20   backorders: open online lines older than their channel's ``max_wait_days`` are cancelled; the
-       rest are filled oldest first from on hand and queue for picking at opening time
+0.20   allocation: a node that supplies others and serves online orders keeps back from online orders what
+       ``policies.allocation`` reserves for the nodes it supplies (``engine/allocation.py``); backorders: open
+       online lines older than their channel's ``max_wait_days`` are cancelled; the rest are filled oldest
+       first from on hand and queue for picking at opening time
 0.50   demand: walk-in customers buy from store shelves (unmet demand is lost); online orders arrive
        through the day and are sourced in arrival order (``spec/eligibility.py``: eligible nodes best first,
        today's picking quota per node, BOPIS at the store the customer picks); each (order, node)
@@ -33,7 +35,7 @@ Order of events within day ``d`` (SimPy time ``d + fraction``):
        start of day ``d + L`` (L >= 1 whole days, sampled per day for each lane destination, stretched by shocks)
 0.95   close: store records drift from the shelf (unrecorded loss, mis-recorded sales) and the day's
        counts set them right (``engine/records.py``), perishable stock ages and spoils, forecasts learn
-       today's demand, the day is recorded
+       what today's records show (or, as an oracle, today's demand), the day is recorded
 ====== ==============================================================================================
 
 Conservation is checked at the end of every run for every node and SKU:
@@ -50,6 +52,7 @@ from collections.abc import Sequence
 import numpy as np
 import simpy
 
+from simulation.engine.allocation import ChannelAllocation
 from simulation.engine.demand import Calendar, OrderGenerator, WalkIn, merged
 from simulation.engine.fulfilment import Fulfilment
 from simulation.engine.observers import Observer
@@ -92,12 +95,15 @@ class Simulation:
         self.calendar = Calendar(w)
         self.replenishment = Replenishment(scenario, w)
         self.state = InventoryState(self.replenishment.initial, w.source, w.skus.shelf_life_days)
+        if self.replenishment.learns_from_sales:
+            self.state.track_turned_away()
         if scenario.catalog.freshest_first_share > 0:
             self.state.freshest_first = np.zeros(w.n_nodes)
             self.state.freshest_first[w.store_rows] = scenario.catalog.freshest_first_share
         plan = compile_returns(scenario, w)
         self.returns = ReverseFlow(plan, w, self._tell) if plan is not None else None
         self.fulfilment = Fulfilment(w, scenario, self.horizon, self._lost, record_shipments, self.returns)
+        self.allocation = ChannelAllocation(scenario.policies.allocation, w, self.replenishment)
         records = scenario.policies.store_records
         self.records = StoreRecords(w, records, self.streams["store_records"]) if records.active else None
         if self.records is not None:
@@ -188,6 +194,7 @@ class Simulation:
                 step("returns", "returns", self._move_returns, day)
             yield self._at(day + RELEASE)
             orders.open_day(day, self.calendar.node_capacity_factor())
+            orders.reserved = self.allocation.reserved(self.state)
             self.view.open_day(day)
             step("backorders", "backorders", orders.release_backorders, day, self.state)
             yield self._at(day + DEMAND)
@@ -241,11 +248,15 @@ class Simulation:
         if self.to_online.active:
             self.to_online.before(self.state)
         self.view.before_walk_in(self.state)
-        wait = self.walk_in.serve(self.calendar, day, self.state, self.blocks, parts) if self.world.store_rows.size else None
+        st, stores = self.state, self.world.store_rows
+        sold_before = st.today_sold[stores] if st.today_turned_away is not None and stores.size else None
+        wait = self.walk_in.serve(self.calendar, day, st, self.blocks, parts) if stores.size else None
         result = while_serving() if while_serving is not None else None
         if wait is not None:
             self._tell("walk_in_served", day, wait())
             self._tell("walk_in_wanted", day, self.walk_in.want)
+            if sold_before is not None:  # shoppers the shelf could not serve: lost sales no till records
+                st.today_turned_away[stores] += self.walk_in.want - (st.today_sold[stores] - sold_before)
         self.view.after_walk_in(self.state)
         return result
 
@@ -307,8 +318,8 @@ class Simulation:
     def _replenish(self, day: int) -> None:
         arrivals, lane_costs = self.replenishment.replenish(day, self.state, self.calendar, self.streams["lead_time"],
                                                             self.blocks, self.streams["forecast"])
-        for rows, cost in lane_costs:
-            self._tell("replenishment_shipped", day, rows, cost)
+        for rows, cost, requests in lane_costs:
+            self._tell("replenishment_shipped", day, rows, cost, requests)
         for arrival_day, rows, skus, qty in arrivals:
             self.env.process(self._arrive(arrival_day + RECEIVE, rows, skus, qty))
 
@@ -338,8 +349,10 @@ class Simulation:
                        st.today_out[:, p].sum(axis=1), st.today_sold[:, p].sum(axis=1))
         if st.today_lost is not None:
             st.today_lost[:] = 0
-        self.replenishment.learn(st.today_demand)
+        self.replenishment.learn(st)
         st.today_demand[:] = 0
+        if st.today_turned_away is not None:
+            st.today_turned_away[:] = 0
         per_node = np.zeros((self.world.n_nodes, len(CLOSE_COLUMNS)))
         self.blocks.map(lambda block: close_day(
             np.arange(block.start, block.stop), st.on_hand, st.pipeline, st.backordered, st.stocked, st.today_in,

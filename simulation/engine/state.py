@@ -43,6 +43,7 @@ class InventoryState:
         self.restocked = zeros()     # returned by online customers and sellable again (engine/returns.py)
         self.today_in, self.today_out, self.today_sold = zeros(), zeros(), zeros()
         self.today_demand = zeros()  # what each row was asked for today (the forecasts' input)
+        self.today_turned_away: np.ndarray | None = None  # of it, units lost unserved (``track_turned_away``)
         # Records that drift from the shelf (``keep_records``): record - shelf, and units lost unrecorded.
         self.record_gap: np.ndarray | None = None
         self.lost: np.ndarray | None = None
@@ -60,6 +61,11 @@ class InventoryState:
         """Start keeping store records apart from the shelf (``policies.store_records``); until then the
         record is the shelf and nothing is lost unrecorded."""
         self.record_gap, self.lost, self.today_lost = (np.zeros(self.shape, np.int64) for _ in range(3))
+
+    def track_turned_away(self) -> None:
+        """Start counting the demand each row turns away unserved (walk-in shoppers at an empty shelf, online
+        lines lost): forecasts that learn from sales leave it out, as a store system never sees it."""
+        self.today_turned_away = np.zeros(self.shape, np.int64)
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -11,11 +11,13 @@ Kernels that update stock say so: they write into the ``on_hand`` (or ``cohorts`
 and return what they did, so the caller owns all state.
 
 Every ``@njit`` in the package lives here. Results leave a kernel by name: the output columns are named by
-constant tuples defined beside the kernel (``CLOSE_COLUMNS``, ``SETTLE_SUMS``).
+constant tuples defined beside the kernel (``CLOSE_COLUMNS``, ``SETTLE_SUMS``, ``REQUEST_COLUMNS``).
 """
 
 from simulation.kernels.closing import CLOSE_COLUMNS, age_stock, close_day
 from simulation.kernels.ordering import (
+    REQUEST_COLUMNS,
+    censored_moments,
     fill_requests,
     forecast_levels,
     order_min_max,
@@ -25,6 +27,7 @@ from simulation.kernels.ordering import (
     receive,
     round_orders,
     smooth_forecast,
+    smooth_forecast_from_sales,
 )
 from simulation.kernels.picking import (
     SETTLE_COUNTS,
@@ -59,6 +62,7 @@ from simulation.kernels.transfers import match_transfers
 __all__ = [
     "CLOSE_COLUMNS",
     "INVERSION_MAX_MEAN",
+    "REQUEST_COLUMNS",
     "SETTLE_COUNTS",
     "SETTLE_RESOLVED",
     "SETTLE_SUMS",
@@ -67,6 +71,7 @@ __all__ = [
     "binomial_inverse",
     "book_shipments",
     "carry_unseen",
+    "censored_moments",
     "close_day",
     "drift_records",
     "exact_view",
@@ -89,6 +94,7 @@ __all__ = [
     "serve_walk_in",
     "settle_sums",
     "smooth_forecast",
+    "smooth_forecast_from_sales",
     "source_orders",
     "unseen_units",
     "walk_in_share",

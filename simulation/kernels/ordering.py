@@ -3,6 +3,8 @@ short source among its children, receipts and inventory position."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -57,14 +59,76 @@ def smooth_forecast(level, mse, observed, alpha):
             mse[i, k] = (1.0 - alpha) * mse[i, k] + alpha * error * error
 
 
+@njit(cache=True, nogil=True)
+def censored_moments(sold, mean, variance):
+    """E[D | D >= sold] and E[(D - mean)^2 | D >= sold] for daily demand D with the forecast's ``mean`` and
+    ``variance`` (negative binomial when the variance exceeds the mean, else Poisson): what a day whose
+    shelf ran out says about its demand (the expectation step of EM for censored counts). A tail the
+    model gives almost no chance falls back to the sale itself."""
+    if mean <= 0.0:
+        return float(sold), (sold - mean) ** 2
+    overdispersed = variance > mean * (1.0 + 1e-9)
+    if overdispersed:
+        r = mean * mean / (variance - mean)
+        q = mean / (r + mean)
+        p = math.exp(r * math.log1p(-q))
+        second = variance + mean * mean
+    else:
+        p = math.exp(-mean)
+        second = mean + mean * mean
+    below = below_first = below_second = 0.0
+    for k in range(sold):
+        below += p
+        below_first += k * p
+        below_second += k * k * p
+        p *= (r + k) / (k + 1) * q if overdispersed else mean / (k + 1)
+    tail = 1.0 - below
+    if tail < 1e-9:
+        return float(sold), (sold - mean) ** 2
+    first = max((mean - below_first) / tail, float(sold))
+    square = max((second - below_second) / tail, first * first)
+    return first, square - 2.0 * mean * first + mean * mean
+
+
 @njit(cache=True)
-def forecast_levels(level, mse, protection_days, z):
-    """Order-up-to level per SKU: forecast over the protection period plus z forecast errors."""
+def smooth_forecast_from_sales(level, mse, dispersion, rows, demand, turned_away, on_hand, record_gap, censors, alpha):
+    """Exponential smoothing of what class rows ``rows`` recorded today (``smooth_forecast`` of ``demand``
+    less the units ``turned_away``: sales, orders taken and the requests of supplied nodes). A row that can
+    turn customers away (``censors``) and whose record (``on_hand`` plus ``record_gap``, an empty array when
+    records are exact) ends the day at zero or below may have lost demand it never saw: the day is learnt
+    from ``censored_moments`` under the current forecast (mean ``level``, variance ``level + dispersion *
+    level^2``: the planner's overdispersion of each node and SKU) instead of its sales."""
+    gaps = record_gap.shape[0] > 0
+    for i in range(rows.size):
+        r = rows[i]
+        for k in range(level.shape[1]):
+            sold = demand[r, k] - turned_away[r, k]
+            f = level[i, k]
+            record = on_hand[r, k] + (record_gap[r, k] if gaps else 0)
+            if censors[r] and record <= 0:
+                first, square = censored_moments(sold, f, f + dispersion[i, k] * f * f)
+                level[i, k] = f + alpha * (first - f)
+                mse[i, k] = (1.0 - alpha) * mse[i, k] + alpha * square
+            else:
+                error = sold - f
+                level[i, k] = f + alpha * error
+                mse[i, k] = (1.0 - alpha) * mse[i, k] + alpha * error * error
+
+
+@njit(cache=True)
+def forecast_levels(level, mse, protection_days, lead_var, z, alpha):
+    """Order-up-to level per SKU: the forecast over the protection period P plus z standard deviations of
+    its error there, sqrt(mse * P * (2 - alpha + alpha * P) / 2 + forecast^2 * Var[L]): for a stationary
+    series simple exponential smoothing's one-step mean squared error is sigma^2 * 2 / (2 - alpha), and over
+    P days the error has variance P sigma^2 + P^2 Var[forecast] = P sigma^2 (1 + P alpha / (2 - alpha));
+    a random lead time adds forecast^2 * Var[L]."""
     out = np.zeros(level.shape, np.int64)
     for i in range(level.shape[0]):
         p = protection_days[i]
+        over_p = p * (2.0 - alpha + alpha * p) / 2.0
         for k in range(level.shape[1]):
-            target = level[i, k] * p + z * np.sqrt(mse[i, k] * p)
+            f = level[i, k]
+            target = f * p + z * np.sqrt(mse[i, k] * over_p + f * f * lead_var[i])
             out[i, k] = np.int64(np.ceil(target - 1e-9)) if target > 0 else 0
     return out
 
@@ -109,6 +173,11 @@ def _ration_one(available, request, shipped, remainder, rank, proportional):
         left -= 1
 
 
+# What ``fill_requests`` adds up per requesting row: units shipped, units asked today, and of those the units
+# shipped today (a row's older debts ship first).
+REQUEST_COLUMNS = ("shipped", "asked", "shipped_on_day")
+
+
 @njit(cache=True, nogil=True)
 def fill_requests(rows, wanted, parent, on_hand, owed, pipeline, supplied, today_out, today_demand, rank, proportional,
                   k_first, k_stop):
@@ -117,13 +186,13 @@ def fill_requests(rows, wanted, parent, on_hand, owed, pipeline, supplied, today
     ships everything. Updates the source's stock, outflow and demand, each child's pipeline and what
     is still owed to it, for SKUs ``k_first`` to ``k_stop - 1`` (SKUs are independent: blocks of them
     run on parallel threads). Returns the shipments as (index into rows, SKU, units), SKU by SKU, and
-    units per row.
+    per row the ``REQUEST_COLUMNS``.
     """
     m = wanted.shape[0]
     request, sent, remainder = np.zeros(m, np.int64), np.zeros(m, np.int64), np.zeros(m)
     size = max(1024, m * (k_stop - k_first) // 8)
     out_row, out_sku, out_qty = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64)
-    per_row = np.zeros(m, np.int64)
+    per_row = np.zeros((m, len(REQUEST_COLUMNS)), np.int64)
     n = 0
     for k in range(k_first, k_stop):
         asked = 0
@@ -139,11 +208,13 @@ def fill_requests(rows, wanted, parent, on_hand, owed, pipeline, supplied, today
             _ration_one(on_hand[parent, k], request, sent, remainder, rank, proportional)
         for i in range(m):
             units = sent[i]
+            per_row[i, 1] += wanted[i, k]
+            per_row[i, 2] += max(units - (request[i] - wanted[i, k]), 0)
             owed[rows[i], k] = request[i] - units
             if units == 0:
                 continue
             pipeline[rows[i], k] += units
-            per_row[i] += units
+            per_row[i, 0] += units
             if parent >= 0:
                 on_hand[parent, k] -= units
                 today_out[parent, k] += units

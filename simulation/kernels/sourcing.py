@@ -24,29 +24,39 @@ def allocate_lines(on_hand, line_node, line_sku, line_qty, line_held):
 
 
 @njit(cache=True, inline="always")
-def _available(on_hand, node, sku, held_back):
-    return max(on_hand[node, sku] - held_back[node], 0)
+def _kept(node, sku, held_back, reserved):
+    """Units of ``sku`` at ``node`` online orders may not take: the channel's ``held_back`` per node, and what the
+    node keeps for the nodes it supplies (``reserved``; None: nothing, and numba compiles the branch away)."""
+    kept = held_back[node]
+    if reserved is not None:
+        kept += reserved[node, sku]
+    return kept
 
 
 @njit(cache=True, inline="always")
-def _shown(on_hand, node, sku, held_back, view, hour, u):
+def _available(on_hand, node, sku, held_back, reserved):
+    return max(on_hand[node, sku] - _kept(node, sku, held_back, reserved), 0)
+
+
+@njit(cache=True, inline="always")
+def _shown(on_hand, node, sku, held_back, reserved, view, hour, u):
     """Units the online platform offers at ``node``: its stock as the platform sees it (``unseen_units``;
-    ``view`` None: the shelf, and numba compiles the branch away) less what is held back."""
-    shown = on_hand[node, sku] - held_back[node]
+    ``view`` None: the shelf, and numba compiles the branch away) less what is kept back."""
+    shown = on_hand[node, sku] - _kept(node, sku, held_back, reserved)
     if view is not None:
         shown += unseen_units(view, node, sku, hour, u)
     return max(shown, 0)
 
 
 @njit(cache=True, inline="always")
-def _take(on_hand, node, sku, want, held_back, fail_u, inaccuracy, shown):
+def _take(on_hand, node, sku, want, held_back, reserved, fail_u, inaccuracy, shown):
     """Pick what the platform promised at ``node`` (up to ``want`` of the ``shown`` units); the line fails
     outright (returns -1) when the shelf has fewer than that, or when the record showed units the shelf
     does not have (chance ``inaccuracy[node]``)."""
     if fail_u < inaccuracy[node]:
         return -1
     take = min(want, shown)
-    if _available(on_hand, node, sku, held_back) < take:
+    if _available(on_hand, node, sku, held_back, reserved) < take:
         return -1
     on_hand[node, sku] -= take
     return take
@@ -60,25 +70,26 @@ def _open_to(node, quota, used_by, o):
 
 
 @njit(cache=True, inline="always")
-def _first_with(on_hand, cands, sku, need, held, quota, used_by, o, capped, view, hour, u):
+def _first_with(on_hand, cands, sku, need, held, reserved, quota, used_by, o, capped, view, hour, u):
     for m in range(cands.size):
         node = cands[m]
         if node < 0:
             break
-        if (not capped or _open_to(node, quota, used_by, o)) and _shown(on_hand, node, sku, held, view, hour, u) >= need:
+        if (not capped or _open_to(node, quota, used_by, o)) and _shown(on_hand, node, sku, held, reserved, view, hour, u) >= need:
             return node
     return -1
 
 
 @njit(cache=True)
 def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line_qty, cand_node,
-                  whole_order_first, choose_store, held_back, inaccuracy, fail_u, quota, today_demand, today_out,
+                  whole_order_first, choose_store, held_back, reserved, inaccuracy, fail_u, quota, today_demand, today_out,
                   today_sold, order_hour, sync_u, view):
     """Choose the serving node of every online order line, in arrival order, and take the stock.
 
     ``cand_node[zone, channel, :]`` lists eligible nodes best first (-1 padded); order ``o`` has lines
     ``line_start[o]:line_start[o + 1]``. ``held_back[node, channel]`` units per SKU are not offered to
-    that channel (store protection). ``quota[node, channel]`` is how many more orders of the channel
+    that channel (store protection), nor ``reserved[node, sku]`` to any (what a node keeps for the nodes it
+    supplies, ``policies.allocation``; None: nothing). ``quota[node, channel]`` is how many more orders of the channel
     the node can pick today; a node that starts shipping an order uses one of every channel's
     (updated in place). Per channel:
 
@@ -126,7 +137,7 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
                     for i in range(first, last):
                         if line_sku[i] == line_sku[j]:
                             need += line_qty[i]
-                    if _shown(on_hand, node, line_sku[j], held, view, hour, sync_u[j]) >= need:
+                    if _shown(on_hand, node, line_sku[j], held, reserved, view, hour, sync_u[j]) >= need:
                         count += 1
                 if count == last - first:
                     chosen = node
@@ -142,18 +153,19 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
             sku, want, u = line_sku[j], line_qty[j], sync_u[j]
             node = chosen
             if node < 0:
-                node = _first_with(on_hand, cands, sku, want, held, room, used_by, o, True, view, hour, u)
+                node = _first_with(on_hand, cands, sku, want, held, reserved, room, used_by, o, True, view, hour, u)
             if node < 0:
-                node = _first_with(on_hand, cands, sku, want, held, room, used_by, o, False, view, hour, u)
+                node = _first_with(on_hand, cands, sku, want, held, reserved, room, used_by, o, False, view, hour, u)
             if node < 0:
-                node = _first_with(on_hand, cands, sku, 1, held, room, used_by, o, False, view, hour, u)
+                node = _first_with(on_hand, cands, sku, 1, held, reserved, room, used_by, o, False, view, hour, u)
             if node < 0:
                 node = cands[0]
             node_out[j] = node
             if node < 0:
                 continue
             today_demand[node, sku] += want
-            got = _take(on_hand, node, sku, want, held, fail_u[j], inaccuracy, _shown(on_hand, node, sku, held, view, hour, u))
+            got = _take(on_hand, node, sku, want, held, reserved, fail_u[j], inaccuracy,
+                        _shown(on_hand, node, sku, held, reserved, view, hour, u))
             if got < 0:
                 failed[j] = True
             else:

@@ -147,6 +147,8 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
                 rows.append(("days_of_inventory", "all", t, DAYS_PER_YEAR / turns))
         if total("stocked_days") > 0:
             rows.append(("stockout_rate", "all", t, total("stockout_days") / total("stocked_days")))
+        if total("requested_units") > 0:  # what nodes of the type get the day they ask their (stock-holding) source
+            rows.append(("replenishment_fill_rate", "all", t, total("requested_units_on_day") / total("requested_units")))
         rows.append(("cost_holding", "all", t, total("cost_holding")))
         rows.append(("transfer_units", "all", t, total("transfer_units")))
         rows.append(("cost_transfer", "all", t, total("cost_transfer")))

@@ -77,12 +77,18 @@ class Ledger(Observer):
             for k in cells:
                 self.add(metric, ONLINE_CHANNELS[k % n_ch], NODE_TYPES[k // n_ch], sums[k])
 
-    def replenishment_shipped(self, day: int, rows: np.ndarray, cost: np.ndarray) -> None:
+    def replenishment_shipped(self, day: int, rows: np.ndarray, cost: np.ndarray, requests: np.ndarray | None) -> None:
+        """Lane costs by receiving node type; and what rows asked of a stock-holding source today and got today."""
         if day < self.warmup:
             return
         node_types = self._node_type[rows]
         for t in np.unique(node_types):
-            self.add("cost_transport", "all", NODE_TYPES[t], cost[node_types == t].sum())
+            at = node_types == t
+            self.add("cost_transport", "all", NODE_TYPES[t], cost[at].sum())
+            if requests is not None:
+                asked, on_day = requests[at].sum(axis=0)
+                self.add("requested_units", "all", NODE_TYPES[t], asked)
+                self.add("requested_units_on_day", "all", NODE_TYPES[t], on_day)
 
     def transferred(self, day: int, frm: np.ndarray, to: np.ndarray, skus: np.ndarray, units: np.ndarray,
                     cost_per_unit: float) -> None:

@@ -83,6 +83,7 @@ _METRICS = (
     Metric("split_rate", "orders split into several shipments", "share of orders", -1),
     Metric("no_stock_rate", "orders that found no stock", "share of orders", -1),
     Metric("stockout_rate", "stockout rate", "share of node-SKU-days", -1),
+    Metric("replenishment_fill_rate", "replenishment filled the day asked", "share of units requested", +1),
     Metric("avg_inventory_value", "average inventory value", "currency", -1),
     Metric("inventory_turns", "inventory turns", "turns per year", +1, 1),
     Metric("days_of_inventory", "days of inventory", "days", -1, 1),

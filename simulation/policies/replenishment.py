@@ -46,8 +46,22 @@ class ReplenishmentPolicy(Protocol):
     def order_quantities(self, rows: np.ndarray, position: np.ndarray) -> np.ndarray:
         """Units to order for class rows ``rows`` given their inventory positions [len(rows), SKUs]."""
 
-    def observe(self, demand: np.ndarray) -> None:
-        """Today's demand at every node of the class (forecasting policies learn from it)."""
+    def observe(self, rows: np.ndarray, today: Today) -> None:
+        """What the class's ``rows`` saw today (forecasting policies learn from it)."""
+
+
+@dataclass(frozen=True)
+class Today:
+    """What a day leaves for forecasts to learn from, per row and SKU (whole-network arrays): units asked for
+    (``demand``: customers' and supplied nodes'), units turned away unserved (lost sales, never recorded), on
+    hand and the record's gap from it (an empty array when records are exact), and which rows can turn
+    customers away at all (``censors``: stores, and nodes serving a channel that loses what it cannot fill)."""
+
+    demand: np.ndarray
+    turned_away: np.ndarray
+    on_hand: np.ndarray
+    record_gap: np.ndarray
+    censors: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,11 @@ class Planning:
 
     def protection(self, review_period: int) -> np.ndarray:
         return self.lead_days + review_period - 1.0
+
+    def dispersion(self) -> np.ndarray:
+        """Per node and SKU, a in variance = mean + a * mean^2 (0 where nothing is planned, or no overdispersion)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.mean > 0, np.maximum(self.var - self.mean, 0.0) / self.mean**2, 0.0)
 
     def protection_variance(self, review_period: int) -> np.ndarray:
         """Variance of demand over the protection period, per node and SKU."""
@@ -126,7 +145,7 @@ class _Timing:
     review_offset_days: int = 0
     learns = False
 
-    def observe(self, demand):
+    def observe(self, rows, today):
         """Fixed-level policies do not learn from demand."""
 
 
@@ -169,19 +188,27 @@ class OrderUpTo(_Timing):
 
 @dataclass(kw_only=True)
 class ForecastOrderUpTo(_Timing):
-    """Order up to forecast * P + z * sqrt(mse * P), the forecast updated daily by exponential smoothing,
-    and never below the presentation ``floor`` per SKU."""
+    """Order up to forecast * P + z * sqrt(mse * P * (2 - alpha + alpha * P) / 2 + forecast^2 * Var[L])
+    (``kernels.forecast_levels``: the error of a smoothed forecast over the protection period P, and the
+    lead time's variance), the forecast updated daily by exponential smoothing, and never below the
+    presentation ``floor`` per SKU. It learns from what the node's system records (``from_sales``: sales and
+    orders taken, days that ended with an empty record unconstrained) or, as an oracle, from every unit
+    asked for."""
 
     forecast: np.ndarray
     mse: np.ndarray
     protection_days: np.ndarray
+    lead_var: np.ndarray
+    dispersion: np.ndarray  # [row, sku] the planner's overdispersion: variance = mean + dispersion * mean^2
     z: float
     alpha: float
     floor: np.ndarray
+    from_sales: bool = True
     learns = True
 
     def levels(self, rows):
-        levels = kernels.forecast_levels(self.forecast[rows], self.mse[rows], self.protection_days[rows], self.z)
+        levels = kernels.forecast_levels(self.forecast[rows], self.mse[rows], self.protection_days[rows], self.lead_var[rows],
+                                         self.z, self.alpha)
         return np.maximum(levels, self.floor[None, :]) if self.floor.any() else levels
 
     def initial_stock(self):
@@ -190,8 +217,12 @@ class ForecastOrderUpTo(_Timing):
     def order_quantities(self, rows, position):
         return kernels.order_up_to(position, np.arange(rows.size), self.levels(rows))
 
-    def observe(self, demand):
-        kernels.smooth_forecast(self.forecast, self.mse, demand.astype(np.float64), self.alpha)
+    def observe(self, rows, today):
+        if self.from_sales:
+            kernels.smooth_forecast_from_sales(self.forecast, self.mse, self.dispersion, rows, today.demand, today.turned_away,
+                                               today.on_hand, today.record_gap, today.censors, self.alpha)
+        else:
+            kernels.smooth_forecast(self.forecast, self.mse, today.demand[rows].astype(np.float64), self.alpha)
 
 
 @dataclass(frozen=True)
@@ -315,7 +346,8 @@ def build_policy(spec, plan: Planning, path: str, floor: np.ndarray | None = Non
         return Push(allocation=np.rint(plan.mean * horizon).astype(np.int64), **timing)
     if isinstance(spec, ForecastSpec):
         return ForecastOrderUpTo(forecast=plan.mean.copy(), mse=plan.var.copy(), protection_days=plan.protection(R),
-                                 z=z_value(sl), alpha=spec.alpha, floor=floor, **timing)
+                                 lead_var=plan.lead_var, dispersion=plan.dispersion(), z=z_value(sl), alpha=spec.alpha, floor=floor,
+                                 from_sales=spec.learn_from == "sales", **timing)
     if isinstance(spec, CalendarForecastSpec):
         if view is None:
             raise TypeError("calendar_order_up_to needs the calendar (view)")

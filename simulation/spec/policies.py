@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from simulation.spec.distributions import MAX_CV, MAX_TIME, Spec
-from simulation.spec.vocabulary import Days, Money, Share
+from simulation.spec.vocabulary import VELOCITY_CLASSES, Days, Money, Share, VelocityClass
 
 
 class Transfers(Spec):
@@ -37,6 +37,44 @@ class Transfers(Spec):
             raise ValueError(f"target_cover_days: must be < excess_cover_days ({self.excess_cover_days:g}), "
                              f"got {self.target_cover_days:g}")
         return self
+
+
+class Allocation(Spec):
+    """Who is served first where one stock meets both online orders and the replenishment requests of the nodes
+    it supplies: a central warehouse under one pool (its stores and forward warehouses), and under split stock
+    the warehouse's online stock (its forward warehouses). Requests are filled at the evening review, after the
+    day's online orders; a rule other than ``online_first`` keeps units back from online orders for them."""
+
+    rule: Literal["online_first", "first_come", "store_first", "reserve"] = Field(
+        "online_first", description="online_first: online orders take any unit on hand, the supplied nodes get what is "
+        "left; first_come: requests in the order they are placed, so online orders cannot take the units the node still "
+        "owes the nodes it supplies; store_first: nor the units those nodes would order if they reviewed now (their open "
+        "need); reserve: online orders cannot take reserve_days of the supplied nodes' planned demand")
+    reserve_days: Days | dict[VelocityClass, Annotated[float, Field(ge=0, le=10_000)]] | None = Field(
+        None, description="rule reserve: days of the supplied nodes' planned demand kept from online orders, one number "
+                          "or by velocity class (A: the fastest SKUs making up 80% of units, B: the next 15%, C: the rest; "
+                          "a class not named keeps none)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rule_name(cls, data):
+        return {"rule": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _days_with_reserve(self) -> Allocation:
+        if self.rule == "reserve" and self.reserve_days is None:
+            raise ValueError("reserve_days: rule 'reserve' needs it")
+        if self.rule != "reserve" and self.reserve_days is not None:
+            raise ValueError(f"reserve_days: means nothing with rule {self.rule!r} (it needs rule 'reserve')")
+        return self
+
+    def days_by_class(self) -> tuple[float, ...]:
+        """Reserve days per velocity class, in VELOCITY_CLASSES order (0 where none)."""
+        days = self.reserve_days
+        if days is None:
+            return (0.0,) * len(VELOCITY_CLASSES)
+        by_class = {str(c): float(v) for c, v in days.items()} if isinstance(days, dict) else dict.fromkeys(VELOCITY_CLASSES, float(days))
+        return tuple(by_class.get(c, 0.0) for c in VELOCITY_CLASSES)
 
 
 class Ranging(Spec):
@@ -117,6 +155,7 @@ class Policies(Spec):
                                   "(its promise) among those waiting, within each day's release (a backlog scheduled "
                                   "past midnight keeps its place when the next day's orders come)")
     transfers: Transfers = Transfers()
+    allocation: Allocation = Allocation()
     ranging: Ranging = Ranging()
     walk_in_to_online: WalkInToOnline = WalkInToOnline()
     store_records: StoreRecords = StoreRecords()
@@ -222,10 +261,16 @@ class BaseStockSpec(PolicyBase):
 
 
 class ForecastSpec(PolicyBase):
-    """Order up to forecast x (lead time + review) + z * forecast error, with exponential smoothing."""
+    """Order up to the forecast over the protection period (lead time + review - 1 days) plus z standard
+    deviations of its error there, the forecast kept by exponential smoothing of what the node records."""
 
     policy: Literal["forecast_order_up_to"]
     alpha: float = Field(0.2, gt=0, le=1, description="smoothing weight of the newest day")
+    learn_from: Literal["sales", "demand"] = Field(
+        "sales", description="sales: what the node's system records (units sold, orders taken, requests of the nodes it "
+                             "supplies); a day whose record ends empty at a node that turns customers away is censored and "
+                             "learnt from its conditional mean under the current forecast (EM's expectation step); demand: "
+                             "every unit asked for, met or not, an oracle no store system has")
 
 
 class ForecastError(Spec):

@@ -23,6 +23,11 @@ ChannelName = Literal["walk_in", "bopis", "home_delivery", "instant"]
 CHANNELS: tuple[ChannelName, ...] = ("walk_in", "bopis", "home_delivery", "instant")
 ONLINE_CHANNELS: tuple[str, ...] = CHANNELS[1:]
 SUPPLIER = "supplier"
+# Velocity classes of SKUs (world/catalog.py: SkuTable.velocity_class): A the fastest SKUs that make up the first
+# 80% of the catalog's units, B the next 15%, C the rest.
+VelocityClass = Literal["A", "B", "C"]
+VELOCITY_CLASSES: tuple[str, ...] = ("A", "B", "C")
+VELOCITY_SHARES: tuple[float, ...] = (0.80, 0.95)  # cumulative share of units where A, then B, end
 DAYS_PER_YEAR = 365.0  # yearly rates (holding) to daily, daily flows to turns per year
 
 Share = Annotated[float, Field(ge=0, le=1)]

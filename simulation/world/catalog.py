@@ -10,6 +10,7 @@ import pandas as pd
 
 from simulation.spec import Catalog as CatalogSpec
 from simulation.spec import ScenarioError
+from simulation.spec.vocabulary import VELOCITY_SHARES
 
 FILE_COLUMNS = ("sku", "mean_daily_units", "unit_cost", "price")
 LOT_COLUMNS = ("case_pack", "min_order_units", "presentation_units")  # optional file columns; else the catalog's values
@@ -72,6 +73,26 @@ class SkuTable:
                              "presentation_units": self.presentation_units, "supplier": self.supplier,
                              "group": [self.group_names[g] if g >= 0 else "" for g in self.group] if self.group is not None
                              else [""] * self.size})
+
+    @property
+    def velocity_class(self) -> np.ndarray:
+        """Each SKU's velocity class, an index into ``VELOCITY_CLASSES`` (A, B, C) by its catalog rate: A the
+        fastest SKUs that together make up the first 80% of the catalog's units (the SKU that crosses 80% is
+        A), B those that reach 95%, C the rest.
+
+        >>> from simulation.spec.vocabulary import VELOCITY_CLASSES
+        >>> one, none = np.ones(5, int), np.zeros(5, int)
+        >>> t = SkuTable(np.array(list("abcde")), np.array([50.0, 30.0, 12.0, 5.0, 3.0]), none * 0.0, one, one, none, one, none,
+        ...              none, none)
+        >>> [VELOCITY_CLASSES[c] for c in t.velocity_class]   # cumulative shares 50%, 80% | 92%, 97% | 100%
+        ['A', 'A', 'B', 'B', 'C']
+        """
+        order = np.argsort(-self.rate, kind="stable")
+        total = self.rate.sum()
+        before = (np.cumsum(self.rate[order]) - self.rate[order]) / total if total > 0 else np.zeros(self.size)
+        classes = np.empty(self.size, np.int64)
+        classes[order] = np.searchsorted(np.asarray(VELOCITY_SHARES), before, side="right")
+        return classes
 
     @property
     def suppliers(self) -> int:

@@ -53,7 +53,7 @@ def source(world, on_hand, channel, lines, rule="nearest"):
     qty = np.array([q for _, q in lines], np.int64)
     node, filled, _ = kernels.source_orders(
         on_hand, np.array([0]), np.array([channel]), np.array([0, len(lines)]), skus, qty, world.cand_node,
-        whole, choose, np.zeros((world.n_nodes, n_ch), np.int64), np.zeros(world.n_nodes), np.ones(len(lines)), quota,
+        whole, choose, np.zeros((world.n_nodes, n_ch), np.int64), None, np.zeros(world.n_nodes), np.ones(len(lines)), quota,
         np.zeros_like(on_hand), np.zeros_like(on_hand), np.zeros_like(on_hand), np.zeros(1), np.zeros(len(lines)),
         kernels.exact_view(world.n_nodes))
     return [world.node_ids[n] for n in node], filled.tolist()
@@ -121,7 +121,7 @@ def test_a_closed_store_is_not_chosen_for_pickup():
     n_ch = len(ONLINE_CHANNELS)
     node, filled, _ = kernels.source_orders(
         on_hand, np.array([0]), np.array([BOPIS]), np.array([0, 1]), np.array([0]), np.array([1]), w.cand_node,
-        np.zeros(n_ch, bool), np.arange(n_ch) == BOPIS, np.zeros((w.n_nodes, n_ch), np.int64), np.zeros(w.n_nodes),
+        np.zeros(n_ch, bool), np.arange(n_ch) == BOPIS, np.zeros((w.n_nodes, n_ch), np.int64), None, np.zeros(w.n_nodes),
         np.ones(1), quota, np.zeros_like(on_hand), np.zeros_like(on_hand), np.zeros_like(on_hand), np.zeros(1), np.zeros(1),
         kernels.exact_view(w.n_nodes))
     assert w.node_ids[node[0]] == "S" and filled[0] == 1

@@ -99,9 +99,10 @@ def test_allocate_lines_matches_reference(seed):
     np.testing.assert_array_equal(on_hand, expected_stock)
 
 
-def _source_reference(stock, orders, cands, whole_first, choose_store, held, inaccuracy, fail_u, quota, gap):
+def _source_reference(stock, orders, cands, whole_first, choose_store, held, reserved, inaccuracy, fail_u, quota, gap):
     """Plain-Python statement of the sourcing rules (kernels.source_orders' docstring), the platform seeing
-    each node's stock plus its record ``gap`` (records synced in real time)."""
+    each node's stock plus its record ``gap`` (records synced in real time), less what each channel is held
+    back and what each node keeps for the nodes it supplies (``reserved``)."""
     stock, quota = stock.copy(), quota.copy()
     out = []
     j = 0
@@ -113,10 +114,10 @@ def _source_reference(stock, orders, cands, whole_first, choose_store, held, ina
             return n in used or quota[n, channel] > 0
 
         def avail(n, k, channel=channel):
-            return max(stock[n, k] + gap[n, k] - held[n, channel], 0)
+            return max(stock[n, k] + gap[n, k] - held[n, channel] - reserved[n, k], 0)
 
         def shelf(n, k, channel=channel):
-            return max(stock[n, k] - held[n, channel], 0)
+            return max(stock[n, k] - held[n, channel] - reserved[n, k], 0)
 
         def fits(n, lines=lines, avail=avail):
             need = {}
@@ -157,7 +158,8 @@ def _source_reference(stock, orders, cands, whole_first, choose_store, held, ina
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_source_orders_matches_reference(seed):
+@pytest.mark.parametrize("reserving", [False, True])
+def test_source_orders_matches_reference(seed, reserving):
     rng = rng_for(seed)
     n_nodes, n_skus, n_zones, n_channels = 5, 4, 3, 3
     stock = rng.integers(0, 4, (n_nodes, n_skus))
@@ -170,6 +172,7 @@ def test_source_orders_matches_reference(seed):
                [(int(rng.integers(n_skus)), int(rng.integers(1, 4))) for _ in range(rng.integers(1, 4))]) for _ in range(30)]
     whole_first, choose_store = np.array([False, True, False]), np.array([False, False, True])
     held = rng.integers(0, 2, (n_nodes, n_channels))
+    reserved = rng.integers(0, 3, (n_nodes, n_skus)) if reserving else None
     inaccuracy = rng.choice([0.0, 0.0, 0.3], n_nodes)
     n_lines = sum(len(lines) for *_, lines in orders)
     fail_u = rng.random(n_lines)
@@ -178,16 +181,17 @@ def test_source_orders_matches_reference(seed):
     view[0] = rng.random(n_nodes) < 0.6  # nodes whose records the platform sees, with gaps either way
     view[1] = rng.integers(-2, 3, (n_nodes, n_skus))
     gap = np.where(view[0][:, None], view[1], 0)
-    expected, expected_stock, expected_quota = _source_reference(stock, orders, cands, whole_first, choose_store, held,
-                                                                 inaccuracy, fail_u, quota, gap)
+    expected, expected_stock, expected_quota = _source_reference(
+        stock, orders, cands, whole_first, choose_store, held, reserved if reserving else np.zeros_like(stock), inaccuracy,
+        fail_u, quota, gap)
     line_start = np.concatenate(([0], np.cumsum([len(lines) for *_, lines in orders])))
     skus = np.array([k for *_, lines in orders for k, _ in lines])
     qty = np.array([q for *_, lines in orders for _, q in lines])
     demand, out, sold = np.zeros_like(stock), np.zeros_like(stock), np.zeros_like(stock)
     node, filled, failed = kernels.source_orders(
         stock, np.array([o[0] for o in orders]), np.array([o[1] for o in orders]), line_start, skus, qty, cands,
-        whole_first, choose_store, held, inaccuracy, fail_u, quota, demand, out, sold, np.zeros(len(orders)), np.zeros(n_lines),
-        tuple(view))
+        whole_first, choose_store, held, reserved, inaccuracy, fail_u, quota, demand, out, sold, np.zeros(len(orders)),
+        np.zeros(n_lines), tuple(view))
     assert list(zip(node.tolist(), filled.tolist(), failed.tolist(), strict=True)) == expected
     expected_demand, expected_out = np.zeros_like(stock), np.zeros_like(stock)
     np.add.at(expected_demand, (node, skus), qty)
@@ -342,10 +346,92 @@ def test_forecast_kernels_match_reference(seed):
     kernels.smooth_forecast(level, mse, observed, alpha)
     np.testing.assert_allclose(level, want_level)
     np.testing.assert_allclose(mse, want_mse)
-    p = np.array([1.0, 3.0, 8.0])
-    target = level * p[:, None] + 1.645 * np.sqrt(mse * p[:, None])
-    np.testing.assert_array_equal(kernels.forecast_levels(level, mse, p, 1.645),
+    p, lead_var = np.array([1.0, 3.0, 8.0]), np.array([0.0, 0.5, 2.0])
+    over_p = p * (2 - alpha + alpha * p) / 2
+    target = level * p[:, None] + 1.645 * np.sqrt(mse * over_p[:, None] + level**2 * lead_var[:, None])
+    np.testing.assert_array_equal(kernels.forecast_levels(level, mse, p, lead_var, 1.645, alpha),
                                   np.where(target > 0, np.ceil(target - 1e-9), 0))
+
+
+@pytest.mark.parametrize("sold, mean, variance", [(0, 2.0, 2.0), (3, 2.0, 2.0), (3, 2.0, 5.0), (12, 4.0, 9.0), (1, 0.05, 0.05),
+                                                  (40, 3.0, 3.0), (5, 0.0, 0.0)])
+def test_censored_moments_are_the_conditional_moments(sold, mean, variance):
+    """E[D | D >= s] and E[(D - m)^2 | D >= s] against scipy's Poisson and negative binomial (the kernel's
+    recursion and tail sums, by an independent route); a tail of no probability gives the sale itself."""
+    from scipy import stats
+
+    first, square = kernels.censored_moments(sold, mean, variance)
+    if mean == 0.0:
+        assert (first, square) == (sold, sold**2)
+        return
+    dist = stats.poisson(mean) if variance <= mean else stats.nbinom(mean**2 / (variance - mean), mean / variance)
+    k = np.arange(sold, sold + 2000)
+    tail = dist.pmf(k)
+    if tail.sum() < 1e-9:
+        assert (first, square) == (sold, (sold - mean) ** 2)
+        return
+    assert first == pytest.approx((k * tail).sum() / tail.sum(), rel=1e-7)
+    assert square == pytest.approx((((k - mean) ** 2) * tail).sum() / tail.sum(), rel=1e-7)
+    assert first >= sold
+
+
+def test_forecasts_learn_from_sales_and_unconstrain_empty_days():
+    """``smooth_forecast_from_sales`` against a plain reference: rows learn demand less what they turned away;
+    where a row that can turn customers away ends with its record (shelf plus gap) at zero or below, the
+    update uses the censored moments under the forecast and the planner's overdispersion instead."""
+    rng = rng_for(3)
+    n, k = 5, 6
+    demand = rng.integers(0, 8, (n, k))
+    turned_away = np.where(rng.random((n, k)) < 0.3, rng.integers(0, 3, (n, k)), 0)
+    turned_away = np.minimum(turned_away, demand)
+    on_hand, gap = rng.integers(0, 3, (n, k)), rng.integers(-1, 2, (n, k))
+    censors = np.array([True, True, False, True, False])
+    rows = np.array([0, 2, 3])
+    level, mse, dispersion = rng.uniform(0.5, 4, (3, k)), rng.uniform(0.5, 6, (3, k)), rng.uniform(0, 0.5, (3, k))
+    want_level, want_mse = level.copy(), mse.copy()
+    alpha = 0.2
+    for i, r in enumerate(rows):
+        for j in range(k):
+            sold, f = demand[r, j] - turned_away[r, j], level[i, j]
+            if censors[r] and on_hand[r, j] + gap[r, j] <= 0:
+                first, square = kernels.censored_moments(sold, f, f + dispersion[i, j] * f * f)
+            else:
+                first, square = sold, (sold - f) ** 2
+            want_level[i, j] = f + alpha * (first - f)
+            want_mse[i, j] = (1 - alpha) * mse[i, j] + alpha * square
+    kernels.smooth_forecast_from_sales(level, mse, dispersion, rows, demand, turned_away, on_hand, gap, censors, alpha)
+    np.testing.assert_allclose(level, want_level)
+    np.testing.assert_allclose(mse, want_mse)
+    censored = censors[rows][:, None] & (on_hand[rows] + gap[rows] <= 0)
+    assert censored.any() and (~censored).any()  # both branches ran
+
+
+@pytest.mark.parametrize("lam, shelf, a", [(4.0, 4, 0.0), (2.0, 1, 0.0), (4.0, 4, 0.3)])
+def test_learning_from_censored_sales_recovers_the_demand(lam, shelf, a):
+    """A shelf of ``shelf`` units every morning against demand of mean ``lam`` (Poisson, or negative binomial
+    with overdispersion ``a``): smoothing the sales converges on E[min(D, shelf)] (the exact expectation of a
+    linear filter, here 20-60% below the demand), while unconstraining the days the shelf ran out recovers the
+    demand's mean to within 3% (the update is not linear in the forecast, so a small bias is left; measured
+    at 0.4-2%). 1,000 independent copies x 900 days after a warm-up of 100."""
+    rng = np.random.default_rng(5)
+    copies, days, alpha = 1000, 1000, 0.2
+    level, mse = np.full((1, copies), lam), np.full((1, copies), lam + a * lam**2)
+    naive, naive_mse = level.copy(), mse.copy()
+    learnt, filtered = [], []
+    for day in range(days):
+        demand = rng.poisson(rng.gamma(1 / a, a * lam, copies) if a else lam, copies)[None, :]
+        sold = np.minimum(demand, shelf)
+        kernels.smooth_forecast_from_sales(level, mse, np.full((1, copies), a), np.array([0]), demand, demand - sold,
+                                           shelf - sold, np.zeros((0, 0), np.int64), np.array([True]), alpha)
+        kernels.smooth_forecast(naive, naive_mse, sold.astype(float), alpha)
+        if day >= 100:
+            learnt.append(level.mean())
+            filtered.append(naive.mean())
+    k = np.arange(shelf)
+    pmf = theory.negative_binomial_pmf(lam, a, shelf + 200)
+    expected_sales = (k * pmf[:shelf]).sum() + shelf * (1 - pmf[:shelf].sum())
+    assert np.mean(filtered) == pytest.approx(expected_sales, rel=0.01)
+    assert np.mean(learnt) == pytest.approx(lam, rel=0.03)
 
 
 def _fill(available, requests, rank, proportional, blocks=2):
@@ -389,6 +475,31 @@ def test_ration_proportional_matches_reference(seed):
         np.testing.assert_array_equal(shipped[:, j], base)
         assert shipped[:, j].sum() == available[j]
     assert np.all(shipped <= requests)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_fill_requests_counts_what_ships_on_the_day_asked(seed):
+    """Per requesting row (``REQUEST_COLUMNS``): units shipped, units asked today, and of today's units those
+    shipped today, older debts shipping first; over two SKU blocks, priority rationing."""
+    rng = rng_for(seed)
+    m, k = 4, 6
+    wanted, debt = rng.integers(0, 10, (m, k)), np.where(rng.random((m, k)) < 0.4, rng.integers(1, 6, (m, k)), 0)
+    available, rank = rng.integers(0, 30, k), rng.permutation(m)
+    on_hand = np.zeros((m + 1, k), np.int64)
+    on_hand[0] = available
+    owed = np.zeros_like(on_hand)
+    owed[1:] = debt
+    pipeline, supplied, today_out, today_demand = (np.zeros_like(on_hand) for _ in range(4))
+    per_row = np.zeros((m, len(kernels.REQUEST_COLUMNS)), np.int64)
+    for first, stop in ((0, 3), (3, k)):
+        per_row += kernels.fill_requests(np.arange(1, m + 1), wanted, 0, on_hand, owed, pipeline, supplied, today_out,
+                                         today_demand, rank, False, first, stop)[3]
+    sent = pipeline[1:]
+    columns = dict(zip(kernels.REQUEST_COLUMNS, per_row.T, strict=True))
+    np.testing.assert_array_equal(columns["shipped"], sent.sum(axis=1))
+    np.testing.assert_array_equal(columns["asked"], wanted.sum(axis=1))
+    np.testing.assert_array_equal(columns["shipped_on_day"], np.maximum(sent - debt, 0).sum(axis=1))
+    np.testing.assert_array_equal(owed[1:], debt + wanted - sent)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
