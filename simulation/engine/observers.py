@@ -49,9 +49,9 @@ class Observer:
         """Today's replenishment shipments: the receiving rows and each one's lane cost; from a source other than
         the supplier, ``requests`` [row, 2]: units each row asked for today and of them units shipped today."""
 
-    def transferred(self, day: int, frm: np.ndarray, to: np.ndarray, skus: np.ndarray, units: np.ndarray,
-                    cost_per_unit: float) -> None:
-        """Today's lateral transfers: from row, to row, SKU and units per move."""
+    def transferred(self, day: int, moves, cost: np.ndarray) -> None:
+        """Today's transfers (:class:`~simulation.policies.transfers.Moves`: from row, to row, SKU, units and
+        direction per move) and each move's cost."""
 
     def spoiled(self, day: int, value_per_row: np.ndarray, units_per_row: np.ndarray, out_per_row: np.ndarray,
                 sold_per_row: np.ndarray) -> None:

@@ -162,6 +162,12 @@ class Replenishment:
             wanted[at_store] *= w.ranged[store[at_store]]
         return wanted
 
+    def target_levels(self) -> np.ndarray:
+        """Every row's order-up-to level per SKU as its policy holds it now (what it orders up to from nothing;
+        0 outside a store's range)."""
+        rows = np.arange(self.world.n_nodes)
+        return self._wanted(rows, np.ones(rows.size, bool), np.zeros((rows.size, self.world.skus.size), np.int64))
+
     def open_need(self, rows: np.ndarray, state: InventoryState) -> np.ndarray:
         """What ``rows`` would order if they reviewed now (before lot rules): their open need."""
         return self._wanted(rows, np.ones(rows.size, bool), state.position(rows))

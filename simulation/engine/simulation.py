@@ -24,9 +24,9 @@ Order of events within day ``d`` (SimPy time ``d + fraction``):
        carrier cut-off (parcels) and is delivered after its transit time; unfilled lines are
        backordered at their node or lost per channel
 0.80   review epochs: each node class whose review period falls today is marked due
-0.83   transfers: periodic rebalancing between nodes of one type and, under a shock response plan,
-       emergency transfers into shocked nodes (``policies/transfers.py``, ``policies/response.py``); they arrive at the
-       start of day ``d + transfer lead time``
+0.83   transfers: periodic rebalancing (between nodes of one type, top-ups from the node that supplies them,
+       pull-backs to it) and, under a shock response plan, emergency transfers into shocked nodes
+       (``policies/transfers.py``, ``policies/response.py``); they arrive at the start of day ``d + lead time``
 0.85   replenishment: due nodes (and nodes a announced shock will hit, under a response plan), deepest
        first, order by their policy against inventory position (see :meth:`~.state.InventoryState.position`,
        less any pre-positioning target); a source rations its on hand among its children's requests
@@ -66,7 +66,7 @@ from simulation.engine.threads import Blocks, default_threads
 from simulation.engine.walk_in_to_online import WalkInToOnline
 from simulation.kernels import CLOSE_COLUMNS, close_day
 from simulation.policies.response import emergency_moves
-from simulation.policies.transfers import rebalance_moves
+from simulation.policies.transfers import PULL_BACK, TOP_UP, Moves, rebalance_moves, transfer_day
 from simulation.spec import Scenario
 from simulation.world.network import World, compile_world
 from simulation.world.returns import compile_returns
@@ -299,21 +299,27 @@ class Simulation:
 
     # ------------------------------------------------------------------------------------ stock moves
     def _transfer(self, day: int) -> None:
-        """Rebalancing and emergency transfers leave today and arrive ``lead_time_days`` later."""
-        rule = self.scenario.policies.transfers
+        """Rebalancing and emergency transfers leave today and arrive after their lead time: the lateral lanes'
+        ``lead_time_days``, or a replenishment lane's mean lead time (top-ups from a source, pull-backs to it)."""
+        rule, w = self.scenario.policies.transfers, self.world
         respond = self.scenario.policies.shock_response == "respond"
-        moves = [rebalance_moves(day, rule, self.world, self.state, self.blocks),
-                 emergency_moves(self.world, self.calendar, rule, respond, self.state, self.blocks)]
-        frm, to, sku, qty = (np.concatenate(parts) for parts in zip(*moves, strict=True))
+        levels = self.replenishment.target_levels() if transfer_day(rule, day) else None
+        moves = Moves.join([rebalance_moves(day, rule, w, self.state, self.blocks, levels),
+                            emergency_moves(w, self.calendar, rule, respond, self.state, self.blocks)])
         closed = self.calendar.node_lanes_closed()
         if closed is not None:  # a shock that closes lanes stops transfers into and out of its nodes too
-            keep = ~(closed[frm] | closed[to])
-            frm, to, sku, qty = frm[keep], to[keep], sku[keep], qty[keep]
-        if qty.size == 0:
+            moves = moves.keep(~(closed[moves.frm] | closed[moves.to]))
+        if moves.qty.size == 0:
             return
-        self.state.send(frm, to, sku, qty)
-        self.env.process(self._arrive(day + rule.lead_time_days + RECEIVE, to, sku, qty))
-        self._tell("transferred", day, frm, to, sku, qty, rule.cost_per_unit)
+        along_lane = np.where(moves.direction == TOP_UP, moves.to, moves.frm)  # the lane a source move rides
+        on_lane = (moves.direction == TOP_UP) | (moves.direction == PULL_BACK)
+        lead = np.where(on_lane, w.lane_lead_days[along_lane], rule.lead_time_days)
+        cost = moves.qty * np.where(on_lane, w.lane_cost[along_lane], rule.cost_per_unit)
+        self.state.send(moves.frm, moves.to, moves.sku, moves.qty)
+        for days in np.unique(lead):
+            at = lead == days
+            self.env.process(self._arrive(day + int(days) + RECEIVE, moves.to[at], moves.sku[at], moves.qty[at]))
+        self._tell("transferred", day, moves, cost)
 
     def _replenish(self, day: int) -> None:
         arrivals, lane_costs = self.replenishment.replenish(day, self.state, self.calendar, self.streams["lead_time"],

@@ -15,6 +15,7 @@ import pandas as pd
 
 from simulation.metrics.ledger import ONLINE_STOCK, Ledger
 from simulation.metrics.order_stats import COUNTS, N_TYPES, OrderStats
+from simulation.policies.transfers import TRANSFER_DIRECTIONS
 from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, ONLINE_CHANNELS, STORE
 
 
@@ -177,6 +178,12 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
         if ledger.sums[("stocked_days", "all", ONLINE_STOCK)] > 0:
             rows.append(("stockout_rate", "all", ONLINE_STOCK,
                          ledger.sums[("stockout_days", "all", ONLINE_STOCK)] / ledger.sums[("stocked_days", "all", ONLINE_STOCK)]))
+    # Transfers by direction (lateral, top-ups from a source, pull-backs to it, emergency).
+    for direction in TRANSFER_DIRECTIONS:
+        group = f"transfer:{direction}"
+        if ("transfer_units", "all", group) in ledger.sums:
+            rows += [("transfer_units", "all", group, ledger.sums[("transfer_units", "all", group)]),
+                     ("cost_transfer", "all", group, ledger.sums[("cost_transfer", "all", group)])]
     # Stockouts at each shock's nodes while it lasts.
     for shock in scenario.demand.shocks:
         group = f"shock:{shock.name}"

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine.observers import Observer
+from simulation.policies.transfers import TRANSFER_DIRECTIONS
 from simulation.spec import DAYS_PER_YEAR, FORWARD_CODE, NODE_TYPES, ONLINE_CHANNELS, STORE
 
 ONLINE_STOCK = "online_stock"  # the node_type of split mode's online stock in the KPI table
@@ -90,15 +91,16 @@ class Ledger(Observer):
                 self.add("requested_units", "all", NODE_TYPES[t], asked)
                 self.add("requested_units_on_day", "all", NODE_TYPES[t], on_day)
 
-    def transferred(self, day: int, frm: np.ndarray, to: np.ndarray, skus: np.ndarray, units: np.ndarray,
-                    cost_per_unit: float) -> None:
+    def transferred(self, day: int, moves, cost: np.ndarray) -> None:
+        """Units transferred and their cost, by receiving node type and by direction (``transfer:<direction>``)."""
         if day < self.warmup:
             return
-        to_types = self._node_type[to]
-        for t in np.unique(to_types):
-            moved = units[to_types == t].sum()
-            self.add("transfer_units", "all", NODE_TYPES[t], moved)
-            self.add("cost_transfer", "all", NODE_TYPES[t], moved * cost_per_unit)
+        for key, groups in ((lambda t: NODE_TYPES[t], self._node_type[moves.to]),
+                            (lambda d: f"transfer:{TRANSFER_DIRECTIONS[d]}", moves.direction)):
+            for g in np.unique(groups):
+                at = groups == g
+                self.add("transfer_units", "all", key(g), moves.qty[at].sum())
+                self.add("cost_transfer", "all", key(g), cost[at].sum())
 
     def spoiled(self, day: int, value_per_node: np.ndarray, units_per_node: np.ndarray, out_per_node: np.ndarray,
                 sold_per_node: np.ndarray) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.policies.transfers import plan_moves
+from simulation.policies.transfers import EMERGENCY, Moves, apply_in_plan, plan_moves
 from simulation.spec import CENTRAL_CODE
 from simulation.world.calendar import shock_sku_factor
 
@@ -46,14 +46,7 @@ def preposition(w, calendar, respond: bool) -> tuple[np.ndarray, np.ndarray | No
     return due, extra
 
 
-def _apply_in_plan(stock: np.ndarray, position: np.ndarray, move) -> None:
-    """Count planned moves in donors' stock and receivers' positions, so no unit is planned twice."""
-    frm, to, sku, qty = move
-    np.add.at(stock, (frm, sku), -qty)
-    np.add.at(position, (to, sku), qty)
-
-
-def emergency_moves(w, calendar, rule, respond: bool, state, blocks):
+def emergency_moves(w, calendar, rule, respond: bool, state, blocks) -> Moves:
     """Emergency transfers into the nodes hit by the shocks in force today, under a response plan
     (``respond``); ``rule`` is ``policies.transfers``. ``state`` is read, never written."""
     moves = []
@@ -69,14 +62,11 @@ def emergency_moves(w, calendar, rule, respond: bool, state, blocks):
                 mine = w.source[hit] == src
                 moves.append(plan_moves(stock, position, w.planning_mean, np.array([src]), hit[mine],
                                         0.0, rule.target_cover_days, boost[mine]))
-                _apply_in_plan(stock, position, moves[-1])
+                apply_in_plan(stock, position, moves[-1])
             for code in np.unique(w.node_type[hit]):
                 receivers = hit[w.node_type[hit] == code]
                 donors = np.setdiff1d(np.flatnonzero(w.node_type == code), receivers)
                 moves.append(plan_moves(stock, position, w.planning_mean, donors, receivers,
                                         rule.target_cover_days, rule.target_cover_days, boost[w.node_type[hit] == code]))
-                _apply_in_plan(stock, position, moves[-1])
-    if not moves:
-        empty = np.zeros(0, np.int64)
-        return empty, empty, empty, empty
-    return tuple(np.concatenate(parts) for parts in zip(*moves, strict=True))
+                apply_in_plan(stock, position, moves[-1])
+    return Moves.join([Moves.of(planned, EMERGENCY) for planned in moves])

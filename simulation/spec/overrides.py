@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import copy
 import re
+import types
+import typing
 from collections.abc import Mapping
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 from simulation.spec.errors import ScenarioError
 from simulation.spec.yaml_safe import load_yaml, yaml_problem
@@ -31,9 +34,61 @@ def _split_path(key: str) -> list:
     return parts
 
 
-def _set_path(target, parts: list, value, key: str, done: str, problems: list) -> None:
+_TAGS = ("policy", "kind", "rule")  # the field that names a variant of a union, as loading's merge reads them
+
+
+def _models(annotation) -> list:
+    """The schema models an annotation admits, through ``Annotated``, unions and ``None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) if arg is not type(None) for m in _models(arg)] \
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType, typing.Annotated) else []
+
+
+def _model(annotation, data) -> type | None:
+    """The one model ``data`` is written for under ``annotation`` (a union's variant picked by its tag)."""
+    models = _models(annotation)
+    if len(models) > 1 and isinstance(data, dict):
+        models = [m for m in models if any(t in m.model_fields and data.get(t) in typing.get_args(m.model_fields[t].annotation)
+                                           for t in _TAGS)]
+    return models[0] if len(models) == 1 else None
+
+
+def _below(annotation, part, data):
+    """The annotation one path segment below ``annotation`` (a model's field, a list's item, a mapping's value);
+    ``data`` is what is written at ``annotation``. None where the schema does not say."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _below(args[0], part, data)
+    if origin in (list, dict):
+        return args[-1] if origin is dict or not isinstance(part, str) else None
+    model = _model(annotation, data)
+    return model.model_fields[part].annotation if model is not None and isinstance(part, str) and part in model.model_fields \
+        else None
+
+
+def _shorthand(annotation) -> str | None:
+    """The field a bare value stands for where ``annotation`` is expected (``transfers: none`` is ``{rule:
+    none}``): the ``shorthand`` of the one model there, else None."""
+    models = _models(annotation)
+    return getattr(models[0], "shorthand", None) if len(models) == 1 else None
+
+
+def _schema():
+    from simulation.spec.scenario import Scenario  # the schema (it loads after this module)
+
+    return Scenario
+
+
+def _set_path(target, parts: list, value, key: str, done: str, problems: list, schema=None) -> None:
+    """Set ``value`` at ``parts`` below ``target`` (written for the ``schema`` annotation, None: unknown)."""
     part, rest = parts[0], parts[1:]
     where = f"{done}.{part}" if done else str(part)
+    below = None if schema is None else _below(schema, 0 if isinstance(part, tuple) else part, target)
+    if rest and isinstance(target, dict) and isinstance(part, str) and not isinstance(target.get(part, {}), (dict, list)):
+        field = _shorthand(below)  # a bare value written for a section: set one of its fields, keep the value
+        if field is not None:
+            target[part] = {field: target[part]}
     if isinstance(part, tuple):  # every list item, or the items whose field equals a value
         if not isinstance(target, list):
             problems.append(f"override {key}: {done or '(top level)'} is not a list")
@@ -46,7 +101,7 @@ def _set_path(target, parts: list, value, key: str, done: str, problems: list) -
             problems.append(f"override {key}: no item of {done} has {part[0]}={part[1]}")
         for item in items:
             if rest:
-                _set_path(item, rest, value, key, where, problems)
+                _set_path(item, rest, value, key, where, problems, below)
             else:
                 problems.append(f"override {key}: a selector must be followed by a field")
         return
@@ -61,9 +116,9 @@ def _set_path(target, parts: list, value, key: str, done: str, problems: list) -
         if not isinstance(target, list) or part >= len(target):
             problems.append(f"override {key}: {where} is not a list item that exists")
             return
-        _set_path(target[part], rest, value, key, where, problems)
+        _set_path(target[part], rest, value, key, where, problems, below)
     elif isinstance(target, dict):
-        _set_path(target.setdefault(part, {}), rest, value, key, where, problems)
+        _set_path(target.setdefault(part, {}), rest, value, key, where, problems, below)
     else:
         problems.append(f"override {key}: {where} is not a section")
 
@@ -79,7 +134,7 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], source
         if not parts:
             problems.append(f"override {key!r}: empty path")
             continue
-        _set_path(data, parts, value, key, "", problems)
+        _set_path(data, parts, value, key, "", problems, _schema())
     if problems:
         raise ScenarioError(problems, source)
     return data

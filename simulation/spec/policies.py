@@ -12,19 +12,28 @@ from simulation.spec.vocabulary import VELOCITY_CLASSES, Days, Money, Share, Vel
 
 
 class Transfers(Spec):
-    """Lateral transfers (调拨) between nodes of the same type: every ``period_days`` a node whose stock is
-    above ``excess_cover_days`` of its mean demand gives the excess to nodes whose inventory position
-    is below ``target_cover_days``, largest need first, arriving ``lead_time_days`` later. Emergency
-    transfers during shocks (``policies.shock_response: respond``) use the same lanes daily."""
+    """Rebalancing (调拨): every ``period_days`` (from ``offset_days``), among the nodes of each of ``node_types``,
+    the moves of ``directions`` in their order: ``lateral``, a node whose on hand is above ``excess_cover_days``
+    of its mean demand gives the excess to nodes of its type whose inventory position is below
+    ``target_cover_days``, largest need first, arriving ``lead_time_days`` later at ``cost_per_unit``;
+    ``top_up``, a node still below ``target_cover_days`` is sent the gap by the node that supplies it, from the
+    stock that node does not owe its children (the lane's mean lead time and cost per unit); ``pull_back``,
+    what a node still holds above both ``excess_cover_days`` and its own order-up-to level goes back to the node
+    that supplies it (the lane reversed). Lanes that ship cases move whole cases. Emergency transfers during
+    shocks (``policies.shock_response: respond``) use the lateral lanes daily."""
 
+    shorthand: ClassVar[str] = "rule"  # ``transfers: rebalance`` is ``{rule: rebalance}``
     rule: Literal["none", "rebalance"] = "none"
     period_days: int = Field(7, ge=1)
     offset_days: int = Field(0, ge=0)
     node_types: list[Literal["forward_warehouse", "store"]] = Field(["store"], min_length=1)
+    directions: list[Literal["lateral", "top_up", "pull_back"]] = Field(
+        ["lateral"], min_length=1, description="which moves, in this order: between nodes of a type, from the node that "
+                                               "supplies them, back to it")
     excess_cover_days: Days = 21.0
     target_cover_days: Days = 7.0
-    lead_time_days: int = Field(1, ge=1)
-    cost_per_unit: Money = 0.1
+    lead_time_days: int = Field(1, ge=1, description="lateral and emergency transfers' lead time")
+    cost_per_unit: Money = Field(0.1, description="lateral and emergency transfers' cost per unit")
 
     @model_validator(mode="before")
     @classmethod
@@ -33,6 +42,8 @@ class Transfers(Spec):
 
     @model_validator(mode="after")
     def _covers(self) -> Transfers:
+        if len(set(self.directions)) < len(self.directions):
+            raise ValueError(f"directions: each at most once, got {self.directions}")
         if self.target_cover_days >= self.excess_cover_days:
             raise ValueError(f"target_cover_days: must be < excess_cover_days ({self.excess_cover_days:g}), "
                              f"got {self.target_cover_days:g}")
@@ -45,6 +56,7 @@ class Allocation(Spec):
     the warehouse's online stock (its forward warehouses). Requests are filled at the evening review, after the
     day's online orders; a rule other than ``online_first`` keeps units back from online orders for them."""
 
+    shorthand: ClassVar[str] = "rule"
     rule: Literal["online_first", "first_come", "store_first", "reserve"] = Field(
         "online_first", description="online_first: online orders take any unit on hand, the supplied nodes get what is "
         "left; first_come: requests in the order they are placed, so online orders cannot take the units the node still "
@@ -170,6 +182,7 @@ class Level(Spec):
     protection period, normal approximation) or ``fill_rate`` (the smallest level whose expected share of
     demand met from stock reaches it; order-up-to levels only)."""
 
+    shorthand: ClassVar[str] = "units"  # ``S: 12`` is ``{units: 12}``
     units: int | None = Field(None, ge=0)
     days_of_cover: float | None = Field(None, ge=0, le=MAX_TIME)
     service_level: float | None = Field(None, gt=0, lt=1)

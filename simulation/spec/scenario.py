@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -34,6 +34,7 @@ class LastMileRate(Spec):
     """One shipment's last mile from one type of node on one channel: a fixed part and a part per km from the
     node to the zone's centre. A bare number is the fixed part."""
 
+    shorthand: ClassVar[str] = "fixed"
     fixed: Money
     per_km: Money = 0.0
 

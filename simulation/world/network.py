@@ -110,6 +110,11 @@ class World:
         """Rows that are a central warehouse's online stock (split mode), after the scenario's own nodes."""
         return np.arange(len(self.scenario.network.nodes), self.n_nodes)
 
+    @property
+    def lane_lead_days(self) -> np.ndarray:
+        """[row] its inbound lane's mean lead time in whole days (at least 1): what a transfer along the lane takes."""
+        return lead_days(self.mean_lead_days)
+
     def sample_lead_days(self, rng: np.random.Generator) -> np.ndarray:
         """Lead times [row, vendor] of shipments departing today: one draw per scenario lane destination,
         and on lanes from the supplier one per destination and vendor (``catalog.suppliers``: each vendor's

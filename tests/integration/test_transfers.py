@@ -59,13 +59,18 @@ class Recording(Observer):
     def __init__(self):
         self.moves = []
 
-    def transferred(self, day, frm, to, skus, units, cost_per_unit):
-        self.moves.append((frm, to, units))
+    def transferred(self, day, moves, cost):
+        self.moves.append((moves.frm, moves.to, moves.qty))
 
 
 def test_transfers_keep_channel_stocks_apart_in_split_mode():
-    sc = sim.load_scenario("scenarios/city_typhoon.yaml", {"policies.inventory_mode": "split", "policies.shock_response": "respond",
-                                                            "policies.transfers": "rebalance", "run.horizon_days": 240})
+    """Lateral moves, top-ups from the source and pull-backs to it, and emergency transfers: under split stock a
+    store trades only with stores and the warehouse's store stock, a forward warehouse only with forward
+    warehouses and the online stock."""
+    sc = sim.load_scenario("scenarios/city_typhoon.yaml", {
+        "policies.inventory_mode": "split", "policies.shock_response": "respond", "run.horizon_days": 240,
+        "policies.transfers": {"rule": "rebalance", "node_types": ["store", "forward_warehouse"], "excess_cover_days": 10,
+                               "target_cover_days": 3, "directions": ["lateral", "top_up", "pull_back"]}})
     recording = Recording()
     run = Simulation(sc, seed=2, observers=[recording]).execute()  # conservation is checked inside
     w = run.world
@@ -79,3 +84,82 @@ def test_transfers_keep_channel_stocks_apart_in_split_mode():
     assert not np.isin(frm[np.isin(to, stores)], [online, *fws]).any()
     assert not np.isin(frm[np.isin(to, fws)], [w.node_index["CW"], *stores]).any()
     assert np.isin(to[np.isin(frm, [online])], fws).all()
+    assert np.isin(to[np.isin(frm, stores)], [w.node_index["CW"], *stores]).all()   # pull-backs go to the store stock
+    assert np.isin(frm, [online]).any() and np.isin(to, [w.node_index["CW"]]).any()  # top-ups and pull-backs happened
+
+
+def _reference_moves(world, on_hand, position, owed, levels, rule):
+    """Plain Python: the three rebalancing moves of ``policies/transfers.py``'s docstring, node by node and SKU by
+    SKU, the planned moves counted in the givers' stock and the receivers' positions as they are planned."""
+    stock, position = on_hand.copy(), position.copy()
+    mean, source = world.planning_mean, world.source
+    stores = [int(r) for r in world.store_rows]
+    cover = lambda r, k, days: int(np.ceil(mean[r, k] * days))  # noqa: E731
+    pack = lambda r, k: int(world.skus.case_pack[k]) if world.lane_cases[r] else 1  # noqa: E731
+    moves = {"lateral": {}, "top_up": {}, "pull_back": {}}
+    for k in range(on_hand.shape[1]):
+        # lateral: the largest need first, from the largest excess first (ties: lower row first)
+        give = {r: max(stock[r, k] - cover(r, k, rule.excess_cover_days), 0) for r in stores}
+        need = {r: max(int(np.ceil(mean[r, k] * rule.target_cover_days)) - position[r, k], 0) if give[r] == 0 else 0
+                for r in stores}
+        givers = sorted(stores, key=lambda d: (-give[d], d))  # ranked once, by their excess before any move
+        for r in sorted(stores, key=lambda r: (-need[r], r)):
+            for d in givers:
+                q = min(need[r], give[d])
+                if q > 0:
+                    give[d] -= q
+                    need[r] -= q
+                    stock[d, k] -= q
+                    position[r, k] += q
+                    moves["lateral"][(d, r, k)] = moves["lateral"].get((d, r, k), 0) + q
+        # top-up from the source's stock beyond what it owes, rounded up to whole cases while its stock lasts
+        src = int(source[stores[0]])
+        free = max(stock[src, k] - int(owed[[r for r in range(len(source)) if source[r] == src], k].sum()), 0)
+        gaps = {r: max(int(np.ceil(mean[r, k] * rule.target_cover_days)) - position[r, k], 0) for r in stores}
+        left = stock[src, k]
+        for r in sorted(stores, key=lambda r: (-gaps[r], r)):
+            q = min(gaps[r], free)
+            free -= q
+            if q > 0:
+                q = min(-(-q // pack(r, k)) * pack(r, k), max(left, 0) // pack(r, k) * pack(r, k))
+                left -= q
+                moves["top_up"][(src, r, k)] = q
+                stock[src, k] -= q
+                position[r, k] += q
+        # pull-back: above the cover and the node's own level, on hand and in position, whole cases
+        for r in stores:
+            keep = max(cover(r, k, rule.excess_cover_days), levels[r, k])
+            q = max(min(position[r, k], stock[r, k]) - keep, 0) // pack(r, k) * pack(r, k)
+            if q > 0:
+                moves["pull_back"][(r, int(source[r]), k)] = q
+    return {d: {m: q for m, q in ms.items() if q > 0} for d, ms in moves.items()}
+
+
+def test_rebalancing_moves_what_its_rule_says():
+    """``rebalance_moves`` with all three directions on a pooled tiny world against the plain statement of the
+    rule above, on random stock, positions, debts and levels (case lanes to the stores, packs of 4)."""
+    from simulation.policies.transfers import TRANSFER_DIRECTIONS, rebalance_moves
+    from simulation.world.network import compile_world
+
+    sc = sim.load_scenario("scenarios/tiny.yaml", {
+        "policies.inventory_mode": "pool", "catalog.case_pack": 4, "network.lanes[2].order_unit": "case",
+        "policies.transfers": {"rule": "rebalance", "directions": ["lateral", "top_up", "pull_back"], "excess_cover_days": 6,
+                               "target_cover_days": 3}})
+    w = compile_world(sc)
+    rng = np.random.default_rng(8)
+    shape = (w.n_nodes, w.skus.size)
+    on_hand = rng.integers(0, 30, shape)
+    owed = np.where(rng.random(shape) < 0.3, rng.integers(0, 5, shape), 0)
+    position = on_hand + rng.integers(-3, 8, shape)
+    levels = rng.integers(0, 25, shape)
+    state = type("State", (), {"on_hand": on_hand, "owed": owed, "position": lambda self, blocks=None: position.copy()})()
+    got = rebalance_moves(0, sc.policies.transfers, w, state, None, levels)
+    expected = _reference_moves(w, on_hand, position, owed, levels, sc.policies.transfers)
+    for d, name in enumerate(TRANSFER_DIRECTIONS[:3]):
+        mine = got.direction == d
+        planned = {}
+        for f, t, k, q in zip(got.frm[mine], got.to[mine], got.sku[mine], got.qty[mine], strict=True):
+            planned[(int(f), int(t), int(k))] = planned.get((int(f), int(t), int(k)), 0) + int(q)
+        assert planned == expected[name], name
+        assert planned, f"no {name} move: the case does not test it"
+    assert (got.qty > 0).all()

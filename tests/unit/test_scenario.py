@@ -119,3 +119,18 @@ def test_set_options_split_at_the_first_equals_outside_a_selector():
         "network.nodes[type=store].pickers": 2, "demand.weekday": [1, 1]}
     sc = sim.load_scenario("scenarios/tiny.yaml", parse_set_options(["network.nodes[type=store].pickers=2"]))
     assert {n.pickers for n in sc.network.nodes if n.type == "store"} == {2}
+
+
+def test_a_field_is_settable_by_its_path_where_the_file_wrote_its_section_as_one_word(city_path):
+    """city.yaml writes ``transfers: none``; setting one field of the section keeps the word as the field it stands
+    for (``rule``), as do a level written as a number (``S: 5`` is ``{units: 5}``) and a bare last-mile rate."""
+    sc = sim.load_scenario(city_path, {"policies.transfers.period_days": 3, "policies.allocation.rule": "first_come"})
+    assert (sc.policies.transfers.rule, sc.policies.transfers.period_days, sc.policies.allocation.rule) == ("none", 3, "first_come")
+    sc = sim.load_scenario(city_path, {"policies.transfers.rule": "rebalance"})
+    assert sc.policies.transfers.rule == "rebalance"
+    sc = sim.load_scenario(city_path, {"replenishment.store": {"policy": "order_up_to", "S": 5}, "replenishment.store.S.units": 9,
+                                       "costs.last_mile_by_origin.store.instant.per_km": 2.0})
+    assert sc.replenishment.store.S.units == 9
+    assert (sc.costs.last_mile_rate("store", "instant").fixed, sc.costs.last_mile_rate("store", "instant").per_km) == (5.0, 2.0)
+    with pytest.raises(sim.ScenarioError, match=r"replenishment\.store\.order_up_to\.S: give exactly one of"):
+        sim.load_scenario(city_path, {"replenishment.store": {"policy": "order_up_to", "S": 5}, "replenishment.store.S.days_of_cover": 7})
