@@ -8,7 +8,7 @@ import numpy as np
 from simulation import kernels
 from simulation.engine.state import SERIAL, InventoryState
 from simulation.engine.threads import Blocks
-from simulation.policies.replenishment import CalendarView, Planning, Today, build_policy
+from simulation.policies.replenishment import CalendarView, Planning, Today, build_policy, combined
 from simulation.policies.response import preposition
 from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, STORE, Scenario
 from simulation.world.network import World, lead_days
@@ -27,23 +27,34 @@ class Replenishment:
         self.initial = np.zeros((w.n_nodes, w.skus.size), np.int64)
         groups = {cls: np.flatnonzero(w.node_type == code) for code, cls in enumerate(NODE_TYPES)}
         holding_per_day = scenario.costs.holding_rate_per_year / DAYS_PER_YEAR * w.skus.unit_cost
-        if scenario.replenishment.online_stock is not None:
+        online_part = scenario.replenishment.online_stock
+        if online_part is not None and w.online_rows.size:
             groups["central_warehouse"] = np.setdiff1d(groups["central_warehouse"], w.online_rows)
             groups["online_stock"] = w.online_rows
         for name, rows in groups.items():
             if rows.size == 0:
                 continue
             self.group[rows], self.class_row[rows] = len(self.policies), np.arange(rows.size)
-            plan = Planning(w.planning_mean[rows], w.planning_var[rows], w.mean_lead_days[rows], w.var_lead_days[rows],
-                            w.lane_order_cost[rows], holding_per_day)
+
+            def policy_for(spec, mean, var, path):
+                plan = Planning(mean, var, w.mean_lead_days[rows], w.var_lead_days[rows], w.lane_order_cost[rows], holding_per_day)
+                # A display minimum: the group's own for every SKU; stores also the catalog's per SKU (facings).
+                facings = w.skus.presentation_units if name == STORE else np.zeros(w.skus.size, np.int64)
+                local = {r: i for i, r in enumerate(rows)}
+                view = CalendarView(scenario.demand, w.skus, w.planning_channel_share[rows],
+                                    [(shock, np.array([local[r] for n in shock.nodes for r in w.node_rows[n] if r in local], np.int64))
+                                     for shock in scenario.demand.shocks])
+                return build_policy(spec, plan, path, np.maximum(facings, spec.presentation_units), view)
+
             spec = getattr(scenario.replenishment, name)
-            # A display minimum: the group's own for every SKU; stores also the catalog's per SKU (facings).
-            facings = w.skus.presentation_units if name == STORE else np.zeros(w.skus.size, np.int64)
-            local = {r: i for i, r in enumerate(rows)}
-            view = CalendarView(scenario.demand, w.skus, w.planning_channel_share[rows],
-                                [(shock, np.array([local[r] for n in shock.nodes for r in w.node_rows[n] if r in local], np.int64))
-                                 for shock in scenario.demand.shocks])
-            policy = build_policy(spec, plan, f"replenishment.{name}", np.maximum(facings, spec.presentation_units), view)
+            policy = policy_for(spec, w.planning_mean[rows], w.planning_var[rows], f"replenishment.{name}")
+            if name == "central_warehouse" and w.planning_online is not None and online_part != spec:
+                # One stock, two plans (pool mode): the part of the warehouse's demand its stores bring by its own
+                # rule, its online part by the online stock's; the levels add.
+                mean, var = (part[rows] for part in w.planning_online)
+                stores = policy_for(spec, np.maximum(w.planning_mean[rows] - mean, 0.0),
+                                    np.maximum(w.planning_var[rows] - var, 0.0), f"replenishment.{name}")
+                policy = combined(stores, policy_for(online_part, mean, var, "replenishment.online_stock"))
             self.policies[name] = (rows, policy)
             self.initial[rows] = policy.initial_stock()
         self.names = list(self.policies)

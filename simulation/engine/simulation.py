@@ -278,8 +278,8 @@ class Simulation:
                 self.view.line_uniforms(lines), self._return_draws(batch, "returns"))
 
     def _return_draws(self, batch, stream: str) -> np.ndarray:
-        """Each line's return draws (none without returns); recaptured walk-in orders, which only a pool has, draw
-        from a stream of their own so the customers' draws stay aligned across policies."""
+        """Each line's return draws (none without returns); recaptured walk-in orders, which only policies with
+        recapture have, draw from a stream of their own so the customers' draws stay aligned across policies."""
         if self.returns is None:
             return np.empty((batch.line_qty.size, 0))
         return self.returns.draws(self.streams[stream], batch.channel[batch.line_order])

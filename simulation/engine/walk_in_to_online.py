@@ -1,6 +1,7 @@
-"""Pool mode's walk-in recapture and endless aisle: shares of the walk-in demand a store's shelf could
-not meet (recapture) or that asked for SKUs the store does not range (endless aisle) become online
-orders from the store's zone, served from the pool like any other. In split mode nothing converts.
+"""Walk-in recapture and the endless aisle: shares of the walk-in demand a store's shelf could not meet
+(recapture) or that asked for SKUs the store does not range (endless aisle) become online orders from the
+store's zone, sourced like any other order of their channel: under one pool from the pool, under split
+stock from the online channel's own stock (a home delivery from the warehouse's online stock).
 
 Converted units are drawn binomially from a stream of their own ('recapture'), so no other stream moves.
 """
@@ -28,8 +29,7 @@ class WalkInToOnline:
         self.channel = ONLINE_CHANNELS.index(rule.channel)
         nodes = scenario.network.nodes
         store_nodes = [nodes[world.twin_of[r]] for r in world.store_rows]
-        self.active = (scenario.policies.inventory_mode == "pool" and bool(self.unmet_share or self.unranged_share)
-                       and orders is not None)
+        self.active = bool(self.unmet_share or self.unranged_share) and orders is not None
         if self.active:
             self.zone = np.array([world.zone_index[n.zone] for n in store_nodes], np.int64)
             self.open_hour = np.array([n.open_hour for n in store_nodes], float)

@@ -318,6 +318,15 @@ class Push(_Timing):
         return self.allocation[rows].copy()
 
 
+def combined(*parts: ReplenishmentPolicy) -> OrderUpTo:
+    """One stock planned in parts, each by its own fixed order-up-to rule reviewed on the same days: the levels add."""
+    if not all(isinstance(p, OrderUpTo) for p in parts):
+        raise TypeError("only fixed order-up-to levels add up")
+    first = parts[0]
+    return OrderUpTo(S=np.sum([p.S for p in parts], axis=0), review_period_days=first.review_period_days,
+                     review_offset_days=first.review_offset_days)
+
+
 def build_policy(spec, plan: Planning, path: str, floor: np.ndarray | None = None,
                  view: CalendarView | None = None) -> ReplenishmentPolicy:
     """The policy object for one node class; ``path`` (e.g. ``replenishment.store``) names it in errors.

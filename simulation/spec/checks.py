@@ -92,9 +92,16 @@ def reference_problems(sc: Scenario) -> list[str]:
             if node.type == "store" and node.zone is None:
                 problems.append(f"network.nodes[{i}].zone: store {node.id!r} needs a zone: policies.walk_in_to_online "
                                 "turns its walk-in demand into online orders from that zone")
-    if sc.replenishment.online_stock is not None and sc.policies.inventory_mode != "split":
-        problems.append("replenishment.online_stock: means nothing in pool mode (a central warehouse keeps one stock "
-                        "for every channel); set policies.inventory_mode: split, or remove it")
+    online, cw = sc.replenishment.online_stock, sc.replenishment.central_warehouse
+    if online is not None and sc.policies.inventory_mode == "pool" and online != cw:
+        fixed = ("order_up_to", "base_stock")
+        same_days = (online.review_period_days, online.review_offset_days) == (cw.review_period_days, cw.review_offset_days)
+        if online.policy not in fixed or cw.policy not in fixed or not same_days:
+            problems.append(f"replenishment.online_stock: under one pool the warehouse keeps one stock; its online part keeps "
+                            f"a rule of its own only as a fixed level (order_up_to, base_stock) reviewed on the warehouse's days "
+                            f"(central_warehouse: {cw.policy}, every {cw.review_period_days} days from day {cw.review_offset_days}), "
+                            f"and the levels add; got {online.policy} every {online.review_period_days} days from day "
+                            f"{online.review_offset_days}. Give the warehouse's own policy, or null to plan the one stock by it")
     if sc.policies.ranging.file is not None and not Path(sc.policies.ranging.file).is_file():
         problems.append(f"policies.ranging.file: no such file {sc.policies.ranging.file!r}")
     if sc.catalog.file is not None and not Path(sc.catalog.file).is_file():

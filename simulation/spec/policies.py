@@ -112,8 +112,9 @@ class Ranging(Spec):
 
 
 class WalkInToOnline(Spec):
-    """Pool mode only (split stock cannot sell the online pool to a shopper): shares of walk-in demand that
-    become online orders from the store's zone, served from the pool. The rest is lost, as in split mode."""
+    """Shares of walk-in demand that become online orders from the store's zone, sourced as any order of their
+    channel: under one pool from the pool, under split stock from the online channel's own stock (the shopper
+    orders from the online store). The rest is lost."""
 
     unmet_share: Share = Field(0.0, description="walk-in recapture: share of ranged units the shelf could not serve")
     unranged_share: Share = Field(0.0, description="endless aisle: share of units asked for SKUs the store does not range")

@@ -95,6 +95,9 @@ class World:
     planning_mean: np.ndarray    # [node, sku] mean daily demand (customer + downstream), as the planner sees it
     planning_var: np.ndarray     # [node, sku] daily variance, as the planner sees it
     planning_channel_share: np.ndarray  # [node, channel (CHANNELS)] share of the node's planned units by channel
+    # Under one pool with replenishment.online_stock: per row, the (mean, var) [node, sku] of its online part (its own
+    # online customers and the forward warehouses it supplies: what split stock plans as online stock); else None.
+    planning_online: tuple[np.ndarray, np.ndarray] | None
     store_mix: np.ndarray | None  # [store, sku] each store's own walk-in multiplier per SKU (None: every 1)
     ranged: np.ndarray | None    # [store, sku] the SKUs each store stocks (None: every SKU)
     mean_lead_days: np.ndarray   # [node] mean inbound lead time, whole days after rounding
@@ -235,11 +238,18 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
         range_from_file(sc.policies.ranging.file, [nodes[twin[r]].id for r in store_rows], skus.sku)
     if served is None:
         served = first_choice_shares(cand_node, rows)
-    planning_mean, planning_var, channel_share = _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth, rows)
+    parts = sc.policies.inventory_mode == "pool" and sc.replenishment.online_stock is not None
+    planning_mean, planning_var, channel_share, online = _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth,
+                                                                          rows, parts)
+    if online is not None:  # a row's online part: its own online customers and the forward warehouses it supplies
+        for fw in np.flatnonzero((node_type == NODE_TYPES.index(FORWARD_WAREHOUSE)) & (source >= 0)):
+            online[0][source[fw]] += planning_mean[fw]
+            online[1][source[fw]] += planning_var[fw]
     error = sc.replenishment.planning_error
     if error.bias or error.cv:
         factor = (1.0 + error.bias) * mean_one_lognormal(world_stream(sc, PLANNING_ERROR), error.cv, planning_mean.shape)
         planning_mean, planning_var = planning_mean * factor, planning_var * factor
+        online = None if online is None else (online[0] * factor, online[1] * factor)
     store_mix = mean_one_lognormal(world_stream(sc, STORE_MIX), sc.demand.store_mix_cv, (store_rows.size, skus.size)) \
         if sc.demand.store_mix_cv else None
     if sc.demand.store_mix_file:
@@ -268,7 +278,8 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
         zone_scale=np.array([z.demand_scale for z in zones], float), zone_mix=mix, cand_node=cand_node,
         zone_promise=promise, zone_windows=windows, channel_from_opening=from_opening,
         last_mile=last_mile_costs(sc, cands, cand_node, node_type), zone_transit=transit,
-        planning_mean=planning_mean, planning_var=planning_var, planning_channel_share=channel_share, store_mix=store_mix, ranged=ranged,
+        planning_mean=planning_mean, planning_var=planning_var, planning_channel_share=channel_share, planning_online=online,
+        store_mix=store_mix, ranged=ranged,
         mean_lead_days=np.array([r.mean() for r in rounded]), var_lead_days=np.array([r.var() for r in rounded]),
         lane_groups=[(lane.lead_time_days, np.array([index[d] for d in lane.to], np.int64), lane.from_ == SUPPLIER)
                      for lane in sc.network.lanes],
@@ -346,7 +357,7 @@ def first_choice_shares(cand_node: np.ndarray, rows: int) -> np.ndarray:
     return shares
 
 
-def _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth, rows):
+def _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth, rows, parts=False):
     """Mean and variance of daily demand per node and SKU, before calendar effects.
 
     Stores see walk-in demand (each SKU's own overdispersion); a zone's online demand per channel is
@@ -354,13 +365,15 @@ def _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth, r
     catalog's one online overdispersion, as the engine draws it; a share p of the stream has mean p*mu and
     variance p*mu*E[U^2]/E[U] + p^2*alpha*mu^2, the gamma mixing being common to the whole stream); every
     node also sees its children's demand, summed as independent streams. Also each row's planned units by
-    channel (``CHANNELS``), summed over SKUs: the shares a forecast that sees the calendar lifts by channel.
+    channel (``CHANNELS``), summed over SKUs: the shares a forecast that sees the calendar lifts by channel;
+    and with ``parts``, each row's own online customers' (mean, var) before its children's are added (else None).
     """
     n_nodes = rows
     rate, alpha, online_alpha = skus.rate, skus.overdispersion, skus.online_overdispersion
     mean = np.zeros((n_nodes, skus.size))
     var = np.zeros_like(mean)
     by_channel = np.zeros((n_nodes, len(ONLINE_CHANNELS) + 1))
+    own_online = (np.zeros_like(mean), np.zeros_like(mean)) if parts else None
     for j, row in enumerate(store_rows):
         mu = rate * sc.network.nodes[row].demand_scale  # store rows are scenario rows
         if ranged is not None:  # a store plans (and its sources plan) only for the SKUs it stocks
@@ -378,6 +391,9 @@ def _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth, r
                 mean[row] += p * mu
                 var[row] += p * mu * unit_factor + p * p * online_alpha * mu**2
                 by_channel[row, 1 + c] += p * mu.sum()
+                if own_online is not None:
+                    own_online[0][row] += p * mu
+                    own_online[1][row] += p * mu * unit_factor + p * p * online_alpha * mu**2
     for d in range(int(depth.max()), 1, -1):
         for child in np.flatnonzero(depth == d):
             mean[source[child]] += mean[child]
@@ -385,4 +401,4 @@ def _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth, r
             by_channel[source[child]] += by_channel[child]
     total = by_channel.sum(axis=1, keepdims=True)
     share = np.divide(by_channel, total, out=np.zeros_like(by_channel), where=total > 0)
-    return mean, var, share
+    return mean, var, share, own_online

@@ -1,6 +1,7 @@
 """Split mode's online stock with a replenishment policy of its own (issue 17, mechanism 8): a central
 warehouse's online row follows ``replenishment.online_stock`` while its store stock keeps the central
-warehouse's policy; without it both rows share the central warehouse's, as before."""
+warehouse's policy; without it both rows share the central warehouse's, as before. Under one pool the
+online part of the one stock keeps that rule where it is a fixed level, and the levels add."""
 
 import numpy as np
 import pytest
@@ -36,7 +37,30 @@ def test_the_same_policy_given_twice_gives_the_same_run():
     assert a.kpis.equals(b.kpis)
 
 
-def test_an_online_stock_policy_in_pool_mode_is_refused():
-    with pytest.raises(ScenarioError, match=r"replenishment.online_stock: means nothing in pool mode"):
-        sim.load_scenario(SCENARIOS / "tiny.yaml", {"policies.inventory_mode": "pool",
-                                                     "replenishment.online_stock": {"policy": "base_stock", "S": 3}})
+POOL = {"policies.inventory_mode": "pool", "run.horizon_days": 60, "run.warmup_days": 5,
+        "replenishment.central_warehouse": {"policy": "order_up_to", "S": {"days_of_cover": 10}}}
+
+
+def test_under_one_pool_the_online_part_keeps_its_own_fixed_rule_and_the_levels_add():
+    """One stock, two plans: the warehouse's level is its own rule on the demand its stores and other supplied
+    nodes bring, plus the online stock's rule on its online part (its own online customers and the forward
+    warehouses it supplies); given the warehouse's own rule, the stock is planned as one (the same run)."""
+    online = {"policy": "order_up_to", "S": {"days_of_cover": 20}}
+    run = Simulation(sim.load_scenario(SCENARIOS / "tiny.yaml", {**POOL, "replenishment.online_stock": online}), seed=3)
+    w, cw = run.world, run.world.node_index["CW"]
+    mean, _ = w.planning_online
+    fw = w.node_index["FW1"]
+    own = mean[cw] - w.planning_mean[fw]  # the warehouse's own online customers
+    assert (own >= -1e-9).all() and own.sum() > 0 and w.online_rows.size == 0
+    expected = np.ceil((w.planning_mean[cw] - mean[cw]) * 10 - 1e-9) + np.ceil(mean[cw] * 20 - 1e-9)
+    np.testing.assert_array_equal(run.state.initial[cw], expected)
+    same = sim.load_scenario(SCENARIOS / "tiny.yaml", {**POOL, "replenishment.online_stock": POOL["replenishment.central_warehouse"]})
+    assert sim.run(same, seed=5).kpis.equals(sim.run(sim.load_scenario(SCENARIOS / "tiny.yaml", POOL), seed=5).kpis)
+
+
+@pytest.mark.parametrize("online", [{"policy": "forecast_order_up_to", "review_period_days": 7},
+                                    {"policy": "order_up_to", "review_period_days": 3}])
+def test_an_online_part_that_cannot_add_to_the_warehouses_level_is_refused(online):
+    with pytest.raises(ScenarioError, match=r"replenishment.online_stock: under one pool the warehouse keeps one stock; its "
+                                            r"online part keeps a rule of its own only as a fixed level"):
+        sim.load_scenario(SCENARIOS / "tiny.yaml", {**POOL, "replenishment.online_stock": online})

@@ -1,6 +1,7 @@
 """Store ranging, walk-in recapture and the endless aisle (issue 17, mechanisms 1 and 2): a store stocks
-only its range; in pool mode stated shares of walk-in demand the shelf could not meet, or that asked for
-an unranged SKU, become home-delivery orders served from the pool; in split mode they are lost."""
+only its range; stated shares of walk-in demand the shelf could not meet, or that asked for an unranged
+SKU, become home-delivery orders, served from the pool under one pool and from the online stock under split
+stock; without them those shoppers are lost."""
 
 import numpy as np
 import pytest
@@ -14,14 +15,14 @@ from tests.conftest import SCENARIOS
 
 Z = 4.0
 SHARES = {"unmet_share": 0.4, "unranged_share": 0.25}
-SETTINGS = {"policies.ranging": {"rule": "top", "top": 30}, "policies.walk_in_to_online": SHARES,
-            "run.horizon_days": 200, "run.warmup_days": 20}
+SETTINGS = {"policies.ranging": {"rule": "top", "top": 30}, "run.horizon_days": 200, "run.warmup_days": 20}
 
 
-def run(mode):
-    sc = sim.load_scenario(SCENARIOS / "tiny.yaml", {**SETTINGS, "policies.inventory_mode": mode})
+def run(mode, recapture=True):
+    sc = sim.load_scenario(SCENARIOS / "tiny.yaml", {**SETTINGS, "policies.inventory_mode": mode,
+                                                     **({"policies.walk_in_to_online": SHARES} if recapture else {})})
     probe = Probe(sc.run.warmup_days)
-    result, ledger, stats = simulate(sc, seed=11, observers=[probe])
+    result, ledger, stats = simulate(sc, seed=11, observers=[probe], record_shipments=True)
     kpis = kpi_table(ledger, stats, result.world, sc).set_index(["metric", "channel", "node_type"])["value"]
     return result, probe, kpis
 
@@ -29,6 +30,11 @@ def run(mode):
 @pytest.fixture(scope="module")
 def both():
     return {mode: run(mode) for mode in ("split", "pool")}
+
+
+@pytest.fixture(scope="module")
+def without():
+    return {mode: run(mode, recapture=False) for mode in ("split", "pool")}
 
 
 def test_a_store_never_stocks_or_sells_a_sku_outside_its_range(both):
@@ -41,10 +47,11 @@ def test_a_store_never_stocks_or_sells_a_sku_outside_its_range(both):
         assert result.state.received[stores][unranged].sum() == 0 and result.state.initial[stores][unranged].sum() == 0
 
 
-def test_endless_aisle_and_recapture_convert_their_shares_in_pool_mode(both):
+@pytest.mark.parametrize("mode", ["split", "pool"])
+def test_endless_aisle_and_recapture_convert_their_shares(both, mode):
     """Binomial thinning: converted units have mean p x N and variance p (1 - p) N, N the walk-in units
     unmet (ranged: recapture) or asked for unranged SKUs (endless aisle) after warm-up."""
-    result, probe, kpis = both["pool"]
+    result, probe, kpis = both[mode]
     stores, ranged = result.world.store_rows, result.world.ranged
     unmet = (probe.demand_by["walk_in"] - probe.met_by["walk_in"])[stores]
     for metric, share, units in (("recaptured_units", SHARES["unmet_share"], unmet[ranged].sum()),
@@ -54,20 +61,31 @@ def test_endless_aisle_and_recapture_convert_their_shares_in_pool_mode(both):
         assert abs(got - share * units) < Z * np.sqrt(share * (1 - share) * units), (metric, got, share * units)
 
 
-def test_converted_units_are_online_demand_and_not_lost_at_the_shelf(both):
-    """The same customers in both modes (common random numbers): pool's home-delivery demand exceeds
-    split's by exactly the converted units, and its walk-in losses exclude them."""
-    (split, split_probe, split_kpis), (pool, pool_probe, pool_kpis) = both["split"], both["pool"]
-    np.testing.assert_array_equal(split_probe.demand_by["walk_in"][split.world.store_rows],
-                                  pool_probe.demand_by["walk_in"][pool.world.store_rows])
-    converted = pool_kpis[("recaptured_units", "walk_in", "store")] + pool_kpis[("endless_aisle_units", "walk_in", "store")]
-    extra = pool_kpis[("demand_units", "home_delivery", "all")] - split_kpis[("demand_units", "home_delivery", "all")]
-    assert extra == converted
-    shelf_unmet = (pool_probe.demand_by["walk_in"] - pool_probe.met_by["walk_in"])[pool.world.store_rows].sum()
-    assert pool_kpis[("lost_sales_units", "walk_in", "store")] == shelf_unmet - converted
-    assert ("recaptured_units", "walk_in", "store") not in split_kpis.index  # split: lost, as before
-    assert split_kpis[("lost_sales_units", "walk_in", "store")] == \
-        (split_probe.demand_by["walk_in"] - split_probe.met_by["walk_in"])[split.world.store_rows].sum()
+@pytest.mark.parametrize("mode", ["split", "pool"])
+def test_converted_units_are_online_demand_and_not_lost_at_the_shelf(both, without, mode):
+    """The same customers with and without recapture (common random numbers): home-delivery demand grows by
+    exactly the converted units, and walk-in losses exclude them; without recapture no unit converts."""
+    (on, on_probe, on_kpis), (off, off_probe, off_kpis) = both[mode], without[mode]
+    np.testing.assert_array_equal(on_probe.demand_by["walk_in"][on.world.store_rows],
+                                  off_probe.demand_by["walk_in"][off.world.store_rows])
+    converted = on_kpis[("recaptured_units", "walk_in", "store")] + on_kpis[("endless_aisle_units", "walk_in", "store")]
+    extra = on_kpis[("demand_units", "home_delivery", "all")] - off_kpis[("demand_units", "home_delivery", "all")]
+    assert extra == converted > 0
+    shelf_unmet = (on_probe.demand_by["walk_in"] - on_probe.met_by["walk_in"])[on.world.store_rows].sum()
+    assert on_kpis[("lost_sales_units", "walk_in", "store")] == shelf_unmet - converted
+    assert ("recaptured_units", "walk_in", "store") not in off_kpis.index
+    assert off_kpis[("lost_sales_units", "walk_in", "store")] == \
+        (off_probe.demand_by["walk_in"] - off_probe.met_by["walk_in"])[off.world.store_rows].sum()
+
+
+def test_under_split_stock_recaptured_shoppers_order_from_the_online_stock(both):
+    """Under split stock every home delivery, recaptured or not, ships from the warehouse's online stock (its
+    ``CW:online`` row): no store sells its shelf to a parcel."""
+    result = both["split"][0]
+    w, shipments = result.world, result.fulfilment.shipments
+    parcels = shipments["channel"] == 1  # home delivery
+    assert parcels.sum() > 0
+    assert {w.node_ids[n] for n in np.unique(shipments["node"][parcels])} == {"CW:online"}
 
 
 def test_ranging_by_velocity_keeps_the_fast_movers_at_each_store():
