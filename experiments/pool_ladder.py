@@ -1,164 +1,218 @@
-"""S1 decomposed: how much of one pool's saving is pooling, and how much the replenishment that comes with it.
+"""S1 decomposed: what each change one pool brings adds to its saving, order-free, over every combination.
 
 Test, stated before running. From the calibrated split network (`city_seed_split`, scenarios/README.md), the
-five changes one pool brings (`city_seed_pool`) are turned on in all 2^5 combinations on common random
-numbers: `pull` (every node, the central and forward warehouses, the stores and the online stock, orders up to
-a service level on its own forecast, instead of head office's plan and cover targets), `served_sizing` (levels
-planned for the online demand a pilot run shows each node serving, not only where it is first choice),
-`ship_from_store` (the ten marked stores may ship parcels), `recapture` (30% of the walk-in units an empty
-shelf or an unranged SKU turns away become home-delivery orders) and `one_pool` (every node one stock for
-every channel). Each switch's Shapley share of the paired difference (all on minus none) is computed
-replication by replication, with 95% CIs. The control is `pull` alone (`city_seed_control`: split with the
-pool's replenishment): pooling itself is what the full pool saves beyond it. Pre-registered verdict: the full
-pool moves network days of inventory in the seed's direction by 0.5-1.5x of -46%, with shelf stockout no worse
-(margin 1 pp). A band reruns baseline, control and pool with each uncertain setting at a low and a high value
-(recapture share, range threshold, planning error, store delivery frequency) and reports the range of the
-saving and of pooling's part in it.
+changes one pool brings are switches, each changing one thing, turned on in every meaningful combination on common
+random numbers: `pull` (every node, the online stock included, orders up to a service level on its own forecast of
+what it records, instead of head office's plan and cover targets), `served_sizing` (levels planned where a pilot run
+shows online demand served), `recapture` (30% of the walk-in units an empty shelf or an unranged SKU turns away
+become home-delivery orders: from the pool under one pool, from the online stock under split), `rebalancing` (a
+mid-week run between the warehouse and the stores: top-ups, pull-backs, lateral moves), `allocation` (the stores'
+needs first at a warehouse that also sells online), `accurate_records` (the seed's RFID: every store record counted
+each day), `one_pool` (one stock per node for every channel, the online stock's rule kept for its part) and
+`ship_from_store` (every third store ships parcels and instant orders). A store ships from its shelf only under one
+pool, so `ship_from_store` and `one_pool` are one group: each switch's share is its Owen value (the Shapley value of
+the groups, each group's split among its members), and a combination with `ship_from_store` but not `one_pool` is
+the same run as without it. Shares are computed replication by replication (they add up to the whole in each), with
+95% CIs; beside each, its effect made first and made last. Pre-registered verdicts: every switch on moves network
+days of inventory in the seed's direction by 0.5-1.5x of -46% (28 -> 15 days), with shelf stockout no worse (margin
+1 pp); and each holds over the band (each uncertain setting at a low and a high value, the others as calibrated):
+"agrees" only where every band setting agrees, else the settings that flip it are named.
 """
 
 import argparse
 
 import pandas as pd
-from common import Claim, compare, direction_and_size, entry, in_units, load, no_worse, out_dir, parse_args, report
+from common import Claim, compare, direction_and_size, entry, in_units, load, markdown, no_worse, out_dir, parse_args, report
 
 from simulation.experiment.compare import paired_difference
 from simulation.experiment.results import atomic_write
-from simulation.experiment.shapley import coalitions, decompose, write_ladder
+from simulation.experiment.shapley import coalitions, decompose, write_decomposition
+from simulation.metrics.registry import metric
 
 BASE = "city_seed_split"
-# "No worse" means at most 1 percentage point more shelf stockout: a change an analyst would not act on.
-MARGIN = 0.01
-# Every node class orders on its own forecast, at the city's service targets and review days.
+MARGIN = 0.01  # "no worse": at most 1 percentage point more shelf stockout, a change an analyst would not act on
+SHIP_FROM_STORES = [f"S{s:02d}" for s in range(1, 31, 3)]  # every third store ships from its shelf under one pool
+# Every node class orders on its own forecast, at the city's service targets and review days; the online stock too.
 PULL = {"replenishment.central_warehouse": {"policy": "forecast_order_up_to", "review_period_days": 7, "service_level": 0.98},
         "replenishment.forward_warehouse": {"policy": "forecast_order_up_to", "review_period_days": 1, "service_level": 0.95},
         "replenishment.store": {"policy": "forecast_order_up_to", "review_period_days": 7, "service_level": 0.95},
         "replenishment.online_stock": {"policy": "forecast_order_up_to", "review_period_days": 7, "service_level": 0.98}}
-# Applied in this order, so one_pool's removal of the split online stock wins over pull's spec for it.
+REBALANCING = {"rule": "rebalance", "period_days": 7, "offset_days": 3, "node_types": ["store"],
+               "directions": ["lateral", "top_up", "pull_back"], "excess_cover_days": 28, "target_cover_days": 5}
 SWITCHES = {
     "pull": PULL,
     "served_sizing": {"replenishment.online_sizing.rule": "served"},
-    "ship_from_store": {},  # on: as the city marks its stores; off: no store ships
     "recapture": {"policies.walk_in_to_online": {"unmet_share": 0.3, "unranged_share": 0.3, "channel": "home_delivery"}},
-    "one_pool": {"policies.inventory_mode": "pool", "replenishment.online_stock": None},
+    "rebalancing": {"policies.transfers": REBALANCING},
+    "allocation": {"policies.allocation": "store_first"},
+    "accurate_records": {"policies.store_records.count_interval_days": 1},
+    "one_pool": {"policies.inventory_mode": "pool"},
+    "ship_from_store": {f"network.nodes[id={s}].ship_from_store": True for s in SHIP_FROM_STORES},
 }
-OFF = {"ship_from_store": {"network.nodes[type=store].ship_from_store": False}}
-KPIS = [("days_of_inventory", "all", "all"), ("days_of_inventory", "all", "store"), ("avg_inventory_value", "all", "all"),
-        ("shelf_stockout_rate", "walk_in", "store"), ("fill_rate_units", "walk_in", "all"),
-        ("fill_rate_units", "home_delivery", "all"), ("fill_rate_units", "instant", "all")]
+NEEDS = {"ship_from_store": "one_pool"}  # a store ships from its shelf only under one pool: alone it changes nothing
+GROUPS = [["pull"], ["served_sizing"], ["recapture"], ["rebalancing"], ["allocation"], ["accurate_records"],
+          ["one_pool", "ship_from_store"]]
+# The main job's two groups (city_seed_control, city_seed_pooling; city_seed_pool has both); accurate records stay apart.
+REPLENISHMENT = ("pull", "served_sizing")
+POOLING = ("recapture", "rebalancing", "allocation", "one_pool", "ship_from_store")
+DAYS = ("days_of_inventory", "all", "all")
+SERVICE = [("shelf_stockout_rate", "walk_in", "store"), ("fill_rate_units", "walk_in", "all"),
+           ("fill_rate_units", "home_delivery", "all"), ("fill_rate_units", "instant", "all")]
+KPIS = [DAYS, ("days_of_inventory", "all", "store"), ("avg_inventory_value", "all", "all"), *SERVICE, ("cost_total", "all", "all")]
 CLAIM = Claim("one pool: network days of inventory 28 -> 15", "days_of_inventory", -0.46)
-# The band: each uncertain setting at a low and a high value, the others at the calibration's.
+# The band: each uncertain setting at a low and a high value, the others as calibrated.
 BAND = {
-    "recapture_share": ("policies.walk_in_to_online", [0.15, 0.45]),
-    "range_min_daily_units": ("policies.ranging.min_daily_units", [0.035, 0.14]),
-    "planning_error_cv": ("replenishment.planning_error.cv", [0.3, 0.8]),
-    "store_delivery_days": ("replenishment.store.review_period_days", [3, 14]),
+    "store cover target (days)": ("replenishment.store.S.days_of_cover", [30, 50]),
+    "online cover target (days)": ("replenishment.online_stock.S.days_of_cover", [25, 45]),
+    "store delivery days": ("replenishment.store.review_period_days", [3, 14]),
+    "planning error cv": ("replenishment.planning_error.cv", [0.3, 0.8]),
+    "range threshold (units a day)": ("policies.ranging.min_daily_units", [0.035, 0.14]),
+    "recapture share": ("policies.walk_in_to_online", [0.15, 0.45]),
+    "rebalancing target cover (days)": ("policies.transfers.target_cover_days", [3, 7]),
+    "allocation rule": ("policies.allocation", ["online_first", "first_come"]),
+    "forecasts learn from": ("learn_from", ["demand"]),
 }
-BAND_REPLICATIONS = 3  # the band is a range, not a test: fewer replications per setting
+BAND_REPLICATIONS = 3
 
 
-def name(on: frozenset) -> str:
-    return "ladder-" + (".".join(s for s in SWITCHES if s in on) or "split")
+def on(coalition: frozenset) -> frozenset:
+    """The switches that act: a switch whose prerequisite is off changes nothing, so it is left out."""
+    return frozenset(s for s in coalition if NEEDS.get(s, s) in coalition)
 
 
-def switched(on: frozenset) -> dict:
-    """The overrides that turn ``on`` on (and the others off) in the baseline."""
+def name(coalition: frozenset) -> str:
+    return "ladder-" + (".".join(s for s in SWITCHES if s in on(coalition)) or "split")
+
+
+def switched(coalition: frozenset) -> dict:
+    """The overrides that turn ``coalition`` on in the baseline."""
     overrides = {}
     for switch in SWITCHES:
-        overrides.update(SWITCHES[switch] if switch in on else OFF.get(switch, {}))
+        if switch in on(coalition):
+            overrides.update(SWITCHES[switch])
     return overrides
 
 
-def band_overrides(path: str, value, on: frozenset) -> dict:
-    if path == "policies.walk_in_to_online":  # both shares move together; only where recapture is on
-        return {f"{path}.unmet_share": value, f"{path}.unranged_share": value} if "recapture" in on else {}
+def band_overrides(path: str, value, coalition: frozenset) -> dict:
+    """A band setting where it means something in ``coalition`` (a pooling setting only where its switch is on; the
+    split baseline's cover targets only where pull has not replaced them)."""
+    active = on(coalition)
+    if path == "policies.walk_in_to_online":
+        return {f"{path}.unmet_share": value, f"{path}.unranged_share": value} if "recapture" in active else {}
+    if path.startswith("policies.transfers"):
+        return {path: value} if "rebalancing" in active else {}
+    if path == "policies.allocation":
+        return {path: value} if "allocation" in active else {}
+    if path.endswith("days_of_cover"):
+        return {} if "pull" in active else {path: value}
+    if path == "learn_from":
+        return {f"{key}.learn_from": value for key in PULL} if "pull" in active else {}
     return {path: value}
 
 
-def with_ci(metric: str, mean: float, low: float, high: float) -> str:
-    return f"{in_units(metric, mean)} [{in_units(metric, low)}, {in_units(metric, high)}]"
+def ci_text(mean: float, low: float, high: float, m: str) -> str:
+    return f"{in_units(m, mean)} [{in_units(m, low)}, {in_units(m, high)}]"
 
 
-def relative(diff: tuple, base: float) -> str:
-    """A paired difference (mean, low, high, ...) as a change relative to ``base``, with its CI."""
-    return f"{diff[0] / base:+.1%} [{diff[1] / base:+.1%}, {diff[2] / base:+.1%}]"
+def service_sentence(shares: pd.DataFrame, switch: str) -> str:
+    """One switch's share of the change in days of inventory with the change in service it comes with."""
+    def row(kpi):
+        r = shares[(shares.switch == switch) & (shares.metric == kpi[0]) & (shares.channel == kpi[1]) & (shares.node_type == kpi[2])]
+        return r.iloc[0] if len(r) else None
+    days = row(DAYS)
+    moved = [(kpi, r) for kpi in SERVICE if (r := row(kpi)) is not None and (r.ci_low > 0 or r.ci_high < 0)]
+    service = "; ".join(f"{metric(k[0]).label} ({k[1].replace('_', ' ')}) {in_units(k[0], r.share)}" for k, r in moved)
+    days_moved = days.ci_low > 0 or days.ci_high < 0
+    both = " It moves both stock and service." if days_moved and moved else ""
+    return (f"- {switch}: days of inventory {ci_text(days.share, days.ci_low, days.ci_high, DAYS[0])}"
+            f"{' (not significant)' if not days_moved else ''}; "
+            + (f"service: {service}." if moved else "no significant change in service.") + both)
 
 
-def span(values: list[float]) -> str:
-    return f"{min(values):+.1%} to {max(values):+.1%}"
+def verdicts(runs: pd.DataFrame, split: str, pool: str) -> tuple[str, str, str, tuple]:
+    """The pre-registered claim on one pair: direction, size and shelf stockout no worse; and the relative change."""
+    total = paired_difference(runs, split, pool, DAYS)
+    direction, size = direction_and_size(total[0], total[1] > 0 or total[2] < 0, total[0] / total[3], CLAIM.seed_change)
+    shelf = paired_difference(runs, split, pool, SERVICE[0])
+    return direction, size, no_worse(shelf[1], shelf[2], MARGIN, -1), tuple(x / total[3] for x in total[:3])
 
 
-def run_band(args, out):
-    """Baseline, control and pool at each band setting, paired; the saving and pooling's part of it."""
-    three = {"split": frozenset(), "control": frozenset({"pull"}), "pool": frozenset(SWITCHES)}
+def run_band(args, out) -> tuple[pd.DataFrame, str]:
+    """Split and the full pool at each band setting, paired; each setting's verdicts, and over the band."""
+    full = frozenset(SWITCHES)
+    settings = list(BAND.items())[:2] if args.smoke else list(BAND.items())
     scenarios, points = [], []
-    for label, (path, values) in BAND.items():
+    for label, (path, values) in settings:
         for value in values:
-            point = f"{label}-{value:g}"
+            point = f"{label} = {value}"
             points.append(point)
-            for role, on in three.items():
-                scenarios.append(load(BASE, args, {**switched(on), **band_overrides(path, value, on), "name": f"band-{point}-{role}"}))
+            for role, coalition in (("split", frozenset()), ("pool", full)):
+                scenarios.append(load(BASE, args, {**switched(coalition), **band_overrides(path, value, coalition),
+                                                   "name": f"band-{len(points)}-{role}"}))
     fewer = argparse.Namespace(**{**vars(args), "replications": min(args.replications, BAND_REPLICATIONS)})
     result = compare(scenarios, fewer, out / "band")
     rows = []
-    for point in points:
-        split, control, pool = (f"band-{point}-{role}" for role in three)
-        total, lo, hi, base = paired_difference(result.runs, split, pool, KPIS[0])
-        beyond = paired_difference(result.runs, control, pool, KPIS[0])
-        shelf = paired_difference(result.runs, split, pool, KPIS[3])
-        rows.append({"setting": point.replace("-", " = ", 1), "baseline days": base, "pool vs split": total / base,
-                     "ci_low": lo / base, "ci_high": hi / base, "pooling itself (pool vs control)": beyond[0] / base,
-                     "shelf stockout change": shelf[0]})
+    for i, point in enumerate(points, 1):
+        direction, size, shelf, change = verdicts(result.runs, f"band-{i}-split", f"band-{i}-pool")
+        rows.append({"setting": point, "pool vs split [95% CI]": f"{change[0]:+.1%} [{change[1]:+.1%}, {change[2]:+.1%}]",
+                     "direction agrees": direction, "size agrees (0.5-1.5x)": size, "shelf stockout no worse": shelf})
     frame = pd.DataFrame(rows)
     atomic_write(out / "band.csv", lambda tmp: frame.to_csv(tmp, index=False))
-    return frame
+    said = []
+    for column in ("direction agrees", "size agrees (0.5-1.5x)", "shelf stockout no worse"):
+        flips = frame[frame[column] != "yes"]
+        said.append(f"{column}: " + ("yes at every setting" if flips.empty else
+                                     "not over the whole band (" + "; ".join(f"{r.setting}: {r[column]}" for _, r in
+                                                                           flips.iterrows()) + ")"))
+    return frame, f"Over the band ({len(points)} settings, {fewer.replications} paired replications each): " + "; ".join(said) + "."
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0], smoke_horizon=90, replications=5)
+    args = parse_args(__doc__.splitlines()[0], smoke_horizon=60, replications=3)
+    if args.smoke:  # 192 runs a replication: the smoke keeps each one small
+        args.sizes["catalog.skus"] = 60
     out = out_dir(args, "pool_ladder")
-    ladder = {name(on): on for on in coalitions(list(SWITCHES))}
-    scenarios = [load(BASE, args, {**switched(on), "name": p}) for p, on in ladder.items()]
+    # every combination; one with ship_from_store but not one_pool is the run without it (same name)
+    ladder = {c: name(c) for c in coalitions(list(SWITCHES))}
+    distinct = {p: c for c, p in ladder.items()}
+    scenarios = [load(BASE, args, {**switched(c), "name": p}) for p, c in distinct.items()]
     base_hash = load(BASE, args).digest()
     result = compare(scenarios, args, out)
-    shares = decompose(result.runs, ladder, list(SWITCHES), KPIS)
+    runs = pd.concat([result.runs[result.runs.policy == p].assign(policy="+".join(sorted(c)) or "none")
+                      for c, p in ladder.items()], ignore_index=True)  # every combination under its own label
+    coalition_of = {"+".join(sorted(c)) or "none": c for c in ladder}
+    shares = decompose(runs, coalition_of, list(SWITCHES), KPIS, GROUPS)
     shares["baseline_scenario_hash"] = base_hash
     atomic_write(out / "shapley.csv", lambda tmp: shares.to_csv(tmp, index=False))
-    steps = result.table.merge(shares[["metric", "channel", "node_type"]].drop_duplicates())
-    atomic_write(out / "ladder.csv", lambda tmp: steps[["policy", "metric", "channel", "node_type", "mean", "ci_low", "ci_high"]]
-                 .to_csv(tmp, index=False))
-    none, control, full = name(frozenset()), name(frozenset({"pull"})), name(frozenset(SWITCHES))
-    # what `invsim report` on this folder needs for its decomposition chart
-    write_ladder(out, shares, none, control, full, list(SWITCHES), args.seed, args.replications,
-                 names={none: "split", control: "control (pull only)", full: "one pool (every switch)"})
+    none, full = name(frozenset()), name(frozenset(SWITCHES))
+    write_decomposition(out, shares, none, full, list(SWITCHES), args.seed, args.replications, groups=GROUPS,
+                        names={none: "split", full: "one pool (every switch)"}, shown=[none, full])
     rows = []
     for kpi in KPIS:
         m, c, t = kpi
-        label = f"{m} ({c}, {t})"
-        for part, (a, b) in {"control: split + pull vs split": (none, control),
-                             "pooling itself: pool vs control": (control, full)}.items():
-            mean, lo, hi, _ = paired_difference(result.runs, a, b, kpi)
-            rows.append({"KPI": label, "change": part, "difference [95% CI]": with_ci(m, mean, lo, hi)})
         for s in [*SWITCHES, "total"]:
             r = shares[(shares.metric == m) & (shares.channel == c) & (shares.node_type == t) & (shares.switch == s)].iloc[0]
-            part = "total: pool vs split" if s == "total" else f"Shapley share: {s}"
-            rows.append({"KPI": label, "change": part, "difference [95% CI]": with_ci(m, r.share, r.ci_low, r.ci_high)})
-    total = paired_difference(result.runs, none, full, KPIS[0])
-    base = total[3]
-    direction, size = direction_and_size(total[0], total[1] > 0 or total[2] < 0, total[0] / base, CLAIM.seed_change)
-    pooling, modern = paired_difference(result.runs, control, full, KPIS[0]), paired_difference(result.runs, none, control, KPIS[0])
-    shelf = paired_difference(result.runs, none, full, KPIS[3])
-    shelf_ok = no_worse(shelf[1], shelf[2], MARGIN, -1)
-    band = run_band(args, out)
-    footer = (f"Seed claim, pre-registered: network days of inventory 28 -> 15 (-46%). The full pool against the calibrated "
-              f"split baseline ({base:.1f} days; scenario hash {base_hash[:12]}): {relative(total, base)}: direction agrees: "
-              f"{direction}; size agrees (0.5-1.5x): {size}. Shelf stockout no worse (margin {MARGIN * 100:g} pp): {shelf_ok} "
-              f"({with_ci('shelf_stockout_rate', *shelf[:3])}). Of the change, the control (split with the pool's pull "
-              f"replenishment) accounts for {relative(modern, base)} and pooling itself (pool against the control) for "
-              f"{relative(pooling, base)}. Shapley shares are over the {len(ladder)} combinations; in every replication they "
-              f"add up to the total. Band ({len(band)} settings, each uncertain setting low and high, the others as "
-              f"calibrated, {BAND_REPLICATIONS} replications each at most): the pool changes days of inventory by "
-              f"{span(band['pool vs split'].tolist())}, of which pooling itself "
-              f"{span(band['pooling itself (pool vs control)'].tolist())} (band.csv).")
+            rows.append({"KPI": f"{m} ({c}, {t})", "switch": "total: every switch vs split" if s == "total" else s,
+                         "Owen share [95% CI]": ci_text(r.share, r.ci_low, r.ci_high, m),
+                         "made first .. made last": f"{in_units(m, r['first'])} .. {in_units(m, r['last'])}"})
+    direction, size, shelf_ok, change = verdicts(result.runs, none, full)
+    groups = {label: sum(shares[(shares.switch == s) & (shares.metric == DAYS[0]) & (shares.channel == "all")
+                                & (shares.node_type == "all")].share.iloc[0] for s in members)
+              for label, members in (("replenishment", REPLENISHMENT), ("pooling", POOLING), ("accurate records", ("accurate_records",)))}
+    band, band_verdict = run_band(args, out)
+    base = paired_difference(result.runs, none, full, DAYS)[3]
+    footer = (f"Seed claim, pre-registered: network days of inventory 28 -> 15 (-46%). Every switch on against the calibrated "
+              f"split baseline ({base:.1f} days; scenario hash {base_hash[:12]}): {change[0]:+.1%} [{change[1]:+.1%}, "
+              f"{change[2]:+.1%}]: direction agrees: {direction}; size agrees (0.5-1.5x): {size}. Shelf stockout no worse "
+              f"(margin {MARGIN * 100:g} pp): {shelf_ok}. {band_verdict}\n\n"
+              f"Owen shares over the {len(distinct)} distinct runs of the {len(ladder)} combinations ({', '.join(SWITCHES)}; "
+              f"ship_from_store grouped with one_pool, which it needs); in every replication they add up to the total. Of "
+              f"the change in days of inventory, the replenishment switches ({', '.join(REPLENISHMENT)}) make "
+              f"{in_units(DAYS[0], groups['replenishment'])}, the pooling switches ({', '.join(POOLING)}) "
+              f"{in_units(DAYS[0], groups['pooling'])} and accurate records {in_units(DAYS[0], groups['accurate records'])} "
+              f"(sums of their shares). Each switch's days of inventory with the service it comes with (shares whose 95% CI "
+              f"excludes zero):\n" + "\n".join(service_sentence(shares, s) for s in SWITCHES)
+              + f"\n\nBand (band.csv):\n\n{markdown(band)}")
     report(rows, out, f"One pool decomposed: {len(SWITCHES)} switches, {args.replications} paired replications", footer)
 
 

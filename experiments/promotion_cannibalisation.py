@@ -14,7 +14,8 @@ MARGIN = 0.01
 def main() -> None:
     args = parse_args(__doc__.splitlines()[0], smoke_horizon=175)
     out = out_dir(args, "promotion_cannibalisation")
-    split = load("city_promotion", args, {"name": "promotion_split", "policies.inventory_mode": "split"})
+    split = load("city_promotion", args, {"name": "promotion_split", "policies.inventory_mode": "split",
+                                          "network.nodes[type=store].ship_from_store": False})  # stores ship only from one pool
     pool = load("city_promotion", args, {"name": "promotion_pool"})
     table = compare([split, pool], args, out).table
     claims = [Claim("one pool: fewer online stockouts in the promotion (home delivery)", "fill_rate_units", +0.05, channel="home_delivery"),

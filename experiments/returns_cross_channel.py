@@ -49,6 +49,7 @@ def main() -> None:
     out = out_dir(args, "returns_cross_channel")
     split_returns = load("city_returns", args, {"name": "split_returns"})
     returns = split_returns.returns.model_dump(mode="json", exclude_unset=True)
+    returns.pop("reverse_lane", None)  # split stock's lane to the online stock: one pool sells a return where it is received
     scenarios = [load(SPLIT, args), split_returns, load(POOL, args), load(POOL, args, {"name": "pool_returns", "returns": returns})]
     runs = compare(scenarios, args, out).runs
 

@@ -36,10 +36,10 @@ for s in range(1, 31):
     a = rng.uniform(0, 2 * np.pi)
     store_at[s] = (round(fw_at[f][0] + r * np.cos(a), 2), round(fw_at[f][1] + r * np.sin(a), 2))
     scale = round(float(rng.lognormal(0, 0.35)), 2)
-    # Every third store can also ship online orders from its shelf; that matters in pool mode only.
-    sfs = ", ship_from_store: true" if s % 3 == 1 else ""
+    # Every third store (S01, S04, ..., S28) can also ship online orders from its shelf under one pool: city_pool.yaml
+    # and city_seed_pool.yaml mark them (under split stock the mark would mean nothing, and is refused).
     lines.append(f"    - {{id: S{s:02d}, type: store, location: [{store_at[s][0]}, {store_at[s][1]}], demand_scale: {scale}, "
-                 f"zone: Z{s:02d}, capacity_orders_per_hour: 12, pickers: 2{sfs}}}")
+                 f"zone: Z{s:02d}, capacity_orders_per_hour: 12, pickers: 2}}")
 lines.append("  zones:")
 for s in range(1, 31):
     tier = 1 if s <= 18 else 2

@@ -20,9 +20,10 @@ from simulation.engine import ConservationError, Simulation
 from simulation.experiment.compare import compare, identity
 from simulation.experiment.results import ResultsFolder, combine, environment
 from simulation.experiment.run import run
+from simulation.experiment.shapley import decompose, write_decomposition
 from simulation.experiment.sweep import grid_size, summarise, sweep
-from simulation.reporting.report import pooling_headline, report
-from simulation.reporting.tables import SWEEP_SUMMARY, format_comparison, format_kpis, format_summary
+from simulation.reporting.report import DECOMPOSED, decomposition_sentence, report
+from simulation.reporting.tables import SWEEP_SUMMARY, format_comparison, format_decomposition, format_kpis, format_summary
 from simulation.spec import ScenarioError, UsageError, build_each, load_scenario, parse_set_options, split_assignment
 
 
@@ -47,8 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--out", type=arguments.folder, default=None, help="output folder (default: results/compare_<baseline>_vs_<other>)")
     c.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field in every scenario")
     c.add_argument("--scheduler", type=arguments.address, default=None, metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
-    c.add_argument("--control", default=None, metavar="NAME",
-                   help="the policy with the others' replenishment changes but no pooling: the report says how much is pooling")
+    c.add_argument("--decompose", action="append", default=[], metavar="GROUP=POLICY",
+                   help="twice: each group of changes and the compared policy that has it alone (e.g. replenishment=city_seed_control, "
+                        "pooling=city_seed_pooling); the remaining policy has both: its change splits into the groups' Shapley shares")
     c.add_argument("--no-report", action="store_true", help="skip report.html / report.pdf and the figures")
     c.add_argument("--restart", action="store_true", help="delete the runs of a different comparison in --out and start over")
     rp = sub.add_parser("report", help="write report.html, report.pdf and figures/ for a compare, sweep or run folder")
@@ -135,10 +137,8 @@ def _run(scenario, args) -> int:
 def _compare(args) -> int:
     overrides = parse_set_options(args.set)
     scenarios = build_each([(path, lambda path=path: load_scenario(path, overrides)) for path in args.scenarios])
-    others = [s.name for s in scenarios[1:]]
-    if args.control is not None and (args.control not in others or len(others) < 2):
-        raise UsageError([f"--control: must name one of the compared policies other than the baseline, with a third policy "
-                          f"to decompose; the policies after the baseline are {others}, got {args.control!r}"])
+    names = [s.name for s in scenarios]
+    groups, whole = decomposition_groups(args.decompose, names)
     seed = scenarios[0].run.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
     folder = ResultsFolder(out, "comparison")
@@ -148,19 +148,47 @@ def _compare(args) -> int:
                          executor=args.scheduler, force=args.force, out=out, restart=args.restart)
     manifest = {**identity(scenarios, args.replications, seed), "baseline": result.baseline, "overrides": overrides,
                 "calendar": list(result.calendar), **environment()}
-    if args.control is not None:
-        manifest["control"] = args.control
     folder.write(manifest, comparison=result.table, runs=result.runs, daily=result.daily, orders=result.orders)
     print(format_comparison(result.table, result.baseline))
-    for policy in [s.name for s in scenarios if s.name not in (result.baseline, args.control)] if args.control else []:
-        print("\n" + textwrap.fill(pooling_headline(result.runs, result.baseline, args.control, policy), 110))
+    if groups:
+        coalition_of = {result.baseline: frozenset(), **{p: frozenset({g}) for g, p in groups.items()}, whole: frozenset(groups)}
+        present = set(zip(result.runs.metric, result.runs.channel, result.runs.node_type, strict=True))
+        shares = decompose(result.runs, coalition_of, list(groups), [k for k in DECOMPOSED if k in present])
+        write_decomposition(out, shares, result.baseline, whole, list(groups), seed, args.replications)
+        base = result.table[result.table.policy == result.baseline].set_index(["metric", "channel", "node_type"])["mean"]
+        print(f"\nHow {whole}'s change against {result.baseline} splits between {' and '.join(groups)} ("
+              f"{', '.join(f'{g}: {p}' for g, p in groups.items())} alone): each group's Shapley share (the mean of its effect "
+              "made first and made last) with its 95% CI over the paired replications, and the two ends of its range:\n")
+        print(format_decomposition(shares))
+        lead = DECOMPOSED[0]
+        print("\n" + textwrap.fill(decomposition_sentence(shares, lead, result.baseline, whole, float(base.get(lead, 0.0))), 110))
     print(f"\nSeed {seed}, {args.replications} paired replications per policy (common random numbers). "
           "* = the 95% CI of the difference excludes zero; n.s. = no significant difference."
-          f"\nWrote {out}/ (comparison.parquet, runs.parquet, manifest.json; daily.parquet and orders.parquet of "
-          "replication 0; runs/ keeps each run, so a rerun after an interruption runs only what is missing)")
+          f"\nWrote {out}/ (comparison.parquet, runs.parquet, manifest.json{', shapley.parquet' if groups else ''}; daily.parquet "
+          "and orders.parquet of replication 0; runs/ keeps each run, so a rerun after an interruption runs only what is missing)")
     if not args.no_report:
         print(f"Report: {report(out)}")
     return 0
+
+
+def decomposition_groups(items: list[str], policies: list[str]) -> tuple[dict[str, str], str | None]:
+    """``--decompose GROUP=POLICY`` twice: {group: the policy that has that group alone}, and the policy that has both
+    (the one compared policy left after the baseline and those); ({}, None) without the flag."""
+    if not items:
+        return {}, None
+    pairs = [split_assignment(item) for item in items]
+    groups = {g.strip(): p.strip() for g, sep, p in pairs if sep}
+    others = policies[1:]
+    problems = [f"--decompose {item!r}: expected GROUP=POLICY" for item, (_, sep, _) in zip(items, pairs, strict=True) if not sep]
+    problems += [f"--decompose {g}={p}: {p!r} is not a compared policy after the baseline ({', '.join(others)})"
+                 for g, p in groups.items() if p not in others]
+    left = [p for p in others if p not in groups.values()]
+    if len(groups) != 2 or len(set(groups.values())) != 2 or len(left) != 1 or len(policies) != 4:
+        problems.append(f"--decompose: give two groups, each with the policy that has it alone, among four policies: the "
+                        f"baseline first, then each group alone and both (got {len(policies)} policies: {', '.join(policies)})")
+    if problems:
+        raise UsageError(problems)
+    return groups, left[0]
 
 
 def _sweep(args) -> int:

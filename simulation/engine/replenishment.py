@@ -35,26 +35,15 @@ class Replenishment:
             if rows.size == 0:
                 continue
             self.group[rows], self.class_row[rows] = len(self.policies), np.arange(rows.size)
-
-            def policy_for(spec, mean, var, path):
-                plan = Planning(mean, var, w.mean_lead_days[rows], w.var_lead_days[rows], w.lane_order_cost[rows], holding_per_day)
-                # A display minimum: the group's own for every SKU; stores also the catalog's per SKU (facings).
-                facings = w.skus.presentation_units if name == STORE else np.zeros(w.skus.size, np.int64)
-                local = {r: i for i, r in enumerate(rows)}
-                view = CalendarView(scenario.demand, w.skus, w.planning_channel_share[rows],
-                                    [(shock, np.array([local[r] for n in shock.nodes for r in w.node_rows[n] if r in local], np.int64))
-                                     for shock in scenario.demand.shocks])
-                return build_policy(spec, plan, path, np.maximum(facings, spec.presentation_units), view)
-
             spec = getattr(scenario.replenishment, name)
-            policy = policy_for(spec, w.planning_mean[rows], w.planning_var[rows], f"replenishment.{name}")
+            policy = self._build(scenario, name, rows, spec, w.planning_mean[rows], w.planning_var[rows], holding_per_day)
             if name == "central_warehouse" and w.planning_online is not None and online_part != spec:
                 # One stock, two plans (pool mode): the part of the warehouse's demand its stores bring by its own
                 # rule, its online part by the online stock's; the levels add.
                 mean, var = (part[rows] for part in w.planning_online)
-                stores = policy_for(spec, np.maximum(w.planning_mean[rows] - mean, 0.0),
-                                    np.maximum(w.planning_var[rows] - var, 0.0), f"replenishment.{name}")
-                policy = combined(stores, policy_for(online_part, mean, var, "replenishment.online_stock"))
+                stores = self._build(scenario, name, rows, spec, np.maximum(w.planning_mean[rows] - mean, 0.0),
+                                     np.maximum(w.planning_var[rows] - var, 0.0), holding_per_day)
+                policy = combined(stores, self._build(scenario, "online_stock", rows, online_part, mean, var, holding_per_day))
             self.policies[name] = (rows, policy)
             self.initial[rows] = policy.initial_stock()
         self.names = list(self.policies)
@@ -79,6 +68,18 @@ class Replenishment:
                               or ((w.source < 0).any() and skus.min_order_units.any()))
         self.proportional = scenario.replenishment.rationing != "priority"
         self.respond = scenario.policies.shock_response == "respond"
+
+    def _build(self, scenario: Scenario, name: str, rows: np.ndarray, spec, mean, var, holding_per_day):
+        """The policy ``spec`` of class ``name`` (its path in errors) for ``rows``, planned on daily demand ``mean`` and ``var``."""
+        w = self.world
+        plan = Planning(mean, var, w.mean_lead_days[rows], w.var_lead_days[rows], w.lane_order_cost[rows], holding_per_day)
+        # A display minimum: the group's own for every SKU; stores also the catalog's per SKU (facings).
+        facings = w.skus.presentation_units if name == STORE else np.zeros(w.skus.size, np.int64)
+        local = {r: i for i, r in enumerate(rows)}
+        view = CalendarView(scenario.demand, w.skus, w.planning_channel_share[rows],
+                            [(shock, np.array([local[r] for n in shock.nodes for r in w.node_rows[n] if r in local], np.int64))
+                             for shock in scenario.demand.shocks])
+        return build_policy(spec, plan, f"replenishment.{name}", np.maximum(facings, spec.presentation_units), view)
 
     def replenish(self, day: int, state: InventoryState, calendar, lead_stream: np.random.Generator,
                   blocks: Blocks = SERIAL, forecast_stream: np.random.Generator | None = None) -> tuple[list, list]:

@@ -14,7 +14,8 @@ import numpy as np
 from simulation.engine.observers import Observer
 from simulation.spec import ONLINE_CHANNELS, Scenario
 from simulation.spec.loading import with_overrides
-from simulation.world.network import World, first_choice_shares
+from simulation.world.network import World
+from simulation.world.planning import first_choice_shares
 
 # The pilot's replication index: no run uses it, so the pilot's customers are none of the measured runs'.
 PILOT_REPLICATION = 2**31 - 1

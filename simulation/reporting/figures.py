@@ -1,6 +1,6 @@
 """The charts of a report, each with the caption that says what it shows and how to read it: a comparison's
 KPI bars and where its stock sits, a sweep's (its grid points as the policies, plus the trade-off and the
-sensitivity), a run's time series and delivery times, and a pool ladder's decomposition."""
+sensitivity), a run's time series and delivery times, and a decomposition's waterfall."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simulation.experiment.compare import paired_difference, paired_table
+from simulation.experiment.compare import paired_table
 from simulation.experiment.sweep import swept_parameters
 from simulation.metrics.registry import CHANNEL_LABELS, metric
 from simulation.reporting import plots
@@ -139,15 +139,13 @@ def detail_charts(daily: pd.DataFrame, orders: pd.DataFrame, calendar: list[dict
     return charts
 
 
-def ladder_chart(shares: pd.DataFrame, runs: pd.DataFrame, baseline: str, control: str, policy: str,
-                 kpi: tuple[str, str, str] = ("days_of_inventory", "all", "all")) -> Chart:
-    """The decomposition waterfall of a pool ladder, with the control's two steps beside it."""
-    steps = [(control, *paired_difference(runs, baseline, control, kpi)[:3]),
-             ("pooling itself", *paired_difference(runs, control, policy, kpi)[:3])]
+def decomposition_chart(shares: pd.DataFrame, baseline: str, policy: str, names: dict[str, str] | None = None,
+                        kpi: tuple[str, str, str] = ("days_of_inventory", "all", "all")) -> Chart:
+    """The decomposition waterfall: each switch's (or group's) Shapley share of the change, with its range over orders."""
     label = metric(kpi[0]).label
-    return Chart(f"decomposition_{kpi[0]}", draw(plots.decomposition_waterfall, shares, steps, kpi),
-                 f"What each switch adds to the change in {label} from {baseline} to {policy}: left, each switch's Shapley "
-                 "share (its effect averaged over every order of turning the switches on), stacked to the total; right, the "
-                 f"same change in two steps: {control}, the control (the same changes but no pooling), then pooling itself "
-                 f"({policy} against the control). "
-                 "Whiskers are 95% confidence intervals over paired replications; green is a change for the better, red for the worse.")
+    return Chart(f"decomposition_{kpi[0]}", draw(plots.decomposition_waterfall, shares, kpi, names),
+                 f"What each change adds to the change in {label} from {baseline} to {policy}: each bar is its Shapley "
+                 "share (the mean of its effect over every order of making the changes), stacked to the total, whiskers "
+                 "the 95% CI over paired replications; the grey bar beside it runs from its effect made first (from "
+                 f"{baseline}) to its effect made last (onto all the others), so its length shows how much the order "
+                 "matters. Green is a change for the better, red for the worse.")

@@ -256,40 +256,43 @@ def sensitivity(table: pd.DataFrame, kpi: tuple[str, str] = ("fill_rate_units", 
     return ax
 
 
-def decomposition_waterfall(shares: pd.DataFrame, steps: Sequence[tuple[str, float, float, float]],
-                            kpi: tuple[str, str, str] = ("days_of_inventory", "all", "all"), ax=None):
-    """What each switch of a pool ladder adds to a KPI's change: a waterfall of the switches' Shapley shares
-    (``decompose``'s table: switch, metric, channel, node_type, share, ci_low, ci_high; bars float from the
-    running total, whiskers the 95% CI of each share) ending in the total, and beside it ``steps``, the same
-    change taken in named steps ((label, mean, ci_low, ci_high) each, e.g. the control's replenishment change,
-    then pooling itself)."""
+def decomposition_waterfall(shares: pd.DataFrame, kpi: tuple[str, str, str] = ("days_of_inventory", "all", "all"),
+                            names: dict[str, str] | None = None, ax=None):
+    """What each switch (or group of switches) adds to a KPI's change: a waterfall of their Shapley shares
+    (``decompose``'s table: switch, metric, channel, node_type, share, ci_low, ci_high, first, last; bars float from
+    the running total, whiskers the 95% CI of each share) ending in the total; beside each bar, its range over orders:
+    the switch's effect turned on first (from none) and last (onto all the others), a grey bar with ticks at both
+    ends. ``names``: what to call the switches."""
     ax = _axes(ax)
-    m = metric(kpi[0])
+    m, names = metric(kpi[0]), names or {}
     mine = shares[(shares["metric"] == kpi[0]) & (shares["channel"] == kpi[1]) & (shares["node_type"] == kpi[2])]
-    parts = [(r["switch"].replace("_", " "), r["share"], r["ci_low"], r["ci_high"]) for _, r in mine.iterrows() if r["switch"] != "total"]
+    parts = [r for _, r in mine.iterrows() if r["switch"] != "total"]
     total = mine[mine["switch"] == "total"].iloc[0]
     labels, x = [], 0
-    def bar(label, start, change, low, high, color):
+    good, bad = PALETTE[2], PALETTE[3]
+
+    def tone(change):
+        return good if change * m.better > 0 else bad if change * m.better < 0 else "0.6"
+
+    def bar(label, start, change, low, high, color, orders=None):
         nonlocal x
-        ax.bar(x, change, bottom=start, color=color, width=0.7, label=None)
+        ax.bar(x, change, bottom=start, color=color, width=0.6)
         ax.errorbar(x, start + change, yerr=[[change - low], [high - change]], color="0.2", capsize=3, elinewidth=1)
+        if orders is not None:  # the range over orders, beside the bar
+            ends = [start + orders[0], start + orders[1]]
+            ax.plot([x + 0.42] * 2, ends, color="0.55", linewidth=3, solid_capstyle="butt")
+            ax.scatter([x + 0.42] * 2, ends, marker="_", s=60, color="0.3", zorder=3)
         ax.annotate(m.signed(change), (x, max(start, start + change)), xytext=(0, 3), textcoords="offset points", ha="center",
                     fontsize=9)
         labels.append((x, label))
-        x += 1
-    good, bad = PALETTE[2], PALETTE[3]
-    def tone(change):
-        return good if change * m.better > 0 else bad if change * m.better < 0 else "0.6"
+        x += 1.2
     level = 0.0
-    for label, share, low, high in parts:
-        bar(label, level, share, low, high, tone(share))
-        level += share
-    bar("total (all switches)", 0.0, total["share"], total["ci_low"], total["ci_high"], PALETTE[0])
-    x += 0.5  # the same change in steps, set apart
-    level = 0.0
-    for label, change, low, high in steps:
-        bar(label, level, change, low, high, tone(change))
-        level += change
+    for r in parts:
+        label = names.get(r["switch"], r["switch"].replace("_", " "))
+        bar(label, level, r["share"], r["ci_low"], r["ci_high"], tone(r["share"]),
+            (r["first"], r["last"]) if "first" in r and r["first"] == r["first"] else None)
+        level += r["share"]
+    bar("total", 0.0, total["share"], total["ci_low"], total["ci_high"], PALETTE[0])
     ax.axhline(0, color="0.3", linewidth=0.8)
     ax.set_xticks([p for p, _ in labels], [_wrapped(t, 12) for _, t in labels], fontsize=9)
     ax.set_ylabel(_wrapped(f"Change in {m.label} ({m.axis_unit})", 34))

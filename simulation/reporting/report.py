@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulation.experiment.compare import paired_difference
 from simulation.experiment.results import ResultsFolder, atomic_write
 from simulation.experiment.stats import mean_ci
 from simulation.experiment.sweep import summarise, swept_parameters
@@ -60,28 +59,42 @@ def headline(table: pd.DataFrame, baseline: str, policy: str) -> list[str]:
     return out
 
 
-def pooling_headline(runs: pd.DataFrame, baseline: str, control: str, policy: str,
-                     name: str = "days_of_inventory") -> str:
-    """How much of ``policy``'s change in a KPI (network-wide) is pooling: ``control`` is the baseline with
-    the policy's other changes (its replenishment) and no pooling, so the paired difference policy -
-    control is what pooling itself adds. Computed replication by replication from ``runs``."""
-    m, kpi = metric(name), (name, "all", "all")
-    if not {baseline, control, policy} <= set(runs[runs.metric == name].policy):
+# What a decomposition states in words (metric, channel, node type), the first leading; each KPI's shares are in
+# shapley.parquet.
+DECOMPOSED = (("days_of_inventory", "all", "all"), ("avg_inventory_value", "all", "all"),
+              ("shelf_stockout_rate", "walk_in", "store"), ("fill_rate_units", "walk_in", "all"),
+              ("fill_rate_units", "home_delivery", "all"), ("fill_rate_units", "instant", "all"), ("cost_total", "all", "all"))
+
+
+def decomposition_sentence(shares: pd.DataFrame, kpi: tuple[str, str, str], baseline: str, policy: str, base_level: float,
+                           names: dict[str, str] | None = None) -> str:
+    """How ``policy``'s change in one KPI against ``baseline`` splits among its switches (or groups of switches), from
+    ``decompose``'s table: each part's Shapley share with its 95% CI, its share of the whole where every part moves it
+    the same way and the whole is significant, and its effect made first and made last (its range over orders)."""
+    name, channel, node_type = kpi
+    m, names = metric(name), names or {}
+    mine = shares[(shares.metric == name) & (shares.channel == channel) & (shares.node_type == node_type)].set_index("switch")
+    if mine.empty:
         return ""
-    total, _, _, base = paired_difference(runs, baseline, policy, kpi)
-    by_control = paired_difference(runs, baseline, control, kpi)[0]
-    pooling, low, high, _ = paired_difference(runs, control, policy, kpi)
-    share = f" ({by_control / total:.0%} of it)" if total else ""
-    verdict = "" if low > 0 or high < 0 else ": not significant"
-    return (f"Of {policy}'s change in {m.label} ({m.signed(total)}, {total / base:+.0%}), {control} reaches "
-            f"{m.signed(by_control)}{share} without pooling; pooling itself ({policy} against {control}) changes it "
-            f"by {m.signed(pooling)} ({pooling / base:+.1%}, 95% CI {m.signed(low)} to {m.signed(high)}{verdict}).")
+    total, parts = mine.loc["total"], mine.drop(index="total")
+    significant = total.ci_low > 0 or total.ci_high < 0
+    proportional = significant and all(p.share * total.share > 0 for p in parts.itertuples())
+    rel = f", {total.share / base_level:+.1%}" if base_level and not m.is_share else ""
+    said = []
+    for part in parts.itertuples():
+        of_it = f"{part.share / total.share:.0%} of it; " if proportional else ""
+        said.append(f"{names.get(part.Index, part.Index.replace('_', ' '))} {m.signed(part.share)} ({of_it}95% CI "
+                    f"{m.signed(part.ci_low)} to {m.signed(part.ci_high)}; {m.signed(part.first)} made first, "
+                    f"{m.signed(part.last)} made last)")
+    where = f" ({kpi_label(name, channel)})" if channel != "all" else ""
+    return (f"{policy} changes {m.label}{where} by {m.signed(total.share)} against {baseline} (95% CI {m.signed(total.ci_low)} "
+            f"to {m.signed(total.ci_high)}{rel}): " + "; ".join(said) + ".")
 
 
 def report(results_dir: str | Path) -> Path:
     """Write the report of a comparison (``invsim compare``), sweep (``invsim sweep``) or run (``invsim
-    run``) folder; returns report.html's path. A comparison folder holding a pool ladder's Shapley shares
-    (``experiments/pool_ladder.py``) reports its baseline, control and full pool, with the decomposition."""
+    run``) folder; returns report.html's path. A decomposed comparison folder (``invsim compare --decompose``, or
+    ``experiments/pool_ladder.py``'s) leads with how the change splits among its groups of changes."""
     results = ResultsFolder.open(results_dir)
     folder, manifest = results.path, results.manifest
     if results.kind == "comparison":
@@ -113,33 +126,39 @@ def report(results_dir: str | Path) -> Path:
 
 
 def _comparison(results: ResultsFolder):
-    """Title, headline, KPI table, note and charts of a comparison folder (or a pool ladder's)."""
+    """Title, headline, KPI table, note and charts of a comparison folder (or a decomposed one)."""
     table, manifest = results.read("comparison"), results.manifest
     policies = list(dict.fromkeys(table.policy))
-    baseline, control = manifest.get("baseline", policies[0]), manifest.get("control")
-    runs = results.read("runs") if results.has("runs") else None
-    ladder = manifest.get("ladder") if results.has("shapley") and control and runs is not None else None
-    if ladder and runs is not None:  # 2^k combinations: the report shows the three that answer the question
-        names = ladder.get("names", {})  # what to call them in the report (the policy names are the switches)
-        baseline, control, policy = (str(names.get(p, p)) for p in (baseline, control, ladder["policy"]))
-        table, runs = table.replace({"policy": names}), runs.replace({"policy": names})
-        policies = [baseline, control, policy]
+    baseline = manifest.get("baseline", policies[0])
+    parts = manifest.get("decomposition") if results.has("shapley") else None
+    sentences, lead, charts_first = [], [], []
+    if parts:  # the decomposition leads: it is what the meeting asks
+        names = parts.get("names") or {}
+        shares = results.read("shapley")
+        policy, baseline = (str(names.get(p, p)) for p in (parts["policy"], parts["baseline"]))
+        table = table.replace({"policy": names})
+        policies = [str(names.get(p, p)) for p in (parts.get("shown") or policies)]
         table = table[table.policy.isin(policies)]
-    sentences = [s for p in policies if p != baseline for s in headline(table, baseline, p)]
-    if control and runs is not None:  # the decomposition leads: it is what the meeting asks
-        sentences = [s for p in policies if p not in (baseline, control)
-                     for s in [pooling_headline(runs, baseline, control, p)] if s] + sentences
-    charts = figures.comparison_charts(table)
-    if ladder and runs is not None:
-        charts.insert(0, figures.ladder_chart(results.read("shapley"), runs, baseline, str(control), policy))
-        title = f"One pool decomposed: {len(ladder['switches'])} switches ({', '.join(ladder['switches'])})"
+        for kpi in DECOMPOSED[:4]:
+            base = _kpi(table, kpi[0], kpi[1], baseline, kpi[2])
+            said = decomposition_sentence(shares, kpi, baseline, policy, 0.0 if base is None else base["mean"], names)
+            lead += [said] if said else []
+        charts_first.append(figures.decomposition_chart(shares, baseline, policy, names))
+    sentences = lead + [s for p in policies if p != baseline for s in headline(table, baseline, p)]
+    charts = charts_first + figures.comparison_charts(table)
+    if parts and len(parts["switches"]) > 2:
+        title = f"One pool decomposed: {len(parts['switches'])} switches"
+    elif parts:
+        title = f"{parts['policy']} against {parts['baseline']}, decomposed: {' and '.join(parts['switches'])}"
     else:
         title = (f"Policy comparison: {', '.join(policies)} (baseline {baseline})" if len(policies) <= 3 else
                  f"Policy comparison: {len(policies) - 1} policies against {baseline}")
     if results.has("daily"):  # the first replication of each policy (older folders lack it)
         charts += figures.detail_charts(results.read("daily"), results.read("orders"), manifest.get("calendar", []))
     note = (f"Seed {manifest.get('seed', '?')}, {manifest.get('replications', '?')} paired replications per policy on "
-            "common random numbers. Effects are stated only where the 95% CI of the paired difference excludes zero.")
+            "common random numbers. Effects are stated only where the 95% CI of the paired difference excludes zero."
+            + (" Shares are Shapley values: each change's effect averaged over every order of making the changes, "
+               "computed replication by replication (so they add up to the whole in each)." if parts else ""))
     return title, sentences, _comparison_table(table, policies), note, charts
 
 

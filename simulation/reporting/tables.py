@@ -84,6 +84,27 @@ def format_comparison(table: pd.DataFrame, baseline: str) -> str:
                      for row in [header, *lines])
 
 
+def format_decomposition(shares: pd.DataFrame) -> str:
+    """Per KPI of a decomposition (``decompose``'s table): the whole change, and each part's Shapley share with its 95%
+    CI and its effect made first and made last."""
+    parts = [s for s in dict.fromkeys(shares["switch"]) if s != "total"]
+    lines = []
+    for (metric, channel, node_type), rows in shares.groupby(["metric", "channel", "node_type"], sort=False):
+        r = rows.set_index("switch")
+        signed = registered(metric).signed
+        label = metric if (channel, node_type) == ("all", "all") else \
+            f"{metric} ({channel}{'' if node_type == 'all' else ', ' + node_type})"
+
+        def ci(part, signed=signed, r=r):
+            return f"{signed(r.loc[part, 'share'])} [{signed(r.loc[part, 'ci_low'])}, {signed(r.loc[part, 'ci_high'])}]"
+        cells = [label, ci("total"), *[f"{ci(p)} ({signed(r.loc[p, 'first'])} .. {signed(r.loc[p, 'last'])})" for p in parts]]
+        lines.append(cells)
+    header = ["KPI", "whole change [95% CI]", *[f"{p} [95% CI] (made first .. last)" for p in parts]]
+    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
+    return "\n".join("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+                     for row in [header, *lines])
+
+
 def _pm(metric_name: str, mean: float, high: float) -> str:
     half = high - mean
     if not np.isfinite(half):

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from simulation.spec.checks import reference_problems
+from simulation.spec.effects import idle_settings
 from simulation.spec.errors import ScenarioError, describe
 from simulation.spec.overrides import apply_overrides
 from simulation.spec.scenario import Scenario
@@ -101,6 +102,8 @@ def scenario_from_dict(raw: Mapping[str, Any], overrides: Mapping[str, Any] | No
     except ValidationError as exc:
         raise ScenarioError([describe(err) for err in exc.errors()], source) from None
     problems = reference_problems(scenario)
+    if not problems:  # settings that would do nothing, once the scenario holds together
+        problems = idle_settings(scenario)
     if problems:
         raise ScenarioError(problems, source)
     return scenario

@@ -80,6 +80,11 @@ def _schema():
     return Scenario
 
 
+def _written(value) -> str:
+    """A value as a selector writes it (``true`` for True, ``S01``, ``3``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _set_path(target, parts: list, value, key: str, done: str, problems: list, schema=None) -> None:
     """Set ``value`` at ``parts`` below ``target`` (written for the ``schema`` annotation, None: unknown)."""
     part, rest = parts[0], parts[1:]
@@ -96,7 +101,7 @@ def _set_path(target, parts: list, value, key: str, done: str, problems: list, s
         if part == ("*",):
             items = target
         else:
-            items = [x for x in target if isinstance(x, dict) and str(x.get(part[0])) == part[1]]
+            items = [x for x in target if isinstance(x, dict) and _written(x.get(part[0])) == part[1]]
         if not items:
             problems.append(f"override {key}: no item of {done} has {part[0]}={part[1]}")
         for item in items:

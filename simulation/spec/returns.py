@@ -55,11 +55,10 @@ class ReverseLane(Spec):
 
 
 class HandlingCost(Spec):
-    """Receiving, inspecting and re-labelling one returned unit, by the type of node that receives it (stores
-    handle returns at the counter, slowest)."""
+    """Receiving, inspecting and re-labelling one returned unit, by the type of node that receives it: a courier
+    brings returns to the central warehouse, a customer to a store counter (slowest)."""
 
     central_warehouse: Money = 0.5
-    forward_warehouse: Money = 0.5
     store: Money = 1.0
 
 

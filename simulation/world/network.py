@@ -31,6 +31,7 @@ from simulation.spec.eligibility import candidates
 from simulation.world.catalog import SkuTable, build_catalog
 from simulation.world.costs import last_mile_costs
 from simulation.world.history_files import read_store_mix
+from simulation.world.planning import first_choice_shares, planning_demand
 from simulation.world.preflight import check_magnitudes, check_size
 from simulation.world.promises import promise_tables
 
@@ -239,7 +240,7 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
     if served is None:
         served = first_choice_shares(cand_node, rows)
     parts = sc.policies.inventory_mode == "pool" and sc.replenishment.online_stock is not None
-    planning_mean, planning_var, channel_share, online = _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth,
+    planning_mean, planning_var, channel_share, online = planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth,
                                                                           rows, parts)
     if online is not None:  # a row's online part: its own online customers and the forward warehouses it supplies
         for fw in np.flatnonzero((node_type == NODE_TYPES.index(FORWARD_WAREHOUSE)) & (source >= 0)):
@@ -347,58 +348,3 @@ def range_from_file(path: str, stores: list[str], skus: np.ndarray) -> np.ndarra
     ranged = np.zeros((len(stores), skus.size), bool)
     ranged[frame.store.map(store_index).to_numpy(int), frame.sku.map(sku_index).to_numpy(int)] = True
     return ranged
-
-
-def first_choice_shares(cand_node: np.ndarray, rows: int) -> np.ndarray:
-    """[zone, channel, row]: all of a zone's channel demand at its first-choice row (none where no row is eligible)."""
-    zones, channels = np.nonzero(cand_node[:, :, 0] >= 0)
-    shares = np.zeros((*cand_node.shape[:2], rows))
-    shares[zones, channels, cand_node[zones, channels, 0]] = 1.0
-    return shares
-
-
-def _planning_demand(sc, skus, store_rows, ranged, served, mix, source, depth, rows, parts=False):
-    """Mean and variance of daily demand per node and SKU, before calendar effects.
-
-    Stores see walk-in demand (each SKU's own overdispersion); a zone's online demand per channel is
-    planned at the rows ``served`` names, in its shares (compound: orders x units per line, with the
-    catalog's one online overdispersion, as the engine draws it; a share p of the stream has mean p*mu and
-    variance p*mu*E[U^2]/E[U] + p^2*alpha*mu^2, the gamma mixing being common to the whole stream); every
-    node also sees its children's demand, summed as independent streams. Also each row's planned units by
-    channel (``CHANNELS``), summed over SKUs: the shares a forecast that sees the calendar lifts by channel;
-    and with ``parts``, each row's own online customers' (mean, var) before its children's are added (else None).
-    """
-    n_nodes = rows
-    rate, alpha, online_alpha = skus.rate, skus.overdispersion, skus.online_overdispersion
-    mean = np.zeros((n_nodes, skus.size))
-    var = np.zeros_like(mean)
-    by_channel = np.zeros((n_nodes, len(ONLINE_CHANNELS) + 1))
-    own_online = (np.zeros_like(mean), np.zeros_like(mean)) if parts else None
-    for j, row in enumerate(store_rows):
-        mu = rate * sc.network.nodes[row].demand_scale  # store rows are scenario rows
-        if ranged is not None:  # a store plans (and its sources plan) only for the SKUs it stocks
-            mu = mu * ranged[j]
-        mean[row] += mu
-        var[row] += mu + alpha * mu**2
-        by_channel[row, 0] += mu.sum()
-    u = sc.demand.online.units_per_line_mean
-    unit_factor = ((u - 1) + u * u) / u  # E[U^2] / E[U] for U = 1 + Poisson(u - 1)
-    for z, zone in enumerate(sc.network.zones):
-        for c in range(len(ONLINE_CHANNELS)):
-            mu = rate * zone.demand_scale * mix[z, c]
-            for row in np.flatnonzero(served[z, c]):
-                p = served[z, c, row]
-                mean[row] += p * mu
-                var[row] += p * mu * unit_factor + p * p * online_alpha * mu**2
-                by_channel[row, 1 + c] += p * mu.sum()
-                if own_online is not None:
-                    own_online[0][row] += p * mu
-                    own_online[1][row] += p * mu * unit_factor + p * p * online_alpha * mu**2
-    for d in range(int(depth.max()), 1, -1):
-        for child in np.flatnonzero(depth == d):
-            mean[source[child]] += mean[child]
-            var[source[child]] += var[child]
-            by_channel[source[child]] += by_channel[child]
-    total = by_channel.sum(axis=1, keepdims=True)
-    share = np.divide(by_channel, total, out=np.zeros_like(by_channel), where=total > 0)
-    return mean, var, share, own_online

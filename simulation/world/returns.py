@@ -68,7 +68,7 @@ def compile_returns(sc: Scenario, world) -> ReturnPlan | None:
             while world.source[root] >= 0 and world.node_type[root] != CENTRAL_CODE:
                 root = int(world.source[root])
             lane_row[row] = twin.get(root, root)
-    handling = np.array([getattr(spec.handling_cost_per_unit, t) for t in NODE_TYPES])
+    handling = np.array([getattr(spec.handling_cost_per_unit, t, 0.0) for t in NODE_TYPES])  # no return reaches a forward warehouse
     lane = spec.reverse_lane
     return ReturnPlan(rate, resellable, to_store, courier_days, inspection_days, courier_cost, days, store_by_zone,
                       courier_row, lane_row, handling, lane.every_days, lane.lead_time_days, lane.cost_per_unit, split)

@@ -19,16 +19,48 @@ def without_labels(scenario: sim.Scenario) -> dict:
     return scenario.model_dump(exclude={"name", "description"})
 
 
-@pytest.mark.parametrize("file, on", [("city_seed_control", {"pull"}), ("city_seed_pool", set(pool_ladder.SWITCHES))])
+@pytest.mark.parametrize("file, on", [("city_seed_control", pool_ladder.REPLENISHMENT), ("city_seed_pooling", pool_ladder.POOLING),
+                                      ("city_seed_pool", pool_ladder.REPLENISHMENT + pool_ladder.POOLING)])
 def test_each_calibrated_variant_is_the_baseline_with_its_ladder_switches_on(file, on):
-    """city_seed_pool is city_seed_split with every switch on and nothing else changed (the control with
-    pull only), so the ladder decomposes exactly the comparison the README's main job prints."""
+    """The main job's policies are city_seed_split with the ladder's switches of each group on and nothing else changed
+    (records stay as they are: the ladder shows them apart), so the ladder decomposes the comparison the main job
+    prints."""
     split = sim.load_scenario(SCENARIOS / "city_seed_split.yaml")
-    # ship_from_store 'on' keeps the stores the city marks; the ladder turns them off only when off
-    switched = sim.load_scenario(SCENARIOS / "city_seed_split.yaml", pool_ladder.switched(frozenset(on) | {"ship_from_store"}))
+    switched = sim.load_scenario(SCENARIOS / "city_seed_split.yaml", pool_ladder.switched(frozenset(on)))
     variant = sim.load_scenario(SCENARIOS / f"{file}.yaml")
     assert without_labels(variant) == without_labels(switched)
     assert without_labels(variant) != without_labels(split)
+
+
+# What each switch may change in the baseline: one thing each (a pattern of flattened paths, * for a list index).
+TOUCHES = {"pull": [r"replenishment\.(central_warehouse|forward_warehouse|store|online_stock)\..*"],
+           "served_sizing": [r"replenishment\.online_sizing\.rule"],
+           "recapture": [r"policies\.walk_in_to_online\..*"], "rebalancing": [r"policies\.transfers\..*"],
+           "allocation": [r"policies\.allocation\.rule"], "accurate_records": [r"policies\.store_records\.count_interval_days"],
+           "one_pool": [r"policies\.inventory_mode"], "ship_from_store": [r"network\.nodes\.\d+\.ship_from_store"]}
+
+
+def flat(tree, prefix=""):
+    if isinstance(tree, dict):
+        return {k: v for key, value in tree.items() for k, v in flat(value, f"{prefix}{key}.").items()}
+    if isinstance(tree, list) and tree and isinstance(tree[0], dict):
+        return {k: v for i, value in enumerate(tree) for k, v in flat(value, f"{prefix}{i}.").items()}
+    return {prefix[:-1]: tree}
+
+
+@pytest.mark.parametrize("switch", list(pool_ladder.SWITCHES))
+def test_each_switch_changes_only_its_own_settings(switch):
+    """A switch's scenario differs from the one without it only in that switch's fields (one_pool merges stock and
+    nothing else: the online stock keeps its rule; whatever the online stock's rule becomes is pull's)."""
+    import re
+
+    needs = frozenset({pool_ladder.NEEDS[switch]}) if switch in pool_ladder.NEEDS else frozenset()
+    load = lambda on: flat(sim.load_scenario(SCENARIOS / "city_seed_split.yaml", pool_ladder.switched(on)).model_dump())  # noqa: E731
+    before, after = load(needs), load(needs | {switch})
+    changed = [k for k in set(before) | set(after) if before.get(k) != after.get(k)]
+    assert changed, f"{switch} changes nothing"
+    strays = [k for k in changed if not any(re.fullmatch(p, k) for p in TOUCHES[switch])]
+    assert not strays, f"{switch} also changes {strays}"
 
 
 def test_the_calibrated_split_baseline_lands_in_its_seed_bands():

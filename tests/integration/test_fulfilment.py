@@ -19,15 +19,15 @@ BOPIS, HOME, INSTANT = (ONLINE_CHANNELS.index(c) for c in ("bopis", "home_delive
 
 
 def corner(**policies) -> dict:
-    """A CW far out, a forward warehouse and a ship-from-store beside zone Z, a plain store, and a
-    forward warehouse 5 km away (outside the 3 km instant radius)."""
+    """A CW far out, a forward warehouse and a ship-from-store beside zone Z (marked so under one pool only: split
+    stock refuses the mark), a plain store, and a forward warehouse 5 km away (outside the 3 km instant radius)."""
     return {
         "name": "corner",
         "network": {
             "nodes": [
                 {"id": "CW", "type": "central_warehouse", "location": [20, 0], "capacity_orders_per_hour": 100, "pickers": 10},
                 {"id": "FW", "type": "forward_warehouse", "location": [0, 0], "capacity_orders_per_hour": 45, "pickers": 6},
-                {"id": "SFS", "type": "store", "location": [0.5, 0], "ship_from_store": True,
+                {"id": "SFS", "type": "store", "location": [0.5, 0], "ship_from_store": policies["inventory_mode"] == "pool",
                  "capacity_orders_per_hour": 12, "pickers": 2},
                 {"id": "S", "type": "store", "location": [1.0, 0], "capacity_orders_per_hour": 12, "pickers": 2},
                 {"id": "FAR", "type": "forward_warehouse", "location": [5, 0], "capacity_orders_per_hour": 45, "pickers": 10},
@@ -129,11 +129,10 @@ def test_a_closed_store_is_not_chosen_for_pickup():
 
 @pytest.fixture(scope="module")
 def city_runs(tmp_path_factory):
-    """60 days of the city in each mode with every shipment recorded."""
+    """60 days of the city in each mode with every shipment recorded (city_pool marks every third store to ship)."""
     runs = {}
     for mode in ("split", "pool"):
-        sc = sim.load_scenario("scenarios/city.yaml", {"policies.inventory_mode": mode, "run.horizon_days": 60,
-                                                       "run.warmup_days": 10})
+        sc = sim.load_scenario(f"scenarios/city_{mode}.yaml", {"run.horizon_days": 60, "run.warmup_days": 10})
         runs[mode] = Simulation(sc, seed=3, record_shipments=True).execute()
     return runs
 
@@ -209,9 +208,11 @@ def test_parcels_leave_at_the_next_carrier_cutoff():
 @pytest.mark.parametrize("mode", ["split", "pool"])
 @pytest.mark.parametrize("rule", ["nearest", "min_cost", "single_node_first"])
 def test_units_are_conserved_with_shocks_and_transfers_in_every_mode(tiny_path, mode, rule):
-    sc = sim.load_scenario(tiny_path, {"policies.inventory_mode": mode, "policies.sourcing": rule,
-                                       "policies.store_protection_units": 1, "policies.shock_response": "respond",
+    pooled = {"policies.store_protection_units": 1, "network.nodes[id=S1].ship_from_store": True} if mode == "pool" else {}
+    sc = sim.load_scenario(tiny_path, {"policies.inventory_mode": mode, "policies.sourcing": rule, **pooled,
+                                       "policies.shock_response": "respond",
                                        "policies.transfers": {"rule": "rebalance", "node_types": ["store", "forward_warehouse"],
+                                                              "directions": ["lateral", "top_up", "pull_back"],
                                                               "excess_cover_days": 3, "target_cover_days": 1}})
     run, ledger, _ = simulate(sc, seed=2)  # execute() checks conservation and raises on any leak
     assert run.state.sold.sum() > 0 and (run.state.on_hand >= 0).all()

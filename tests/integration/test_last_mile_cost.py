@@ -54,7 +54,7 @@ def test_each_channels_last_mile_is_the_sum_of_its_shipments_costed_by_hand(mode
 def test_min_cost_sourcing_ranks_by_the_last_mile_from_each_node():
     """Instant orders near a ship-from-store and a forward warehouse: the faster forward warehouse comes
     first for the nearest rule and under min_cost while its last mile is cheap; priced out, the store."""
-    base = {"policies.inventory_mode": "pool", "policies.sourcing": "min_cost"}
+    base = {"policies.inventory_mode": "pool", "policies.sourcing": "min_cost", "network.nodes[id=S1].ship_from_store": True}
     def first(extra):
         sc = sim.load_scenario(SCENARIOS / "tiny.yaml", {**base, **extra})
         return candidates(sc, sc.network.zones[0])["instant"][0].node

@@ -20,7 +20,8 @@ def two_stores(transfers: str) -> dict:
         "catalog": {"skus": 5, "mean_daily_units": 4.0},
         "replenishment": {"central_warehouse": {"policy": "base_stock", "S": 0},
                           "store": {"policy": "base_stock", "S": 6}},
-        "policies": {"transfers": {"rule": transfers, "period_days": 1, "excess_cover_days": 10, "target_cover_days": 4}},
+        "policies": {"transfers": {"rule": transfers, "period_days": 1, "excess_cover_days": 10, "target_cover_days": 4}
+                     if transfers == "rebalance" else "none"},
         "run": {"horizon_days": 200, "warmup_days": 20},
     })
 
@@ -68,7 +69,8 @@ def test_transfers_keep_channel_stocks_apart_in_split_mode():
     store trades only with stores and the warehouse's store stock, a forward warehouse only with forward
     warehouses and the online stock."""
     sc = sim.load_scenario("scenarios/city_typhoon.yaml", {
-        "policies.inventory_mode": "split", "policies.shock_response": "respond", "run.horizon_days": 240,
+        "policies.inventory_mode": "split", "network.nodes[type=store].ship_from_store": False,
+        "policies.shock_response": "respond", "run.horizon_days": 240,
         "policies.transfers": {"rule": "rebalance", "node_types": ["store", "forward_warehouse"], "excess_cover_days": 10,
                                "target_cover_days": 3, "directions": ["lateral", "top_up", "pull_back"]}})
     recording = Recording()
@@ -88,57 +90,12 @@ def test_transfers_keep_channel_stocks_apart_in_split_mode():
     assert np.isin(frm, [online]).any() and np.isin(to, [w.node_index["CW"]]).any()  # top-ups and pull-backs happened
 
 
-def _reference_moves(world, on_hand, position, owed, levels, rule):
-    """Plain Python: the three rebalancing moves of ``policies/transfers.py``'s docstring, node by node and SKU by
-    SKU, the planned moves counted in the givers' stock and the receivers' positions as they are planned."""
-    stock, position = on_hand.copy(), position.copy()
-    mean, source = world.planning_mean, world.source
-    stores = [int(r) for r in world.store_rows]
-    cover = lambda r, k, days: int(np.ceil(mean[r, k] * days))  # noqa: E731
-    pack = lambda r, k: int(world.skus.case_pack[k]) if world.lane_cases[r] else 1  # noqa: E731
-    moves = {"lateral": {}, "top_up": {}, "pull_back": {}}
-    for k in range(on_hand.shape[1]):
-        # lateral: the largest need first, from the largest excess first (ties: lower row first)
-        give = {r: max(stock[r, k] - cover(r, k, rule.excess_cover_days), 0) for r in stores}
-        need = {r: max(int(np.ceil(mean[r, k] * rule.target_cover_days)) - position[r, k], 0) if give[r] == 0 else 0
-                for r in stores}
-        givers = sorted(stores, key=lambda d: (-give[d], d))  # ranked once, by their excess before any move
-        for r in sorted(stores, key=lambda r: (-need[r], r)):
-            for d in givers:
-                q = min(need[r], give[d])
-                if q > 0:
-                    give[d] -= q
-                    need[r] -= q
-                    stock[d, k] -= q
-                    position[r, k] += q
-                    moves["lateral"][(d, r, k)] = moves["lateral"].get((d, r, k), 0) + q
-        # top-up from the source's stock beyond what it owes, rounded up to whole cases while its stock lasts
-        src = int(source[stores[0]])
-        free = max(stock[src, k] - int(owed[[r for r in range(len(source)) if source[r] == src], k].sum()), 0)
-        gaps = {r: max(int(np.ceil(mean[r, k] * rule.target_cover_days)) - position[r, k], 0) for r in stores}
-        left = stock[src, k]
-        for r in sorted(stores, key=lambda r: (-gaps[r], r)):
-            q = min(gaps[r], free)
-            free -= q
-            if q > 0:
-                q = min(-(-q // pack(r, k)) * pack(r, k), max(left, 0) // pack(r, k) * pack(r, k))
-                left -= q
-                moves["top_up"][(src, r, k)] = q
-                stock[src, k] -= q
-                position[r, k] += q
-        # pull-back: above the cover and the node's own level, on hand and in position, whole cases
-        for r in stores:
-            keep = max(cover(r, k, rule.excess_cover_days), levels[r, k])
-            q = max(min(position[r, k], stock[r, k]) - keep, 0) // pack(r, k) * pack(r, k)
-            if q > 0:
-                moves["pull_back"][(r, int(source[r]), k)] = q
-    return {d: {m: q for m, q in ms.items() if q > 0} for d, ms in moves.items()}
-
-
 def test_rebalancing_moves_what_its_rule_says():
-    """``rebalance_moves`` with all three directions on a pooled tiny world against the plain statement of the
-    rule above, on random stock, positions, debts and levels (case lanes to the stores, packs of 4)."""
+    """``rebalance_moves`` with all three directions on a pooled tiny world against the plain statement of the rule
+    (``validation.independent.rebalancing_moves``), on random stock, positions, debts and levels (case lanes to the
+    stores, packs of 4)."""
     from simulation.policies.transfers import TRANSFER_DIRECTIONS, rebalance_moves
+    from simulation.validation.independent import rebalancing_moves
     from simulation.world.network import compile_world
 
     sc = sim.load_scenario("scenarios/tiny.yaml", {
@@ -154,7 +111,7 @@ def test_rebalancing_moves_what_its_rule_says():
     levels = rng.integers(0, 25, shape)
     state = type("State", (), {"on_hand": on_hand, "owed": owed, "position": lambda self, blocks=None: position.copy()})()
     got = rebalance_moves(0, sc.policies.transfers, w, state, None, levels)
-    expected = _reference_moves(w, on_hand, position, owed, levels, sc.policies.transfers)
+    expected = rebalancing_moves(w, on_hand, position, owed, levels, sc.policies.transfers)
     for d, name in enumerate(TRANSFER_DIRECTIONS[:3]):
         mine = got.direction == d
         planned = {}

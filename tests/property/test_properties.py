@@ -16,9 +16,10 @@ def worlds(draw):
     n_stores = draw(st.integers(1, 4))
     stores = [f"S{i}" for i in range(n_stores)]
     has_fw = draw(st.booleans())
+    pool = draw(st.booleans())  # stores ship from their shelf, and keep units back from it, only under one pool
     nodes = [{"id": "CW", "type": "central_warehouse", "capacity_orders_per_hour": draw(st.sampled_from([2.0, 50.0]))}]
     nodes += [{"id": s, "type": "store", "demand_scale": draw(st.floats(0.2, 2.0)), "location": [i, 0], "zone": "Z1",
-               "ship_from_store": draw(st.booleans()), "record_inaccuracy": draw(st.sampled_from([0.0, 0.2]))}
+               "ship_from_store": pool and draw(st.booleans()), "record_inaccuracy": draw(st.sampled_from([0.0, 0.2]))}
               for i, s in enumerate(stores)]
     lanes = [{"from": "supplier", "to": "CW", "lead_time_days": draw(st.integers(1, 6))},
              {"from": "CW", "to": stores, "lead_time_days": {"kind": "gamma", "mean": draw(st.floats(0.5, 4)), "cv": 0.5}}]
@@ -41,9 +42,9 @@ def worlds(draw):
         "replenishment": {"rationing": draw(st.sampled_from(["proportional", "priority"])),
                           "central_warehouse": {"policy": draw(POLICY), "service_level": draw(st.floats(0.5, 0.99))},
                           "forward_warehouse": {"policy": draw(POLICY)}, "store": {"policy": draw(POLICY)}},
-        "policies": {"inventory_mode": draw(st.sampled_from(["split", "pool"])),
+        "policies": {"inventory_mode": "pool" if pool else "split",
                      "sourcing": draw(st.sampled_from(["nearest", "min_cost", "single_node_first"])),
-                     "store_protection_units": draw(st.integers(0, 2))},
+                     "store_protection_units": draw(st.integers(0, 2)) if pool else 0},
         "run": {"horizon_days": 40, "warmup_days": 5},
     }
 

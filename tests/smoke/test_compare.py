@@ -81,32 +81,47 @@ def test_cli_compare_prints_the_side_by_side_table_and_writes_it(tmp_path, capsy
     assert main(["compare", "scenarios/city_split.yaml", "scenarios/nope.yaml"]) == 2
 
 
-def test_pooling_headline_splits_the_change_into_the_control_and_pooling_itself():
-    """Baseline 40 days, the control (replenishment only) 22, the pool 20: the pool's -20 days are -18 of
-    replenishment and -2 of pooling, the latter with its paired t interval."""
-    from simulation.reporting.report import pooling_headline
+def test_a_decomposition_sentence_states_each_groups_share_its_ci_and_its_range_over_orders():
+    """Baseline 40 days; replenishment alone 22, pooling alone 39, both 20: replenishment's share is the mean of -18
+    (made first) and -19 (made last), pooling's of -1 and -2, with paired t intervals."""
+    from simulation.experiment.shapley import decompose
+    from simulation.reporting.report import decomposition_sentence
 
     noise = np.array([0.0, 0.5, -0.5, 0.2])
-    extra = np.array([-2.0, -2.2, -1.8, -2.0])   # the pool against the control, replication by replication
-    values = {"split": 40 + noise, "control": 22 + noise, "pool": 22 + noise + extra}
+    extra = np.array([-2.0, -2.2, -1.8, -2.0])
+    values = {"split": 40 + noise, "repl": 22 + noise, "pooled": 39 + noise, "pool": 22 + noise + extra}
     runs = pd.DataFrame([{"metric": "days_of_inventory", "channel": "all", "node_type": "all", "policy": p, "replication": r,
                           "value": v[r]} for p, v in values.items() for r in range(4)])
-    text = pooling_headline(runs, "split", "control", "pool")
-    half = 3.182 * extra.std(ddof=1) / 2
-    assert "Of pool's change in days of inventory (-20.0 days, -50%), control reaches -18.0 days (90% of it)" in text
-    assert f"changes it by -2.0 days (-5.0%, 95% CI {-2 - half:+.1f} days to {-2 + half:+.1f} days)" in text
-    assert "not significant" not in text
-    assert pooling_headline(runs, "split", "control", "absent") == ""
+    coalition_of = {"split": frozenset(), "repl": frozenset({"replenishment"}), "pooled": frozenset({"pooling"}),
+                    "pool": frozenset({"replenishment", "pooling"})}
+    shares = decompose(runs, coalition_of, ["replenishment", "pooling"], [("days_of_inventory", "all", "all")])
+    text = decomposition_sentence(shares, ("days_of_inventory", "all", "all"), "split", "pool", 40.1)
+    pooling = (-1.0 + extra) / 2  # per replication: (made first -1, made last extra) / 2
+    half = 3.182 * pooling.std(ddof=1) / 2
+    assert text.startswith("pool changes days of inventory by -20.0 days against split")
+    assert "replenishment -18.5 days (92% of it; 95% CI" in text and "-18.0 days made first, -19.0 days made last" in text
+    assert f"pooling -1.5 days (8% of it; 95% CI {-1.5 - half:+.1f} days to {-1.5 + half:+.1f} days; -1.0 days made first" in text
 
 
-def test_cli_compare_with_a_control_says_how_much_is_pooling(tmp_path, capsys):
+def test_cli_compare_decomposes_the_change_into_its_two_groups(tmp_path, capsys):
     small = ["--set", "catalog.skus=150", "--set", "run.horizon_days=40", "--set", "run.warmup_days=10", "--workers", "1"]
-    files = ["scenarios/city_seed_split.yaml", "scenarios/city_seed_control.yaml", "scenarios/city_seed_pool.yaml"]
-    assert main(["compare", *files, "--replications", "2", "--control", "city_seed_spilt", *small, "--out", str(tmp_path / "bad")]) == 2
-    assert "--control: must name one of the compared policies" in capsys.readouterr().err
+    files = [f"scenarios/city_seed_{p}.yaml" for p in ("split", "control", "pooling", "pool")]
+    groups = ["--decompose", "replenishment=city_seed_control", "--decompose", "pooling=city_seed_pooling"]
+    assert main(["compare", *files, "--replications", "2", "--decompose", "replenishment=city_seed_contrl", "--decompose",
+                 "pooling=city_seed_pooling", *small, "--out", str(tmp_path / "bad")]) == 2
+    assert "'city_seed_contrl' is not a compared policy after the baseline" in capsys.readouterr().err
+    assert main(["compare", *files[:3], "--replications", "2", *groups, *small, "--out", str(tmp_path / "bad")]) == 2
+    assert "--decompose: give two groups, each with the policy that has it alone, among four policies" in capsys.readouterr().err
     out = tmp_path / "cmp"
-    assert main(["compare", *files, "--replications", "2", "--control", "city_seed_control", *small, "--out", str(out)]) == 0
+    assert main(["compare", *files, "--replications", "2", *groups, *small, "--out", str(out)]) == 0
     printed = " ".join(capsys.readouterr().out.split())
-    assert "Of city_seed_pool's change in days of inventory" in printed and "pooling itself (city_seed_pool against" in printed
-    assert json.loads((out / "manifest.json").read_text())["control"] == "city_seed_control"
-    assert "pooling itself" in (out / "report.html").read_text()
+    assert "How city_seed_pool's change against city_seed_split splits between replenishment and pooling" in printed
+    assert "city_seed_pool changes days of inventory by" in printed and "made first" in printed
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["decomposition"]["switches"] == ["replenishment", "pooling"] and manifest["scenario_hashes"]
+    shares = pd.read_parquet(out / "shapley.parquet")
+    total = shares[(shares.switch == "total") & (shares.metric == "days_of_inventory")].share.iloc[0]
+    parts = shares[(shares.switch != "total") & (shares.metric == "days_of_inventory")].share.sum()
+    assert parts == pytest.approx(total)
+    page = (out / "report.html").read_text()
+    assert "pooling itself" not in page and "made first" in page

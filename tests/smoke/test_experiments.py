@@ -79,10 +79,14 @@ def test_experiment_smoke(name, tmp_path):
         # a size verdict only where the direction is significant
         assert (table.loc[table["direction agrees"] == "inconclusive", "size agrees (0.5-1.5x)"].isin(
             ["n/a", "n/a (not significant)"])).all()
-    if name == "pool_ladder":  # its folder is a ladder: the report leads with the decomposition's waterfall
+    if name == "pool_ladder":  # its folder is decomposed: the report leads with the shares' waterfall
         assert main(["report", str(tmp_path)]) == 0
         assert (tmp_path / "figures" / "decomposition_days_of_inventory.png").is_file()
-        assert "pooling itself" in (tmp_path / "report.html").read_text()
+        page = (tmp_path / "report.html").read_text()
+        assert "made first" in page and "pooling itself" not in page
+        shares = pd.read_csv(tmp_path / "shapley.csv")
+        days = shares[(shares.metric == "days_of_inventory") & (shares.channel == "all") & (shares.node_type == "all")]
+        assert len(days) >= 8 and days[days.switch != "total"].share.sum() == pytest.approx(days[days.switch == "total"].share.iloc[0])
 
 
 def test_experiment_bad_input_is_one_clear_message(tmp_path):

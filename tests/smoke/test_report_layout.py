@@ -14,7 +14,7 @@ import pytest
 import simulation as sim
 from simulation.cli import main
 from simulation.experiment.results import ResultsFolder
-from simulation.experiment.shapley import coalitions, decompose, write_ladder
+from simulation.experiment.shapley import coalitions, decompose, write_decomposition
 from simulation.metrics.registry import kpi_label
 from simulation.reporting.pdf import write_pdf
 from simulation.reporting.report import HEADLINE
@@ -30,12 +30,16 @@ def assert_cover_has_the_table(pdf_path, policies):
         assert kpi_label(name, channel).split(",")[0] in text
 
 
+FLAGSHIP = ["split", "control", "pooling", "pool"]
+
+
 @pytest.fixture(scope="module")
 def flagship(tmp_path_factory):
-    """The main job's three policies at a small size (the cover's layout depends on names and digits, not on size)."""
+    """The main job's four policies at a small size (the cover's layout depends on names and digits, not on size)."""
     out = tmp_path_factory.mktemp("flagship")
-    assert main(["compare", *(str(SCENARIOS / f"city_seed_{p}.yaml") for p in ("split", "control", "pool")),
-                 "--control", "city_seed_control", "--replications", "2", "--workers", "1", "--out", str(out), *SMALL]) == 0
+    assert main(["compare", *(str(SCENARIOS / f"city_seed_{p}.yaml") for p in FLAGSHIP), "--decompose",
+                 "replenishment=city_seed_control", "--decompose", "pooling=city_seed_pooling", "--replications", "2",
+                 "--workers", "1", "--out", str(out), *SMALL]) == 0
     return out
 
 
@@ -68,7 +72,7 @@ def sweep(tmp_path_factory):
 
 def test_flagship_pdf_cover_holds_its_table_inside_the_page(flagship):
     assert_inside_the_page(flagship / "report.pdf")
-    assert_cover_has_the_table(flagship / "report.pdf", ["city_seed_split", "city_seed_control", "city_seed_pool"])
+    assert_cover_has_the_table(flagship / "report.pdf", [f"city_seed_{p}" for p in FLAGSHIP])
     text = pages(flagship / "report.pdf")[-1][1]
     n = len(pages(flagship / "report.pdf"))
     assert f"page {n} of {n}" in text
@@ -120,7 +124,7 @@ def test_sweep_bars_are_the_grid_points_means_and_cis(sweep):
 
 @pytest.fixture(scope="module")
 def ladder(tmp_path_factory):
-    """A two-switch pool ladder on tiny: a replenishment change (the control's) and one pool."""
+    """A two-switch pool ladder on tiny: a replenishment change (weekly store orders) and one pool."""
     out = tmp_path_factory.mktemp("ladder")
     base = sim.load_scenario(SCENARIOS / "tiny.yaml", {"run.horizon_days": 60, "run.warmup_days": 10})
     switches = {"weekly": {"replenishment.store": {"policy": "order_up_to", "review_period_days": 7, "service_level": 0.95}},
@@ -131,27 +135,29 @@ def ladder(tmp_path_factory):
     result = sim.compare(scenarios, replications=3, seed=5, workers=1)
     ResultsFolder(out, "comparison").write(comparison=result.table, runs=result.runs)
     shares = decompose(result.runs, ladder, list(switches), [("days_of_inventory", "all", "all")])
-    write_ladder(out, shares, "none", "weekly", "one_pool-weekly", list(switches), 5, 3,
-                 names={"none": "split", "weekly": "control", "one_pool-weekly": "one pool"})
+    write_decomposition(out, shares, "none", "one_pool-weekly", list(switches), 5, 3,
+                        names={"none": "split", "weekly": "weekly orders", "one_pool-weekly": "one pool"},
+                        shown=["none", "weekly", "one_pool-weekly"])
     sim.report(out)
     return out, result.runs, shares
 
 
-def test_ladder_report_leads_with_the_decomposition(ladder):
+def test_a_decomposed_report_leads_with_the_shares(ladder):
     out = ladder[0]
     page = (out / "report.html").read_text()
     assert (out / "figures" / "decomposition_days_of_inventory.png").is_file()
     assert page.index('id="decomposition_days_of_inventory"') < page.index('id="fill_rate_by_channel"')
     first = page.split('id="headline">')[1].split("</p>")[0]
-    assert first.startswith("<p>Of one pool&#x27;s change in days of inventory") and "pooling itself" in first
+    assert first.startswith("<p>one pool changes days of inventory by") and "made first" in first and "made last" in first
+    assert "pooling itself" not in page  # a one-order difference is never called that
     cover = " ".join(pages(out / "report.pdf")[0][1].split())
-    assert "split" in cover and "control" in cover and "one pool" in cover and "none" not in cover  # the three, by name
+    assert "split" in cover and "weekly orders" in cover and "one pool" in cover and "none" not in cover  # by name
     assert_inside_the_page(out / "report.pdf")
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["ladder"]["switches"] == ["weekly", "one_pool"]
+    assert manifest["decomposition"]["switches"] == ["weekly", "one_pool"]
 
 
-def test_waterfall_bars_are_the_shapley_shares_and_the_steps_add_to_the_total(ladder):
+def test_waterfall_bars_are_the_shapley_shares_with_their_range_over_orders(ladder):
     from matplotlib.figure import Figure
 
     from simulation.experiment.compare import paired_difference
@@ -159,16 +165,20 @@ def test_waterfall_bars_are_the_shapley_shares_and_the_steps_add_to_the_total(la
 
     _, runs, shares = ladder
     kpi = ("days_of_inventory", "all", "all")
-    steps = [("control", *paired_difference(runs, "none", "weekly", kpi)[:3]),
-             ("pooling itself", *paired_difference(runs, "weekly", "one_pool-weekly", kpi)[:3])]
-    ax = plots.decomposition_waterfall(shares, steps, kpi, ax=Figure().subplots())
+    ax = plots.decomposition_waterfall(shares, kpi, ax=Figure().subplots())
     bars = [(p.get_y(), p.get_height()) for p in ax.patches]
-    share = shares.set_index("switch")["share"]
-    expected = [(0.0, share["weekly"]), (share["weekly"], share["one_pool"]), (0.0, share["total"]),
-                (0.0, steps[0][1]), (steps[0][1], steps[1][1])]
+    share = shares.set_index("switch")
+    expected = [(0.0, share.loc["weekly", "share"]), (share.loc["weekly", "share"], share.loc["one_pool", "share"]),
+                (0.0, share.loc["total", "share"])]
     np.testing.assert_allclose(bars, expected, atol=1e-12)
-    assert share["weekly"] + share["one_pool"] == pytest.approx(share["total"])  # Shapley shares add up to the total
-    assert steps[0][1] + steps[1][1] == pytest.approx(share["total"])  # and so do the two steps
+    assert share.loc["weekly", "share"] + share.loc["one_pool", "share"] == pytest.approx(share.loc["total", "share"])
+    # the range beside each bar: the switch made first (from none) and made last (onto the other)
+    first = paired_difference(runs, "none", "weekly", kpi)[0]
+    last = paired_difference(runs, "one_pool", "one_pool-weekly", kpi)[0]
+    assert (share.loc["weekly", "first"], share.loc["weekly", "last"]) == pytest.approx((first, last))
+    ends = sorted(float(y) for line in ax.lines for y in line.get_ydata() if len(line.get_ydata()) == 2
+                  and line.get_xdata()[0] == pytest.approx(0.42))
+    assert ends == pytest.approx(sorted([first, last]))
 
 
 # Every element's right edge within the page, written into the DOM for --dump-dom to return.

@@ -70,7 +70,10 @@ def test_a_variant_extends_its_base_and_applies_its_overrides(tmp_path):
     base = sim.load_scenario(SCENARIOS / "city.yaml")
     pool = sim.load_scenario(SCENARIOS / "city_pool.yaml")
     assert pool.name == "city_pool" and pool.policies.inventory_mode == "pool"
-    assert pool.network == base.network and pool.catalog == base.catalog  # everything else inherited
+    assert pool.catalog == base.catalog and pool.network.zones == base.network.zones  # everything else inherited
+    marked = [n.id for n in pool.network.nodes if n.ship_from_store]  # but the stores it marks to ship from the pool
+    assert marked == [f"S{s:02d}" for s in range(1, 31, 3)]
+    assert [n.model_copy(update={"ship_from_store": False}) for n in pool.network.nodes] == list(base.network.nodes)
     store_wh = sim.load_scenario(SCENARIOS / "city_forward_warehouses.yaml")
     stores = [n for n in store_wh.network.nodes if n.type == "store"]
     assert all(n.ship_from_store and n.pickers == 3 for n in stores)
@@ -124,10 +127,11 @@ def test_set_options_split_at_the_first_equals_outside_a_selector():
 def test_a_field_is_settable_by_its_path_where_the_file_wrote_its_section_as_one_word(city_path):
     """city.yaml writes ``transfers: none``; setting one field of the section keeps the word as the field it stands
     for (``rule``), as do a level written as a number (``S: 5`` is ``{units: 5}``) and a bare last-mile rate."""
-    sc = sim.load_scenario(city_path, {"policies.transfers.period_days": 3, "policies.allocation.rule": "first_come"})
-    assert (sc.policies.transfers.rule, sc.policies.transfers.period_days, sc.policies.allocation.rule) == ("none", 3, "first_come")
-    sc = sim.load_scenario(city_path, {"policies.transfers.rule": "rebalance"})
-    assert sc.policies.transfers.rule == "rebalance"
+    sc = sim.load_scenario(city_path, {"policies.transfers.rule": "rebalance", "policies.transfers.period_days": 3,
+                                       "policies.allocation.rule": "first_come"})
+    assert (sc.policies.transfers.rule, sc.policies.transfers.period_days, sc.policies.allocation.rule) == ("rebalance", 3, "first_come")
+    with pytest.raises(sim.ScenarioError, match=r"policies.transfers.period_days: means nothing with rule none"):
+        sim.load_scenario(city_path, {"policies.transfers.period_days": 3})
     sc = sim.load_scenario(city_path, {"replenishment.store": {"policy": "order_up_to", "S": 5}, "replenishment.store.S.units": 9,
                                        "costs.last_mile_by_origin.store.instant.per_km": 2.0})
     assert sc.replenishment.store.S.units == 9

@@ -78,3 +78,45 @@ def test_decompose_refuses_a_missing_combination():
     with pytest.raises(ValueError, match=r"missing \[\['a', 'b'\]\]"):
         decompose(pd.DataFrame(columns=["policy", "replication", "metric", "channel", "node_type", "value"]),
                   {"none": frozenset(), "a": frozenset("a"), "b": frozenset("b")}, ["a", "b"], [])
+
+
+def by_group_orders(value, groups):
+    """Owen's definition: the marginal effects averaged over every order in which each group's switches are turned
+    on together (an order of the groups, and an order within each)."""
+    shares = {s: 0.0 for g in groups for s in g}
+    orders = [[s for inner in inners for s in inner]
+              for outer in itertools.permutations(groups)
+              for inners in itertools.product(*[list(itertools.permutations(g)) for g in outer])]
+    for order in orders:
+        on = frozenset()
+        for s in order:
+            shares[s] += (value[on | {s}] - value[on]) / len(orders)
+            on = on | {s}
+    return shares
+
+
+@pytest.mark.parametrize("groups", [[["a", "b"], ["c"]], [["a"], ["b", "c", "d"]], [["a", "b"], ["c", "d"], ["e"]]])
+def test_owen_shares_match_their_definition_and_add_up(groups):
+    from simulation.experiment.shapley import owen_shares
+    rng = np.random.default_rng(len(groups))
+    switches = [s for g in groups for s in g]
+    value = {c: float(rng.normal()) for c in coalitions(switches)}
+    shares, brute = owen_shares(value, groups), by_group_orders(value, groups)
+    for s in switches:
+        assert shares[s] == pytest.approx(brute[s], abs=1e-12)
+    assert sum(shares.values()) == pytest.approx(value[frozenset(switches)] - value[frozenset()], abs=1e-12)
+    singletons = owen_shares(value, [[s] for s in switches])
+    assert singletons == pytest.approx(shapley_shares(value, switches))  # one switch a group: the Shapley share
+
+
+def test_decompose_gives_each_switch_its_range_over_orders():
+    """``first``: the switch turned on from none; ``last``: turned on onto all the others."""
+    switches = ["pool", "recapture"]
+    coalition_of = {"split": frozenset(), "pool": frozenset({"pool"}), "recapture": frozenset({"recapture"}),
+                    "both": frozenset(switches)}
+    rows = [{"policy": p, "replication": r, "metric": "m", "channel": "all", "node_type": "all", "value": v + r}
+            for r in range(3) for p, v in (("split", 0.0), ("pool", -2.0), ("recapture", -0.5), ("both", -3.0))]
+    table = decompose(pd.DataFrame(rows), coalition_of, switches, [("m", "all", "all")]).set_index("switch")
+    assert (table.loc["pool", "first"], table.loc["pool", "last"]) == pytest.approx((-2.0, -2.5))
+    assert (table.loc["recapture", "first"], table.loc["recapture", "last"]) == pytest.approx((-0.5, -1.0))
+    assert table.loc["pool", "share"] == pytest.approx((table.loc["pool", "first"] + table.loc["pool", "last"]) / 2)

@@ -95,7 +95,7 @@ def one_warehouse_multi_retailer() -> list[Check]:
     is a few hundredths of a percentage point of fill rate and the check has the power its row states."""
     q = OWMR
     fws = [f"FW{i}" for i in range(q["retailers"])]
-    raw = copies(OWMR_COPIES, q["demand"], **local_network(fws, q["retailers"], False, "CW", q["retailer_lead"],
+    raw = copies(OWMR_COPIES, q["demand"], **local_network(fws, q["retailers"], False, "CW", q["retailer_lead"], ranked=True,
                                                            cw_lead=q["warehouse_lead"], **{
         "replenishment.forward_warehouse": {"policy": "base_stock", "S": q["retailer_S"]},
         "replenishment.central_warehouse": {"policy": "base_stock", "S": q["warehouse_S"]},

@@ -73,15 +73,15 @@ def with_stores(stores: list[dict], lead: int, **overrides) -> dict:
             "replenishment.central_warehouse": {"policy": "base_stock", "S": 0}, **overrides}
 
 
-def local_network(fws: list[str], zones: int, pooled: bool, fed_by: str, lead: int, **overrides) -> dict:
+def local_network(fws: list[str], zones: int, pooled: bool, fed_by: str, lead: int, ranked: bool = False, **overrides) -> dict:
     """``zones`` zones with instant demand (backordered), served by forward warehouses ``fws``: one
     per zone 100 km apart, or one (``pooled``) beside all of them. Forward warehouses are fed by
-    ``fed_by`` (``supplier`` or ``CW``)."""
+    ``fed_by`` (``supplier`` or ``CW``); ``ranked``: served by a short source in their order (priority rationing)."""
     zone_list = [{"id": f"Z{i}", "tier": 1, "location": [0, 0] if pooled else [100 * i, 0],
                   "channel_mix": {"instant": 1.0}} for i in range(zones)]
     nodes = [{"id": "CW", "type": "central_warehouse"}]
     nodes += [{"id": f, "type": "forward_warehouse", "location": [0 if pooled else 100 * i, 0], "open_hour": 0,
-               "close_hour": 24, "capacity_orders_per_hour": 100000, "priority": i} for i, f in enumerate(fws)]
+               "close_hour": 24, "capacity_orders_per_hour": 100000, **({"priority": i} if ranked else {})} for i, f in enumerate(fws)]
     lanes = ([{"from": "supplier", "to": ["CW", *fws], "lead_time_days": lead}] if fed_by == "supplier"
              else [{"from": "supplier", "to": "CW", "lead_time_days": overrides.pop("cw_lead")},
                    {"from": "CW", "to": fws, "lead_time_days": lead}])

@@ -17,6 +17,7 @@ Mapping to other conventions, used by the validation suite (:mod:`simulation.val
 Symbols: lambda (or m) mean daily demand, D_n demand over n days, S base stock, L lead time in days.
 """
 
+from simulation.validation.theory.allocation import AllocationPerformance, two_class_allocation
 from simulation.validation.theory.losses import discrete_loss, negative_binomial_pmf, normal_loss, poisson_loss, poisson_pmf
 from simulation.validation.theory.networks import (
     ClarkScarf,
@@ -27,6 +28,7 @@ from simulation.validation.theory.networks import (
     serial_two_echelon_poisson,
 )
 from simulation.validation.theory.queues import erlang_c, mmc_number_in_system, mmc_sojourn_hours
+from simulation.validation.theory.records import record_accuracy_poisson
 from simulation.validation.theory.returns import base_stock_poisson_returns
 from simulation.validation.theory.single_node import (
     Newsvendor,
@@ -46,10 +48,10 @@ from simulation.validation.theory.single_node import (
     stock_for_empty_share,
 )
 
-__all__ = ["ClarkScarf", "Newsvendor", "Pooling", "ReorderPerformance", "SerialPerformance", "StockPerformance",
+__all__ = ["AllocationPerformance", "ClarkScarf", "Newsvendor", "Pooling", "ReorderPerformance", "SerialPerformance", "StockPerformance",
            "base_stock_for_cycle_service", "base_stock_for_fill_rate", "base_stock_negative_binomial", "base_stock_normal",
            "base_stock_poisson", "base_stock_poisson_returns", "clark_scarf_poisson", "discrete_loss", "eppen_safety_stock", "erlang_c",
            "lost_sales_base_stock_poisson", "min_max_poisson", "mmc_number_in_system", "mmc_sojourn_hours",
            "negative_binomial_pmf", "newsvendor_cost_poisson", "newsvendor_poisson", "normal_loss", "poisson_loss",
-           "poisson_pmf", "reorder_point_poisson", "serial_two_echelon_poisson", "shared_stock_priority_fill",
-           "stock_for_empty_share"]
+           "poisson_pmf", "record_accuracy_poisson", "reorder_point_poisson", "serial_two_echelon_poisson",
+           "shared_stock_priority_fill", "stock_for_empty_share", "two_class_allocation"]
