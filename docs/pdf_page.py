@@ -1,6 +1,6 @@
 """One page of a PDF as a PNG, for the README's picture of report.pdf (pypdfium2, from the test extra):
 
-    python docs/pdf_page.py results/compare_city_seed_split_vs_city_seed_control_vs_city_seed_pool/report.pdf 1 docs/report_cover.png
+    python docs/pdf_page.py results/compare_city_seed_split_vs_city_seed_control_vs_city_seed_pooling_vs_city_seed_pool/report.pdf 1 docs/report_cover.png
 """
 
 import sys

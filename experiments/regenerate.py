@@ -1,6 +1,9 @@
-"""Rerun every experiment and rewrite the results section of experiments/README.md from what they print.
+"""Rerun every experiment and rewrite the results section of experiments/README.md from what they print; or the
+front pages' figures: the README's main job and the calibrated network in scenarios/README.md.
 
-    python experiments/regenerate.py           # full size, every script (about 15 minutes on 2 cores: 918 s at f9ef779)
+    python experiments/regenerate.py                # full size, every script (about 80 minutes on 2 cores)
+    python experiments/regenerate.py --main-job     # the README's main job, word for word, into README.md and docs/
+    python experiments/regenerate.py --calibration  # the calibrated split network's figures into scenarios/README.md
 
 The section names the commit it ran at (and says so when the working tree had uncommitted changes), the
 machine and each script's wall time; each script's block is its own ``result.md``, so no figure in the
@@ -94,7 +97,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readme", type=Path, default=HERE / "README.md", help="the file whose results section is rewritten")
     parser.add_argument("--out", type=arguments.folder, default=HERE.parent / "results" / "experiments",
                         help="where each script's results go (a folder per script)")
+    parser.add_argument("--main-job", action="store_true",
+                        help="instead: run the README's main job word for word and write its excerpt, answer and charts into "
+                             "README.md (between its markers) and docs/")
+    parser.add_argument("--calibration", action="store_true",
+                        help="instead: rerun the calibrated split network's figures and sweeps into scenarios/README.md")
     args = parser.parse_args(argv)
+    if args.main_job or args.calibration:
+        import front_pages
+        if args.main_job:
+            front_pages.main_job()
+            print("Rewrote the main job's section of README.md and its charts in docs/")
+        if args.calibration:
+            front_pages.calibration()
+            print("Rewrote the calibration section of scenarios/README.md")
+        return 0
     results = {}
     for name in args.only or SCRIPTS:
         print(f"{name}.py ...", flush=True)

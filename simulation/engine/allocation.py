@@ -33,6 +33,7 @@ class ChannelAllocation:
         # rows whose source serves online orders: their requests compete with those orders
         self.supplied = np.flatnonzero(supplied & serves_online[np.maximum(world.source, 0)])
         self.active = self.rule != "online_first" and self.supplied.size > 0
+        self.sources = np.unique(world.source[self.supplied])
         self.fixed = None
         if self.active and self.rule == "reserve":
             days = np.asarray(spec.days_by_class())[world.skus.velocity_class]
@@ -51,5 +52,6 @@ class ChannelAllocation:
         if self.rule == "store_first":
             claim = claim + self.replenishment.open_need(kids, state)
         out = np.zeros(state.shape, np.int64)
-        np.add.at(out, self.world.source[kids], claim)
+        for source in self.sources:  # a few rows: summed row by row (np.add.at is slow over whole rows)
+            out[source] = claim[self.world.source[kids] == source].sum(axis=0)
         return out

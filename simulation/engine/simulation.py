@@ -72,7 +72,8 @@ from simulation.world.network import World, compile_world
 from simulation.world.returns import compile_returns
 from simulation.world.trace import replay
 
-_PILOT_SHARES: dict[str, np.ndarray] = {}  # scenario digest -> the pilot's served shares
+_PILOT_SHARES: dict[str, np.ndarray] = {}  # scenario digest -> the pilot's served shares (the latest few)
+PILOTS_KEPT = 16  # a comparison's policies alternate on a worker: keep each one's pilot (a few KB each)
 
 CALENDAR, RECEIVE, RETURNS, RELEASE, DEMAND, REVIEW, TRANSFER, REPLENISH, CLOSE = 0.0, 0.1, 0.15, 0.2, 0.5, 0.8, 0.83, 0.85, 0.95
 
@@ -133,7 +134,8 @@ class Simulation:
             world = compile_world(pilot, force)
             served = ServedUnits(world, pilot.run.warmup_days)
             cls(pilot, scenario.run.seed, PILOT_REPLICATION, world, threads=1, observers=[served]).execute()
-            _PILOT_SHARES.clear()  # keep the last scenario's only: a sweep moves on
+            while len(_PILOT_SHARES) >= PILOTS_KEPT:  # a sweep moves on: forget the oldest
+                del _PILOT_SHARES[next(iter(_PILOT_SHARES))]
             _PILOT_SHARES[key] = served.shares(world)
         return compile_world(scenario, force, served=_PILOT_SHARES[key])
 

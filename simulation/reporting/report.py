@@ -16,7 +16,7 @@ import pandas as pd
 from simulation.experiment.results import ResultsFolder, atomic_write
 from simulation.experiment.stats import mean_ci
 from simulation.experiment.sweep import summarise, swept_parameters
-from simulation.metrics.registry import kpi_label, metric
+from simulation.metrics.registry import CHANNEL_LABELS, kpi_label, metric
 from simulation.reporting import figures
 from simulation.reporting.figures import point_names
 from simulation.reporting.page import html_page
@@ -86,7 +86,7 @@ def decomposition_sentence(shares: pd.DataFrame, kpi: tuple[str, str, str], base
         said.append(f"{names.get(part.Index, part.Index.replace('_', ' '))} {m.signed(part.share)} ({of_it}95% CI "
                     f"{m.signed(part.ci_low)} to {m.signed(part.ci_high)}; {m.signed(part.first)} made first, "
                     f"{m.signed(part.last)} made last)")
-    where = f" ({kpi_label(name, channel)})" if channel != "all" else ""
+    where = f" ({CHANNEL_LABELS.get(channel, channel)})" if channel != "all" else ""
     return (f"{policy} changes {m.label}{where} by {m.signed(total.share)} against {baseline} (95% CI {m.signed(total.ci_low)} "
             f"to {m.signed(total.ci_high)}{rel}): " + "; ".join(said) + ".")
 
@@ -144,12 +144,15 @@ def _comparison(results: ResultsFolder):
             said = decomposition_sentence(shares, kpi, baseline, policy, 0.0 if base is None else base["mean"], names)
             lead += [said] if said else []
         charts_first.append(figures.decomposition_chart(shares, baseline, policy, names))
-    sentences = lead + [s for p in policies if p != baseline for s in headline(table, baseline, p)]
+    # Decomposed, the cover says the whole change and how it splits; each group's corner is in the table (its effect
+    # alone is one order of making the changes, not the group's share).
+    compared = [policy] if parts else [p for p in policies if p != baseline]
+    sentences = lead + [s for p in compared for s in headline(table, baseline, p)]
     charts = charts_first + figures.comparison_charts(table)
     if parts and len(parts["switches"]) > 2:
         title = f"One pool decomposed: {len(parts['switches'])} switches"
     elif parts:
-        title = f"{parts['policy']} against {parts['baseline']}, decomposed: {' and '.join(parts['switches'])}"
+        title = f"{policy} against {baseline}, decomposed: {' and '.join(str(names.get(s, s)) for s in parts['switches'])}"
     else:
         title = (f"Policy comparison: {', '.join(policies)} (baseline {baseline})" if len(policies) <= 3 else
                  f"Policy comparison: {len(policies) - 1} policies against {baseline}")

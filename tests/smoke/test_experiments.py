@@ -11,7 +11,7 @@ import pytest
 from simulation.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPERIMENTS = sorted(p.stem for p in (ROOT / "experiments").glob("*.py") if p.stem not in ("common", "regenerate"))
+EXPERIMENTS = sorted(p.stem for p in (ROOT / "experiments").glob("*.py") if p.stem not in ("common", "regenerate", "front_pages"))
 sys.path.insert(0, str(ROOT / "experiments"))
 import common  # noqa: E402  (the experiments' shared plumbing is not a package)
 
@@ -140,3 +140,28 @@ def test_only_replaces_its_own_block_and_keeps_the_rest(tmp_path):
     assert f"### `typhoon_response.py`: T (3 s, rerun alone at commit {regenerate.commit_label()})" in text
     assert text.count(regenerate.BEGIN) == 1 and text.count("### `") == 2
     assert text.index("split_vs_pool.py") < text.index("typhoon_response.py")  # the scripts' order
+
+
+def test_the_front_pages_figures_come_from_their_commands():
+    """The README's main-job block and the calibrated network's figures in scenarios/README.md are written between
+    their markers by ``experiments/regenerate.py --main-job`` and ``--calibration``, each naming its commit; the
+    main job it runs is the README's quick start, word for word."""
+    import front_pages
+    readme, scenarios = (ROOT / "README.md").read_text(), (ROOT / "scenarios" / "README.md").read_text()
+    main_block = readme.split(front_pages.MAIN_BEGIN, 1)[1].split(front_pages.MAIN_END, 1)[0]
+    assert "Measured by `python experiments/regenerate.py --main-job` at commit" in main_block and "What it says" in main_block
+    calibration = scenarios.split(front_pages.CALIBRATION_BEGIN, 1)[1].split(front_pages.CALIBRATION_END, 1)[0]
+    assert "**What it gives**" in calibration and "at commit" in calibration
+    command = front_pages.main_job_command()
+    quick_start = readme.split("```bash\n", 1)[1].splitlines()[0]
+    assert command[0] == "invsim" and " ".join(command) in quick_start and command.count("--decompose") == 2
+
+
+def test_between_markers_replaces_only_what_lies_between(tmp_path):
+    import front_pages
+    page = tmp_path / "page.md"
+    page.write_text("before\n<!-- a -->\nold\n<!-- b -->\nafter\n")
+    front_pages.between(page, "<!-- a -->", "<!-- b -->", "new 1.5%")
+    assert page.read_text() == "before\n<!-- a -->\nnew 1.5%\n<!-- b -->\nafter\n"
+    with pytest.raises(SystemExit, match="no"):
+        front_pages.between(page, "<!-- x -->", "<!-- b -->", "z")

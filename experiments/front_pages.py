@@ -1,0 +1,156 @@
+"""The figures the front pages quote, made by commands and written between markers (never typed): the README's
+main job (its command run word for word, its output excerpt, its answer in computed sentences and its charts) and
+the calibrated split network's figures in scenarios/README.md. ``experiments/regenerate.py --main-job`` and
+``--calibration`` call these."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import simulation as sim
+from simulation.experiment.results import ResultsFolder, commit_label
+from simulation.metrics.registry import metric
+from simulation.reporting.report import DECOMPOSED, decomposition_sentence, headline
+
+ROOT = Path(__file__).resolve().parents[1]
+README, SCENARIOS_README = ROOT / "README.md", ROOT / "scenarios" / "README.md"
+MAIN_BEGIN, MAIN_END = "<!-- main job: begin (written by experiments/regenerate.py --main-job; do not edit by hand) -->", \
+    "<!-- main job: end -->"
+CALIBRATION_BEGIN, CALIBRATION_END = ("<!-- calibration: begin (written by experiments/regenerate.py --calibration; do not edit "
+                                      "by hand) -->", "<!-- calibration: end -->")
+# The rows of the main job's table the README shows (its printout has them all).
+EXCERPT = ("fill_rate_units (walk_in)", "fill_rate_units (home_delivery)", "fill_rate_units (instant)", "shelf_stockout_rate (walk_in)",
+           "days_of_inventory ", "delivery_hours_p50 (home_delivery)", "on_time_rate (instant)", "cost_total ")
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def between(path: Path, begin: str, end: str, text: str) -> None:
+    """Replace what lies between the markers in ``path`` with ``text`` (the markers must be there)."""
+    page = path.read_text()
+    if begin not in page or end not in page:
+        raise SystemExit(f"{path}: no {begin!r} ... {end!r} markers to write between")
+    page = re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: f"{begin}\n{text.strip()}\n{end}", page, flags=re.S)
+    path.write_text(page)
+
+
+def main_job_command() -> list[str]:
+    """The README's main job as it is written: the part of the quick start's first command after the install."""
+    block = README.read_text().split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    first = block.strip().splitlines()[0]
+    return shlex.split(first.split("&&", 1)[1])
+
+
+def main_job() -> None:
+    """Run the main job word for word (its results folder started afresh), then write its excerpt, its answer and its
+    charts into the README and docs/."""
+    command = main_job_command()
+    out = ROOT / "results" / ("compare_" + "_vs_".join(Path(a).stem for a in command if a.endswith(".yaml")))
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"the main job failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    lines = done.stdout.splitlines()
+    table = [lines[0], *[line for line in lines[1:] if line.startswith(EXCERPT)], "..."]
+    split_at = next(i for i, line in enumerate(lines) if line.startswith("How "))
+    decomposition = lines[split_at: next(i for i in range(split_at, len(lines)) if lines[i].startswith("Seed "))]
+    excerpt = "\n".join([*table, "", *[line for line in decomposition if line.strip()]])
+    results = ResultsFolder.open(out)
+    answer = answer_sentences(results)
+    for chart in ("fill_rate_by_channel", "stock_by_node_type", "decomposition_days_of_inventory"):
+        shutil.copyfile(out / "figures" / f"{chart}.png", ROOT / "docs" / f"{chart}.png")
+    subprocess.run([sys.executable, str(ROOT / "docs" / "pdf_page.py"), str(out / "report.pdf"), "1",
+                    str(ROOT / "docs" / "report_cover.png")], check=True)
+    text = (f"Measured by `python experiments/regenerate.py --main-job` at commit {commit_label()} ({machine()}, the kernels "
+            f"compiled): the main job took {seconds:.0f} s. Its output (an excerpt; `*`: the 95% CI of the difference excludes "
+            f"zero):\n\n```\n{excerpt}\n```\n\n**What it says** (each sentence computed from the comparison's tables, as the "
+            f"report writes them). " + " ".join(answer))
+    between(README, MAIN_BEGIN, MAIN_END, text)
+
+
+def answer_sentences(results: ResultsFolder) -> list[str]:
+    """The main job's answer: how the pool's change splits between the groups, against the seed's figure, and the
+    service it comes with."""
+    table, shares, parts = results.read("comparison"), results.read("shapley"), results.manifest["decomposition"]
+    baseline, policy = parts["baseline"], parts["policy"]
+
+    def mean(name, channel, node_type, who):
+        row = table[(table.metric == name) & (table.channel == channel) & (table.node_type == node_type) & (table.policy == who)]
+        return float(row["mean"].iloc[0])
+
+    said = [decomposition_sentence(shares, kpi, baseline, policy, mean(*kpi, baseline))
+            for kpi in (DECOMPOSED[0], DECOMPOSED[2], DECOMPOSED[3])]
+    days = shares[(shares.switch == "total") & (shares.metric == "days_of_inventory") & (shares.node_type == "all")].iloc[0]
+    change = days.share / mean("days_of_inventory", "all", "all", baseline)
+    ratio = change / -0.46
+    said.append(f"The seed credits one pool with 28 to 15 days (-46%); here {policy} changes days of inventory by "
+                f"{change:+.0%} against {baseline}, {ratio:.2f} times the seed's change "
+                f"({'within' if 0.5 <= ratio <= 1.5 else 'outside'} the 0.5-1.5x the experiments count as agreeing).")
+    online = [s for s in headline(table, baseline, policy) if metric("fill_rate_units").label not in s] or []
+    said += online[:3]
+    return [s for s in said if s]
+
+
+def calibration() -> None:
+    """The calibrated split network's figures (one year, seed 7) and the two sweeps that say why its shelf stockout
+    stays low, into scenarios/README.md."""
+    base = ROOT / "scenarios" / "city_seed_split.yaml"
+    run = sim.run(sim.load_scenario(base), seed=7)
+    k = run.kpis.set_index(["metric", "channel", "node_type"])["value"]
+    gives = (f"**What it gives** (`invsim run scenarios/city_seed_split.yaml`: seed 7, one year, at commit {commit_label()}): "
+             f"stores **{k[('days_of_inventory', 'all', 'store')]:.1f} days**, the split online stock (the CW's online row and "
+             f"the forward warehouses) **{k[('days_of_inventory', 'all', 'online_stock')]:.1f} days**, network "
+             f"**{k[('days_of_inventory', 'all', 'all')]:.1f} days**; shelf stockout "
+             f"**{k[('shelf_stockout_rate', 'walk_in', 'store')]:.1%}** "
+             f"of ranged store-SKU-days; walk-in fill rate {k[('fill_rate_units', 'walk_in', 'all')]:.1%}; store records "
+             f"{k[('record_accuracy', 'all', 'store')]:.1%} accurate; {k[('shrink_units', 'all', 'store')]:,.0f} units lost "
+             f"unrecorded ({k[('cost_shrink', 'all', 'store')] / 1e6:.2f} M at cost). `tests/integration/test_calibrated_city.py` "
+             "checks stores within 30 to 50 days, online stock within 15 to 35 and record accuracy within 25% to 45% on every CI run.")
+    mix = sweep_table(base, {"demand.store_mix_cv": [0.8, 1.5, 2.5], "replenishment.planning_error.cv": [0.5, 1.0, 2.0]},
+                      [("demand.store_mix_cv", "store mix cv"), ("replenishment.planning_error.cv", "planning error cv")])
+    records = sweep_table(base, {"policies.store_records.shrink_share": [0.011, 0.03, 0.06],
+                                 "policies.store_records.scan_error_rate": [0.06, 0.2]},
+                          [("policies.store_records.shrink_share", "unrecorded loss, share of units sold"),
+                           ("policies.store_records.scan_error_rate", "scan error rate")], records=True)
+    counted = {days: sim.run(sim.load_scenario(base, {"policies.store_records.count_interval_days": days}), seed=7).kpis
+               .set_index(["metric", "channel", "node_type"])["value"] for days in (90, 0)}
+    text = (f"{gives}\n\nStock in the wrong stores: `invsim sweep scenarios/city_seed_split.yaml --grid demand.store_mix_cv=0.8,1.5,2.5 "
+            f"--grid replenishment.planning_error.cv=0.5,1,2 --replications 1` (seed 7):\n\n{mix}\n\nRecords that drift from the "
+            "shelf: `invsim sweep scenarios/city_seed_split.yaml --grid policies.store_records.shrink_share=0.011,0.03,0.06 --grid "
+            f"policies.store_records.scan_error_rate=0.06,0.2 --replications 1` (seed 7; the first row is the calibrated "
+            f"baseline):\n\n{records}\n\nCounting more often works the other way (`--set "
+            f"policies.store_records.count_interval_days=90`): a count every 90 days gives a shelf stockout of "
+            f"{counted[90][('shelf_stockout_rate', 'walk_in', 'store')]:.1%} (records "
+            f"{counted[90][('record_accuracy', 'all', 'store')]:.0%} accurate), never counting "
+            f"{counted[0][('shelf_stockout_rate', 'walk_in', 'store')]:.1%}.")
+    between(SCENARIOS_README, CALIBRATION_BEGIN, CALIBRATION_END, text)
+
+
+def sweep_table(base: Path, grid: dict, columns: list[tuple[str, str]], records: bool = False) -> str:
+    """A one-replication sweep on the calibrated split network (seed 7) as a Markdown table."""
+    table = sim.sweep(sim.load_scenario(base), grid, replications=1, seed=7)
+    wide = table[table.node_type.isin(["all", "store"])].pivot_table(
+        index=[p for p, _ in columns], columns=["metric", "channel", "node_type"], values="value", aggfunc="first")
+    shown = [("record_accuracy", "all", "store", "records accurate", "{:.1%}")] if records else []
+    shown += [("days_of_inventory", "all", "store", "stores, days", "{:.1f}"),
+              ("shelf_stockout_rate", "walk_in", "store", "shelf stockout", "{:.1%}"),
+              ("fill_rate_units", "walk_in", "all", "walk-in fill", "{:.1%}")]
+    head = [label for _, label in columns] + [s[3] for s in shown]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for point, row in wide.iterrows():
+        values = point if isinstance(point, tuple) else (point,)
+        lines.append("| " + " | ".join([*(f"{v:g}" for v in values), *(fmt.format(row[(m, c, t)]) for m, c, t, _, fmt in shown)]) + " |")
+    return "\n".join(lines)
+
