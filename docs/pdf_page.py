@@ -1,6 +1,8 @@
 """One page of a PDF as a PNG, for the README's picture of report.pdf (pypdfium2, from the test extra):
 
-    python docs/pdf_page.py results/compare_city_seed_split_vs_city_seed_control_vs_city_seed_pooling_vs_city_seed_pool/report.pdf 1 docs/report_cover.png
+    python docs/pdf_page.py <results folder>/report.pdf 1 docs/report_cover.png
+
+(``experiments/regenerate.py --main-job`` renders the main job's cover with it.)
 """
 
 import sys
