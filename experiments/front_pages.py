@@ -54,7 +54,7 @@ def main_job_command() -> list[str]:
 def main_job() -> None:
     """Run the main job word for word (its results folder started afresh), then write its excerpt, its answer and its
     charts into the README and docs/."""
-    command = main_job_command()
+    command, label = main_job_command(), commit_label()  # the label before this writes anything
     out = ROOT / "results" / ("compare_" + "_vs_".join(Path(a).stem for a in command if a.endswith(".yaml")))
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
@@ -63,7 +63,8 @@ def main_job() -> None:
     if done.returncode != 0:
         raise SystemExit(f"the main job failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
     lines = done.stdout.splitlines()
-    table = [lines[0], *[line for line in lines[1:] if line.startswith(EXCERPT)], "..."]
+    first_table = lines[: lines.index("")]  # the comparison; the decomposition's table follows a blank line
+    table = [lines[0], *[line for line in first_table[1:] if line.startswith(EXCERPT)], "..."]
     split_at = next(i for i, line in enumerate(lines) if line.startswith("How "))
     decomposition = lines[split_at: next(i for i in range(split_at, len(lines)) if lines[i].startswith("Seed "))]
     excerpt = "\n".join([*table, "", *[line for line in decomposition if line.strip()]])
@@ -73,7 +74,7 @@ def main_job() -> None:
         shutil.copyfile(out / "figures" / f"{chart}.png", ROOT / "docs" / f"{chart}.png")
     subprocess.run([sys.executable, str(ROOT / "docs" / "pdf_page.py"), str(out / "report.pdf"), "1",
                     str(ROOT / "docs" / "report_cover.png")], check=True)
-    text = (f"Measured by `python experiments/regenerate.py --main-job` at commit {commit_label()} ({machine()}, the kernels "
+    text = (f"Measured by `python experiments/regenerate.py --main-job` at commit {label} ({machine()}, the kernels "
             f"compiled): the main job took {seconds:.0f} s. Its output (an excerpt; `*`: the 95% CI of the difference excludes "
             f"zero):\n\n```\n{excerpt}\n```\n\n**What it says** (each sentence computed from the comparison's tables, as the "
             f"report writes them). " + " ".join(answer))
@@ -98,7 +99,8 @@ def answer_sentences(results: ResultsFolder) -> list[str]:
     said.append(f"The seed credits one pool with 28 to 15 days (-46%); here {policy} changes days of inventory by "
                 f"{change:+.0%} against {baseline}, {ratio:.2f} times the seed's change "
                 f"({'within' if 0.5 <= ratio <= 1.5 else 'outside'} the 0.5-1.5x the experiments count as agreeing).")
-    online = [s for s in headline(table, baseline, policy) if metric("fill_rate_units").label not in s] or []
+    said_already = (metric("fill_rate_units").label, metric("days_of_inventory").label)
+    online = [s for s in headline(table, baseline, policy) if not any(label in s for label in said_already)]
     said += online[:3]
     return [s for s in said if s]
 

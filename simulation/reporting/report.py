@@ -86,8 +86,8 @@ def decomposition_sentence(shares: pd.DataFrame, kpi: tuple[str, str, str], base
         said.append(f"{names.get(part.Index, part.Index.replace('_', ' '))} {m.signed(part.share)} ({of_it}95% CI "
                     f"{m.signed(part.ci_low)} to {m.signed(part.ci_high)}; {m.signed(part.first)} made first, "
                     f"{m.signed(part.last)} made last)")
-    where = f" ({CHANNEL_LABELS.get(channel, channel)})" if channel != "all" else ""
-    return (f"{policy} changes {m.label}{where} by {m.signed(total.share)} against {baseline} (95% CI {m.signed(total.ci_low)} "
+    where = f"{CHANNEL_LABELS.get(channel, channel)} " if channel != "all" else ""
+    return (f"{policy} changes {where}{m.label} by {m.signed(total.share)} against {baseline} (95% CI {m.signed(total.ci_low)} "
             f"to {m.signed(total.ci_high)}{rel}): " + "; ".join(said) + ".")
 
 
