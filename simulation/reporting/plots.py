@@ -299,7 +299,12 @@ def decomposition_waterfall(shares: pd.DataFrame, kpi: tuple[str, str, str] = ("
         level += r["share"]
     bar("total", 0.0, total["share"], total["ci_low"], total["ci_high"], PALETTE[0])
     ax.axhline(0, color="0.3", linewidth=0.8)
-    ax.set_xticks([p for p, _ in labels], [_wrapped(t, 12) for _, t in labels], fontsize=9)
+    ax.set_xticks([p for p, _ in labels], [_wrapped(t, 14) for _, t in labels], fontsize=9)
+    from matplotlib.lines import Line2D  # proxies: what the whiskers and the grey bars are
+
+    ax.legend(handles=[Line2D([], [], color="0.2", marker="_", markersize=8, linewidth=1, label="95% CI of the share"),
+                       Line2D([], [], color="0.55", linewidth=3, label="range over orders\n(made first .. made last)")],
+              frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     ax.set_ylabel(_wrapped(f"Change in {m.label} ({m.axis_unit})", 34))
     ax.spines[["top", "right"]].set_visible(False)
     return ax
