@@ -27,7 +27,7 @@ from common import Claim, compare, direction_and_size, entry, in_units, load, ma
 from simulation.experiment.compare import paired_difference
 from simulation.experiment.results import atomic_write
 from simulation.experiment.shapley import coalitions, decompose, write_decomposition
-from simulation.metrics.registry import metric
+from simulation.metrics.registry import CHANNEL_LABELS, metric
 
 BASE = "city_seed_split"
 MARGIN = 0.01  # "no worse": at most 1 percentage point more shelf stockout, a change an analyst would not act on
@@ -121,7 +121,7 @@ def service_sentence(shares: pd.DataFrame, switch: str) -> str:
         return r.iloc[0] if len(r) else None
     days = row(DAYS)
     moved = [(kpi, r) for kpi in SERVICE if (r := row(kpi)) is not None and (r.ci_low > 0 or r.ci_high < 0)]
-    service = "; ".join(f"{metric(k[0]).label} ({k[1].replace('_', ' ')}) {in_units(k[0], r.share)}" for k, r in moved)
+    service = "; ".join(f"{CHANNEL_LABELS.get(k[1], k[1])} {metric(k[0]).label} {in_units(k[0], r.share)}" for k, r in moved)
     days_moved = days.ci_low > 0 or days.ci_high < 0
     both = " It moves both stock and service." if days_moved and moved else ""
     return (f"- {switch}: days of inventory {ci_text(days.share, days.ci_low, days.ci_high, DAYS[0])}"
@@ -201,12 +201,13 @@ def main() -> None:
               for label, members in (("replenishment", REPLENISHMENT), ("pooling", POOLING), ("accurate records", ("accurate_records",)))}
     band, band_verdict = run_band(args, out)
     base = paired_difference(result.runs, none, full, DAYS)[3]
+    grouped = "; ".join(f"{s} grouped with {n}, which it needs" for s, n in NEEDS.items())
     footer = (f"Seed claim, pre-registered: network days of inventory 28 -> 15 (-46%). Every switch on against the calibrated "
               f"split baseline ({base:.1f} days; scenario hash {base_hash[:12]}): {change[0]:+.1%} [{change[1]:+.1%}, "
               f"{change[2]:+.1%}]: direction agrees: {direction}; size agrees (0.5-1.5x): {size}. Shelf stockout no worse "
               f"(margin {MARGIN * 100:g} pp): {shelf_ok}. {band_verdict}\n\n"
               f"Owen shares over the {len(distinct)} distinct runs of the {len(ladder)} combinations ({', '.join(SWITCHES)}; "
-              f"ship_from_store grouped with one_pool, which it needs); in every replication they add up to the total. Of "
+              f"{grouped}); in every replication they add up to the total. Of "
               f"the change in days of inventory, the replenishment switches ({', '.join(REPLENISHMENT)}) make "
               f"{in_units(DAYS[0], groups['replenishment'])}, the pooling switches ({', '.join(POOLING)}) "
               f"{in_units(DAYS[0], groups['pooling'])} and accurate records {in_units(DAYS[0], groups['accurate records'])} "
