@@ -38,18 +38,7 @@ def shapley_shares(value: Mapping[frozenset, float], switches: Sequence[str]) ->
     >>> shapley_shares(v, ["a", "b"])   # a: (3 + 5) / 2, b: (1 + 3) / 2; together the whole 6
     {'a': 4.0, 'b': 2.0}
     """
-    k = len(switches)
-    shares = {}
-    for s in switches:
-        others = [x for x in switches if x != s]
-        share = 0.0
-        for r in range(k):
-            weight = math.factorial(r) * math.factorial(k - r - 1) / math.factorial(k)
-            for subset in itertools.combinations(others, r):
-                with_s = frozenset(subset) | {s}
-                share += weight * (value[with_s] - value[frozenset(subset)])
-        shares[s] = share
-    return shares
+    return owen_shares(value, [[s] for s in switches])  # Owen's value with one switch a group is Shapley's
 
 
 def owen_shares(value: Mapping[frozenset, float], groups: Sequence[Sequence[str]]) -> dict[str, float]:

@@ -14,16 +14,20 @@ def random_game(k, rng):
     return switches, {c: float(rng.normal()) for c in coalitions(switches)}
 
 
-def by_permutations(value, switches):
-    """The definition: each switch's marginal effect, averaged over every order of turning them on."""
-    shares = dict.fromkeys(switches, 0.0)
-    orders = list(itertools.permutations(switches))
+def averaged_over(value, orders):
+    """Each switch's marginal effect (the value with it on less the value before), averaged over ``orders``."""
+    shares = dict.fromkeys(orders[0], 0.0)
     for order in orders:
         on = frozenset()
         for s in order:
             shares[s] += (value[on | {s}] - value[on]) / len(orders)
             on = on | {s}
     return shares
+
+
+def by_permutations(value, switches):
+    """Shapley's definition: the marginal effects averaged over every order of turning the switches on."""
+    return averaged_over(value, list(itertools.permutations(switches)))
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
@@ -83,16 +87,9 @@ def test_decompose_refuses_a_missing_combination():
 def by_group_orders(value, groups):
     """Owen's definition: the marginal effects averaged over every order in which each group's switches are turned
     on together (an order of the groups, and an order within each)."""
-    shares = {s: 0.0 for g in groups for s in g}
-    orders = [[s for inner in inners for s in inner]
-              for outer in itertools.permutations(groups)
-              for inners in itertools.product(*[list(itertools.permutations(g)) for g in outer])]
-    for order in orders:
-        on = frozenset()
-        for s in order:
-            shares[s] += (value[on | {s}] - value[on]) / len(orders)
-            on = on | {s}
-    return shares
+    return averaged_over(value, [[s for inner in inners for s in inner]
+                                 for outer in itertools.permutations(groups)
+                                 for inners in itertools.product(*[list(itertools.permutations(g)) for g in outer])])
 
 
 @pytest.mark.parametrize("groups", [[["a", "b"], ["c"]], [["a"], ["b", "c", "d"]], [["a", "b"], ["c", "d"], ["e"]]])
