@@ -8,16 +8,17 @@ import numpy as np
 from simulation import kernels
 from simulation.engine.state import SERIAL, InventoryState
 from simulation.engine.threads import Blocks
-from simulation.policies.replenishment import CalendarView, Planning, Today, build_policy, combined
+from simulation.policies.levels import Planning
+from simulation.policies.replenishment import CalendarView, Today, build_policy, combined
 from simulation.policies.response import preposition
-from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, STORE, Scenario
+from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, STORE_CODE, Scenario
 from simulation.world.network import World, lead_days
 
 
 class Replenishment:
-    """The replenishment policy of each group of rows (a node class, and in split mode the central
-    warehouses' online stock when it has a policy of its own), which groups review today, and the step
-    that orders and ships. :attr:`initial` is the stock the policies start from."""
+    """The replenishment policy of each group of rows (a node class; in split mode the central warehouses'
+    online stock when it has a policy of its own; a node with its own policy, as group ``node <id>``), which
+    groups review today, and the step that orders and ships. :attr:`initial` is the stock the policies start from."""
 
     def __init__(self, scenario: Scenario, world: World):
         w = self.world = world
@@ -26,24 +27,33 @@ class Replenishment:
         self.class_row = np.zeros(w.n_nodes, np.int64)   # each row's index among its group's rows
         self.initial = np.zeros((w.n_nodes, w.skus.size), np.int64)
         groups = {cls: np.flatnonzero(w.node_type == code) for code, cls in enumerate(NODE_TYPES)}
+        specs = {name: (getattr(scenario.replenishment, name), f"replenishment.{name}") for name in groups}
         holding_per_day = scenario.costs.holding_rate_per_year / DAYS_PER_YEAR * w.skus.unit_cost
         online_part = scenario.replenishment.online_stock
         if online_part is not None and w.online_rows.size:
             groups["central_warehouse"] = np.setdiff1d(groups["central_warehouse"], w.online_rows)
             groups["online_stock"] = w.online_rows
+            specs["online_stock"] = (online_part, "replenishment.online_stock")
+        for i, node in enumerate(scenario.network.nodes):  # a node's own policy: a group of its own
+            if node.replenishment is not None:
+                rows = w.node_rows[node.id]
+                groups[node.type] = np.setdiff1d(groups[node.type], rows)
+                groups[f"node {node.id}"] = rows
+                specs[f"node {node.id}"] = (node.replenishment, f"network.nodes[{i}].replenishment")
         for name, rows in groups.items():
             if rows.size == 0:
                 continue
             self.group[rows], self.class_row[rows] = len(self.policies), np.arange(rows.size)
-            spec = getattr(scenario.replenishment, name)
-            policy = self._build(scenario, name, rows, spec, w.planning_mean[rows], w.planning_var[rows], holding_per_day)
+            spec, path = specs[name]
+            policy = self._build(scenario, path, rows, spec, w.planning_mean[rows], w.planning_var[rows], holding_per_day)
             if name == "central_warehouse" and w.planning_online is not None and online_part != spec:
                 # One stock, two plans (pool mode): the part of the warehouse's demand its stores bring by its own
                 # rule, its online part by the online stock's; the levels add.
                 mean, var = (part[rows] for part in w.planning_online)
-                stores = self._build(scenario, name, rows, spec, np.maximum(w.planning_mean[rows] - mean, 0.0),
+                stores = self._build(scenario, path, rows, spec, np.maximum(w.planning_mean[rows] - mean, 0.0),
                                      np.maximum(w.planning_var[rows] - var, 0.0), holding_per_day)
-                policy = combined(stores, self._build(scenario, "online_stock", rows, online_part, mean, var, holding_per_day))
+                policy = combined(stores, self._build(scenario, "replenishment.online_stock", rows, online_part, mean, var,
+                                                      holding_per_day))
             self.policies[name] = (rows, policy)
             self.initial[rows] = policy.initial_stock()
         self.names = list(self.policies)
@@ -69,17 +79,18 @@ class Replenishment:
         self.proportional = scenario.replenishment.rationing != "priority"
         self.respond = scenario.policies.shock_response == "respond"
 
-    def _build(self, scenario: Scenario, name: str, rows: np.ndarray, spec, mean, var, holding_per_day):
-        """The policy ``spec`` of class ``name`` (its path in errors) for ``rows``, planned on daily demand ``mean`` and ``var``."""
+    def _build(self, scenario: Scenario, path: str, rows: np.ndarray, spec, mean, var, holding_per_day):
+        """The policy ``spec`` (at ``path``, named in errors) for ``rows``, planned on daily demand ``mean`` and ``var``."""
         w = self.world
-        plan = Planning(mean, var, w.mean_lead_days[rows], w.var_lead_days[rows], w.lane_order_cost[rows], holding_per_day)
+        plan = Planning(mean, var, w.mean_lead_days[rows], w.var_lead_days[rows], w.lane_order_cost[rows], holding_per_day,
+                        w.skus.velocity_class)
         # A display minimum: the group's own for every SKU; stores also the catalog's per SKU (facings).
-        facings = w.skus.presentation_units if name == STORE else np.zeros(w.skus.size, np.int64)
+        facings = w.skus.presentation_units if (w.node_type[rows] == STORE_CODE).all() else np.zeros(w.skus.size, np.int64)
         local = {r: i for i, r in enumerate(rows)}
         view = CalendarView(scenario.demand, w.skus, w.planning_channel_share[rows],
                             [(shock, np.array([local[r] for n in shock.nodes for r in w.node_rows[n] if r in local], np.int64))
                              for shock in scenario.demand.shocks])
-        return build_policy(spec, plan, f"replenishment.{name}", np.maximum(facings, spec.presentation_units), view)
+        return build_policy(spec, plan, path, np.maximum(facings, spec.presentation_units), view)
 
     def replenish(self, day: int, state: InventoryState, calendar, lead_stream: np.random.Generator,
                   blocks: Blocks = SERIAL, forecast_stream: np.random.Generator | None = None) -> tuple[list, list]:

@@ -1,4 +1,4 @@
-"""Replenishment: orders by policy (min-max, reorder quantity, order-up-to), forecasts, rationing a
+"""Replenishment: orders by policy (min-max, reorder quantity, fixed quantity, order-up-to), forecasts, rationing a
 short source among its children, receipts and inventory position."""
 
 from __future__ import annotations
@@ -33,6 +33,18 @@ def order_reorder_qty(position, rows, s, Q):
             if position[i, k] <= s[r, k] and q > 0:
                 batches = (s[r, k] - position[i, k]) // q + 1
                 out[i, k] = batches * q
+    return out
+
+
+@njit(cache=True)
+def order_fixed_quantity(position, rows, s, Q):
+    """(R, s, Q): where position <= s, order one lot of Q, whatever the gap (a standing order quantity)."""
+    out = np.zeros(position.shape, np.int64)
+    for i in range(position.shape[0]):
+        r = rows[i]
+        for k in range(position.shape[1]):
+            if position[i, k] <= s[r, k]:
+                out[i, k] = Q[r, k]
     return out
 
 
@@ -117,7 +129,7 @@ def smooth_forecast_from_sales(level, mse, dispersion, rows, demand, turned_away
 
 @njit(cache=True)
 def forecast_levels(level, mse, protection_days, lead_var, z, alpha):
-    """Order-up-to level per SKU: the forecast over the protection period P plus z standard deviations of
+    """Order-up-to level per SKU: the forecast over the protection period P plus z[k] standard deviations of
     its error there, sqrt(mse * P * (2 - alpha + alpha * P) / 2 + forecast^2 * Var[L]): for a stationary
     series simple exponential smoothing's one-step mean squared error is sigma^2 * 2 / (2 - alpha), and over
     P days the error has variance P sigma^2 + P^2 Var[forecast] = P sigma^2 (1 + P alpha / (2 - alpha));
@@ -128,7 +140,7 @@ def forecast_levels(level, mse, protection_days, lead_var, z, alpha):
         over_p = p * (2.0 - alpha + alpha * p) / 2.0
         for k in range(level.shape[1]):
             f = level[i, k]
-            target = f * p + z * np.sqrt(mse[i, k] * over_p + f * f * lead_var[i])
+            target = f * p + z[k] * np.sqrt(mse[i, k] * over_p + f * f * lead_var[i])
             out[i, k] = np.int64(np.ceil(target - 1e-9)) if target > 0 else 0
     return out
 

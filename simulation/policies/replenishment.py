@@ -2,30 +2,24 @@
 
 A policy holds per-(node, SKU) parameters for the nodes of one class and turns inventory positions
 into order quantities through a kernel. Parameters come straight from the scenario (``units``,
-``days_of_cover``) or are sized for a cycle service level over the protection period
-``P = E[L] + R - 1`` days (lead time L, review period R; an order placed at the end of day t arrives at
-the start of day t + L, so it must cover demand until the next order lands):
-
-    level = mu * P + z * sqrt(P * sigma^2 + mu^2 * Var[L]),   z = Phi^-1(service level)
-
-with mu, sigma^2 the mean and variance of daily demand (normal approximation; Silver, Pyke & Thomas,
-*Inventory and Production Management*, 4th ed., section 6.10 for random lead times).
+``days_of_cover``) or are sized for a target (``simulation.policies.levels``): a cycle service level or a
+fill rate, which may differ by velocity class.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Protocol
 
 import numpy as np
 
 from simulation import kernels
+from simulation.policies.levels import Planning, lot, resolve_level, z_by_sku
 from simulation.spec import (
     BaseStockSpec,
     CalendarForecastSpec,
+    FixedQuantitySpec,
     ForecastSpec,
-    Level,
     MinMaxSpec,
     OrderUpToSpec,
     PushSpec,
@@ -64,81 +58,6 @@ class Today:
     censors: np.ndarray
 
 
-@dataclass(frozen=True)
-class Planning:
-    """What levels are sized against, for the nodes of one class."""
-
-    mean: np.ndarray        # [node, sku] mean daily demand
-    var: np.ndarray         # [node, sku] daily variance
-    lead_days: np.ndarray   # [node] mean lead time in days
-    lead_var: np.ndarray    # [node] lead-time variance in days^2
-    order_cost: np.ndarray | None = None   # [node] fixed cost per order of a SKU (economic order quantities)
-    holding_per_day: np.ndarray | None = None  # [sku] holding cost per unit and day
-
-    def protection(self, review_period: int) -> np.ndarray:
-        return self.lead_days + review_period - 1.0
-
-    def dispersion(self) -> np.ndarray:
-        """Per node and SKU, a in variance = mean + a * mean^2 (0 where nothing is planned, or no overdispersion)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(self.mean > 0, np.maximum(self.var - self.mean, 0.0) / self.mean**2, 0.0)
-
-    def protection_variance(self, review_period: int) -> np.ndarray:
-        """Variance of demand over the protection period, per node and SKU."""
-        return self.var * self.protection(review_period)[:, None] + self.mean**2 * self.lead_var[:, None]
-
-
-def z_value(service_level: float) -> float:
-    return NormalDist().inv_cdf(service_level)
-
-
-def fill_rate_level(plan: Planning, review_period: int, target: float) -> np.ndarray:
-    """The smallest level per node and SKU whose expected fill rate over a review cycle reaches ``target``
-    (``kernels.fill_rate_levels``: demand over the protection period P and over its first P - R days,
-    negative binomial with the planned moments, lead-time variance included)."""
-    p = plan.protection(review_period)[:, None]
-    before = np.maximum(p - review_period, 0.0)
-    lead_part = plan.mean**2 * plan.lead_var[:, None]
-    shape = plan.mean.shape
-
-    def flat(a):
-        return np.ascontiguousarray(np.broadcast_to(a, shape), dtype=np.float64).ravel()
-
-    levels = kernels.fill_rate_levels(flat(plan.mean * p), flat(plan.protection_variance(review_period)),
-                                      flat(plan.mean * before), flat(plan.var * before + lead_part),
-                                      flat(plan.mean * review_period), float(target))
-    return levels.reshape(shape)
-
-
-def resolve_level(level: Level | None, default_service: float, plan: Planning, review_period: int,
-                  default_fill: float | None = None) -> np.ndarray:
-    """Turn a ``Level`` (or the class's default fill rate or service level) into an int level per node and SKU."""
-    if level is not None and level.units is not None:
-        return np.full(plan.mean.shape, level.units, np.int64)
-    if level is not None and level.days_of_cover is not None:
-        return np.ceil(plan.mean * level.days_of_cover - 1e-9).astype(np.int64)
-    fill = level.fill_rate if level is not None else default_fill
-    if fill is not None:
-        return fill_rate_level(plan, review_period, fill)
-    service = level.service_level if level is not None and level.service_level is not None else default_service
-    p = plan.protection(review_period)[:, None]
-    target = plan.mean * p + z_value(service) * np.sqrt(plan.protection_variance(review_period))
-    return np.maximum(np.ceil(target - 1e-9), 0).astype(np.int64)
-
-
-def _lot(spec, plan: Planning) -> np.ndarray:
-    """The order size where none is given: ``order_cover_days`` of mean demand, or with ``lot_size: eoq``
-    the economic order quantity sqrt(2 mu K / h) per node and SKU (mu mean daily demand, K the lane's
-    cost per order, h holding cost per unit and day); at least one unit. A SKU that costs nothing to hold
-    keeps the cover rule (its EOQ has no bound)."""
-    cover = plan.mean * spec.order_cover_days
-    if spec.lot_size == "eoq":
-        h = plan.holding_per_day[None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cover = np.where(h > 0, np.sqrt(2.0 * plan.mean * plan.order_cost[:, None] / h), cover)
-    return np.maximum(1, np.rint(cover)).astype(np.int64)
-
-
 @dataclass(kw_only=True)
 class _Timing:
     review_period_days: int = 1
@@ -174,6 +93,20 @@ class ReorderQty(_Timing):
 
 
 @dataclass(kw_only=True)
+class FixedQuantity(_Timing):
+    """(R, s, Q): at a review, a node whose position is at or below s orders one lot of Q."""
+
+    s: np.ndarray
+    Q: np.ndarray
+
+    def initial_stock(self):
+        return self.s + self.Q
+
+    def order_quantities(self, rows, position):
+        return kernels.order_fixed_quantity(position, rows, self.s, self.Q)
+
+
+@dataclass(kw_only=True)
 class OrderUpTo(_Timing):
     """Periodic order-up-to (R, S); base stock is the same rule reviewed every day."""
 
@@ -200,7 +133,7 @@ class ForecastOrderUpTo(_Timing):
     protection_days: np.ndarray
     lead_var: np.ndarray
     dispersion: np.ndarray  # [row, sku] the planner's overdispersion: variance = mean + dispersion * mean^2
-    z: float
+    z: np.ndarray           # [sku] Phi^-1 of each SKU's service level (its velocity class's)
     alpha: float
     floor: np.ndarray
     from_sales: bool = True
@@ -251,7 +184,7 @@ class CalendarOrderUpTo(_Timing):
 
     plan: Planning
     view: CalendarView
-    z: float
+    z: np.ndarray  # [sku] Phi^-1 of each SKU's service level (its velocity class's)
     bias: float
     cv: float
     floor: np.ndarray
@@ -300,7 +233,7 @@ class CalendarOrderUpTo(_Timing):
         forecast = plan.mean * total * error
         self.forecast_tomorrow, self.truth_tomorrow = tomorrow * error, tomorrow
         spread = np.sqrt(plan.var * p[:, None] * m + (plan.mean * m) ** 2 * plan.lead_var[:, None])
-        levels = np.maximum(np.ceil(forecast + self.z * spread - 1e-9), 0).astype(np.int64)
+        levels = np.maximum(np.ceil(forecast + self.z[None, :] * spread - 1e-9), 0).astype(np.int64)
         self.S = np.maximum(levels, self.floor[None, :]) if self.floor.any() else levels
         return self.S
 
@@ -333,21 +266,22 @@ def build_policy(spec, plan: Planning, path: str, floor: np.ndarray | None = Non
     ``floor`` per SKU (a display minimum, default none) is the least any level may be: reorder points
     and order-up-to levels below it are raised to it. ``view``: what a calendar forecast knows."""
     timing = dict(review_period_days=spec.review_period_days, review_offset_days=spec.review_offset_days)
-    R, sl = spec.review_period_days, spec.service_level
+    R, targets = spec.review_period_days, spec.targets()
     floor = np.zeros(plan.mean.shape[1], np.int64) if floor is None else floor
 
     def level(spec_level):
-        return np.maximum(resolve_level(spec_level, sl, plan, R, spec.fill_rate), floor[None, :])
+        return np.maximum(resolve_level(spec_level, targets, plan, R), floor[None, :])
 
     if isinstance(spec, MinMaxSpec):
         s = level(spec.s)
-        S = level(spec.S) if spec.S is not None else s + _lot(spec, plan)
+        S = level(spec.S) if spec.S is not None else s + lot(spec, plan)
         if np.any(S < s):
             raise ScenarioError([f"{path}.S: must be >= s for every SKU (S < s for {(S < s).sum()} node-SKUs)"])
         return MinMax(s=s, S=S, **timing)
-    if isinstance(spec, ReorderQtySpec):
-        Q = resolve_level(spec.Q, sl, plan, R) if spec.Q is not None else _lot(spec, plan)
-        return ReorderQty(s=level(spec.s), Q=Q, **timing)
+    if isinstance(spec, (ReorderQtySpec, FixedQuantitySpec)):
+        Q = resolve_level(spec.Q, targets, plan, R) if spec.Q is not None else lot(spec, plan)
+        kind = ReorderQty if isinstance(spec, ReorderQtySpec) else FixedQuantity
+        return kind(s=level(spec.s), Q=Q, **timing)
     if isinstance(spec, (OrderUpToSpec, BaseStockSpec)):
         return OrderUpTo(S=level(spec.S), **timing)
     if isinstance(spec, PushSpec):
@@ -355,11 +289,11 @@ def build_policy(spec, plan: Planning, path: str, floor: np.ndarray | None = Non
         return Push(allocation=np.rint(plan.mean * horizon).astype(np.int64), **timing)
     if isinstance(spec, ForecastSpec):
         return ForecastOrderUpTo(forecast=plan.mean.copy(), mse=plan.var.copy(), protection_days=plan.protection(R),
-                                 lead_var=plan.lead_var, dispersion=plan.dispersion(), z=z_value(sl), alpha=spec.alpha, floor=floor,
-                                 from_sales=spec.learn_from == "sales", **timing)
+                                 lead_var=plan.lead_var, dispersion=plan.dispersion(), z=z_by_sku(plan, targets), alpha=spec.alpha,
+                                 floor=floor, from_sales=spec.learn_from == "sales", **timing)
     if isinstance(spec, CalendarForecastSpec):
         if view is None:
             raise TypeError("calendar_order_up_to needs the calendar (view)")
-        return CalendarOrderUpTo(plan=plan, view=view, z=z_value(sl), bias=spec.error.bias, cv=spec.error.cv, floor=floor,
-                                 **timing)
+        return CalendarOrderUpTo(plan=plan, view=view, z=z_by_sku(plan, targets), bias=spec.error.bias, cv=spec.error.cv,
+                                 floor=floor, **timing)
     raise TypeError(f"no policy for {type(spec).__name__}")

@@ -12,6 +12,7 @@ from simulation.spec.overrides import apply_overrides, parse_set_options, split_
 from simulation.spec.policies import (
     BaseStockSpec,
     CalendarForecastSpec,
+    FixedQuantitySpec,
     ForecastSpec,
     Level,
     MinMaxSpec,
@@ -52,6 +53,7 @@ __all__ = [
     "CalendarForecastSpec",
     "Catalog",
     "DataError",
+    "FixedQuantitySpec",
     "ForecastSpec",
     "Level",
     "MinMaxSpec",

@@ -82,10 +82,9 @@ def reference_problems(sc: Scenario) -> list[str]:
         for j, zone_id in enumerate(shock.zones):
             if zone_id not in zone_ids:
                 problems.append(f"demand.shocks[{i}].zones[{j}]: unknown zone {zone_id!r}")
-    for name in ("central_warehouse", "forward_warehouse", "store", "online_stock"):
-        spec = getattr(sc.replenishment, name)
+    for path, spec in sc.replenishment_specs():
         if getattr(spec, "lot_size", None) == "eoq" and sc.costs.holding_rate_per_year == 0:
-            problems.append(f"replenishment.{name}.lot_size: eoq needs a holding cost (costs.holding_rate_per_year > 0)")
+            problems.append(f"{path}.lot_size: eoq needs a holding cost (costs.holding_rate_per_year > 0)")
     conversion = sc.policies.walk_in_to_online
     if conversion.unmet_share or conversion.unranged_share:
         for i, node in enumerate(net.nodes):

@@ -9,9 +9,7 @@ from __future__ import annotations
 from simulation.spec.policies import OnlineSizing, PushSpec, Transfers
 from simulation.spec.returns import ReverseLane
 from simulation.spec.scenario import Scenario
-from simulation.spec.vocabulary import FORWARD_WAREHOUSE, STORE, SUPPLIER
-
-POLICY_CLASSES = ("central_warehouse", "forward_warehouse", "store", "online_stock")
+from simulation.spec.vocabulary import FORWARD_WAREHOUSE, STORE, SUPPLIER, VELOCITY_CLASSES
 
 
 def _changed(model, *names: str) -> list[str]:
@@ -48,34 +46,40 @@ def _sized_by_class_target(spec) -> bool:
         return False
     if spec.policy in ("forecast_order_up_to", "calendar_order_up_to"):
         return True
-    defaulted = {"min_max": ("s",), "reorder_qty": ("s",), "order_up_to": ("S",), "base_stock": ("S",)}[spec.policy]
+    defaulted = {"min_max": ("s",), "reorder_qty": ("s",), "fixed_quantity": ("s",), "order_up_to": ("S",),
+                 "base_stock": ("S",)}[spec.policy]
     return any(getattr(spec, name) is None for name in defaulted)
 
 
 def _uses_lot_rule(spec) -> bool:
     """Whether a policy sizes an order by its lot rule (``order_cover_days`` or ``lot_size``)."""
-    return (spec.policy == "min_max" and spec.S is None) or (spec.policy == "reorder_qty" and spec.Q is None)
+    return (spec.policy == "min_max" and spec.S is None) or (spec.policy in ("reorder_qty", "fixed_quantity") and spec.Q is None)
 
 
 def _policy_settings(sc: Scenario) -> list[str]:
     problems = []
-    for name in POLICY_CLASSES:
-        spec = getattr(sc.replenishment, name)
-        if spec is None:
-            continue
-        path = f"replenishment.{name}"
+    for path, spec in sc.replenishment_specs():
         if not _sized_by_class_target(spec):
             needs = ("push sends its plan, sized by nothing" if isinstance(spec, PushSpec)
                      else "every level is given explicitly; it needs a level left to size (or given as {service_level: p})")
-            problems += [f"{path}.{n}: means nothing for {spec.policy}: {needs}" for n in _changed(spec, "service_level", "fill_rate")]
+            problems += [f"{path}.{n}: means nothing for {spec.policy}: {needs}"
+                         for n in _changed(spec, "service_level", "fill_rate", "by_class")]
+        elif set(spec.by_class or ()) == set(VELOCITY_CLASSES):
+            problems += [f"{path}.{n}: means nothing here: by_class sets a target for every class (A, B and C)"
+                         for n in _changed(spec, "service_level", "fill_rate")]
         if not _uses_lot_rule(spec):
             lots = ("order_cover_days", "lot_size") if hasattr(spec, "lot_size") else ("order_cover_days",)
             problems += [f"{path}.{n}: means nothing for {spec.policy}: it sizes the order of min_max without S or "
-                         f"reorder_qty without Q" for n in _changed(spec, *lots)]
+                         f"reorder_qty or fixed_quantity without Q" for n in _changed(spec, *lots)]
         if isinstance(spec, PushSpec) and spec.presentation_units:
             problems.append(f"{path}.presentation_units: means nothing for push: it sends its plan whatever the node holds")
         if spec.review_period_days == 1 and spec.review_offset_days:
             problems.append(f"{path}.review_offset_days: means nothing with review_period_days 1 (the node reviews every day)")
+    for node_type in (FORWARD_WAREHOUSE, STORE):
+        nodes = [n for n in sc.network.nodes if n.type == node_type]
+        if nodes and all(n.replenishment is not None for n in nodes) and _changed(sc.replenishment, node_type):
+            problems.append(f"replenishment.{node_type}: means nothing here: every {node_type.replace('_', ' ')} follows "
+                            f"its own policy (network.nodes[i].replenishment)")
     sizing = sc.replenishment.online_sizing
     if sizing.rule == "first_choice":
         problems += [f"replenishment.online_sizing.{n}: means nothing with rule first_choice; it needs rule: served"

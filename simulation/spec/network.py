@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from simulation.spec.distributions import Distribution, Spec
+from simulation.spec.policies import ReplenishmentSpec
 from simulation.spec.vocabulary import Factor, Money, NodeType, Share, Tier
 
 Km = Annotated[float, Field(ge=-1e6, le=1e6)]
@@ -32,6 +33,9 @@ class Node(Spec):
     record_inaccuracy: Share = Field(0.0, description="chance a line sourced here fails because the record shows units the shelf lacks")
     priority: int = Field(0, ge=0, description="rationing priority when the source is short (0 served first)")
     zone: str | None = Field(None, description="the demand zone the store sits in")
+    replenishment: ReplenishmentSpec | None = Field(
+        None, description="this forward warehouse's or store's own replenishment policy, in place of its type's "
+                          "(replenishment.forward_warehouse or replenishment.store)")
 
     @model_validator(mode="after")
     def _hours(self) -> Node:
@@ -39,6 +43,9 @@ class Node(Spec):
             raise ValueError(f"close_hour: must be > open_hour ({self.open_hour}), got {self.close_hour}")
         if self.ship_from_store and self.type != "store":
             raise ValueError(f"ship_from_store: only stores take this flag ({self.type} nodes always fulfil online orders)")
+        if self.replenishment is not None and self.type == "central_warehouse":
+            raise ValueError("replenishment: a central warehouse's policy is replenishment.central_warehouse (under one pool "
+                             "it plans one stock in two parts); a node's own policy is for forward warehouses and stores")
         if "demand_scale" in self.model_fields_set and self.type != "store":
             raise ValueError(f"demand_scale: means nothing for a {self.type} (walk-in demand is at stores; a zone's "
                              "demand_scale scales its online demand)")

@@ -204,6 +204,21 @@ class Level(Spec):
         return self
 
 
+class ClassTarget(Spec):
+    """One velocity class's own target for the levels a policy sizes: exactly one of ``service_level`` or
+    ``fill_rate`` (as the policy's own fields)."""
+
+    service_level: float | None = Field(None, gt=0, lt=1)
+    fill_rate: float | None = Field(None, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ClassTarget:
+        given = [k for k in ("service_level", "fill_rate") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of service_level, fill_rate (got {given or 'none'})")
+        return self
+
+
 class PolicyBase(Spec):
     review_period_days: int = Field(1, ge=1)
     review_offset_days: int = Field(0, ge=0)
@@ -211,9 +226,13 @@ class PolicyBase(Spec):
                                  "with no stockout) for levels not given explicitly")
     fill_rate: float | None = Field(None, gt=0, lt=1, description="instead of service_level: the share of demand units "
                                     "met from stock that levels not given explicitly are sized for (order_up_to, base_stock)")
-    order_cover_days: Days = Field(7.0, description="order size in days of mean demand (min_max, reorder_qty)")
+    order_cover_days: Days = Field(7.0, description="order size in days of mean demand (min_max, reorder_qty, "
+                                   "fixed_quantity)")
     presentation_units: int = Field(0, ge=0, le=10_000, description="display minimum: no level below it, for every SKU "
                                     "(stores also take the catalog's per-SKU presentation_units, the larger of the two)")
+    by_class: dict[VelocityClass, ClassTarget] | None = Field(
+        None, description="targets by velocity class for the levels sized here (A: the fastest SKUs making up 80% of the "
+                          "catalog's units, B: the next 15%, C: the rest); a class not named keeps service_level or fill_rate")
     # Fill-rate sizing is the (R, S) formula: policies with a reorder point or a moving level refuse it.
     sizes_fill_rate: ClassVar[bool] = False
 
@@ -223,10 +242,20 @@ class PolicyBase(Spec):
             raise ValueError("give service_level or fill_rate, not both (a scenario that extends another keeps what it "
                              "does not name: set the other to null)")
         levels = [name for name, value in self if isinstance(value, Level) and value.fill_rate is not None]
-        if not self.sizes_fill_rate and (self.fill_rate is not None or levels):
+        by_fill = [c for c, t in (self.by_class or {}).items() if t.fill_rate is not None]
+        if not self.sizes_fill_rate and (self.fill_rate is not None or levels or by_fill):
+            where = f" (by_class {', '.join(by_fill)})" if by_fill and self.fill_rate is None and not levels else ""
             raise ValueError(f"fill_rate sizes order-up-to levels (order_up_to, base_stock); "
-                             f"{self.policy} takes service_level")  # type: ignore[attr-defined]
+                             f"{self.policy} takes service_level{where}")  # type: ignore[attr-defined]
         return self
+
+    def targets(self) -> tuple[tuple[float, float | None], ...]:
+        """(service level, fill rate or None) per velocity class in VELOCITY_CLASSES order: the class's own target
+        where ``by_class`` names it, else the policy's. A fill rate, where given, is what sizes the level."""
+        own = (self.service_level, self.fill_rate)
+        by_class = self.by_class or {}
+        return tuple(own if c not in by_class else (by_class[c].service_level or self.service_level, by_class[c].fill_rate)
+                     for c in VELOCITY_CLASSES)
 
 
 class LotSized(PolicyBase):
@@ -249,6 +278,22 @@ class ReorderQtySpec(LotSized):
     policy: Literal["reorder_qty"]
     s: Level | None = None
     Q: Level | None = None
+
+
+class FixedQuantitySpec(LotSized):
+    """(R, s, Q): every R days, when inventory position <= s, order one lot of Q (the store's fixed order: a
+    standing quantity, whatever the gap; Q default: order_cover_days of mean demand, or the EOQ)."""
+
+    policy: Literal["fixed_quantity"]
+    review_period_days: int = Field(7, ge=1)
+    s: Level | None = None
+    Q: Level | None = None
+
+    @model_validator(mode="after")
+    def _a_lot(self) -> FixedQuantitySpec:
+        if self.Q is not None and self.Q.units == 0:
+            raise ValueError("Q: a lot of 0 units orders nothing; give Q >= 1")
+        return self
 
 
 class OrderUpToSpec(PolicyBase):
@@ -315,7 +360,8 @@ class PushSpec(PolicyBase):
 
 
 ReplenishmentSpec = Annotated[
-    MinMaxSpec | ReorderQtySpec | OrderUpToSpec | BaseStockSpec | ForecastSpec | CalendarForecastSpec | PushSpec,
+    MinMaxSpec | ReorderQtySpec | FixedQuantitySpec | OrderUpToSpec | BaseStockSpec | ForecastSpec | CalendarForecastSpec
+    | PushSpec,
     Field(discriminator="policy"),
 ]
 
@@ -338,6 +384,10 @@ class OnlineSizing(Spec):
 
     rule: Literal["first_choice", "served"] = "first_choice"
     pilot_days: int = Field(28, ge=7, le=366, description="rule served: days the pilot measures after its warm-up")
+
+
+# The replenishment sections a node type's rows follow (the online stock: a central warehouse's, when given).
+POLICY_GROUPS = ("central_warehouse", "forward_warehouse", "store", "online_stock")
 
 
 class Replenishment(Spec):

@@ -14,7 +14,7 @@ from simulation.spec.channels import Channels
 from simulation.spec.demand import Demand
 from simulation.spec.distributions import Spec
 from simulation.spec.network import Network
-from simulation.spec.policies import Policies, Replenishment
+from simulation.spec.policies import POLICY_GROUPS, Policies, Replenishment, ReplenishmentSpec
 from simulation.spec.returns import Returns
 from simulation.spec.vocabulary import Money, NodeType, Tier
 
@@ -105,8 +105,30 @@ class Scenario(Spec):
         """sha256 of the canonical JSON form: equal scenarios have equal digests. A scenario without returns
         digests as it did before the section existed, so results stored then still resume."""
         exclude = None if self.returns.active else {"returns"}
-        text = json.dumps(self.model_dump(mode="json", by_alias=True, exclude=exclude), sort_keys=True, separators=(",", ":"))
+        text = json.dumps(_without_unset(self.model_dump(mode="json", by_alias=True, exclude=exclude)), sort_keys=True,
+                          separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+    def replenishment_specs(self) -> list[tuple[str, ReplenishmentSpec]]:
+        """Every replenishment policy the scenario gives, with its path: each node type's, the online stock's when
+        given, and each node's own."""
+        r = self.replenishment
+        return [*((f"replenishment.{g}", getattr(r, g)) for g in POLICY_GROUPS if getattr(r, g) is not None),
+                *((f"network.nodes[{i}].replenishment", n.replenishment) for i, n in enumerate(self.network.nodes)
+                  if n.replenishment is not None)]
 
     def node_ids(self, node_type: str) -> list[str]:
         return [n.id for n in self.network.nodes if n.type == node_type]
+
+
+# Fields added after results were stored: left unset, a scenario digests as it did before they existed.
+LATER_FIELDS = ("by_class", "replenishment")
+
+
+def _without_unset(data):
+    """``data`` (a dumped scenario) without the LATER_FIELDS that hold None, at any depth."""
+    if isinstance(data, dict):
+        return {k: _without_unset(v) for k, v in data.items() if not (k in LATER_FIELDS and v is None)}
+    if isinstance(data, list):
+        return [_without_unset(v) for v in data]
+    return data

@@ -234,6 +234,11 @@ PLAN: dict[tuple[str, str], tuple[str, object, dict]] = {
                                  policy({"policy": "order_up_to", "review_period_days": 3, "S": {"service_level": 0.95}})),
     ("Level", "fill_rate"): ("replenishment.store.S.fill_rate", 0.6,
                              policy({"policy": "order_up_to", "review_period_days": 3, "S": {"fill_rate": 0.95}})),
+    ("ClassTarget", "service_level"): ("replenishment.store.by_class.A.service_level", 0.6,
+                                       policy({"policy": "base_stock", "by_class": {"A": {"service_level": 0.95}}})),
+    ("ClassTarget", "fill_rate"): ("replenishment.store.by_class.A.fill_rate", 0.6,
+                                   policy({"policy": "base_stock", "by_class": {"A": {"fill_rate": 0.95}}})),
+    ("Node", "replenishment"): ("network.nodes[id=S2].replenishment", {"policy": "order_up_to", "review_period_days": 5}, {}),
     ("ForecastError", "bias"): ("replenishment.store.error.bias", 0.5, policy({"policy": "calendar_order_up_to"})),
     ("ForecastError", "cv"): ("replenishment.store.error.cv", 0.5, policy({"policy": "calendar_order_up_to"})),
     ("Costs", "holding_rate_per_year"): ("costs.holding_rate_per_year", AUTO, {}),
@@ -272,10 +277,10 @@ PLAN: dict[tuple[str, str], tuple[str, object, dict]] = {
 POLICIES = {"MinMaxSpec": {"policy": "min_max"}, "ReorderQtySpec": {"policy": "reorder_qty"},
             "OrderUpToSpec": {"policy": "order_up_to", "review_period_days": 3}, "BaseStockSpec": {"policy": "base_stock"},
             "ForecastSpec": {"policy": "forecast_order_up_to"}, "CalendarForecastSpec": {"policy": "calendar_order_up_to"},
-            "PushSpec": {"policy": "push"}}
+            "PushSpec": {"policy": "push"}, "FixedQuantitySpec": {"policy": "fixed_quantity"}}
 POLICY_FIELDS = {"review_period_days": 4, "review_offset_days": 2, "service_level": 0.6, "fill_rate": 0.6, "order_cover_days": 20,
                  "presentation_units": 4, "lot_size": "eoq", "alpha": 0.6, "learn_from": "demand", "horizon_days": 12,
-                 "s": {"units": 6}, "S": {"units": 9}, "Q": {"units": 7}}
+                 "s": {"units": 6}, "S": {"units": 9}, "Q": {"units": 7}, "by_class": {"A": {"service_level": 0.6}}}
 for _kind, _spec in POLICIES.items():
     for _field, _value in POLICY_FIELDS.items():
         model = getattr(sim.spec.policies, _kind)

@@ -8,7 +8,8 @@ import pytest
 import simulation as sim
 from simulation.engine import Observer, Simulation
 from simulation.experiment.run import simulate
-from simulation.policies.replenishment import Planning, build_policy
+from simulation.policies.levels import Planning
+from simulation.policies.replenishment import build_policy
 from simulation.spec import ScenarioError
 from tests.conftest import SCENARIOS, single_node
 

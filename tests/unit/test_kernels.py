@@ -348,9 +348,19 @@ def test_forecast_kernels_match_reference(seed):
     np.testing.assert_allclose(mse, want_mse)
     p, lead_var = np.array([1.0, 3.0, 8.0]), np.array([0.0, 0.5, 2.0])
     over_p = p * (2 - alpha + alpha * p) / 2
-    target = level * p[:, None] + 1.645 * np.sqrt(mse * over_p[:, None] + level**2 * lead_var[:, None])
-    np.testing.assert_array_equal(kernels.forecast_levels(level, mse, p, lead_var, 1.645, alpha),
+    z = np.array([1.645, 0.0, 2.33, -0.5])  # per SKU: each its velocity class's service level
+    target = level * p[:, None] + z[None, :] * np.sqrt(mse * over_p[:, None] + level**2 * lead_var[:, None])
+    np.testing.assert_array_equal(kernels.forecast_levels(level, mse, p, lead_var, z, alpha),
                                   np.where(target > 0, np.ceil(target - 1e-9), 0))
+
+
+def test_fixed_quantity_orders_one_lot_at_or_below_the_reorder_point():
+    """(R, s, Q): a position at or below s orders exactly Q (not the multiples reorder_qty takes), above s nothing."""
+    position = np.array([[-7, 3, 4, 10], [0, 0, 9, 2]])
+    s, Q = np.array([[3, 3, 3, 3], [5, 0, 8, 1]]), np.array([[4, 4, 4, 4], [2, 6, 1, 9]])
+    got = kernels.order_fixed_quantity(position, np.array([0, 1]), s, Q)
+    np.testing.assert_array_equal(got, [[4, 4, 0, 0], [2, 6, 0, 0]])
+    assert kernels.order_reorder_qty(position, np.array([0, 1]), s, Q)[0, 0] == 12  # reorder_qty lifts -7 above 3
 
 
 @pytest.mark.parametrize("sold, mean, variance", [(0, 2.0, 2.0), (3, 2.0, 2.0), (3, 2.0, 5.0), (12, 4.0, 9.0), (1, 0.05, 0.05),
