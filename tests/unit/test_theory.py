@@ -108,3 +108,12 @@ def test_eppen_square_root_law_and_correlation():
     independent = [theory.eppen_safety_stock(n, 2.0, 1.645).ratio for n in (1, 4, 16, 64)]
     assert independent == pytest.approx([1, 1 / 2, 1 / 4, 1 / 8])
     assert theory.eppen_safety_stock(9, 2.0, 1.645, correlation=0.5).ratio == pytest.approx(math.sqrt(9 + 72 * 0.5) / 9)
+
+
+@pytest.mark.parametrize("lam, lead, s, Q", [(4.0, 1, 3, 6), (2.0, 3, 5, 3), (0.7, 2, 1, 1)])
+def test_fixed_quantity_orders_lambda_over_q_lots_a_day_and_is_between_its_neighbours(lam, lead, s, Q):
+    """Units in equal units out: one lot of Q per order, so orders per day are lambda / Q exactly. Its fill rate
+    is at most reorder_qty's at the same (s, Q), which lifts the position above s at once where one lot may not."""
+    fixed, multiples = theory.fixed_quantity_poisson(lam, lead, s, Q), theory.reorder_point_poisson(lam, lead, s, Q)
+    assert fixed.order_frequency == pytest.approx(lam / Q, rel=1e-9)
+    assert fixed.fill_rate < multiples.fill_rate

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
 
 from simulation.validation import theory
 from simulation.validation.cases.checks import Check, case, check
@@ -92,6 +94,40 @@ def base_stock_fill_rate_target() -> list[Check]:
     return out
 
 
+@case("fill_rate_by_class")
+def fill_rate_by_class() -> list[Check]:
+    """Targets by velocity class (``by_class``): three classes of identical SKU copies, each with its own rate and
+    fill-rate target, one policy. The engine sizes each class's level; each class must run at the theory's fill
+    rate and on hand for the level theory picks for its rate and target (one level off moves on hand by about a
+    unit, far outside the interval)."""
+    lead, per_class = 2, 20
+    # 20 copies each at 8, 1.5 and 0.5 a day: 80%, 15% and 5% of the units, so classes A, B and C exactly.
+    classes = (("A", 8.0, 0.98), ("B", 1.5, 0.95), ("C", 0.5, 0.90))
+    with tempfile.TemporaryDirectory(prefix="invsim-validation-") as folder:
+        catalog = Path(folder) / "three_classes.csv"
+        catalog.write_text("sku,mean_daily_units,unit_cost,price\n" + "".join(
+            f"{name}{i:02d},{rate},10,15\n" for name, rate, _ in classes for i in range(per_class)))
+        p = probe(single_node(**{
+            "catalog": {"file": str(catalog), "overdispersion": 0.0},
+            "network.lanes": [{"from": "supplier", "to": "CW", "lead_time_days": lead}],
+            "replenishment.central_warehouse": {"policy": "base_stock", "by_class": {
+                name: {"fill_rate": target} for name, _, target in classes}}}))
+    cw, out = p.row("CW"), []
+    group = "single node, base stock"
+    for c, (name, rate, target) in enumerate(classes):
+        cols = slice(c * per_class, (c + 1) * per_class)
+        S = theory.base_stock_for_fill_rate(rate, lead, target)
+        th = theory.base_stock_poisson(rate, lead, S)
+        system = (f"base stock by velocity class, class {name} sized for fill rate {target:g}: Poisson lambda={rate:g}/day, "
+                  f"L={lead}, backorders (theory's S={S})")
+        n = f"{per_class} SKU copies x {p.days:,} days"
+        out += [check(group, system, "fill rate", th.fill_rate, "theory.base_stock_for_fill_rate",
+                      p.fill_rate(cw).reshape(-1)[cols], n),
+                check(group, system, "on hand", th.on_hand, "theory.base_stock_for_fill_rate",
+                      (p.sums["on_hand"][cw] / p.days)[cols], n)]
+    return out
+
+
 @case("base_stock_lost_sales")
 def base_stock_lost_sales() -> list[Check]:
     out = []
@@ -130,6 +166,19 @@ def min_max() -> list[Check]:
             cost = k * p.rate(p.orders_placed, 0) + h * p.per_day("on_hand", 0) + b * p.per_day("backordered", 0)
             out.append(check("single node, (s, S) and (r, Q)", system, f"cost/day (K={k:g}, h={h:g}, p={b:g})",
                              s_s_cost_discrete(s, S, h, b, k, True, lam), "stockpyl ss.s_s_cost_discrete", cost, label(p, [0])))
+    return out
+
+
+@case("fixed_quantity")
+def fixed_quantity() -> list[Check]:
+    """(s, Q) one lot per review (``fixed_quantity``), daily review: a position still at or below s after its
+    lot orders another the next day, where reorder_qty would order the multiples at once."""
+    out = []
+    for lam, lead, s, Q in ((4.0, 1, 3, 6), (2.0, 3, 5, 3)):
+        p = _reorder_case({"policy": "fixed_quantity", "review_period_days": 1, "s": s, "Q": Q}, lam, lead)
+        system = f"(s, Q) one lot a review, daily review, Poisson, backorders: lambda={lam:g}/day, L={lead}, s={s}, Q={Q}"
+        out += _reorder_checks("single node, (s, S) and (r, Q)", system, p, theory.fixed_quantity_poisson(lam, lead, s, Q),
+                               "theory.fixed_quantity_poisson")
     return out
 
 

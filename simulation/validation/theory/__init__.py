@@ -39,6 +39,7 @@ from simulation.validation.theory.single_node import (
     base_stock_negative_binomial,
     base_stock_normal,
     base_stock_poisson,
+    fixed_quantity_poisson,
     lost_sales_base_stock_poisson,
     min_max_poisson,
     newsvendor_cost_poisson,
@@ -51,7 +52,7 @@ from simulation.validation.theory.single_node import (
 __all__ = ["AllocationPerformance", "ClarkScarf", "Newsvendor", "Pooling", "ReorderPerformance", "SerialPerformance", "StockPerformance",
            "base_stock_for_cycle_service", "base_stock_for_fill_rate", "base_stock_negative_binomial", "base_stock_normal",
            "base_stock_poisson", "base_stock_poisson_returns", "clark_scarf_poisson", "discrete_loss", "eppen_safety_stock", "erlang_c",
-           "lost_sales_base_stock_poisson", "min_max_poisson", "mmc_number_in_system", "mmc_sojourn_hours",
+           "fixed_quantity_poisson", "lost_sales_base_stock_poisson", "min_max_poisson", "mmc_number_in_system", "mmc_sojourn_hours",
            "negative_binomial_pmf", "newsvendor_cost_poisson", "newsvendor_poisson", "normal_loss", "poisson_loss",
            "poisson_pmf", "record_accuracy_poisson", "reorder_point_poisson", "serial_two_echelon_poisson",
            "shared_stock_priority_fill", "stock_for_empty_share", "two_class_allocation"]

@@ -174,6 +174,39 @@ def reorder_point_poisson(daily_mean: float, lead_days: int, r: int, Q: int) -> 
     return ReorderPerformance(**perf.__dict__, order_frequency=float(prob @ reorder))
 
 
+def fixed_quantity_poisson(daily_mean: float, lead_days: int, s: int, Q: int) -> ReorderPerformance:
+    """Daily-review (s, Q) with one lot per review: when the position falls to s or below, order exactly Q
+    (a position that is still at or below s after it orders again the next day). From position y after
+    review, demand d leaves y - d, plus Q when y - d <= s: a Markov chain on positions up to s + Q, bounded
+    below in law when Q > daily_mean (the chain is truncated where its mass is below 1e-12). Poisson demand,
+    fixed lead time, backorders; the position after review is independent of later demand, so net stock
+    L days later is y - D_L.
+
+    >>> p = fixed_quantity_poisson(2.0, 3, 5, 3)   # orders Q a day 2/3 of days: lambda / Q, as it must
+    >>> round(p.fill_rate, 4), round(p.on_hand, 4), round(p.order_frequency, 4)
+    (0.6776, 1.3967, 0.6667)
+    """
+    lam = daily_mean
+    if Q <= lam:
+        raise ValueError(f"Q ({Q}) must exceed the daily mean ({lam:g}): one lot a day cannot keep up otherwise")
+    dmax = int(lam + 12 * math.sqrt(lam) + 12)
+    lowest = s + 1 - 40 * dmax  # far below anything the chain reaches with noticeable mass
+    position = np.arange(lowest, s + Q + 1)
+    pmf = poisson_pmf(lam, dmax)
+    move = np.zeros((position.size, position.size))
+    for i, y in enumerate(position):
+        for d in range(dmax + 1):
+            z = y - d
+            after = z + Q if z <= s else z
+            move[i, max(after, lowest) - lowest] += pmf[d]
+        move[i, max(y - dmax + Q, lowest) - lowest] += 1 - pmf.sum()  # the tail past dmax (negligible)
+    prob = np.maximum(_stationary(move), 0.0)
+    prob /= prob.sum()
+    perf = _position_policy(lam, lead_days, position, prob)
+    reorder = np.array([1 - pmf[: max(y - s, 0)].sum() for y in position])  # P[y - D <= s]
+    return ReorderPerformance(**perf.__dict__, order_frequency=float(prob @ reorder))
+
+
 def _stationary(move: np.ndarray) -> np.ndarray:
     """Stationary distribution of a finite Markov chain with transition matrix ``move``."""
     n = move.shape[0]
