@@ -7,6 +7,7 @@ overrides -> loading. Everything outside imports from here."""
 from simulation.spec.catalog import Catalog
 from simulation.spec.demand import Promotion, Shock
 from simulation.spec.errors import DataError, ScenarioError, UsageError
+from simulation.spec.levels import Level
 from simulation.spec.loading import build_each, load_scenario, scenario_from_dict, with_overrides
 from simulation.spec.overrides import apply_overrides, parse_set_options, split_assignment
 from simulation.spec.policies import (
@@ -14,7 +15,6 @@ from simulation.spec.policies import (
     CalendarForecastSpec,
     FixedQuantitySpec,
     ForecastSpec,
-    Level,
     MinMaxSpec,
     OrderUpToSpec,
     PushSpec,

@@ -38,7 +38,7 @@ CASES = {
                                          r"replenishment.store.fill_rate: means nothing for order_up_to", {"replenishment.store.S": None}),
     "order cover days on order-up-to": ({"replenishment.store": {"policy": "order_up_to", "order_cover_days": 3}},
                                         r"replenishment.store.order_cover_days: means nothing for order_up_to: it sizes the "
-                                        r"order of min_max without S or reorder_qty without Q",
+                                        r"order of min_max without S or reorder_qty or fixed_quantity without Q",
                                         {"replenishment.store.policy": "min_max"}),
     "order cover days on base stock": ({"replenishment.store": {"policy": "base_stock", "order_cover_days": 3}},
                                        r"replenishment.store.order_cover_days: means nothing for base_stock",
