@@ -1,4 +1,4 @@
-"""``invsim`` (also ``python -m simulation``): validate a scenario, run it, compare policies or sweep parameters.
+"""``invsim`` (also ``python -m simulation``): validate a scenario, run it, compare, sweep or search (optimize) policies.
 
 Exit codes: 0 success, 2 invalid scenario or arguments (every problem listed by field path or argument),
 3 a run failed its unit-conservation check or produced a KPI that is not a finite number (an engine bug:
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from simulation.cli import arguments, data
+from simulation.cli import arguments, data, search
 from simulation.engine import ConservationError, Simulation
 from simulation.experiment.compare import compare, identity
 from simulation.experiment.results import ResultsFolder, combine, environment
@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="give each grid point its own random streams (default: common random numbers)")
     w.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field at every point")
     data.add_commands(sub)
+    search.add_commands(sub)
     for command in (r, c, w):
         command.add_argument("--force", action="store_true", help="run even when the memory estimate exceeds the memory available")
     args = parser.parse_args(argv)
@@ -84,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(args)
         if args.command in data.COMMANDS:
             return data.COMMANDS[args.command](args)
+        if args.command in search.COMMANDS:
+            return search.COMMANDS[args.command](args)
         scenario = load_scenario(args.scenario, parse_set_options(args.set))
         if args.command == "validate":
             Simulation(scenario, seed=scenario.run.seed)  # builds catalog, network and policies as a run would

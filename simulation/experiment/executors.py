@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from typing import Any
 
 
@@ -27,6 +27,11 @@ def connect(scheduler: str):
 CONNECT_TIMEOUT = "10s"
 
 
+def local_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` local processes to pass to :func:`completed` call after call (each one thread)."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_one_thread_per_process)
+
+
 def _one_thread_per_process() -> None:
     """Runs in local worker processes: the processes already use the cores, so each run keeps to one
     thread (unless the user set ``INVSIM_THREADS``)."""
@@ -42,9 +47,15 @@ def completed(fn: Callable, items: Sequence, workers: int | None = None, client:
     """Call ``fn(item)`` for every item; yield ``(index, result)`` as each finishes.
 
     ``client``: a ``distributed.Client`` (runs go to its cluster; a lost worker's runs are retried
-    there). Otherwise ``workers`` local processes (default: all cores; 1 runs in this process).
+    there), or a local pool from :func:`local_pool`. Otherwise ``workers`` local processes (default: all
+    cores; 1 runs in this process).
     """
     if not items:
+        return
+    if isinstance(client, Executor):  # a local pool kept across calls (a search runs batch after batch)
+        futures = {client.submit(fn, item): i for i, item in enumerate(items)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
         return
     if client is not None:
         from distributed import as_completed as dask_completed
@@ -57,7 +68,7 @@ def completed(fn: Callable, items: Sequence, workers: int | None = None, client:
         for i, item in enumerate(items):
             yield i, fn(item)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread_per_process) as pool:
+    with local_pool(workers) as pool:
         futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
         try:
             for future in as_completed(futures):

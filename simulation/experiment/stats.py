@@ -13,12 +13,16 @@ _T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 
 
 
 def t_quantile(p: float, df: float) -> float:
-    """Student t quantile by the Cornish-Fisher series (Abramowitz & Stegun 26.7.5; within 1% at the
-    0.99995 quantile for df >= 9).
+    """Student t quantile: exact for 1 and 2 degrees of freedom, else by the Cornish-Fisher series
+    (Abramowitz & Stegun 26.7.5; within 1% at the 0.99995 quantile for df >= 9, 0.05% at 0.95 for df >= 3).
 
-    >>> round(t_quantile(0.995, 39), 3), round(t_quantile(0.99995, 39), 2)
-    (2.708, 4.33)
+    >>> round(t_quantile(0.995, 39), 3), round(t_quantile(0.99995, 39), 2), round(t_quantile(0.95, 2), 3)
+    (2.708, 4.33, 2.92)
     """
+    if df == 1:
+        return math.tan(math.pi * (p - 0.5))
+    if df == 2:
+        return (2 * p - 1) / math.sqrt(2 * p * (1 - p))
     z = NormalDist().inv_cdf(p)
     g = ((z**3 + z) / 4, (5 * z**5 + 16 * z**3 + 3 * z) / 96, (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384,
          (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160)

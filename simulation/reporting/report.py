@@ -93,8 +93,13 @@ def decomposition_sentence(shares: pd.DataFrame, kpi: tuple[str, str, str], base
 
 def report(results_dir: str | Path) -> Path:
     """Write the report of a comparison (``invsim compare``), sweep (``invsim sweep``) or run (``invsim
-    run``) folder; returns report.html's path. A decomposed comparison folder (``invsim compare --decompose``, or
+    run``) folder; returns report.html's path. A search folder (``invsim optimize``) gets search.md and
+    frontier.png instead; search.md's path is returned. A decomposed comparison folder (``invsim compare --decompose``, or
     ``experiments/pool_ladder.py``'s) leads with how the change splits among its groups of changes."""
+    if (Path(results_dir) / "search.json").is_file():  # a policy search (invsim optimize): its own page
+        from simulation.reporting.search import search_report
+
+        return search_report(results_dir)
     results = ResultsFolder.open(results_dir)
     folder, manifest = results.path, results.manifest
     if results.kind == "comparison":

@@ -16,13 +16,13 @@ Rows that compare one closed form with another never run the engine: they are *t
 """
 
 from simulation.experiment.stats import t_quantile
-from simulation.validation.cases import mechanisms, networks, pooling, single_node  # noqa: F401  (importing registers their cases)
+from simulation.validation.cases import mechanisms, networks, pooling, search, single_node  # noqa: F401  (importing registers their cases)
 from simulation.validation.cases.checks import JOINT_LEVEL, MAX_CHECKS, PER_CHECK_LEVEL, POWER, REGISTERED, Check, interval
 from simulation.validation.cases.worlds import copies, with_stores
 
-# The published order: one stock point, pooling, networks and queues, then the pool's mechanisms; a module's cases
-# as written.
-MODULES = ("single_node", "pooling", "networks", "mechanisms")
+# The published order: one stock point, pooling, networks and queues, the pool's mechanisms, then the policy search;
+# a module's cases as written.
+MODULES = ("single_node", "pooling", "networks", "mechanisms", "search")
 CASES = dict(sorted(REGISTERED.items(), key=lambda item: MODULES.index(item[1].__module__.rpartition(".")[2])))
 
 __all__ = ["CASES", "JOINT_LEVEL", "MAX_CHECKS", "PER_CHECK_LEVEL", "POWER", "Check", "copies", "interval", "t_quantile",
