@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,7 @@ class SearchResult:
     source: Path | None = None                   # the scenario file searched, when it came from one
     overrides: dict[str, Any] | None = None      # and the overrides applied to it before the search
     chosen_table: pd.DataFrame | None = None     # the chosen point's KPI rows, every replication KN ran
+    timing: dict[str, float] | None = None       # runs executed and read back; seconds proposing, running, in all
 
     def chosen_runs(self, metric: str, channel: str = "all", node_type: str = "all") -> np.ndarray:
         """A KPI of the chosen point, one value per replication (empty when nothing was chosen)."""
@@ -115,13 +117,16 @@ def optimize(scenario: Scenario | str | Path, vary: Sequence[str | Setting], min
             stack.callback(client.close)
         if client is None and local_workers(workers, replications * search.batch) > 1:
             client = stack.enter_context(local_pool(local_workers(workers, replications * search.batch)))
+        start = time.perf_counter()
         runner = _Runner(scenario, search, store, client, workers, force)
         trials = _explore(runner, budget, progress)
+        runner.timing["search_seconds"] = time.perf_counter() - start
         selection, chosen, best, chosen_table = _select(runner, trials, finalists, first_stage, indifference, alpha,
                                                         max_replications)
+        runner.timing["total_seconds"] = time.perf_counter() - start
     guarantee = chosen.guarantee if isinstance(chosen, Selection) else "no point met every target: nothing to choose"
     result = SearchResult(trials, selection, best, with_overrides(scenario, best) if best else None, guarantee, search,
-                          Path(out) if out is not None else None, source, dict(overrides or {}), chosen_table)
+                          Path(out) if out is not None else None, source, dict(overrides or {}), chosen_table, runner.timing)
     if out is not None:
         write_search(result, scenario)
     return result
@@ -181,6 +186,8 @@ class _Runner:
         self.scenario, self.search, self.store, self.client, self.workers, self.force = scenario, search, store, client, workers, force
         self.done = store.completed() if store else set()
         self.memory: dict[int, pd.DataFrame] = {}
+        # Where the time went: runs executed here and read back, seconds running them, seconds proposing points.
+        self.timing = {"runs_executed": 0, "runs_read_back": 0, "run_seconds": 0.0, "proposal_seconds": 0.0}
 
     def runs(self, points: dict[int, tuple[dict, Scenario]], replications: dict[int, range]) -> dict[int, pd.DataFrame]:
         """Every replication ``replications[t]`` of trial t's point: its KPI rows, one table per trial."""
@@ -192,6 +199,9 @@ class _Runner:
             if frame is not None:
                 found[job.run_id] = frame
         todo = [j for j in jobs if j.run_id not in found]
+        start = time.perf_counter()
+        self.timing["runs_read_back"] += len(found)
+        self.timing["runs_executed"] += len(todo)
         for i, frame in completed(execute, todo, self.workers, self.client):
             job = todo[i]
             if self.store:
@@ -200,6 +210,7 @@ class _Runner:
             else:
                 self.memory[job.run_id] = frame
             found[job.run_id] = frame
+        self.timing["run_seconds"] += time.perf_counter() - start
         return {t: pd.concat([found[j.run_id] for j in jobs if j.point == t], ignore_index=True) for t in points}
 
     def _stored(self, job: Job) -> pd.DataFrame | None:
@@ -237,7 +248,9 @@ def _explore(runner: _Runner, budget: int, progress) -> pd.DataFrame:
     bar = tqdm(total=budget, desc="search", unit="point", disable=progress is not True or not sys.stderr.isatty())
     try:
         while len(rows) < budget:
+            start = time.perf_counter()
             proposals = _propose(s, rows, min(s.batch, budget - len(rows)))
+            runner.timing["proposal_seconds"] += time.perf_counter() - start
             points, refused = {}, {}
             for t, params in proposals.items():
                 try:

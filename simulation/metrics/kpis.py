@@ -151,6 +151,8 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
         if total("requested_units") > 0:  # what nodes of the type get the day they ask their (stock-holding) source
             rows.append(("replenishment_fill_rate", "all", t, total("requested_units_on_day") / total("requested_units")))
         rows.append(("cost_holding", "all", t, total("cost_holding")))
+        if scenario.costs.backorder_per_unit_day:  # only where backorders are priced (the table is otherwise unchanged)
+            rows.append(("cost_backorder", "all", t, total("cost_backorder")))
         rows.append(("transfer_units", "all", t, total("transfer_units")))
         rows.append(("cost_transfer", "all", t, total("cost_transfer")))
         rows.append(("cost_spoilage", "all", t, total("cost_spoilage")))
@@ -211,9 +213,9 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
         for r in _with_totals(lost).itertuples(index=False):
             rows.append(("cost_lost_margin", r.channel, r.node_type, r.value))
     rows += _return_rows(ledger, scenario)
-    # Total cost of the run: holding, transport, fulfilment, transfers, spoilage, shrink, returns and lost margin.
-    parts = {"cost_holding", "cost_transport", "cost_fulfilment", "cost_transfer", "cost_spoilage", "cost_shrink",
-             "cost_returns", "cost_lost_margin"}
+    # Total cost of the run: holding, backorders, transport, fulfilment, transfers, spoilage, shrink, returns and lost margin.
+    parts = {"cost_holding", "cost_backorder", "cost_transport", "cost_fulfilment", "cost_transfer", "cost_spoilage",
+             "cost_shrink", "cost_returns", "cost_lost_margin"}
     total = sum(v for (m, c, t, v) in rows if m in parts and c == "all" and t == "all")
     rows.append(("cost_total", "all", "all", total))
     table = pd.DataFrame(rows, columns=["metric", "channel", "node_type", "value"])

@@ -190,10 +190,13 @@ class Ledger(Observer):
                                    ("stockout_days", "stockout_days"), ("stocked_days", "stocked")):
                 self.add(metric, "all", ONLINE_STOCK, per_node[column][rows].sum())
         rate = self._scenario.costs.holding_rate_per_year / DAYS_PER_YEAR
+        penalty = self._scenario.costs.backorder_per_unit_day
         for t, name in enumerate(NODE_TYPES):
             if present[t]:
                 self.add("inventory_value_days", "all", name, by_type["on_hand_value"][t])
                 self.add("cost_holding", "all", name, by_type["on_hand_value"][t] * rate)
+                if penalty:
+                    self.add("cost_backorder", "all", name, by_type["backordered_units"][t] * penalty)
                 self.add("outflow_value", "all", name, by_type["outflow_value"][t])
                 self.add("sold_value", "all", name, by_type["sold_value"][t])
                 self.add("stockout_days", "all", name, by_type["stockout_days"][t])

@@ -88,6 +88,7 @@ _METRICS = (
     Metric("inventory_turns", "inventory turns", "turns per year", +1, 1),
     Metric("days_of_inventory", "days of inventory", "days", -1, 1),
     Metric("cost_holding", "holding cost", "currency", -1),
+    Metric("cost_backorder", "backorder cost", "currency", -1),
     Metric("cost_transport", "transport cost", "currency", -1),
     Metric("cost_fulfilment", "fulfilment cost", "currency", -1),
     Metric("cost_transfer", "transfer cost", "currency", -1),

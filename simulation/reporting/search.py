@@ -28,6 +28,7 @@ class Searched:
     chosen: dict | None
     guarantee: str
     search: Search
+    timing: dict | None = None
 
 
 def read_search(folder: Path) -> Searched:
@@ -39,7 +40,8 @@ def read_search(folder: Path) -> Searched:
     selection = pd.read_csv(folder / "selection.csv")
     if "chosen" in selection:
         selection["chosen"] = selection["chosen"].astype(bool)
-    return Searched(pd.read_parquet(folder / "trials.parquet"), selection, about["chosen"], about["guarantee"], search)
+    return Searched(pd.read_parquet(folder / "trials.parquet"), selection, about["chosen"], about["guarantee"], search,
+                    about.get("timing"))
 
 
 def search_report(folder: str | Path) -> Path:
@@ -107,6 +109,12 @@ def markdown(trials: pd.DataFrame, result) -> str:
     else:
         lines += ["## Choice", "", "**Chosen settings**: " + ", ".join(f"`{k}` = {v}" for k, v in result.chosen.items()) + ".",
                   "", f"Guarantee: {result.guarantee}.", "", _table(result.selection, s), ""]
+    if result.timing:
+        t = result.timing
+        lines += ["## Where the time went", "",
+                  f"{t['runs_executed']} runs executed ({t['runs_read_back']} read back from the folder's runs/), "
+                  f"{t['total_seconds']:.0f} s in all: {t['run_seconds']:.0f} s running them, {t['proposal_seconds']:.1f} s "
+                  f"proposing points (the search itself {t['search_seconds']:.0f} s, the selection the rest).", ""]
     matter = sensitivity(done, s)
     if len(matter):
         lines += ["## Which settings matter", "",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from simulation.spec.policies import OnlineSizing, PushSpec, Transfers
 from simulation.spec.returns import ReverseLane
 from simulation.spec.scenario import Scenario
-from simulation.spec.vocabulary import FORWARD_WAREHOUSE, STORE, SUPPLIER, VELOCITY_CLASSES
+from simulation.spec.vocabulary import FORWARD_WAREHOUSE, ONLINE_CHANNELS, STORE, SUPPLIER, VELOCITY_CLASSES
 
 
 def _changed(model, *names: str) -> list[str]:
@@ -111,6 +111,9 @@ def _mechanism_settings(sc: Scenario) -> list[str]:
     if p.allocation.rule != "online_first" and not _shared_sources(sc, fed_by, type_of):
         problems.append(f"policies.allocation.rule: {p.allocation.rule} means nothing here: no node both serves online orders "
                         f"and supplies other nodes{' forward warehouses (split stock)' if p.inventory_mode == 'split' else ''}")
+    if sc.costs.backorder_per_unit_day and not any(getattr(sc.channels, c).unfilled == "backorder" for c in ONLINE_CHANNELS):
+        problems.append("costs.backorder_per_unit_day: means nothing here: every online channel loses what it cannot fill; "
+                        "it needs a channel with unfilled: backorder")
     conversion = p.walk_in_to_online
     if not (conversion.unmet_share or conversion.unranged_share):
         problems += [f"policies.walk_in_to_online.{n}: means nothing while unmet_share and unranged_share are 0"

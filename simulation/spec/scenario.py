@@ -50,6 +50,8 @@ class Costs(Spec):
     multiplier."""
 
     holding_rate_per_year: float = Field(0.25, ge=0, le=100, description="holding cost as a share of unit cost per year")
+    backorder_per_unit_day: Money = Field(0.0, description="the penalty for each unit an online customer waits for, per day "
+                                          "it is owed at the end of a day (channels that backorder); 0: none")
     last_mile_per_order: dict[OnlineChannel, Money] = {"bopis": 1.5, "home_delivery": 6.0, "instant": 8.0}
     last_mile_by_origin: dict[NodeType, dict[OnlineChannel, LastMileRate]] = Field(
         {}, description="last mile per shipment by the type of node it leaves from, per channel: {fixed, per_km}")
@@ -121,14 +123,15 @@ class Scenario(Spec):
         return [n.id for n in self.network.nodes if n.type == node_type]
 
 
-# Fields added after results were stored: left unset, a scenario digests as it did before they existed.
-LATER_FIELDS = ("by_class", "replenishment")
+# Fields added after results were stored, with their defaults: left at them, a scenario digests as it did before
+# they existed.
+LATER_FIELDS = {"by_class": None, "replenishment": None, "backorder_per_unit_day": 0.0}
 
 
 def _without_unset(data):
-    """``data`` (a dumped scenario) without the LATER_FIELDS that hold None, at any depth."""
+    """``data`` (a dumped scenario) without the LATER_FIELDS that hold their defaults, at any depth."""
     if isinstance(data, dict):
-        return {k: _without_unset(v) for k, v in data.items() if not (k in LATER_FIELDS and v is None)}
+        return {k: _without_unset(v) for k, v in data.items() if not (k in LATER_FIELDS and v == LATER_FIELDS[k])}
     if isinstance(data, list):
         return [_without_unset(v) for v in data]
     return data

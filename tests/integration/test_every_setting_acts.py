@@ -242,6 +242,7 @@ PLAN: dict[tuple[str, str], tuple[str, object, dict]] = {
     ("ForecastError", "bias"): ("replenishment.store.error.bias", 0.5, policy({"policy": "calendar_order_up_to"})),
     ("ForecastError", "cv"): ("replenishment.store.error.cv", 0.5, policy({"policy": "calendar_order_up_to"})),
     ("Costs", "holding_rate_per_year"): ("costs.holding_rate_per_year", AUTO, {}),
+    ("Costs", "backorder_per_unit_day"): ("costs.backorder_per_unit_day", 2.0, {}),
     ("Costs", "last_mile_per_order"): ("costs.last_mile_per_order.home_delivery", 9.0, {}),
     ("Costs", "last_mile_by_origin"): ("costs.last_mile_by_origin", {"central_warehouse": {"home_delivery": 12.0}}, {}),
     ("Costs", "tier_cost_multiplier"): ("costs.tier_cost_multiplier", {1: 2.0, 2: 2.0, 3: 2.0}, {}),

@@ -100,3 +100,18 @@ def test_invsim_report_redraws_a_search_folder(whole):
                           check=True)
     assert "search.md" in done.stdout and (out / "frontier.png").stat().st_size > 0
     assert "Guarantee: probability of correct selection" in (out / "search.md").read_text()
+
+
+def test_a_search_on_a_dask_cluster_gives_the_same_answer(whole):
+    """The search of the module's fixture, run through sim.optimize on a local Dask cluster by its address: the same
+    trials, finalists and choice as on local processes."""
+    distributed = pytest.importorskip("distributed")
+    out, _ = whole
+    settings = ["replenishment.store.service_level=0.5..0.99", "replenishment.store.review_period_days=1..7"]
+    overrides = {"run.horizon_days": 60, "run.warmup_days": 10, "replenishment.store.policy": "order_up_to"}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = sim.optimize(ROOT / "scenarios" / "tiny.yaml", settings, "avg_inventory_value", ["fill_rate_units(walk_in)>=0.9"],
+                              budget=8, replications=2, overrides=overrides, first_stage=4, max_replications=40,
+                              executor=cluster.scheduler_address, progress=False)
+    pd.testing.assert_frame_equal(result.trials, pd.read_parquet(out / "trials.parquet"))
+    pd.testing.assert_frame_equal(result.selection.reset_index(drop=True), pd.read_csv(out / "selection.csv"), check_dtype=False)

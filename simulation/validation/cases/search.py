@@ -21,6 +21,34 @@ def _exact(system: str, quantity: str, chosen: float, optimum: float, source: st
                  replicates=replicates)
 
 
+@case("search_critical_fractile")
+def search_critical_fractile() -> list[Check]:
+    """Minimise holding plus backorder cost over a base stock S (backorders, Poisson demand): the newsvendor on
+    lead-time demand, so the optimum is the critical-fractile level, the smallest S with P[D_L <= S] >= b / (b + h)
+    (stockpyl's newsvendor_poisson on D_L), and the expected cost per SKU-day h E[on hand] + b E[backorders] is exact
+    at every S (theory.base_stock_poisson)."""
+    from stockpyl.newsvendor import newsvendor_poisson
+
+    lam, lead, h, b, skus = 5.0, 2, 1.0, 9.0, 20
+    best = int(newsvendor_poisson(h, b, lam * lead)[0])
+    raw = copies(skus, lam, **{"network.lanes": [{"from": "supplier", "to": "CW", "lead_time_days": lead}],
+                               "replenishment.central_warehouse": {"policy": "base_stock", "S": 10}})
+    # Holding 36.5 a year on a unit cost of 10: h = 1 a unit-day; each unit owed at a day's end costs b; nothing else.
+    raw["costs"] = {"holding_rate_per_year": 36.5 * h, "backorder_per_unit_day": b, **NO_COSTS}
+    raw["run"] = {"horizon_days": 600, "warmup_days": 50}
+    result = optimize(scenario_from_dict(raw), ["replenishment.central_warehouse.S=5..25"], "cost_total", budget=15,
+                      replications=2, seed=SEED, progress=False)
+    chosen = result.selection[result.selection["chosen"]].iloc[0]
+    S = int(result.chosen["replenishment.central_warehouse.S"])
+    th = theory.base_stock_poisson(lam, lead, S)
+    system = (f"search S in 5..25 minimising holding (h={h:g}/unit-day) + backorders (b={b:g}/unit-day): base stock, "
+              f"Poisson lambda={lam:g}/day, L={lead}, backorders (critical fractile {b / (b + h):g})")
+    n = f"15 points x 2 replications; KN: {int(chosen['replications'])} replications of the choice"
+    return [_exact(system, "level chosen", S, best, "stockpyl newsvendor.newsvendor_poisson on lead-time demand", n),
+            check(GROUP, system, "cost per SKU-day at the choice", h * th.on_hand + b * th.backorders, "theory.base_stock_poisson",
+                  result.chosen_runs("cost_total") / (skus * 550), n)]
+
+
 @case("search_lost_sales_cost")
 def search_lost_sales_cost() -> list[Check]:
     """Minimise holding plus lost margin over a store's base stock S (lost sales, Poisson walk-in): the expected
