@@ -21,6 +21,11 @@ def _exact(system: str, quantity: str, chosen: float, optimum: float, source: st
                  replicates=replicates)
 
 
+def _days(raw: dict) -> int:
+    """Days a run measures (after its warm-up)."""
+    return raw["run"]["horizon_days"] - raw["run"]["warmup_days"]
+
+
 @case("search_critical_fractile")
 def search_critical_fractile() -> list[Check]:
     """Minimise holding plus backorder cost over a base stock S (backorders, Poisson demand): the newsvendor on
@@ -35,7 +40,7 @@ def search_critical_fractile() -> list[Check]:
                                "replenishment.central_warehouse": {"policy": "base_stock", "S": 10}})
     # Holding 36.5 a year on a unit cost of 10: h = 1 a unit-day; each unit owed at a day's end costs b; nothing else.
     raw["costs"] = {"holding_rate_per_year": 36.5 * h, "backorder_per_unit_day": b, **NO_COSTS}
-    raw["run"] = {"horizon_days": 600, "warmup_days": 50}
+    raw["run"] = {"horizon_days": 450, "warmup_days": 50}
     result = optimize(scenario_from_dict(raw), ["replenishment.central_warehouse.S=5..25"], "cost_total", budget=15,
                       replications=2, seed=SEED, progress=False)
     chosen = result.selection[result.selection["chosen"]].iloc[0]
@@ -46,7 +51,7 @@ def search_critical_fractile() -> list[Check]:
     n = f"15 points x 2 replications; KN: {int(chosen['replications'])} replications of the choice"
     return [_exact(system, "level chosen", S, best, "stockpyl newsvendor.newsvendor_poisson on lead-time demand", n),
             check(GROUP, system, "cost per SKU-day at the choice", h * th.on_hand + b * th.backorders, "theory.base_stock_poisson",
-                  result.chosen_runs("cost_total") / (skus * 550), n)]
+                  result.chosen_runs("cost_total") / (skus * _days(raw)), n)]
 
 
 @case("search_lost_sales_cost")
@@ -62,13 +67,13 @@ def search_lost_sales_cost() -> list[Check]:
     # Holding 36.5 a year on a unit cost of 10: 1 a unit-day; price 15 (margin 1/3): 5 lost a unit; nothing else costs.
     raw["costs"] = {"holding_rate_per_year": 36.5 * h, **NO_COSTS}
     raw["catalog"]["margin"] = 1 / 3
-    raw["run"] = {"horizon_days": 600, "warmup_days": 50}
+    raw["run"] = {"horizon_days": 450, "warmup_days": 50}
     result = optimize(scenario_from_dict(raw), ["replenishment.store.S=1..15"], "cost_total", budget=15, replications=2,
                       seed=SEED, progress=False)
     chosen = result.selection[result.selection["chosen"]].iloc[0]
     system = (f"search S in 1..15 minimising holding (h={h:g}/unit-day) + lost margin ({margin:g}/unit): store base stock, "
               f"Poisson walk-in lambda={lam:g}/day, L={lead}, lost sales")
-    per_day = result.chosen_runs("cost_total") / (skus * 550)
+    per_day = result.chosen_runs("cost_total") / (skus * _days(raw))
     n = f"15 points x 2 replications; KN: {int(chosen['replications'])} replications of the choice"
     return [_exact(system, "level chosen", result.chosen["replenishment.store.S"], best,
                    "argmin of theory.lost_sales_base_stock_poisson's cost", n),
@@ -83,9 +88,9 @@ def search_fill_rate_constraint() -> list[Check]:
     (theory.base_stock_for_fill_rate: 14, filling 0.963, where 13 fills 0.936)."""
     lam, lead, target = 5.0, 2, 0.95
     best = theory.base_stock_for_fill_rate(lam, lead, target)
-    raw = copies(30, lam, **{"network.lanes": [{"from": "supplier", "to": "CW", "lead_time_days": lead}],
+    raw = copies(20, lam, **{"network.lanes": [{"from": "supplier", "to": "CW", "lead_time_days": lead}],
                               "replenishment.central_warehouse": {"policy": "base_stock", "S": 10}})
-    raw["run"] = {"horizon_days": 700, "warmup_days": 50}
+    raw["run"] = {"horizon_days": 450, "warmup_days": 50}
     result = optimize(scenario_from_dict(raw), ["replenishment.central_warehouse.S=5..25"], "avg_inventory_value",
                       [f"fill_rate_units>={target}"], budget=15, replications=3, seed=SEED, progress=False)
     chosen = result.selection[result.selection["chosen"]].iloc[0]
