@@ -168,9 +168,9 @@ def run_band(args, out) -> tuple[pd.DataFrame, str]:
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0], smoke_horizon=60, replications=3)
-    if args.smoke:  # 192 runs a replication: the smoke keeps each one small
-        args.sizes["catalog.skus"] = 60
+    args = parse_args(__doc__.splitlines()[0], smoke_horizon=45, replications=3)
+    if args.smoke:  # 192 runs a replication: the smoke keeps each one small (its time goes by the day)
+        args.sizes["catalog.skus"] = 40
     out = out_dir(args, "pool_ladder")
     # every combination; one with ship_from_store but not one_pool is the run without it (same name)
     ladder = {c: name(c) for c in coalitions(list(SWITCHES))}

@@ -34,15 +34,15 @@ def search_critical_fractile() -> list[Check]:
     at every S (theory.base_stock_poisson)."""
     from stockpyl.newsvendor import newsvendor_poisson
 
-    lam, lead, h, b, skus = 5.0, 2, 1.0, 9.0, 20
+    lam, lead, h, b, skus = 5.0, 2, 1.0, 9.0, 40
     best = int(newsvendor_poisson(h, b, lam * lead)[0])
     raw = copies(skus, lam, **{"network.lanes": [{"from": "supplier", "to": "CW", "lead_time_days": lead}],
                                "replenishment.central_warehouse": {"policy": "base_stock", "S": 10}})
     # Holding 36.5 a year on a unit cost of 10: h = 1 a unit-day; each unit owed at a day's end costs b; nothing else.
     raw["costs"] = {"holding_rate_per_year": 36.5 * h, "backorder_per_unit_day": b, **NO_COSTS}
-    raw["run"] = {"horizon_days": 450, "warmup_days": 50}
+    raw["run"] = {"horizon_days": 250, "warmup_days": 50}
     result = optimize(scenario_from_dict(raw), ["replenishment.central_warehouse.S=5..25"], "cost_total", budget=15,
-                      replications=2, seed=SEED, progress=False)
+                      replications=2, seed=SEED, first_stage=6, progress=False)
     chosen = result.selection[result.selection["chosen"]].iloc[0]
     S = int(result.chosen["replenishment.central_warehouse.S"])
     th = theory.base_stock_poisson(lam, lead, S)
@@ -59,7 +59,7 @@ def search_lost_sales_cost() -> list[Check]:
     """Minimise holding plus lost margin over a store's base stock S (lost sales, Poisson walk-in): the expected
     cost per SKU-day h E[on hand] + m lambda (1 - fill) is exact for every S
     (theory.lost_sales_base_stock_poisson), so its argmin is the optimum the search must choose."""
-    lam, lead, h, margin, skus = 4.0, 1, 1.0, 5.0, 20
+    lam, lead, h, margin, skus = 4.0, 1, 1.0, 5.0, 40
     costs = {S: h * p.on_hand + margin * lam * (1 - p.fill_rate)
              for S in range(1, 16) for p in [theory.lost_sales_base_stock_poisson(lam, lead, S)]}
     best = min(costs, key=costs.__getitem__)
@@ -67,7 +67,7 @@ def search_lost_sales_cost() -> list[Check]:
     # Holding 36.5 a year on a unit cost of 10: 1 a unit-day; price 15 (margin 1/3): 5 lost a unit; nothing else costs.
     raw["costs"] = {"holding_rate_per_year": 36.5 * h, **NO_COSTS}
     raw["catalog"]["margin"] = 1 / 3
-    raw["run"] = {"horizon_days": 450, "warmup_days": 50}
+    raw["run"] = {"horizon_days": 250, "warmup_days": 50}
     result = optimize(scenario_from_dict(raw), ["replenishment.store.S=1..15"], "cost_total", budget=15, replications=2,
                       seed=SEED, progress=False)
     chosen = result.selection[result.selection["chosen"]].iloc[0]
@@ -88,11 +88,11 @@ def search_fill_rate_constraint() -> list[Check]:
     (theory.base_stock_for_fill_rate: 14, filling 0.963, where 13 fills 0.936)."""
     lam, lead, target = 5.0, 2, 0.95
     best = theory.base_stock_for_fill_rate(lam, lead, target)
-    raw = copies(20, lam, **{"network.lanes": [{"from": "supplier", "to": "CW", "lead_time_days": lead}],
+    raw = copies(40, lam, **{"network.lanes": [{"from": "supplier", "to": "CW", "lead_time_days": lead}],
                               "replenishment.central_warehouse": {"policy": "base_stock", "S": 10}})
-    raw["run"] = {"horizon_days": 450, "warmup_days": 50}
+    raw["run"] = {"horizon_days": 250, "warmup_days": 50}
     result = optimize(scenario_from_dict(raw), ["replenishment.central_warehouse.S=5..25"], "avg_inventory_value",
-                      [f"fill_rate_units>={target}"], budget=15, replications=3, seed=SEED, progress=False)
+                      [f"fill_rate_units>={target}"], budget=15, replications=3, seed=SEED, first_stage=6, progress=False)
     chosen = result.selection[result.selection["chosen"]].iloc[0]
     S = int(result.chosen["replenishment.central_warehouse.S"])
     system = (f"search S in 5..25 minimising stock value subject to fill rate >= {target:g}: base stock, Poisson "
