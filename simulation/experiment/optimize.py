@@ -148,6 +148,9 @@ def _search(scenario, vary, minimize, subject_to, budget, replications, seed, fi
     for value, name in ((alpha, "alpha"), (confidence, "confidence")):
         if not isinstance(value, float | int) or not 0 < value < 1:
             problems.append(f"{name}: must be in (0, 1), got {value!r}")
+    if not subject_to and confidence != 0.95:
+        problems.append(f"confidence (--confidence): means nothing without a target to hold (subject_to, --subject-to); "
+                        f"got {confidence!r}")
     if indifference is not None and not (isinstance(indifference, float | int) and math.isfinite(indifference) and indifference > 0):
         problems.append(f"indifference: must be a number > 0 (in the objective's units), got {indifference!r}")
     if not vary:
