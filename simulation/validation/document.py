@@ -38,7 +38,8 @@ its standard error is a jackknife over the SKU copies, the two stocks' combined 
 *Detects* is each check's power: the smallest true difference from the reference it finds with
 probability {POWER:.0%} ((t + z) x standard error), so a pass rules out errors of that size, not smaller ones.
 Rows that compare one closed form with another never run the engine: they are listed apart as theory
-cross-checks and are not counted.
+cross-checks and are not counted. A row whose reference is a floor (a promised probability) passes when the
+one-sided upper confidence bound at the per-check level reaches it; its column shows the mean + (bound - mean).
 
 **Conventions.** The engine reviews at the end of each day; an order placed at the end of day t arrives at
 the start of day t + L, before that day's demand, so base stock S protects L days of demand. stockpyl's
@@ -88,7 +89,7 @@ def markdown(checks: list[Check], seconds: dict[str, float]) -> str:
             lines += ["", f"## {group}", "",
                       f"| # | system | quantity | reference | {SIMULATED} | detects ({POWER:.0%} power) | replicates | result |",
                       "|---|---|---|---|---|---|---|---|"]
-        shown = f"{_number(c.mean)} ± {_number(c.half_width)}"
+        shown = f"{_number(c.mean)} {'+' if c.floor else '±'} {_number(c.half_width)}"
         detects = f"± {_number(c.detectable)}" if c.tolerance is None else "n/a (tolerance)"
         lines.append(f"| {i} | {c.system} | {c.quantity} | {_number(c.reference)} ({c.source}) | {shown} | {detects} | "
                      f"{c.replicates} | {_verdict(c)} |")
@@ -101,7 +102,8 @@ def markdown(checks: list[Check], seconds: dict[str, float]) -> str:
 
 
 def _verdict(c: Check) -> str:
-    rule = f"within ± {_number(c.tolerance)} ({c.why})" if c.tolerance is not None else "inside CI"
+    rule = ("upper bound (one-sided) at or above the floor" if c.floor else
+            f"within ± {_number(c.tolerance)} ({c.why})" if c.tolerance is not None else "inside CI")
     return ("pass" if c.passed else "**FAIL**") + f": {rule}"
 
 

@@ -39,9 +39,12 @@ class Check:
     why: str = ""
     detectable: float = math.nan    # smallest true difference detected with probability POWER
     engine: bool = True             # False: a theory cross-check that never runs the engine
+    floor: bool = False             # the reference is a floor: pass when the one-sided upper bound reaches it
 
     @property
     def passed(self) -> bool:
+        if self.floor:
+            return bool(self.mean + self.half_width >= self.reference)
         allowed = self.half_width if self.tolerance is None else self.tolerance
         return bool(abs(self.mean - self.reference) <= allowed)
 

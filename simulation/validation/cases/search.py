@@ -4,11 +4,17 @@ choice must be what theory expects there."""
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
+
+import numpy as np
+
 from simulation.experiment.optimize import optimize
+from simulation.experiment.selection import kim_nelson
 from simulation.spec import scenario_from_dict
 from simulation.validation import theory
-from simulation.validation.cases.checks import SEED, Check, case, check
-from simulation.validation.cases.worlds import copies, with_stores
+from simulation.validation.cases.checks import PER_CHECK_LEVEL, POWER, SEED, Check, case, check
+from simulation.validation.cases.worlds import copies, probe, with_stores
 
 GROUP = "policy search"
 NO_COSTS = {"fulfilment_per_order": {"central_warehouse": 0, "forward_warehouse": 0, "store": 0},
@@ -51,6 +57,40 @@ def search_critical_fractile() -> list[Check]:
     n = f"15 points x 2 replications; KN: {int(chosen['replications'])} replications of the choice"
     return [_exact(system, "level chosen", S, best, "stockpyl newsvendor.newsvendor_poisson on lead-time demand", n),
             check(GROUP, system, "cost per SKU-day at the choice", h * th.on_hand + b * th.backorders, "theory.base_stock_poisson",
+                  result.chosen_runs("cost_total") / (skus * _days(raw)), n)]
+
+
+@case("search_s_S_fixed_cost")
+def search_s_S_fixed_cost() -> list[Check]:
+    """Minimise holding + backorder + ordering cost over (s, S) (min_max, a fixed cost K a SKU's order, backorders,
+    Poisson demand, one-day lead time: the engine's day is Zheng & Federgruen's period with its order in hand before
+    the day's demand). The cost surface is flat near its optimum (the next best points are within 0.1%), so what the
+    search guarantees is KN's: a choice within the indifference zone (here 1% of the optimal cost; 8 of the 162
+    points qualify) of the best, with probability at least 95%. The choice's exact cost (stockpyl's s_s_cost_discrete)
+    is checked against the exact optimum's (stockpyl's s_s_discrete_exact), and the engine's cost there against it."""
+    from stockpyl.ss import s_s_cost_discrete, s_s_discrete_exact
+
+    lam, h, b, K, skus = 5.0, 1.0, 9.0, 20.0, 40
+    s_best, S_best, optimum = s_s_discrete_exact(h, b, K, True, lam)
+    raw = copies(skus, lam, **{"network.lanes": [{"from": "supplier", "to": "CW", "lead_time_days": 1, "cost_per_order": K}],
+                               "replenishment.central_warehouse": {"policy": "min_max", "s": 3, "S": 17}})
+    raw["costs"] = {"holding_rate_per_year": 36.5 * h, "backorder_per_unit_day": b, **NO_COSTS}
+    raw["run"] = {"horizon_days": 250, "warmup_days": 50}
+    zone = 0.01 * optimum
+    # Every s below every S, so each proposal is a valid policy; both ranges hold the optimum well inside.
+    result = optimize(scenario_from_dict(raw), ["replenishment.central_warehouse.s=0..8",
+                                                "replenishment.central_warehouse.S=9..26"], "cost_total", budget=30,
+                      replications=2, seed=SEED, first_stage=6, indifference=zone * skus * _days(raw), progress=False)
+    chosen = result.selection[result.selection["chosen"]].iloc[0]
+    s, S = (int(result.chosen[f"replenishment.central_warehouse.{x}"]) for x in ("s", "S"))
+    exact = s_s_cost_discrete(s, S, h, b, K, True, lam)
+    system = (f"search (s, S) over 0..8 x 9..26 minimising holding (h={h:g}) + backorders (b={b:g}) a unit-day + K={K:g} an "
+              f"order: min_max, Poisson lambda={lam:g}/day, L=1, backorders (optimum ({s_best:g}, {S_best:g}))")
+    n = f"30 points x 2 replications; KN: {int(chosen['replications'])} replications of the choice ({s}, {S})"
+    return [Check(GROUP, system, "exact cost per SKU-day of the chosen (s, S)", float(optimum),
+                  "stockpyl ss.s_s_discrete_exact (Zheng & Federgruen 1991)", float(exact), half_width=0.0, std_error=0.0,
+                  replicates=n, tolerance=float(zone), why="KN's indifference zone, 1% of the optimal cost"),
+            check(GROUP, system, "cost per SKU-day at the choice", exact, "stockpyl ss.s_s_cost_discrete",
                   result.chosen_runs("cost_total") / (skus * _days(raw)), n)]
 
 
@@ -101,3 +141,47 @@ def search_fill_rate_constraint() -> list[Check]:
     return [_exact(system, "level chosen", S, best, "theory.base_stock_for_fill_rate", n),
             check(GROUP, system, "fill rate at the choice", theory.base_stock_poisson(lam, lead, S).fill_rate,
                   "theory.base_stock_poisson", result.chosen_runs("fill_rate_units"), n)]
+
+
+@case("search_selection_rate")
+def search_selection_rate() -> list[Check]:
+    """KN's promise on the engine's own output: two store base-stock levels whose exact costs differ by delta
+    (theory.lost_sales_base_stock_poisson), KN with indifference zone delta (the least favourable case for two
+    systems) over many macro-replications, each on its own block of SKU copies (independent replicates; the two
+    levels see the same demand, common random numbers). Replicates are 8 days, so outputs are far from normal and KN
+    needs several stages. The rate of correct selection must reach 1 - alpha (its one-sided Clopper-Pearson upper
+    bound); the two mean costs are checked against theory over every copy."""
+    from scipy.stats import beta
+
+    lam, lead, h, margin, alpha, n0 = 4.0, 1, 1.0, 5.0, 0.05, 10
+    macro, block, days = 1000, 100, 8
+    levels = (6, 7)   # the optimum and its neighbour
+    exact = {S: h * p.on_hand + margin * lam * (1 - p.fill_rate)
+             for S in levels for p in [theory.lost_sales_base_stock_poisson(lam, lead, S)]}
+    delta = exact[levels[1]] - exact[levels[0]]
+    cost = []
+    for S in levels:
+        raw = copies(macro * block, lam, **with_stores([{"id": "S1"}], lead, **{"replenishment.store": {"policy": "base_stock", "S": S}}))
+        raw["run"] = {"horizon_days": 20 + days, "warmup_days": 20}
+        p = probe(raw)
+        row = p.row("S1")
+        lost = p.demand_by["walk_in"][row] - p.met_by["walk_in"][row]
+        cost.append((h * p.sums["on_hand"][row] + margin * lost) / p.days)
+    outputs = np.stack(cost)   # [level, SKU copy]: one replicate per copy
+    picks = [kim_nelson(lambda ids, reps, m=m: outputs[np.ix_(list(ids), [m * block + r for r in reps])], 2, n0, delta,
+                        alpha, block) for m in range(macro)]
+    correct = sum(s.chosen == 0 for s in picks)
+    assert not any(s.stopped_at_cap for s in picks), "a macro-replication ran out of copies: raise the block"
+    rate = correct / macro
+    upper = 1.0 if correct == macro else float(beta.ppf(PER_CHECK_LEVEL, correct + 1, macro - correct))
+    se = math.sqrt((1 - alpha) * alpha / macro)
+    tail = NormalDist().inv_cdf(PER_CHECK_LEVEL) + NormalDist().inv_cdf(POWER)
+    system = (f"KN choosing between store base stock S={levels[0]} and S={levels[1]} (exact costs {exact[levels[0]]:.4f} and "
+              f"{exact[levels[1]]:.4f} a SKU-day: holding h={h:g} + lost margin {margin:g}/unit, Poisson walk-in "
+              f"lambda={lam:g}/day, L={lead}), indifference zone = the true difference, alpha={alpha:g}, n0={n0}")
+    stages = np.mean([s.replications.max() for s in picks])
+    n = f"{macro} macro-replications of {days}-day replicates, {stages:.1f} replications a system on average"
+    return [Check(GROUP, system, "rate of correct selection", 1 - alpha, "KN's promise, 1 - alpha (Kim & Nelson 2001)", rate,
+                  half_width=upper - rate, std_error=se, replicates=n, floor=True, detectable=tail * se),
+            *(check(GROUP, system, f"cost per SKU-day at S={S}", exact[S], "theory.lost_sales_base_stock_poisson", c,
+                    f"{c.size:,} SKU copies x {days} days") for S, c in zip(levels, cost, strict=True))]
