@@ -98,7 +98,8 @@ def run_optimize(args) -> int:
     print(f"{t.get('runs_executed', 0)} runs executed here ({t.get('runs_read_back', 0)} read back from runs/) in "
           f"{t.get('total_seconds', 0):.0f} s: {t.get('run_seconds', 0):.0f} s running them, {t.get('proposal_seconds', 0):.1f} s "
           f"proposing points.", file=sys.stderr)
-    print(f"Wrote {out}/ (trials.parquet, selection.csv, search.md, frontier.png{', best.yaml' if result.chosen else ''}; "
+    print(f"Wrote {out}/ (report.html, report.pdf, figures/, search.md, trials.parquet, selection.csv"
+          f"{', best.yaml' if result.chosen else ''}; "
           "runs/ keeps each run, so a rerun after an interruption runs only what is missing)", file=sys.stderr)
     return 0
 

@@ -15,6 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from simulation.reporting.figures import Chart
+from simulation.reporting.page import Section
 
 MARGIN = 1.8 * cm  # the page's outer margin; the footer sits inside it, 1 cm from the edge
 
@@ -74,7 +75,7 @@ def _table(head: list[str], rows: list[list[str]], width: float, styles) -> Tabl
 
 
 def write_pdf(path: Path, title: str, sentences: list[str], summary: tuple[list[str], list[list[str]]], note: str,
-              charts: list[Chart], figures: Path) -> None:
+              charts: list[Chart], figures: Path, sections: tuple[Section, ...] = ()) -> None:
     """Write the report to ``path`` (a temporary file the caller renames); the charts are read from their
     PNGs in ``figures``."""
     styles = getSampleStyleSheet()
@@ -90,6 +91,11 @@ def write_pdf(path: Path, title: str, sentences: list[str], summary: tuple[list[
     if rows:
         story += [Spacer(1, 8), _table(head, rows, width, styles)]
     story += [Spacer(1, 8), Paragraph(_text(note), small)]
+    for section in sections:
+        story += [Spacer(1, 6), Paragraph(_text(section.heading), styles["Heading2"])]
+        story += [Paragraph(_text(s), body) for s in section.sentences]
+        if section.table:
+            story.append(_table(*section.table, width, styles))
     if charts:
         story.append(PageBreak())
     image_width = width

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulation.experiment.results import ResultsFolder, atomic_write
+from simulation.experiment.results import ResultsFolder
 from simulation.experiment.stats import mean_ci
 from simulation.experiment.sweep import summarise, swept_parameters
 from simulation.metrics.registry import CHANNEL_LABELS, kpi_label, metric
 from simulation.reporting import figures
 from simulation.reporting.figures import point_names
-from simulation.reporting.page import html_page
-from simulation.reporting.pdf import write_pdf
+from simulation.reporting.publish import publish
+from simulation.reporting.search import search_report
 from simulation.spec import CHANNELS
 
 # (metric, channel) of the headline KPIs; what each is called, which way is better and how it is printed
@@ -93,12 +93,10 @@ def decomposition_sentence(shares: pd.DataFrame, kpi: tuple[str, str, str], base
 
 def report(results_dir: str | Path) -> Path:
     """Write the report of a comparison (``invsim compare``), sweep (``invsim sweep``) or run (``invsim
-    run``) folder; returns report.html's path. A search folder (``invsim optimize``) gets search.md and
-    frontier.png instead; search.md's path is returned. A decomposed comparison folder (``invsim compare --decompose``, or
+    run``) folder; returns report.html's path. A search folder (``invsim optimize``) gets its own report (and
+    search.md). A decomposed comparison folder (``invsim compare --decompose``, or
     ``experiments/pool_ladder.py``'s) leads with how the change splits among its groups of changes."""
     if (Path(results_dir) / "search.json").is_file():  # a policy search (invsim optimize): its own page
-        from simulation.reporting.search import search_report
-
         return search_report(results_dir)
     results = ResultsFolder.open(results_dir)
     folder, manifest = results.path, results.manifest
@@ -119,15 +117,7 @@ def report(results_dir: str | Path) -> Path:
         title = f"Run of {manifest.get('scenario', folder.name)}"
         note = (f"Seed {manifest.get('seed', '?')}; {len(manifest['replication']) if isinstance(manifest.get('replication'), list) else 1} "
                 "replication(s). Delivery times are those of the kept order sample.")
-    out = folder / "figures"
-    out.mkdir(exist_ok=True)
-    for chart in charts:
-        atomic_write(out / f"{chart.name}.png", lambda tmp, fig=chart.figure: fig.savefig(tmp, dpi=150, format="png"))
-        atomic_write(out / f"{chart.name}.svg", lambda tmp, fig=chart.figure: fig.savefig(tmp, format="svg"))
-    atomic_write(folder / "report.pdf", lambda tmp: write_pdf(Path(tmp), title, sentences, summary, note, charts, out))
-    page = html_page(title, sentences, summary, note, charts, out)
-    atomic_write(folder / "report.html", lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
-    return folder / "report.html"
+    return publish(folder, title, sentences, summary, note, charts)
 
 
 def _comparison(results: ResultsFolder):

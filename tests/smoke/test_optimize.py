@@ -36,7 +36,8 @@ def whole(tmp_path_factory):
 def test_a_search_writes_its_tables_its_choice_and_a_runnable_best_yaml(whole):
     out, done = whole
     assert "Chosen: replenishment.store.service_level = " in done.stdout and "Guarantee: probability of correct" in done.stdout
-    for name in ("trials.parquet", "selection.csv", "search.md", "frontier.png", "best.yaml", "manifest.json", "search.json"):
+    for name in ("trials.parquet", "selection.csv", "search.md", "report.html", "report.pdf", "figures/frontier.png",
+                 "figures/progress.png", "figures/settings.png", "best.yaml", "manifest.json", "search.json"):
         assert (out / name).stat().st_size > 0, name
     trials = pd.read_parquet(out / "trials.parquet")
     assert len(trials) == 8 and (trials["replications"] == 2).all()
@@ -95,10 +96,10 @@ def test_bad_arguments_exit_2_naming_each():
 def test_invsim_report_redraws_a_search_folder(whole):
     out, _ = whole
     (out / "search.md").unlink()
-    (out / "frontier.png").unlink()
+    (out / "figures" / "frontier.png").unlink()
     done = subprocess.run([sys.executable, "-m", "simulation", "report", str(out)], cwd=ROOT, capture_output=True, text=True,
                           check=True)
-    assert "search.md" in done.stdout and (out / "frontier.png").stat().st_size > 0
+    assert "report.html" in done.stdout and (out / "figures" / "frontier.png").stat().st_size > 0
     assert "Guarantee: probability of correct selection" in (out / "search.md").read_text()
 
 

@@ -70,6 +70,33 @@ def sweep(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def search(tmp_path_factory):
+    """A policy search on tiny with a target, as the CLI writes it (its report is drawn by invsim optimize)."""
+    out = tmp_path_factory.mktemp("search")
+    assert main(["optimize", "scenarios/tiny.yaml", "--vary", "replenishment.store.service_level=0.5..0.99", "--vary",
+                 "replenishment.store.review_period_days=1..7", "--minimize", "avg_inventory_value", "--subject-to",
+                 "fill_rate_units(walk_in)>=0.9", "--budget", "8", "--replications", "2", "--first-stage", "4",
+                 "--workers", "1", "--out", str(out), "--set", "replenishment.store.policy=order_up_to",
+                 "--set", "run.horizon_days=60", "--set", "run.warmup_days=10"]) == 0
+    return out
+
+
+def test_a_search_report_states_the_choice_its_bounds_and_guarantee_inside_the_page(search):
+    """The cover says what was chosen, each target's bound at the choice (as selection.csv has it) and KN's guarantee;
+    the finalists' table holds every finalist; three charts follow, each captioned."""
+    assert_inside_the_page(search / "report.pdf")
+    selection = pd.read_csv(search / "selection.csv")
+    chosen = selection[selection["chosen"]].iloc[0]
+    cover = " ".join(pages(search / "report.pdf")[0][1].split())
+    assert f"one-sided 95% bound {chosen['fill_rate_units(walk_in) bound']:.1%}" in cover
+    assert f"Chosen: replenishment.store.service_level = {chosen['replenishment.store.service_level']:.4g}" in cover
+    assert "Guarantee: probability of correct selection >= 95%" in cover
+    assert cover.count("eliminated after") == len(selection) - 1
+    assert {p.stem for p in (search / "figures").glob("*.png")} == {"frontier", "progress", "settings"}
+    assert (search / "report.html").read_text().count("<figcaption>") == 3
+
+
 def test_flagship_pdf_cover_holds_its_table_inside_the_page(flagship):
     assert_inside_the_page(flagship / "report.pdf")
     assert_cover_has_the_table(flagship / "report.pdf", [f"city_seed_{p}" for p in FLAGSHIP])
@@ -200,7 +227,7 @@ def chromium(tmp_path, *args):
 
 @pytest.mark.skipif(shutil.which("chromium") is None,
                     reason="headless Chromium not installed: tests/install_browser.sh installs it (as root, Debian)")
-@pytest.mark.parametrize("which", ["flagship", "four", "sweep"])
+@pytest.mark.parametrize("which", ["flagship", "four", "sweep", "search"])
 def test_report_renders_in_headless_chromium(which, request, tmp_path):
     folder = request.getfixturevalue(which)
     folder = folder[0] if isinstance(folder, tuple) else folder
