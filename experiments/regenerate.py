@@ -27,7 +27,7 @@ from simulation.cli import arguments
 from simulation.experiment.results import atomic_write, commit_label
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["split_vs_pool", "pool_ladder", "typhoon_response", "promotion_cannibalisation", "bopis_accuracy",
+SCRIPTS = ["split_vs_pool", "pool_ladder", "optimal_pool", "typhoon_response", "promotion_cannibalisation", "bopis_accuracy",
            "record_sync", "forecast_value", "forward_warehouses", "capacity_sla", "returns_cross_channel"]
 BEGIN, END = "<!-- results: begin (written by experiments/regenerate.py; do not edit by hand) -->", "<!-- results: end -->"
 

@@ -3,7 +3,8 @@ minimises (``--minimize``) and the service targets a point must meet (``--subjec
 against the scenario and the metric registry before anything runs.
 
 A setting varies over ``LOW..HIGH`` (whole numbers where the field holds whole numbers; ``:log`` searches
-its logarithm) or a list of values ``a,b,c``. A KPI is ``METRIC``, ``METRIC(channel)`` or
+its logarithm) or a list of values ``a,b,c``; ``PATH+PATH=...`` sets several fields to one value (a warehouse and its
+online stock at one service level, which one pool requires). A KPI is ``METRIC``, ``METRIC(channel)`` or
 ``METRIC(channel, node_type)``, as the KPI table names them; a target is ``KPI>=VALUE`` or ``KPI<=VALUE``,
 a share written as 0.95 or 95%.
 """
@@ -31,7 +32,7 @@ _TARGET = re.compile(r"^(?P<kpi>[^<>=]+?)\s*(?P<op>>=|<=)\s*(?P<value>[^<>=]+?)\
 @dataclass(frozen=True)
 class Setting:
     """One setting the search varies: between ``low`` and ``high`` (``integer``: whole numbers; ``log``: on a
-    log scale), or among ``choices``."""
+    log scale), or among ``choices``. ``path`` may join several fields with ``+``: each takes the one value."""
 
     path: str
     low: float | None = None
@@ -39,6 +40,10 @@ class Setting:
     integer: bool = False
     log: bool = False
     choices: tuple | None = None
+
+    @property
+    def fields(self) -> list[str]:
+        return self.path.split("+")
 
     def describe(self) -> str:
         if self.choices is not None:
@@ -124,13 +129,25 @@ def parse_target(text: str) -> Target:
     return Target(kpi, m["op"], value)
 
 
+def as_overrides(params: dict[str, Any]) -> dict[str, Any]:
+    """A point's settings as scenario overrides: a joined path (``a+b``) sets each of its fields.
+
+    >>> as_overrides({"x.a+x.b": 0.9, "y": 3})
+    {'x.a': 0.9, 'x.b': 0.9, 'y': 3}
+    """
+    return {field: value for path, value in params.items() for field in path.split("+")}
+
+
 def parse_setting(item: str, scenario: Scenario) -> Setting:
     """``PATH=LOW..HIGH``, ``PATH=LOW..HIGH:log`` or ``PATH=a,b,c``, checked against ``scenario``: the path must
-    name a field, and both ends (or every choice) must be values the field accepts."""
+    name a field, and both ends (or every choice) must be values the field accepts. ``PATH+PATH=...`` sets several
+    fields to one value: the ends must suit all of them together."""
     path, sep, text = item.partition("=")
-    path, text = path.strip(), text.strip()
-    if not sep or not path or not text:
+    path, text = "+".join(p.strip() for p in path.split("+")), text.strip()
+    if not sep or not path or not text or "" in path.split("+"):
         raise UsageError([f"--vary {item!r}: expected PATH=LOW..HIGH, PATH=LOW..HIGH:log or PATH=a,b,c"])
+    if len(set(path.split("+"))) < len(path.split("+")):
+        raise UsageError([f"--vary {path}: a field is named twice"])
     where = f"--vary {path}"
     if (m := _RANGE.match(text)) is not None:
         low, high = (_number(m[end], where) for end in ("low", "high"))
@@ -163,16 +180,18 @@ def _number(text: str, where: str) -> float:
 
 def _held(scenario: Scenario, path: str, value: Any, where: str) -> Any:
     """The value the field at ``path`` holds once set to ``value`` (so a whole-number field reads back an int); a
-    UsageError naming the field's own problem when the scenario refuses it."""
+    UsageError naming the field's own problem when the scenario refuses it. Joined fields must all hold the same kind."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # 3.0 from a range end: a whole-number field takes it; a float field reads 3 as 3.0
     try:
-        built = with_overrides(scenario, {path: value})
+        built = with_overrides(scenario, as_overrides({path: value}))
     except ScenarioError as exc:
         raise UsageError([f"{where}={value}: {p}" for p in exc.problems]) from None
-    held = read_path(built, path)
-    shorthand = getattr(type(held), "shorthand", None)  # a section set by a bare value (S: 12 is {units: 12})
-    return getattr(held, shorthand) if shorthand else held
+    held = [read_path(built, field) for field in path.split("+")]
+    held = [getattr(h, shorthand) if (shorthand := getattr(type(h), "shorthand", None)) else h for h in held]  # S: 12 is {units: 12}
+    if len({type(h) for h in held}) > 1:
+        raise UsageError([f"{where}: the joined fields hold different kinds of value ({', '.join(type(h).__name__ for h in held)})"])
+    return held[0]
 
 
 def read_path(scenario: Scenario, path: str) -> Any:

@@ -30,7 +30,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulation.experiment.executors import completed, connect, local_pool, local_workers
-from simulation.experiment.goals import Kpi, Setting, Target, parse_kpi, parse_setting, parse_target
+from simulation.experiment.goals import Kpi, Setting, Target, as_overrides, parse_kpi, parse_setting, parse_target
 from simulation.experiment.run import check_seed
 from simulation.experiment.search_folder import write_search
 from simulation.experiment.selection import Selection, kim_nelson
@@ -125,7 +125,7 @@ def optimize(scenario: Scenario | str | Path, vary: Sequence[str | Setting], min
                                                         max_replications)
         runner.timing["total_seconds"] = time.perf_counter() - start
     guarantee = chosen.guarantee if isinstance(chosen, Selection) else "no point met every target: nothing to choose"
-    result = SearchResult(trials, selection, best, with_overrides(scenario, best) if best else None, guarantee, search,
+    result = SearchResult(trials, selection, best, with_overrides(scenario, as_overrides(best)) if best else None, guarantee, search,
                           Path(out) if out is not None else None, source, dict(overrides or {}), chosen_table, runner.timing)
     if out is not None:
         write_search(result, scenario)
@@ -161,8 +161,8 @@ def _search(scenario, vary, minimize, subject_to, budget, replications, seed, fi
             settings.append(item if isinstance(item, Setting) else parse_setting(item, scenario))
         except UsageError as exc:
             problems += exc.problems
-    paths = [s.path for s in settings]
-    problems += [f"vary {p}: given twice" for p in sorted({p for p in paths if paths.count(p) > 1})]
+    fields = [f for s in settings for f in s.fields]
+    problems += [f"vary {p}: given twice" for p in sorted({p for p in fields if fields.count(p) > 1})]
     try:
         objective = minimize if isinstance(minimize, Kpi) else parse_kpi(minimize, "--minimize")
     except UsageError as exc:
@@ -257,7 +257,7 @@ def _explore(runner: _Runner, budget: int, progress) -> pd.DataFrame:
             points, refused = {}, {}
             for t, params in proposals.items():
                 try:
-                    points[t] = (params, with_overrides(runner.scenario, params))
+                    points[t] = (params, with_overrides(runner.scenario, as_overrides(params)))
                 except ScenarioError as exc:
                     refused[t] = "; ".join(exc.problems)
             tables = runner.runs(points, dict.fromkeys(points, range(s.replications)))
@@ -324,7 +324,7 @@ def _select(runner: _Runner, trials: pd.DataFrame, finalists: int, first_stage: 
     if distinct.empty:
         return pd.DataFrame(columns=["trial", *paths, "replications", "objective", "eliminated_at", "chosen"]), None, None, None
     ids = [int(t) for t in distinct["trial"]]
-    points = {t: (params, with_overrides(runner.scenario, params)) for t in ids
+    points = {t: (params, with_overrides(runner.scenario, as_overrides(params))) for t in ids
               for params in [{x.path: _value(x, distinct.loc[distinct["trial"] == t, x.path].iloc[0]) for x in s.settings}]}
     tables: dict[int, list[pd.DataFrame]] = {t: [] for t in ids}
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from simulation.experiment.goals import as_overrides
 from simulation.experiment.results import atomic_write
 
 
@@ -43,7 +44,7 @@ def best_yaml(result, scenario) -> str:
     name = {"name": f"{scenario.name}_best"[:100]}
     if result.source is not None:
         body = {"extends": os.path.relpath(Path(result.source).resolve(), result.out.resolve()), **name,
-                "overrides": {**(result.overrides or {}), **result.chosen}}
+                "overrides": {**(result.overrides or {}), **as_overrides(result.chosen)}}
     else:
         body = result.scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True) | name
     return "\n".join(head) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import simulation as sim
-from simulation.experiment.goals import Kpi, Target, parse_kpi, parse_setting, parse_target
+from simulation.experiment.goals import Kpi, Target, as_overrides, parse_kpi, parse_setting, parse_target
 from simulation.spec import UsageError
 from tests.conftest import SCENARIOS
 
@@ -71,3 +71,20 @@ def test_a_target_holds_when_its_one_sided_bound_does():
     at_most = Target(Kpi("delivery_hours_p95"), "<=", 0.97)
     assert at_most.slack(values, 0.95) == pytest.approx(0.955 + half - 0.97, abs=1e-5)
     assert holds.slack(values[:1], 0.95) == float("inf")  # one replication: no bound, never feasible
+
+
+def test_joined_fields_take_one_value_and_one_pool_needs_them():
+    """Under one pool a warehouse's online stock must keep the warehouse's own level: searched alone the warehouse's
+    level is refused, joined with the online stock's it is one setting writing both fields."""
+    pool = sim.load_scenario(SCENARIOS / "city_seed_pool.yaml")
+    joined = "replenishment.central_warehouse.service_level+replenishment.online_stock.service_level"
+    s = parse_setting(f"{joined}=0.95..0.995", pool)
+    assert (s.fields, s.low, s.high, s.integer) == (joined.split("+"), 0.95, 0.995, False)
+    built = sim.with_overrides(pool, as_overrides({s.path: 0.97}))
+    assert built.replenishment.central_warehouse.service_level == built.replenishment.online_stock.service_level == 0.97
+    with pytest.raises(UsageError, match=r"online_stock: under one pool the warehouse keeps one stock"):
+        parse_setting("replenishment.central_warehouse.service_level=0.95..0.995", pool)
+    with pytest.raises(UsageError, match=r"different kinds of value"):
+        parse_setting("catalog.mean_daily_units+replenishment.store.review_period_days=1..3", TINY)
+    with pytest.raises(UsageError, match=r"named twice"):
+        parse_setting("replenishment.store.service_level+replenishment.store.service_level=0.5..0.9", TINY)
