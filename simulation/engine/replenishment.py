@@ -8,7 +8,7 @@ import numpy as np
 from simulation import kernels
 from simulation.engine.state import SERIAL, InventoryState
 from simulation.engine.threads import Blocks
-from simulation.policies.levels import Planning
+from simulation.policies.levels import Planning, segments
 from simulation.policies.replenishment import CalendarView, Today, build_policy, combined
 from simulation.policies.response import preposition
 from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, STORE_CODE, Scenario
@@ -82,15 +82,16 @@ class Replenishment:
     def _build(self, scenario: Scenario, path: str, rows: np.ndarray, spec, mean, var, holding_per_day):
         """The policy ``spec`` (at ``path``, named in errors) for ``rows``, planned on daily demand ``mean`` and ``var``."""
         w = self.world
+        targets, segment = segments(spec.targets(), spec.group_targets(), w.skus, path)
         plan = Planning(mean, var, w.mean_lead_days[rows], w.var_lead_days[rows], w.lane_order_cost[rows], holding_per_day,
-                        w.skus.velocity_class)
+                        segment)
         # A display minimum: the group's own for every SKU; stores also the catalog's per SKU (facings).
         facings = w.skus.presentation_units if (w.node_type[rows] == STORE_CODE).all() else np.zeros(w.skus.size, np.int64)
         local = {r: i for i, r in enumerate(rows)}
         view = CalendarView(scenario.demand, w.skus, w.planning_channel_share[rows],
                             [(shock, np.array([local[r] for n in shock.nodes for r in w.node_rows[n] if r in local], np.int64))
                              for shock in scenario.demand.shocks])
-        return build_policy(spec, plan, path, np.maximum(facings, spec.presentation_units), view)
+        return build_policy(spec, plan, path, np.maximum(facings, spec.presentation_units), view, targets)
 
     def replenish(self, day: int, state: InventoryState, calendar, lead_stream: np.random.Generator,
                   blocks: Blocks = SERIAL, forecast_stream: np.random.Generator | None = None) -> tuple[list, list]:

@@ -8,8 +8,8 @@ demand until the next order lands):
 
 with mu, sigma^2 the mean and variance of daily demand (normal approximation; Silver, Pyke & Thomas,
 *Inventory and Production Management*, 4th ed., section 6.10 for random lead times), or for a fill rate
-(``fill_rate_level``). A policy's targets may differ by velocity class (``PolicyBase.targets``): each class's
-SKUs are sized by their own, one call per distinct target.
+(``fill_rate_level``). A policy's targets may differ by SKU group and velocity class (``segments``): each
+segment's SKUs are sized by their own target, one call per distinct target.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from statistics import NormalDist
 import numpy as np
 
 from simulation import kernels
-from simulation.spec import Level
+from simulation.spec import Level, ScenarioError
 
 Target = tuple[float, float | None]  # (service level, fill rate or None): a fill rate, where given, sizes the level
 
@@ -36,7 +36,7 @@ class Planning:
     lead_var: np.ndarray    # [node] lead-time variance in days^2
     order_cost: np.ndarray | None = None   # [node] fixed cost per order of a SKU (economic order quantities)
     holding_per_day: np.ndarray | None = None  # [sku] holding cost per unit and day
-    velocity_class: np.ndarray | None = None   # [sku] index into VELOCITY_CLASSES (targets by class)
+    segment: np.ndarray | None = None   # [sku] index into the policy's targets (``segments``: by group and class)
 
     def protection(self, review_period: int) -> np.ndarray:
         return self.lead_days + review_period - 1.0
@@ -55,7 +55,7 @@ class Planning:
         def part(a):
             return None if a is None else a[..., cols]
         return replace(self, mean=self.mean[:, cols], var=self.var[:, cols], holding_per_day=part(self.holding_per_day),
-                       velocity_class=part(self.velocity_class))
+                       segment=part(self.segment))
 
 
 def z_value(service_level: float) -> float:
@@ -90,39 +90,54 @@ def sized_level(plan: Planning, review_period: int, target: Target) -> np.ndarra
     return np.maximum(np.ceil(level - 1e-9), 0).astype(np.int64)
 
 
-def by_class(plan: Planning, targets: tuple[Target, ...], size: Callable[[Planning, Target], np.ndarray]) -> np.ndarray:
-    """``size(plan, target)`` for each velocity class's SKUs with the class's target (one call per distinct target)."""
+def segments(by_class: tuple[Target, ...], by_group: dict[str, Target], skus, path: str) -> tuple[tuple[Target, ...], np.ndarray]:
+    """Each SKU's target: its group's where ``by_group`` names the group, else its velocity class's; returned as the
+    targets (the classes' in VELOCITY_CLASSES order, then the groups') and each SKU's index into them. ``path`` names
+    the policy when a group is not in the catalog or holds no SKU."""
+    targets, segment = list(by_class), skus.velocity_class.copy()
+    for name, target in by_group.items():
+        members = (skus.group == skus.group_names.index(name)) if name in skus.group_names else np.zeros(skus.size, bool)
+        if not members.any():
+            held = ", ".join(g for i, g in enumerate(skus.group_names) if (skus.group == i).any()) or "none"
+            raise ScenarioError([f"{path}.by_group.{name}: no SKU of the catalog is in group {name!r} (groups holding SKUs: {held})"])
+        targets.append(target)
+        segment[members] = len(targets) - 1
+    return tuple(targets), segment
+
+
+def by_segment(plan: Planning, targets: tuple[Target, ...], size: Callable[[Planning, Target], np.ndarray]) -> np.ndarray:
+    """``size(plan, target)`` for each segment's SKUs with the segment's target (one call per distinct target)."""
     if len(set(targets)) == 1:
         return size(plan, targets[0])
-    if plan.velocity_class is None:
-        raise TypeError("targets by velocity class need the plan's velocity_class")
+    if plan.segment is None:
+        raise TypeError("targets by segment need the plan's segment")
     out = np.zeros(plan.mean.shape, np.int64)
     for target in dict.fromkeys(targets):
-        cols = np.flatnonzero(np.isin(plan.velocity_class, [c for c, t in enumerate(targets) if t == target]))
+        cols = np.flatnonzero(np.isin(plan.segment, [c for c, t in enumerate(targets) if t == target]))
         if cols.size:
             out[:, cols] = size(plan.columns(cols), target)
     return out
 
 
 def resolve_level(level: Level | None, targets: tuple[Target, ...], plan: Planning, review_period: int) -> np.ndarray:
-    """Turn a ``Level`` (or, where none is given, each class's target) into an int level per node and SKU."""
+    """Turn a ``Level`` (or, where none is given, each segment's target) into an int level per node and SKU."""
     if level is not None and level.units is not None:
         return np.full(plan.mean.shape, level.units, np.int64)
     if level is not None and level.days_of_cover is not None:
         return np.ceil(plan.mean * level.days_of_cover - 1e-9).astype(np.int64)
-    if level is not None:  # a level given as its own target applies to every class
+    if level is not None:  # a level given as its own target applies to every segment
         targets = ((level.service_level if level.service_level is not None else targets[0][0], level.fill_rate),)
-    return by_class(plan, targets, lambda part, target: sized_level(part, review_period, target))
+    return by_segment(plan, targets, lambda part, target: sized_level(part, review_period, target))
 
 
 def z_by_sku(plan: Planning, targets: tuple[Target, ...]) -> np.ndarray:
-    """z = Phi^-1(service level) per SKU, each at its velocity class's target (policies that size a moving level)."""
+    """z = Phi^-1(service level) per SKU, each at its segment's target (policies that size a moving level)."""
     z = np.array([z_value(service) for service, _ in targets])
     if len(set(z)) == 1:
         return np.full(plan.mean.shape[1], z[0])
-    if plan.velocity_class is None:
-        raise TypeError("targets by velocity class need the plan's velocity_class")
-    return z[plan.velocity_class]
+    if plan.segment is None:
+        raise TypeError("targets by segment need the plan's segment")
+    return z[plan.segment]
 
 
 def lot(spec, plan: Planning) -> np.ndarray:

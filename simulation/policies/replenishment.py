@@ -261,12 +261,13 @@ def combined(*parts: ReplenishmentPolicy) -> OrderUpTo:
 
 
 def build_policy(spec, plan: Planning, path: str, floor: np.ndarray | None = None,
-                 view: CalendarView | None = None) -> ReplenishmentPolicy:
+                 view: CalendarView | None = None, targets: tuple | None = None) -> ReplenishmentPolicy:
     """The policy object for one node class; ``path`` (e.g. ``replenishment.store``) names it in errors.
     ``floor`` per SKU (a display minimum, default none) is the least any level may be: reorder points
-    and order-up-to levels below it are raised to it. ``view``: what a calendar forecast knows."""
+    and order-up-to levels below it are raised to it. ``view``: what a calendar forecast knows. ``targets``: each of
+    ``plan.segment``'s (``levels.segments``; default the policy's by velocity class)."""
     timing = dict(review_period_days=spec.review_period_days, review_offset_days=spec.review_offset_days)
-    R, targets = spec.review_period_days, spec.targets()
+    R, targets = spec.review_period_days, spec.targets() if targets is None else targets
     floor = np.zeros(plan.mean.shape[1], np.int64) if floor is None else floor
 
     def level(spec_level):

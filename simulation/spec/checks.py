@@ -85,6 +85,10 @@ def reference_problems(sc: Scenario) -> list[str]:
     for path, spec in sc.replenishment_specs():
         if getattr(spec, "lot_size", None) == "eoq" and sc.costs.holding_rate_per_year == 0:
             problems.append(f"{path}.lot_size: eoq needs a holding cost (costs.holding_rate_per_year > 0)")
+        if sc.catalog.file is None:   # a catalog file's groups are its group column's, checked when the world is built
+            groups = {g for g, share in sc.catalog.groups.items() if share > 0}
+            problems += [f"{path}.by_group.{g}: the catalog has no group {g!r} (catalog.groups: {', '.join(sorted(groups)) or 'none'})"
+                         for g in (spec.by_group or {}) if g not in groups]
     conversion = sc.policies.walk_in_to_online
     if conversion.unmet_share or conversion.unranged_share:
         for i, node in enumerate(net.nodes):

@@ -63,7 +63,7 @@ def _policy_settings(sc: Scenario) -> list[str]:
             needs = ("push sends its plan, sized by nothing" if isinstance(spec, PushSpec)
                      else "every level is given explicitly; it needs a level left to size (or given as {service_level: p})")
             problems += [f"{path}.{n}: means nothing for {spec.policy}: {needs}"
-                         for n in _changed(spec, "service_level", "fill_rate", "by_class")]
+                         for n in _changed(spec, "service_level", "fill_rate", "by_class", "by_group")]
         elif set(spec.by_class or ()) == set(VELOCITY_CLASSES):
             problems += [f"{path}.{n}: means nothing here: by_class sets a target for every class (A, B and C)"
                          for n in _changed(spec, "service_level", "fill_rate")]

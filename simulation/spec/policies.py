@@ -192,6 +192,9 @@ class PolicyBase(Spec):
     by_class: dict[VelocityClass, ClassTarget] | None = Field(
         None, description="targets by velocity class for the levels sized here (A: the fastest SKUs making up 80% of the "
                           "catalog's units, B: the next 15%, C: the rest); a class not named keeps service_level or fill_rate")
+    by_group: dict[str, ClassTarget] | None = Field(
+        None, description="targets by the catalog's SKU groups (catalog.groups, or a catalog file's group column): a SKU in "
+                          "a group named here takes its group's target before its velocity class's")
     # Fill-rate sizing is the (R, S) formula: policies with a reorder point or a moving level refuse it.
     sizes_fill_rate: ClassVar[bool] = False
 
@@ -201,9 +204,10 @@ class PolicyBase(Spec):
             raise ValueError("give service_level or fill_rate, not both (a scenario that extends another keeps what it "
                              "does not name: set the other to null)")
         levels = [name for name, value in self if isinstance(value, Level) and value.fill_rate is not None]
-        by_fill = [c for c, t in (self.by_class or {}).items() if t.fill_rate is not None]
+        by_fill = [f"by_class {c}" for c, t in (self.by_class or {}).items() if t.fill_rate is not None]
+        by_fill += [f"by_group {g}" for g, t in (self.by_group or {}).items() if t.fill_rate is not None]
         if not self.sizes_fill_rate and (self.fill_rate is not None or levels or by_fill):
-            where = f" (by_class {', '.join(by_fill)})" if by_fill and self.fill_rate is None and not levels else ""
+            where = f" ({', '.join(by_fill)})" if by_fill and self.fill_rate is None and not levels else ""
             raise ValueError(f"fill_rate sizes order-up-to levels (order_up_to, base_stock); "
                              f"{self.policy} takes service_level{where}")  # type: ignore[attr-defined]
         return self
@@ -215,6 +219,10 @@ class PolicyBase(Spec):
         by_class = self.by_class or {}
         return tuple(own if c not in by_class else (by_class[c].service_level or self.service_level, by_class[c].fill_rate)
                      for c in VELOCITY_CLASSES)
+
+    def group_targets(self) -> dict[str, tuple[float, float | None]]:
+        """(service level, fill rate or None) per SKU group ``by_group`` names; these come before the classes'."""
+        return {g: (t.service_level or self.service_level, t.fill_rate) for g, t in (self.by_group or {}).items()}
 
 
 class LotSized(PolicyBase):

@@ -125,7 +125,7 @@ class Scenario(Spec):
 
 # Fields added after results were stored, with their defaults: left at them, a scenario digests as it did before
 # they existed.
-LATER_FIELDS = {"by_class": None, "replenishment": None, "backorder_per_unit_day": 0.0}
+LATER_FIELDS = {"by_class": None, "by_group": None, "replenishment": None, "backorder_per_unit_day": 0.0}
 
 
 def _without_unset(data):

@@ -281,7 +281,8 @@ POLICIES = {"MinMaxSpec": {"policy": "min_max"}, "ReorderQtySpec": {"policy": "r
             "PushSpec": {"policy": "push"}, "FixedQuantitySpec": {"policy": "fixed_quantity"}}
 POLICY_FIELDS = {"review_period_days": 4, "review_offset_days": 2, "service_level": 0.6, "fill_rate": 0.6, "order_cover_days": 20,
                  "presentation_units": 4, "lot_size": "eoq", "alpha": 0.6, "learn_from": "demand", "horizon_days": 12,
-                 "s": {"units": 6}, "S": {"units": 9}, "Q": {"units": 7}, "by_class": {"A": {"service_level": 0.6}}}
+                 "s": {"units": 6}, "S": {"units": 9}, "Q": {"units": 7}, "by_class": {"A": {"service_level": 0.6}},
+                 "by_group": None}
 for _kind, _spec in POLICIES.items():
     for _field, _value in POLICY_FIELDS.items():
         model = getattr(sim.spec.policies, _kind)
@@ -290,6 +291,10 @@ for _kind, _spec in POLICIES.items():
         _context = dict(_spec)
         if _field == "review_offset_days":
             _context["review_period_days"] = 1 if _kind == "BaseStockSpec" else 4
+        if _field == "by_group":   # a group of the catalog's to name
+            PLAN[(_kind, _field)] = ("replenishment.store.by_group", {"g": {"service_level": 0.6}}, {**policy(_context),
+                                                                                                  "catalog.groups": {"g": 0.4}})
+            continue
         if _field == "lot_size":
             _context["lot_size"] = "cover"
             PLAN[(_kind, _field)] = ("replenishment.store.lot_size", _value, {**policy(_context), "network.lanes[2].cost_per_order": 3.0})

@@ -69,6 +69,29 @@ def test_a_class_fill_rate_sizes_that_class_only():
     np.testing.assert_array_equal(segmented[:, ~a], store_levels(world(policy="base_stock", service_level=0.8))[:, ~a])
 
 
+def test_a_group_takes_its_own_target_before_its_class():
+    """by_group {promo: 0.99} with by_class {A: 0.6}: the group's SKUs are sized as under a uniform 0.99 whatever
+    their class; the rest as by_class alone sizes them."""
+    def grouped(**policy):
+        raw = world(policy="base_stock", **policy)
+        raw["catalog"]["groups"] = {"promo": 0.3}
+        return raw
+    segmented = store_levels(grouped(service_level=0.9, by_class={"A": {"service_level": 0.6}},
+                                     by_group={"promo": {"service_level": 0.99}}))
+    skus = built(grouped()).world.skus
+    promo = skus.group == skus.group_names.index("promo")
+    assert 0 < promo.sum() < skus.size and (skus.velocity_class[promo] == 0).any()   # the group holds A SKUs too
+    np.testing.assert_array_equal(segmented[:, promo], store_levels(grouped(service_level=0.99))[:, promo])
+    by_class = store_levels(grouped(service_level=0.9, by_class={"A": {"service_level": 0.6}}))
+    np.testing.assert_array_equal(segmented[:, ~promo], by_class[:, ~promo])
+
+
+def test_a_group_with_no_sku_is_refused_when_the_world_is_built():
+    scenario = sim.load_scenario(TINY, {"catalog.groups": {"rare": 0.0001}, "replenishment.store.by_group": {"rare": {"service_level": 0.99}}})
+    with pytest.raises(ScenarioError, match=r"replenishment\.store\.by_group\.rare: no SKU of the catalog is in group 'rare'"):
+        Simulation(scenario, seed=1)
+
+
 def test_a_nodes_own_policy_replaces_its_types_for_it_alone():
     """S1 on its own order_up_to: its levels are those every store would have on that policy; S2 keeps the
     type's; and S1 orders only on its own review days."""
@@ -129,6 +152,14 @@ def test_fixed_quantity_default_lot_is_order_cover_days_of_demand():
      r"give exactly one of service_level, fill_rate"),
     ({"replenishment.store": {"policy": "base_stock", "by_class": {"D": {"fill_rate": 0.9}}}}, r"by_class"),
     ({"replenishment.store": {"policy": "fixed_quantity", "Q": 0}}, r"Q: a lot of 0 units orders nothing"),
+    ({"replenishment.store": {"policy": "base_stock", "by_group": {"umbrellas": {"service_level": 0.99}}}},
+     r"replenishment\.store\.by_group\.umbrellas: the catalog has no group 'umbrellas' \(catalog\.groups: none\)"),
+    ({"catalog.groups": {"umbrellas": 0.1}, "replenishment.store": {"policy": "base_stock", "S": 5,
+                                                                      "by_group": {"umbrellas": {"service_level": 0.99}}}},
+     r"replenishment\.store\.by_group: means nothing for base_stock: every level is given explicitly"),
+    ({"catalog.groups": {"umbrellas": 0.1}, "replenishment.store": {"policy": "min_max",
+                                                                      "by_group": {"umbrellas": {"fill_rate": 0.9}}}},
+     r"min_max takes service_level \(by_group umbrellas\)"),
     ({"network.nodes[id=CW].replenishment": {"policy": "base_stock"}},
      r"replenishment: a central warehouse's policy is replenishment\.central_warehouse"),
     ({"network.nodes[id=FW1].replenishment": {"policy": "base_stock", "service_level": 0.8},
@@ -149,3 +180,5 @@ def test_unset_segment_fields_leave_the_digest_as_it_was():
     assert plain.digest().startswith("0cb8aed8")  # the golden digest (tests/regression)
     assert sim.load_scenario(TINY, {"replenishment.store.by_class": {"A": {"service_level": 0.99}}}).digest() != plain.digest()
     assert sim.load_scenario(TINY, {"network.nodes[id=S1].replenishment": {"policy": "base_stock"}}).digest() != plain.digest()
+    assert sim.load_scenario(TINY, {"catalog.groups": {"g": 0.2}}).digest() != sim.load_scenario(TINY, {
+        "catalog.groups": {"g": 0.2}, "replenishment.store.by_group": {"g": {"service_level": 0.99}}}).digest()
