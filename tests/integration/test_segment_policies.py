@@ -87,7 +87,8 @@ def test_a_group_takes_its_own_target_before_its_class():
 
 
 def test_a_group_with_no_sku_is_refused_when_the_world_is_built():
-    scenario = sim.load_scenario(TINY, {"catalog.groups": {"rare": 0.0001}, "replenishment.store.by_group": {"rare": {"service_level": 0.99}}})
+    scenario = sim.load_scenario(TINY, {"catalog.groups": {"rare": 0.0001},
+                                        "replenishment.store.by_group": {"rare": {"service_level": 0.99}}})
     with pytest.raises(ScenarioError, match=r"replenishment\.store\.by_group\.rare: no SKU of the catalog is in group 'rare'"):
         Simulation(scenario, seed=1)
 
