@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 README, SCENARIOS_README = ROOT / "README.md", ROOT / "scenarios" / "README.md"
 MAIN_BEGIN, MAIN_END = "<!-- main job: begin (written by experiments/regenerate.py --main-job; do not edit by hand) -->", \
     "<!-- main job: end -->"
+SEARCH_BEGIN, SEARCH_END = ("<!-- search: begin (written by experiments/regenerate.py --search; do not edit by hand) -->",
+                            "<!-- search: end -->")
 CALIBRATION_BEGIN, CALIBRATION_END = ("<!-- calibration: begin (written by experiments/regenerate.py --calibration; do not edit "
                                       "by hand) -->", "<!-- calibration: end -->")
 # The rows of the main job's table the README shows (its printout has them all).
@@ -79,6 +81,37 @@ def main_job() -> None:
             f"zero):\n\n```\n{excerpt}\n```\n\n**What it says** (each sentence computed from the comparison's tables, as the "
             f"report writes them). " + " ".join(answer))
     between(README, MAIN_BEGIN, MAIN_END, text)
+
+
+def search_command() -> list[str]:
+    """The README's ``invsim optimize`` example as it is written (its continuation lines joined)."""
+    block = README.read_text().split("invsim optimize scenarios/", 1)[1].split("\n```", 1)[0]
+    lines, command = ("invsim optimize scenarios/" + block).splitlines(), []
+    for line in lines:
+        command.append(line.rstrip("\\ ").split("#", 1)[0])
+        if not line.rstrip().endswith("\\"):
+            break
+    return shlex.split(" ".join(command))
+
+
+def search_example() -> None:
+    """Run the README's policy-search example word for word (its folder started afresh) and write what it printed,
+    and the cover of its report, into the README and docs/."""
+    command, label = search_command(), commit_label()
+    out = ROOT / command[command.index("--out") + 1]
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"the search example failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    shutil.copyfile(out / "figures" / "frontier.png", ROOT / "docs" / "search_frontier.png")
+    text = (f"Run by `python experiments/regenerate.py --search` at commit {label} ({machine()}): the example search above "
+            f"took {seconds:.0f} s and printed\n\n```\n{done.stdout.strip()}\n{done.stderr.strip()}\n```\n\n"
+            f"Its report's first chart (`{out.relative_to(ROOT)}/figures/frontier.png`):\n\n"
+            "![Each point the search ran: stock against walk-in fill, the feasible ones blue, the choice starred]"
+            "(docs/search_frontier.png)")
+    between(README, SEARCH_BEGIN, SEARCH_END, text)
 
 
 def answer_sentences(results: ResultsFolder) -> list[str]:

@@ -30,9 +30,9 @@ SERVICE = ("walk_in", "home_delivery")   # the channels whose fill rate today se
 KNOBS = ["replenishment.store.by_class.A.service_level=0.85..0.995", "replenishment.store.by_class.B.service_level=0.8..0.99",
          "replenishment.store.by_class.C.service_level=0.7..0.98", "replenishment.forward_warehouse.service_level=0.85..0.99",
          # one level for the warehouse and its online stock: one pool keeps them as one stock (split as two, alike)
-         "replenishment.central_warehouse.service_level+replenishment.online_stock.service_level=0.95..0.995"]
+         "replenishment.central_warehouse.service_level+replenishment.online_stock.service_level=0.95..0.999"]
 # (points, replications a point, finalists, KN's first stage, its cap): full size, then --smoke
-SEARCH = {False: (40, 2, 3, 6, 30), True: (6, 3, 2, 3, 6)}
+SEARCH = {False: (60, 3, 3, 6, 30), True: (6, 3, 2, 3, 6)}
 # --smoke checks the plumbing, not the answer: its targets sit 2 pp below today's so that both sides choose a point
 SLACK = {False: 0.0, True: 0.02}
 

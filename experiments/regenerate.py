@@ -4,6 +4,7 @@ front pages' figures: the README's main job and the calibrated network in scenar
     python experiments/regenerate.py                # full size, every script (about 80 minutes on 2 cores)
     python experiments/regenerate.py --main-job     # the README's main job, word for word, into README.md and docs/
     python experiments/regenerate.py --calibration  # the calibrated split network's figures into scenarios/README.md
+    python experiments/regenerate.py --search       # the README's policy-search example, word for word, into README.md
 
 The section names the commit it ran at (and says so when the working tree had uncommitted changes), the
 machine and each script's wall time; each script's block is its own ``result.md``, so no figure in the
@@ -102,9 +103,14 @@ def main(argv: list[str] | None = None) -> int:
                              "README.md (between its markers) and docs/")
     parser.add_argument("--calibration", action="store_true",
                         help="instead: rerun the calibrated split network's figures and sweeps into scenarios/README.md")
+    parser.add_argument("--search", action="store_true",
+                        help="instead: run the README's policy-search example word for word and write its output into README.md")
     args = parser.parse_args(argv)
-    if args.main_job or args.calibration:
+    if args.main_job or args.calibration or args.search:
         import front_pages
+        if args.search:
+            front_pages.search_example()
+            print("Rewrote the policy search's example output in README.md")
         if args.main_job:
             front_pages.main_job()
             print("Rewrote the main job's section of README.md and its charts in docs/")

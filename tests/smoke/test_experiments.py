@@ -144,8 +144,8 @@ def test_only_replaces_its_own_block_and_keeps_the_rest(tmp_path):
 
 def test_the_front_pages_figures_come_from_their_commands():
     """The README's main-job block and the calibrated network's figures in scenarios/README.md are written between
-    their markers by ``experiments/regenerate.py --main-job`` and ``--calibration``, each naming its commit; the
-    main job it runs is the README's quick start, word for word."""
+    their markers by ``experiments/regenerate.py --main-job``, ``--calibration`` and ``--search``, each naming its commit;
+    the main job it runs is the README's quick start, and the search the README's example, word for word."""
     import front_pages
     readme, scenarios = (ROOT / "README.md").read_text(), (ROOT / "scenarios" / "README.md").read_text()
     main_block = readme.split(front_pages.MAIN_BEGIN, 1)[1].split(front_pages.MAIN_END, 1)[0]
@@ -155,6 +155,12 @@ def test_the_front_pages_figures_come_from_their_commands():
     command = front_pages.main_job_command()
     quick_start = readme.split("```bash\n", 1)[1].splitlines()[0]
     assert command[0] == "invsim" and " ".join(command) in quick_start and command.count("--decompose") == 2
+    search = readme.split(front_pages.SEARCH_BEGIN, 1)[1].split(front_pages.SEARCH_END, 1)[0]
+    assert "Run by `python experiments/regenerate.py --search` at commit" in search
+    assert "Chosen: " in search and "Guarantee: " in search and "(docs/search_frontier.png)" in search
+    example = front_pages.search_command()
+    assert example[:2] == ["invsim", "optimize"] and "fill_rate_units(walk_in)>=0.95" in example
+    assert all(part in readme for part in example)   # the command the block ran is the README's, word for word
 
 
 def test_between_markers_replaces_only_what_lies_between(tmp_path):
