@@ -10,7 +10,8 @@ from pathlib import Path
 from simulation.cli import arguments
 from simulation.experiment.optimize import MAX_REPLICATIONS, MAX_TRIALS, optimize
 from simulation.reporting.search import search_report
-from simulation.spec import parse_set_options
+from simulation.spec import UsageError, parse_set_options
+from simulation.spec.yaml_safe import load_yaml
 
 
 def share(text: str) -> float:
@@ -69,6 +70,8 @@ def add_commands(sub) -> None:
                    help="at most this many per finalist (default 100); stopping there voids the guarantee, and says so")
     o.add_argument("--batch", type=at_most(64, 1), default=4, help="points proposed at a time (default 4; results depend on it, "
                    "not on --workers)")
+    o.add_argument("--start", action="append", default=[], metavar="high|low|PATH=VALUE",
+                   help="the first point: every range at its high or low end, or a value for each setting (repeat PATH=VALUE)")
     o.add_argument("--out", type=arguments.folder, default=None, help="results folder (default: results/optimize_<scenario name>)")
     o.add_argument("--workers", type=arguments.whole(1), default=None, help="local processes (default: all cores)")
     o.add_argument("--scheduler", type=arguments.address, default=None, metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
@@ -77,12 +80,25 @@ def add_commands(sub) -> None:
     o.add_argument("--force", action="store_true", help="run even when the memory estimate exceeds the memory available")
 
 
+def start_point(items: list[str]):
+    """``--start``: nothing, ``high`` or ``low`` alone, or PATH=VALUE items (values read as YAML) making one point."""
+    if not items:
+        return None
+    if len(items) == 1 and items[0] in ("high", "low"):
+        return items[0]
+    bad = [i for i in items if "=" not in i]
+    if bad:
+        raise UsageError([f"--start {bad[0]!r}: give high, low or PATH=VALUE for each setting"])
+    return {path.strip(): load_yaml(value.strip()) for path, _, value in (i.rpartition("=") for i in items)}
+
+
 def run_optimize(args) -> int:
     overrides = parse_set_options(args.set)
     out = Path(args.out) if args.out else Path("results") / f"optimize_{Path(args.scenario).stem}"
     result = optimize(args.scenario, args.vary, args.minimize, args.subject_to, args.budget, args.replications, args.seed,
                       overrides=overrides, finalists=args.finalists, first_stage=args.first_stage, indifference=args.indifference,
                       alpha=args.alpha, confidence=args.confidence, max_replications=args.max_replications, batch=args.batch,
+                      start=start_point(args.start),
                       executor=args.scheduler, workers=args.workers, out=out, restart=args.restart, force=args.force)
     search_report(out)
     trials = result.trials

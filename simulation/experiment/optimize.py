@@ -54,6 +54,7 @@ class Search:
     seed: int
     confidence: float = 0.95
     batch: int = 4
+    start: tuple[tuple[str, Any], ...] | None = None   # the first point, (path, value) per setting; TPE from the second
 
     def identity(self, scenario: Scenario) -> dict:
         """What makes two searches the same search (their runs may share one store)."""
@@ -61,7 +62,8 @@ class Search:
 
         return {"scenario": scenario.name, "scenario_hash": scenario.digest(), "settings": [s.describe() for s in self.settings],
                 "objective": str(self.objective), "targets": [str(t) for t in self.targets], "replications": self.replications,
-                "seed": self.seed, "confidence": self.confidence, "batch": self.batch, "sampler": f"optuna {optuna.__version__} TPE"}
+                "seed": self.seed, "confidence": self.confidence, "batch": self.batch, "sampler": f"optuna {optuna.__version__} TPE",
+                **({"start": dict(self.start)} if self.start else {})}   # absent when unset: older searches still resume
 
 
 @dataclass(frozen=True)
@@ -92,15 +94,18 @@ def optimize(scenario: Scenario | str | Path, vary: Sequence[str | Setting], min
              subject_to: Sequence[str | Target] = (), budget: int = 40, replications: int = 3, seed: int | None = None, *,
              overrides: Mapping[str, Any] | None = None,
              finalists: int = 5, first_stage: int = 10, indifference: float | None = None, alpha: float = 0.05,
-             confidence: float = 0.95, max_replications: int = 100, batch: int = 4, executor: Any = None,
-             workers: int | None = None, out: str | Path | None = None, restart: bool = False,
+             confidence: float = 0.95, max_replications: int = 100, batch: int = 4, start: str | Mapping[str, Any] | None = None,
+             executor: Any = None, workers: int | None = None, out: str | Path | None = None, restart: bool = False,
              progress: bool | Callable[[int, int], None] = True, force: bool = False) -> SearchResult:
     """Search ``vary`` (``PATH=LOW..HIGH[:log]`` or ``PATH=a,b,c``) for the point of least mean ``minimize``
     (``METRIC[(channel[, node_type])]``) among those meeting every ``subject_to`` target (``KPI>=VALUE``) with
     one-sided ``confidence``: ``budget`` points of ``replications`` runs each; then Kim & Nelson's KN over the best
     ``finalists``, first stage ``first_stage`` replications, indifference zone ``indifference`` in the objective's
     units (default 1% of the best finalist's mean), probability of correct selection ``1 - alpha``, at most
-    ``max_replications`` per finalist. ``executor``/``workers``/``out``/``restart``/``progress``/``force`` as for
+    ``max_replications`` per finalist. ``start``: the first point, ``{path: value}`` for every setting, or ``"high"``
+    / ``"low"`` (every range at that end; a list of values at its last or first), e.g. the corner of most stock, where service
+    targets are likeliest met, so the constrained sampler knows a feasible point from the start.
+    ``executor``/``workers``/``out``/``restart``/``progress``/``force`` as for
     :func:`~simulation.experiment.sweep.sweep`. ``overrides`` apply to the scenario before the search (and go into
     ``best.yaml`` with the chosen settings)."""
     source = None
@@ -109,7 +114,7 @@ def optimize(scenario: Scenario | str | Path, vary: Sequence[str | Setting], min
     elif overrides:
         scenario = with_overrides(scenario, dict(overrides))
     search = _search(scenario, vary, minimize, subject_to, budget, replications, seed, finalists, first_stage, indifference,
-                     alpha, confidence, max_replications, batch)
+                     alpha, confidence, max_replications, batch, start)
     store = RunStore(Path(out), search.identity(scenario), restart, kind="search") if out is not None else None
     client = connect(executor) if isinstance(executor, str) else executor
     with contextlib.ExitStack() as stack:
@@ -133,7 +138,7 @@ def optimize(scenario: Scenario | str | Path, vary: Sequence[str | Setting], min
 
 
 def _search(scenario, vary, minimize, subject_to, budget, replications, seed, finalists, first_stage, indifference, alpha,
-            confidence, max_replications, batch) -> Search:
+            confidence, max_replications, batch, start=None) -> Search:
     """The search, every argument checked (all problems at once)."""
     problems = []
     checks = [(budget, 1, MAX_TRIALS, "budget"), (replications, 2, MAX_REPLICATIONS, "replications"),
@@ -176,10 +181,39 @@ def _search(scenario, vary, minimize, subject_to, budget, replications, seed, fi
         seed = scenario.run.seed if seed is None else check_seed(seed)
     except ScenarioError as exc:
         problems += exc.problems
+    first, wrong = _start(start, settings)
+    problems += wrong
     if problems:
         raise UsageError(problems)
     assert objective is not None
-    return Search(tuple(settings), objective, tuple(targets), replications, int(seed), float(confidence), batch)
+    return Search(tuple(settings), objective, tuple(targets), replications, int(seed), float(confidence), batch, first)
+
+
+def _start(start, settings: list[Setting]) -> tuple[tuple[tuple[str, Any], ...] | None, list[str]]:
+    """The first point as (path, value) per setting, and the problems with ``start`` (each named)."""
+    if start is None:
+        return None, []
+    if start in ("high", "low"):
+        def end(x: Setting):
+            if x.choices is not None:
+                return x.choices[-1 if start == "high" else 0]
+            value = x.high if start == "high" else x.low
+            return int(value) if x.integer else value
+        return tuple((x.path, end(x)) for x in settings), []
+    if not isinstance(start, Mapping):
+        return None, [f"start: 'high', 'low' or a value for every setting ({{path: value}}), got {start!r}"]
+    problems = [f"start: no value for {x.path}" for x in settings if x.path not in start]
+    problems += [f"start: {p} is not a setting searched" for p in start if p not in {x.path for x in settings}]
+    for x in settings:
+        value = start.get(x.path)
+        if value is None:
+            continue
+        inside = value in x.choices if x.choices is not None else (
+            isinstance(value, int | float) and not isinstance(value, bool) and x.low <= value <= x.high
+            and (not x.integer or float(value).is_integer()))
+        if not inside:
+            problems.append(f"start: {x.path}={value!r} is outside what is searched ({x.describe()})")
+    return (None if problems else tuple((x.path, _value(x, start[x.path])) for x in settings)), problems
 
 
 class _Runner:
@@ -307,7 +341,9 @@ def _propose(search: Search, rows: list[dict], count: int) -> dict[int, dict]:
         else:
             study.add_trial(create_trial(state=TrialState.FAIL, params=params, distributions=dists))
     out = {}
-    for t in range(first, first + count):
+    if first == 0 and search.start is not None:
+        out[0] = dict(search.start)
+    for t in range(first + len(out), first + count):
         trial = study.ask(dists)
         out[t] = {p: _plain(trial.params[p]) for p in dists}
     return out

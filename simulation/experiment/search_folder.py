@@ -30,7 +30,8 @@ def write_search(result, scenario) -> None:
     about = {"scenario": scenario.name, "source": str(result.source) if result.source else None,
              "settings": [dataclasses.asdict(x) for x in s.settings], "objective": str(s.objective),
              "targets": [f"{t.kpi}{t.op}{t.value!r}" for t in s.targets], "replications": s.replications, "seed": s.seed,
-             "confidence": s.confidence, "batch": s.batch, "chosen": result.chosen, "guarantee": result.guarantee,
+             "confidence": s.confidence, "batch": s.batch, "start": dict(s.start) if s.start else None,
+             "chosen": result.chosen, "guarantee": result.guarantee,
              "timing": result.timing}
     text = json.dumps(about, indent=2, default=str)
     atomic_write(out / "search.json", lambda tmp: Path(tmp).write_text(text))

@@ -40,7 +40,7 @@ def read_search(folder: Path) -> Searched:
     search = Search(tuple(Setting(**{**x, "choices": tuple(x["choices"]) if x["choices"] is not None else None})
                           for x in about["settings"]), parse_kpi(about["objective"], "objective"),
                     tuple(parse_target(t) for t in about["targets"]), about["replications"], about["seed"], about["confidence"],
-                    about["batch"])
+                    about["batch"], tuple(about["start"].items()) if about.get("start") else None)
     selection = pd.read_csv(folder / "selection.csv")
     if "chosen" in selection:
         selection["chosen"] = selection["chosen"].astype(bool)
@@ -102,6 +102,7 @@ def _setting(value) -> str:
 def method(result) -> str:
     s = result.search
     text = (f"Settings proposed by optuna's TPE in batches of {s.batch} ({'; '.join(x.describe() for x in s.settings)}); "
+            f"{'the first point given (' + ', '.join(f'{k} = {_setting(v)}' for k, v in s.start) + '); ' if s.start else ''}"
             f"each point run {s.replications} times on common random numbers (seed {s.seed}). A point is feasible when "
             f"every target holds at one-sided {s.confidence:.0%} confidence (Student t over its replications). The best "
             "distinct feasible points (the finalists, tabled above) were re-run and one chosen by Kim & Nelson's KN.")

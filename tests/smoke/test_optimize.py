@@ -116,3 +116,24 @@ def test_a_search_on_a_dask_cluster_gives_the_same_answer(whole):
                               executor=cluster.scheduler_address, progress=False)
     pd.testing.assert_frame_equal(result.trials, pd.read_parquet(out / "trials.parquet"))
     pd.testing.assert_frame_equal(result.selection.reset_index(drop=True), pd.read_csv(out / "selection.csv"), check_dtype=False)
+
+
+def test_a_search_can_start_at_a_given_point():
+    """--start high: trial 0 is every range's high end (the rest proposed by TPE as before, from trial 1); the
+    start is part of the search (a folder of a search without it is another search); a bad start names each problem."""
+    base = dict(vary=["replenishment.store.service_level=0.5..0.99", "replenishment.store.review_period_days=1..7"],
+                minimize="avg_inventory_value", subject_to=["fill_rate_units(walk_in)>=0.9"], budget=3, replications=2,
+                first_stage=3, overrides={"replenishment.store.policy": "order_up_to", "run.horizon_days": 40,
+                                          "run.warmup_days": 10}, progress=False, workers=1)
+    high = sim.optimize("scenarios/tiny.yaml", start="high", **base)
+    first = high.trials.iloc[0]
+    assert (first["replenishment.store.service_level"], first["replenishment.store.review_period_days"]) == (0.99, 7)
+    given = {"replenishment.store.service_level": 0.9, "replenishment.store.review_period_days": 2}
+    tiny = sim.load_scenario("scenarios/tiny.yaml")
+    assert high.search.identity(tiny)["start"] == dict(high.search.start)
+    assert "start" not in sim.optimize("scenarios/tiny.yaml", **{**base, "budget": 1}).search.identity(tiny)
+    assert sim.optimize("scenarios/tiny.yaml", start=given, **base).trials.iloc[0][list(given)].to_dict() == given
+    done = subprocess.run([sys.executable, *SEARCH[:3], *SEARCH[3:], "--start", "replenishment.store.service_level=1.5"],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "start: no value for replenishment.store.review_period_days" in done.stderr
+    assert "service_level=1.5 is outside what is searched" in done.stderr and "Traceback" not in done.stderr
