@@ -116,13 +116,19 @@ def method(result) -> str:
 def _selection_rows(selection: pd.DataFrame, search) -> tuple[list[str], list[list[str]]]:
     """The finalists as the report's main table: settings, replications, objective, each target's bound, KN's verdict."""
     bounds = [t for t in search.targets if f"{t.kpi} bound" in selection]
-    head = ["trial", *[x.path for x in search.settings], "replications",
+    head = ["trial", *[_column(x.path) for x in search.settings], "replications",
             f"{_axis(search.objective)} (mean)", *[f"{_axis(t.kpi)} (one-sided bound)" for t in bounds], "KN"]
     rows = [[str(int(r["trial"])), *[_setting(r[x.path]) for x in search.settings], str(int(r["replications"])),
              _value(search.objective, r["objective"]), *[_value(t.kpi, r[f"{t.kpi} bound"]) for t in bounds],
              "chosen" if r["chosen"] else f"eliminated after {int(r['eliminated_at'])}"]
             for _, r in selection.iterrows()]
     return head, rows
+
+
+def _column(path: str) -> str:
+    """A setting as a column head: without the ``replenishment.`` every policy path starts with, a line a part, so a
+    narrow column breaks it between its parts rather than inside a word."""
+    return " +\n".join(p.removeprefix("replenishment.") for p in path.split("+")).replace(".", ".\n")
 
 
 def _sections(result) -> tuple:
