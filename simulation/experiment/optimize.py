@@ -122,13 +122,13 @@ def optimize(scenario: Scenario | str | Path, vary: Sequence[str | Setting], min
             stack.callback(client.close)
         if client is None and local_workers(workers, replications * search.batch) > 1:
             client = stack.enter_context(local_pool(local_workers(workers, replications * search.batch)))
-        start = time.perf_counter()
+        began = time.perf_counter()
         runner = _Runner(scenario, search, store, client, workers, force)
         trials = _explore(runner, budget, progress)
-        runner.timing["search_seconds"] = time.perf_counter() - start
+        runner.timing["search_seconds"] = time.perf_counter() - began
         selection, chosen, best, chosen_table = _select(runner, trials, finalists, first_stage, indifference, alpha,
                                                         max_replications)
-        runner.timing["total_seconds"] = time.perf_counter() - start
+        runner.timing["total_seconds"] = time.perf_counter() - began
     guarantee = chosen.guarantee if isinstance(chosen, Selection) else "no point met every target: nothing to choose"
     result = SearchResult(trials, selection, best, with_overrides(scenario, as_overrides(best)) if best else None, guarantee, search,
                           Path(out) if out is not None else None, source, dict(overrides or {}), chosen_table, runner.timing)
@@ -198,6 +198,7 @@ def _start(start, settings: list[Setting]) -> tuple[tuple[tuple[str, Any], ...] 
             if x.choices is not None:
                 return x.choices[-1 if start == "high" else 0]
             value = x.high if start == "high" else x.low
+            assert value is not None   # a range's ends are set where its choices are not
             return int(value) if x.integer else value
         return tuple((x.path, end(x)) for x in settings), []
     if not isinstance(start, Mapping):
@@ -209,7 +210,8 @@ def _start(start, settings: list[Setting]) -> tuple[tuple[tuple[str, Any], ...] 
         if value is None:
             continue
         inside = value in x.choices if x.choices is not None else (
-            isinstance(value, int | float) and not isinstance(value, bool) and x.low <= value <= x.high
+            isinstance(value, int | float) and not isinstance(value, bool) and x.low is not None and x.high is not None
+            and x.low <= value <= x.high
             and (not x.integer or float(value).is_integer()))
         if not inside:
             problems.append(f"start: {x.path}={value!r} is outside what is searched ({x.describe()})")
