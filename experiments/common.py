@@ -152,6 +152,13 @@ def verdict(table: pd.DataFrame, claim: Claim, policy: str) -> dict:
             "direction agrees": direction, "size agrees (0.5-1.5x)": size}
 
 
+def unanswered(claim: Claim, why: str) -> dict:
+    """A claim's row when there is nothing to compare (``why``): every verdict inconclusive, none judged on size."""
+    return {"claim": claim.text, "KPI": f"{claim.metric} ({claim.channel}, {claim.node_type})",
+            "seed change": f"{claim.seed_change:+.0%}" if claim.seed_change is not None else "no worse",
+            "simulated change [95% CI]": f"n/a ({why})", "direction agrees": "inconclusive", "size agrees (0.5-1.5x)": "n/a"}
+
+
 def _per_replication(table: pd.DataFrame, metric: str, channel: str, at: dict) -> pd.Series:
     """A KPI per replication at the sweep points matching ``at`` ({swept parameter: value}), several matching
     points averaged within a replication."""

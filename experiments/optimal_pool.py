@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from common import Claim, compare, entry, load, out_dir, parse_args, report, verdict
+from common import Claim, compare, entry, load, out_dir, parse_args, report, unanswered, verdict
 
 import simulation as sim
 from simulation.metrics.registry import kpi_label
@@ -79,9 +79,7 @@ def main() -> None:
              *[f"{side} chose {chosen(r)} ({r.guarantee}; {int(r.trials['feasible'].sum())} of {len(r.trials)} points feasible)."
                for side, r in (("Split", split), ("One pool", pool))]]
     if split.chosen is None or pool.chosen is None:
-        rows = [{"claim": c.text, "KPI": f"{c.metric} ({c.channel}, {c.node_type})", "seed change": f"{c.seed_change:+.0%}"
-                 if c.seed_change is not None else "no worse", "simulated change [95% CI]": "n/a (a side has no feasible point)",
-                 "direction agrees": "inconclusive", "size agrees (0.5-1.5x)": "n/a"} for c in claims]
+        rows = [unanswered(c, "a side has no feasible point") for c in claims]
     else:
         optima = [split.scenario.model_copy(update={"name": "split_optimum"}), pool.scenario.model_copy(update={"name": "pool_optimum"})]
         table = compare(optima, args, out).table
