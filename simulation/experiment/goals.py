@@ -12,6 +12,7 @@ a share written as 0.95 or 95%.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,6 +137,36 @@ def as_overrides(params: dict[str, Any]) -> dict[str, Any]:
     {'x.a': 0.9, 'x.b': 0.9, 'y': 3}
     """
     return {field: value for path, value in params.items() for field in path.split("+")}
+
+
+def start_point(start, settings: list[Setting]) -> tuple[tuple[tuple[str, Any], ...] | None, list[str]]:
+    """A search's first point, ``"high"``, ``"low"`` or ``{path: value}`` for every setting, as (path, value) per
+    setting; and the problems with ``start``, each named."""
+    if start is None:
+        return None, []
+    if start in ("high", "low"):
+        def end(x: Setting):
+            if x.choices is not None:
+                return x.choices[-1 if start == "high" else 0]
+            value = x.high if start == "high" else x.low
+            assert value is not None   # a range's ends are set where its choices are not
+            return int(value) if x.integer else value
+        return tuple((x.path, end(x)) for x in settings), []
+    if not isinstance(start, Mapping):
+        return None, [f"start: 'high', 'low' or a value for every setting ({{path: value}}), got {start!r}"]
+    problems = [f"start: no value for {x.path}" for x in settings if x.path not in start]
+    problems += [f"start: {p} is not a setting searched" for p in start if p not in {x.path for x in settings}]
+    for x in settings:
+        value = start.get(x.path)
+        if value is None:
+            continue
+        inside = value in x.choices if x.choices is not None else (
+            isinstance(value, int | float) and not isinstance(value, bool) and x.low is not None and x.high is not None
+            and x.low <= value <= x.high
+            and (not x.integer or float(value).is_integer()))
+        if not inside:
+            problems.append(f"start: {x.path}={value!r} is outside what is searched ({x.describe()})")
+    return (None if problems else tuple((x.path, int(start[x.path]) if x.integer else start[x.path]) for x in settings)), problems
 
 
 def parse_setting(item: str, scenario: Scenario) -> Setting:

@@ -30,7 +30,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulation.experiment.executors import completed, connect, local_pool, local_workers
-from simulation.experiment.goals import Kpi, Setting, Target, as_overrides, parse_kpi, parse_setting, parse_target
+from simulation.experiment.goals import Kpi, Setting, Target, as_overrides, parse_kpi, parse_setting, parse_target, start_point
 from simulation.experiment.run import check_seed
 from simulation.experiment.search_folder import write_search
 from simulation.experiment.selection import Selection, kim_nelson
@@ -181,41 +181,12 @@ def _search(scenario, vary, minimize, subject_to, budget, replications, seed, fi
         seed = scenario.run.seed if seed is None else check_seed(seed)
     except ScenarioError as exc:
         problems += exc.problems
-    first, wrong = _start(start, settings)
+    first, wrong = start_point(start, settings)
     problems += wrong
     if problems:
         raise UsageError(problems)
     assert objective is not None
     return Search(tuple(settings), objective, tuple(targets), replications, int(seed), float(confidence), batch, first)
-
-
-def _start(start, settings: list[Setting]) -> tuple[tuple[tuple[str, Any], ...] | None, list[str]]:
-    """The first point as (path, value) per setting, and the problems with ``start`` (each named)."""
-    if start is None:
-        return None, []
-    if start in ("high", "low"):
-        def end(x: Setting):
-            if x.choices is not None:
-                return x.choices[-1 if start == "high" else 0]
-            value = x.high if start == "high" else x.low
-            assert value is not None   # a range's ends are set where its choices are not
-            return int(value) if x.integer else value
-        return tuple((x.path, end(x)) for x in settings), []
-    if not isinstance(start, Mapping):
-        return None, [f"start: 'high', 'low' or a value for every setting ({{path: value}}), got {start!r}"]
-    problems = [f"start: no value for {x.path}" for x in settings if x.path not in start]
-    problems += [f"start: {p} is not a setting searched" for p in start if p not in {x.path for x in settings}]
-    for x in settings:
-        value = start.get(x.path)
-        if value is None:
-            continue
-        inside = value in x.choices if x.choices is not None else (
-            isinstance(value, int | float) and not isinstance(value, bool) and x.low is not None and x.high is not None
-            and x.low <= value <= x.high
-            and (not x.integer or float(value).is_integer()))
-        if not inside:
-            problems.append(f"start: {x.path}={value!r} is outside what is searched ({x.describe()})")
-    return (None if problems else tuple((x.path, _value(x, start[x.path])) for x in settings)), problems
 
 
 class _Runner:
