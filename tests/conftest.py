@@ -3,7 +3,7 @@
 unit/ (one function or class against a reference), property/ (hypothesis and fuzzing), integration/
 (whole runs of the engine), validation/ (the engine against theory, stockpyl and independent
 recomputation), regression/ (seeded golden values), smoke/ (the CLI, experiments and report end to end),
-benchmarks/ (opt-in: ``python -m pytest -m benchmark``). Doctests in the package are unit tests.
+benchmarks/ (the runner at its smallest; alone: ``python -m pytest -m benchmark``). Doctests in the package are unit tests.
 Select a kind with ``-m``, e.g. ``python -m pytest -m "unit or property"``."""
 
 from pathlib import Path
