@@ -53,17 +53,24 @@ def main_job_command() -> list[str]:
     return shlex.split(first.split("&&", 1)[1])
 
 
-def main_job() -> None:
-    """Run the main job word for word (its results folder started afresh), then write its excerpt, its answer and its
-    charts into the README and docs/."""
-    command, label = main_job_command(), commit_label()  # the label before this writes anything
-    out = ROOT / "results" / ("compare_" + "_vs_".join(Path(a).stem for a in command if a.endswith(".yaml")))
+def run_afresh(command: list[str], out: Path, what: str) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``command`` from the repository root into ``out`` (removed first), as a user would; what it printed and
+    its wall seconds. A failure ends the regeneration naming ``what`` failed."""
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"the main job failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+        raise SystemExit(f"{what} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return done, seconds
+
+
+def main_job() -> None:
+    """Run the main job word for word (its results folder started afresh), then write its excerpt, its answer and its
+    charts into the README and docs/."""
+    command, label = main_job_command(), commit_label()  # the label before this writes anything
+    out = ROOT / "results" / ("compare_" + "_vs_".join(Path(a).stem for a in command if a.endswith(".yaml")))
+    done, seconds = run_afresh(command, out, "the main job")
     lines = done.stdout.splitlines()
     first_table = lines[: lines.index("")]  # the comparison; the decomposition's table follows a blank line
     table = [lines[0], *[line for line in first_table[1:] if line.startswith(EXCERPT)], "..."]
@@ -96,15 +103,10 @@ def search_command() -> list[str]:
 
 def search_example() -> None:
     """Run the README's policy-search example word for word (its folder started afresh) and write what it printed,
-    and the cover of its report, into the README and docs/."""
+    and its report's frontier chart, into the README and docs/."""
     command, label = search_command(), commit_label()
     out = ROOT / command[command.index("--out") + 1]
-    shutil.rmtree(out, ignore_errors=True)
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"the search example failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    done, seconds = run_afresh(command, out, "the search example")
     shutil.copyfile(out / "figures" / "frontier.png", ROOT / "docs" / "search_frontier.png")
     text = (f"Run by `python experiments/regenerate.py --search` at commit {label} ({machine()}): the example search above "
             f"took {seconds:.0f} s and printed\n\n```\n{done.stdout.strip()}\n{done.stderr.strip()}\n```\n\n"
