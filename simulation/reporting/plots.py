@@ -208,6 +208,20 @@ def _kpi_means(table: pd.DataFrame, kpi: tuple[str, str], keys: list[str]) -> pd
     return rows.groupby(keys, sort=True)["value"].mean()
 
 
+def non_dominated(cost: np.ndarray, service: np.ndarray, higher_is_better: bool = True) -> np.ndarray:
+    """Indices, in order of cost, of the points no other point beats on both: less cost and better service (higher,
+    or lower where ``higher_is_better`` is False). Each kept point serves better than every cheaper one.
+
+    >>> non_dominated(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.9, 0.95, 0.97, 0.96])).tolist()
+    [0, 1, 2]
+    """
+    better = service if higher_is_better else -service
+    order = np.lexsort((-better, cost))            # by cost, the better service first among equal costs
+    best = np.maximum.accumulate(better[order])
+    kept = np.r_[True, best[1:] > best[:-1]]       # raises the best service of every cheaper point
+    return order[kept]
+
+
 def tradeoff_curve(table: pd.DataFrame, along: str, by: str | None = None, ax=None,
                    x: tuple[str, str] = ("days_of_inventory", "all"), y: tuple[str, str] = ("fill_rate_units", "all")):
     """Service against inventory across a swept target (``along``, e.g. a service level), one line per
@@ -223,8 +237,7 @@ def tradeoff_curve(table: pd.DataFrame, along: str, by: str | None = None, ax=No
         ax.plot(g["x"], g["y"] * 100, marker="o", color=PALETTE[i % len(PALETTE)], label=str(label))
         for _, r in g.iterrows():
             ax.annotate(f"{r[along]:g}", (r["x"], r["y"] * 100), textcoords="offset points", xytext=(4, -10), fontsize=8)
-    frontier = both.sort_values(["x", "y"], ascending=[True, False])
-    frontier = frontier[frontier["y"] > frontier["y"].cummax().shift(fill_value=-np.inf)]  # beats every cheaper point
+    frontier = both.iloc[non_dominated(both["x"].to_numpy(float), both["y"].to_numpy(float))]
     ax.plot(frontier["x"], frontier["y"] * 100, linestyle="--", color="0.3", label="efficient frontier", zorder=0)
     ax.set_xlabel(f"{kpi_label(*x)} ({metric(x[0]).axis_unit})")
     ax.set_ylabel(_wrapped(f"{kpi_label(*y)} ({metric(y[0]).axis_unit})", 34))

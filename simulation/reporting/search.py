@@ -20,6 +20,7 @@ from simulation.experiment.results import atomic_write, commit_label
 from simulation.metrics.registry import kpi_label, metric
 from simulation.reporting.figures import Chart
 from simulation.reporting.page import Section
+from simulation.reporting.plots import non_dominated
 from simulation.reporting.publish import publish
 
 
@@ -189,9 +190,11 @@ def frontier(trials: pd.DataFrame, result):
         target = search.targets[0]
         x, xlabel = done[f"{target.kpi} mean"].to_numpy(float), _axis(target.kpi)
         ax.axvline(target.value, color="grey", lw=1, ls="--", label=f"target {target.op} {target.value:g}")
-        best = efficient(x, done["objective"].to_numpy(float), higher_is_better=target.op == ">=")
-        ax.plot(x[best], done["objective"].to_numpy(float)[best], color="0.3", lw=1, drawstyle="steps-post" if target.op == ">="
-                else "steps-pre", label="no other point better on both", zorder=0)
+        cost = done["objective"].to_numpy(float)
+        best = non_dominated(cost, x, higher_is_better=target.op == ">=")
+        best = best[np.argsort(x[best], kind="stable")]   # drawn along the target's KPI
+        ax.plot(x[best], cost[best], color="0.3", lw=1, drawstyle="steps-post" if target.op == ">=" else "steps-pre",
+                label="no other point better on both", zorder=0)
     else:
         x, xlabel = done["trial"].to_numpy(float), "trial"
     _scatter(ax, x, done["objective"].to_numpy(float), ok)
@@ -206,21 +209,6 @@ def frontier(trials: pd.DataFrame, result):
     ax.set_ylabel(f"{_axis(search.objective)} (mean)")
     ax.legend(loc="best")
     return fig
-
-
-def efficient(x: np.ndarray, objective: np.ndarray, higher_is_better: bool = True) -> np.ndarray:
-    """Indices, in order of x, of the points no other point beats on both: lower objective and better x.
-
-    >>> efficient(np.array([0.9, 0.95, 0.97, 0.96]), np.array([1.0, 2.0, 3.0, 4.0])).tolist()
-    [0, 1, 2]
-    """
-    order = np.argsort(-x if higher_is_better else x, kind="stable")   # best x first
-    kept, least = [], np.inf
-    for i in order:
-        if objective[i] < least:   # cheaper than every point with better x
-            kept.append(i)
-            least = objective[i]
-    return np.array(sorted(kept, key=lambda i: x[i]), dtype=int)
 
 
 def progress(done: pd.DataFrame, result):
