@@ -11,7 +11,7 @@ therefore match the rates exactly. Each store draws its walk-in demand from its 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -126,14 +126,14 @@ class WalkIn:
     def serve(self, calendar: Calendar, day: int, state, blocks: Blocks, parts: int | None = None):
         """Start drawing today's demand and serving it from ``state.on_hand`` (adding to
         ``state.today_demand``, ``today_out`` and ``today_sold``) on the thread pool; returns a function
-        that waits and gives per store: units wanted, sold, lines wanted, lines filled in full, margin
-        lost. ``parts``: blocks of stores (default one per thread)."""
+        that waits and gives per store the ``kernels.WALK_IN_COLUMNS``. ``parts``: blocks of stores (default one
+        per thread)."""
         w = self.world
         mean = (w.skus.rate * calendar.promotion_lift("walk_in")) * calendar.season(day)
         factor = calendar.store_demand_factor()
         open_share = calendar.node_walk_in_share()[w.store_rows]
         margin = w.skus.price - w.skus.unit_cost
-        out = np.zeros((w.store_rows.size, 5))
+        out = np.zeros((w.store_rows.size, len(kernels.WALK_IN_COLUMNS)))
         if self.trace is not None:
             self.trace.walk_in(day, self.want)
 
@@ -186,6 +186,44 @@ class OrderBatch:
     def line_start(self) -> np.ndarray:
         """Order o's lines are line_start[o]:line_start[o + 1]."""
         return np.concatenate(([0], np.cumsum(np.bincount(self.line_order, minlength=self.size)))).astype(np.int64)
+
+
+
+@dataclass(frozen=True)
+class DrawnOrders:
+    """A day's online orders and what each line draws when it arrives (per-line arrays in the batch's line order;
+    drawn for every line every day so the streams stay aligned across policies)."""
+
+    batch: OrderBatch
+    fail_u: np.ndarray          # uniform of the record check at the line's node
+    work: np.ndarray            # picking work, in mean picking times (exponential, mean 1)
+    sync_u: np.ndarray | None   # uniform for the walk-in sales the platform has not seen yet
+    returns: np.ndarray | None  # [line, RETURN_DRAWS] (no columns without returns)
+
+    def with_lines(self, **arrays) -> DrawnOrders:
+        return replace(self, **arrays)
+
+    def merged(self, other: DrawnOrders) -> DrawnOrders:
+        """Both batches as one, orders in arrival order (``self``'s first among equal hours) and each order's lines
+        kept together."""
+        x, y = self.batch, other.batch
+        hour = np.concatenate([x.hour, y.hour])
+        lines = np.concatenate([np.bincount(x.line_order, minlength=x.size), np.bincount(y.line_order, minlength=y.size)])
+        order = np.argsort(hour, kind="stable")
+        sorted_lines = lines[order]
+        first_line = np.cumsum(lines) - lines
+        within = np.arange(lines.sum()) - np.repeat(np.cumsum(sorted_lines) - sorted_lines, sorted_lines)
+        perm = np.repeat(first_line[order], sorted_lines) + within
+
+        def both(name):
+            return np.concatenate([getattr(x, name), getattr(y, name)])
+        batch = OrderBatch(zone=both("zone")[order], channel=both("channel")[order], hour=hour[order],
+                           transit=both("transit")[order], transit_local=both("transit_local")[order],
+                           line_order=np.repeat(np.arange(order.size), sorted_lines), line_sku=both("line_sku")[perm],
+                           line_qty=both("line_qty")[perm])
+        per_line = {f.name: np.concatenate([getattr(self, f.name), getattr(other, f.name)])[perm]
+                    for f in fields(self) if f.name != "batch"}
+        return DrawnOrders(batch=batch, **per_line)
 
 
 class OrderGenerator:
@@ -279,26 +317,5 @@ class OrderGenerator:
                           line_sku=placed.line_sku[line_perm], line_qty=placed.line_qty[line_perm])
 
 
-def merged(a: tuple, b: tuple) -> tuple:
-    """Two drawn batches ``(OrderBatch, *per-line arrays)`` (record uniforms, picking work, sync uniforms)
-    as one, orders in arrival order (``a``'s first among equal hours) and each order's lines kept together."""
-    x, y = a[0], b[0]
-    hour = np.concatenate([x.hour, y.hour])
-    lines = np.concatenate([np.bincount(x.line_order, minlength=x.size), np.bincount(y.line_order, minlength=y.size)])
-    order = np.argsort(hour, kind="stable")
-    sorted_lines = lines[order]
-    first_line = np.cumsum(lines) - lines
-    within = np.arange(lines.sum()) - np.repeat(np.cumsum(sorted_lines) - sorted_lines, sorted_lines)
-    perm = np.repeat(first_line[order], sorted_lines) + within
-
-    def both(name):
-        return np.concatenate([getattr(x, name), getattr(y, name)])
-    batch = OrderBatch(zone=both("zone")[order], channel=both("channel")[order], hour=hour[order],
-                       transit=both("transit")[order], transit_local=both("transit_local")[order],
-                       line_order=np.repeat(np.arange(order.size), sorted_lines), line_sku=both("line_sku")[perm],
-                       line_qty=both("line_qty")[perm])
-    return (batch, *(np.concatenate([p, q])[perm] for p, q in zip(a[1:], b[1:], strict=True)))
-
-
-__all__ = ["CHANNELS", "Calendar", "OrderBatch", "OrderGenerator", "PlacedOrders", "WalkIn", "merged", "month_of",
+__all__ = ["CHANNELS", "Calendar", "DrawnOrders", "OrderBatch", "OrderGenerator", "PlacedOrders", "WalkIn", "month_of",
            "walk_in_demand"]

@@ -7,6 +7,7 @@ them: releasing backorders, sourcing today's orders, and picking, dispatching an
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from simulation import kernels
 from simulation.engine.orders import RETURN_DRAWS, BackorderQueue, OrderBook, Table
 from simulation.spec import CENTRAL_CODE, ONLINE_CHANNELS
 from simulation.world.promises import order_promise_hours
+
+if TYPE_CHECKING:
+    from simulation.engine.demand import DrawnOrders
 
 HOME_DELIVERY, BOPIS = ONLINE_CHANNELS.index("home_delivery"), ONLINE_CHANNELS.index("bopis")
 # Picking queues run past the horizon (orders placed late in a run still get picked), so each node's
@@ -104,22 +108,21 @@ class Fulfilment:
         queue.keep(remaining > 0)
 
     # ------------------------------------------------------------------------------------ today's orders
-    def serve(self, day: int, drawn, state, view: tuple | None) -> None:
-        """Source today's orders (``drawn``: the batch, its record-check uniforms, each line's picking
-        work and its uniform for unsynced sales) as the platform sees stock (``view``, see
-        :func:`~simulation.kernels.records.unseen_units`; None: the shelf exactly), and its return draws (columns
-        ``RETURN_DRAWS``, none without returns): eligible nodes best first within today's picking
-        quota; unfilled lines wait at their node or are lost per channel (writes on_hand, today_demand,
+    def serve(self, day: int, drawn: DrawnOrders, state, view: kernels.PlatformView | None) -> None:
+        """Source today's orders with their lines' draws as the platform sees stock (``view``, see
+        :func:`~simulation.kernels.records.unseen_units`; None: the shelf exactly): eligible nodes best first within
+        today's picking quota; unfilled lines wait at their node or are lost per channel (writes on_hand, today_demand,
         today_out, today_sold, backordered)."""
         w = self.world
-        batch, fail_u, line_work, sync_u, return_draws = drawn
+        batch = drawn.batch
         self.online_lines += batch.line_qty.size
         if batch.size == 0:
             return
-        line_node, filled, failed = kernels.source_orders(
+        sourced = kernels.source_orders(
             state.on_hand, batch.zone, batch.channel, batch.line_start, batch.line_sku, batch.line_qty, w.cand_node,
-            self.whole_order_first, self.choose_store, self.held_back, self.reserved, w.inaccuracy, fail_u,
-            self._picking_quota(day), state.today_demand, state.today_out, state.today_sold, batch.hour, sync_u, view)
+            self.whole_order_first, self.choose_store, self.held_back, self.reserved, w.inaccuracy, drawn.fail_u,
+            self._picking_quota(day), state.today_demand, state.today_out, state.today_sold, batch.hour, drawn.sync_u, view)
+        line_node, filled, failed = sourced.node, sourced.filled, sourced.failed
 
         short = batch.line_qty - filled
         line_channel = batch.channel[batch.line_order]
@@ -142,8 +145,8 @@ class Fulfilment:
         if line_waits.any():
             self.backorders.append(order=ids[batch.line_order[line_waits]], node=line_node[line_waits],
                                    sku=batch.line_sku[line_waits], remaining=short[line_waits],
-                                   day=np.full(int(line_waits.sum()), day), work=line_work[line_waits],
-                                   **{c: return_draws[line_waits, i] if return_draws.shape[1] else np.zeros(int(line_waits.sum()))
+                                   day=np.full(int(line_waits.sum()), day), work=drawn.work[line_waits],
+                                   **{c: drawn.returns[line_waits, i] if drawn.returns.shape[1] else np.zeros(int(line_waits.sum()))
                                       for i, c in enumerate(RETURN_DRAWS)})
             np.add.at(state.backordered, (line_node[line_waits], batch.line_sku[line_waits]), short[line_waits])
         if line_lost.any():
@@ -152,8 +155,8 @@ class Fulfilment:
             if state.today_turned_away is not None:
                 at = line_lost & (line_node >= 0)
                 np.add.at(state.today_turned_away, (line_node[at], batch.line_sku[at]), short[at])
-        self._ship(day, ids[batch.line_order], line_node, filled > 0, batch.hour[batch.line_order], line_work, batch.line_sku, filled,
-                   return_draws)
+        self._ship(day, ids[batch.line_order], line_node, filled > 0, batch.hour[batch.line_order], drawn.work, batch.line_sku, filled,
+                   drawn.returns)
 
     def _pick_due_first(self, orders, nodes, ready, work) -> np.ndarray:
         """Picked hours of shipments when each node picks the order due soonest first (its promise: the

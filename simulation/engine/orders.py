@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 ORDER_COLUMNS = {
@@ -26,7 +28,7 @@ class Table:
     front (:meth:`OrderBook.pop_front`) moves nothing; the rows are moved down when the buffer is full.
     """
 
-    def __init__(self, columns: dict[str, type], capacity: int = 1024):
+    def __init__(self, columns: Mapping[str, type | np.dtype], capacity: int = 1024):
         self._data = {name: np.empty(capacity, dtype) for name, dtype in columns.items()}
         self._start = 0
         self.size = 0

@@ -66,7 +66,9 @@ class OnlineView:
         self.lost_share = spec.lost_sync_share
         self.stream = stream
         self.open_hour, self.close_hour = world.open_hour.astype(float), world.close_hour.astype(float)
-        self.lagged, self.gap, self.unseen, self.sold, self.sync_hours, self.sync_ok, *_ = kernels.exact_view(world.n_nodes)
+        exact = kernels.exact_view(world.n_nodes)
+        self.lagged, self.gap, self.unseen, self.sold = exact.lagged, exact.gap, exact.unseen, exact.sold
+        self.sync_hours, self.sync_ok = exact.sync_hours, exact.sync_ok
         if self.lags or state.record_gap is not None:
             self.lagged[self.rows] = True
         if state.record_gap is not None:
@@ -101,13 +103,14 @@ class OnlineView:
         if self.lags:
             self.sold[self.rows] += state.today_sold[self.rows]
 
-    def today(self) -> tuple | None:
+    def today(self) -> kernels.PlatformView | None:
         """The view as :func:`~simulation.kernels.records.unseen_units` reads it; None when the platform sees
         every shelf exactly."""
         if not self.lagged.any():
             return None
-        return (self.lagged, self.gap, self.unseen, self.sold, self.sync_hours, self.sync_ok, self.open_hour,
-                self.close_hour, self.interval)
+        return kernels.PlatformView(lagged=self.lagged, gap=self.gap, unseen=self.unseen, sold=self.sold,
+                                    sync_hours=self.sync_hours, sync_ok=self.sync_ok, open_hour=self.open_hour,
+                                    close_hour=self.close_hour, interval=self.interval)
 
     def close(self, day: int) -> None:
         """Walk-in units sold after each store's last sync that arrived today stay unseen into tomorrow."""

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from simulation import kernels
@@ -13,6 +15,24 @@ from simulation.policies.replenishment import CalendarView, Today, build_policy,
 from simulation.policies.response import preposition
 from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, STORE_CODE, Scenario
 from simulation.world.network import World, lead_days
+
+
+class Arrival(NamedTuple):
+    """Units shipped today that arrive together on ``day``."""
+
+    day: int
+    rows: np.ndarray
+    skus: np.ndarray
+    units: np.ndarray
+
+
+class LaneShipments(NamedTuple):
+    """What one source shipped today: the rows it shipped to, each one's lane cost and (a source other than the
+    supplier; else None) each row's units asked today and of them shipped today."""
+
+    rows: np.ndarray
+    cost: np.ndarray
+    requests: np.ndarray | None
 
 
 class Replenishment:
@@ -98,9 +118,7 @@ class Replenishment:
         """Due rows (and rows an announced shock will hit, under a response plan) order by their policy
         against inventory position less any pre-positioning target; every row with an order or a debt
         is then shipped what its source can spare (writes on_hand, owed, pipeline, supplied, today_out,
-        today_demand). Returns the shipments as (arrival day, rows, SKUs, units), and per source the rows
-        it shipped to with each one's lane cost and (a source other than the supplier) each row's units asked
-        today and of them shipped today."""
+        today_demand). Returns the :class:`Arrival` s and the :class:`LaneShipments` per source."""
         w = self.world
         # Drawn every day, shipments or not, so lead times line up across policies (common random numbers).
         lead = w.sample_lead_days(lead_stream)
@@ -115,7 +133,8 @@ class Replenishment:
                 policy.look_ahead(day, forecast_stream)
         self.due.clear()
         owing = state.owed.any(axis=1)
-        arrivals, lane_costs = [], []
+        arrivals: list[Arrival] = []
+        lane_costs: list[LaneShipments] = []
         closed = calendar.node_lanes_closed()
         for depth in range(int(w.depth.max()), 0, -1):
             rows = np.flatnonzero((due | owing) & (w.depth == depth))
@@ -146,7 +165,7 @@ class Replenishment:
                     held = rows[kids[shut]]
                     cost = (asked[shut] > 0).sum(axis=1) * w.lane_order_cost[held] if self.order_costs else np.zeros(held.size)
                     requests = np.column_stack([asked[shut].sum(axis=1), np.zeros(held.size, np.int64)]) if parent >= 0 else None
-                    lane_costs.append((held, cost, requests))
+                    lane_costs.append(LaneShipments(held, cost, requests))
                     kids, asked = kids[~shut], asked[~shut]
                     mine = asked  # fill_requests ships only what the open lanes ask
                     if kids.size == 0:
@@ -155,18 +174,18 @@ class Replenishment:
             parts = blocks.map(lambda block, kids=kids, mine=mine, rank=rank, parent=parent: kernels.fill_requests(
                 rows[kids], mine, parent, state.on_hand, state.owed, state.pipeline, state.supplied, state.today_out,
                 state.today_demand, rank, self.proportional, block.start, block.stop), w.skus.size, mine.size)
-            r, k, units = (np.concatenate([part[j] for part in parts]) for j in range(3))
-            per_row = dict(zip(kernels.REQUEST_COLUMNS, np.sum([part[3] for part in parts], axis=0).T, strict=True))
+            r, k, units = (np.concatenate([getattr(part, f) for part in parts]) for f in ("row", "sku", "units"))
+            per_row = dict(zip(kernels.REQUEST_COLUMNS, np.sum([part.per_row for part in parts], axis=0).T, strict=True))
             shipped = per_row["shipped"]
             cost = shipped * w.lane_cost[rows[kids]] + (shipped > 0) * w.lane_ship_cost[rows[kids]]
             if self.order_costs:  # a fixed cost per SKU ordered today on the lane
                 cost = cost + (asked > 0).sum(axis=1) * w.lane_order_cost[rows[kids]]
             requests = np.column_stack([per_row["asked"], per_row["shipped_on_day"]]) if parent >= 0 else None
-            lane_costs.append((rows[kids], cost, requests))
+            lane_costs.append(LaneShipments(rows[kids], cost, requests))
             row_lead = lead[rows[kids][r], w.skus.supplier[k]]
             for days in np.unique(row_lead):
                 mine = row_lead == days
-                arrivals.append((day + int(days), rows[kids][r[mine]], k[mine], units[mine]))
+                arrivals.append(Arrival(day + int(days), rows[kids][r[mine]], k[mine], units[mine]))
 
     def _wanted(self, rows: np.ndarray, ordering: np.ndarray, position: np.ndarray) -> np.ndarray:
         """What rows with ``ordering`` set order by their policies at ``position`` (none outside a store's range)."""

@@ -23,11 +23,10 @@ in its inventory position from that day. Units in a stage after "with customer" 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from simulation import kernels
+from simulation.engine.observers import Observer
 from simulation.engine.orders import RETURN_DRAWS, Table
 from simulation.spec import CENTRAL_CODE, STORE_CODE
 from simulation.world.returns import ReturnPlan
@@ -38,11 +37,11 @@ PENDING_COLUMNS = {"due": np.int64, "stage": np.int64, "start": np.int64, "zone"
 
 
 class ReverseFlow:
-    """Returns in progress for one run. ``tell(hook, *args)`` reports to the observers (write-offs valued at
-    the SKUs' unit cost)."""
+    """Returns in progress for one run, reported to the run's ``observers`` (write-offs valued at the SKUs' unit
+    cost)."""
 
-    def __init__(self, plan: ReturnPlan, world, tell: Callable[..., None]):
-        self.plan, self.world, self.tell = plan, world, tell
+    def __init__(self, plan: ReturnPlan, world, observers: Observer):
+        self.plan, self.world, self.observers = plan, world, observers
         self.pending = Table(PENDING_COLUMNS)
         k = world.skus.size
         self.returned, self.restocked, self.written_off = np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k, np.int64)
@@ -67,7 +66,7 @@ class ReverseFlow:
                                                     draws[:, 1], draws[:, 3])
         to_store = (draws[:, 2] < plan.to_store[channel]) & (plan.store_by_zone[zone, 0] >= 0)
         days = draws[:, 0]
-        self.tell("returns_drawn", day, channel, np.where(to_store, STORE_CODE, CENTRAL_CODE), units, returned, days)
+        self.observers.returns_drawn(day, channel, np.where(to_store, STORE_CODE, CENTRAL_CODE), units, returned, days)
         back = returned > 0
         if not back.any():
             return
@@ -99,7 +98,7 @@ class ReverseFlow:
             courier = at[~to_store]
             due[courier] += plan.courier_days[channel[courier]]
             stage[courier] = BY_COURIER
-            self.tell("returns_moved", day, "picked_up", row[courier], channel[courier], units[courier],
+            self.observers.returns_moved(day, "picked_up", row[courier], channel[courier], units[courier],
                       units[courier] * plan.courier_cost[channel[courier]])
             self._inspect(at[to_store], p)
         arrived = np.flatnonzero((due <= day) & (stage == BY_COURIER))
@@ -110,10 +109,10 @@ class ReverseFlow:
         if inspected.size:
             r, ch, k = row[inspected], channel[inspected], sku[inspected]
             handled = units[inspected] * plan.handling_cost[w.node_type[r]]
-            self.tell("returns_moved", day, "inspected", r, ch, units[inspected], handled)
+            self.observers.returns_moved(day, "inspected", r, ch, units[inspected], handled)
             lost = units[inspected] - resellable[inspected]
             np.add.at(self.written_off, k, lost)
-            self.tell("returns_moved", day, "written_off", r, ch, lost, lost * w.skus.unit_cost[k])
+            self.observers.returns_moved(day, "written_off", r, ch, lost, lost * w.skus.unit_cost[k])
             via_lane = (plan.lane_row[r] >= 0) & (resellable[inspected] > 0)
             lane = inspected[via_lane]
             stage[lane] = AWAITING_LANE
@@ -122,7 +121,7 @@ class ReverseFlow:
             self._restock(day, inspected[~via_lane & (resellable[inspected] > 0)], p, state)
         leaving = np.flatnonzero((due <= day) & (stage == AWAITING_LANE))
         if leaving.size:
-            self.tell("returns_moved", day, "shipped_back", row[leaving], channel[leaving], resellable[leaving],
+            self.observers.returns_moved(day, "shipped_back", row[leaving], channel[leaving], resellable[leaving],
                       resellable[leaving] * plan.lane_cost)
             row[leaving] = plan.lane_row[row[leaving]]
             due[leaving] = day + plan.lane_lead_days
@@ -145,7 +144,7 @@ class ReverseFlow:
         rows, skus, qty = p["row"][at], p["sku"][at], p["resellable"][at]
         state.restock(rows, skus, qty)
         np.add.at(self.restocked, skus, qty)
-        self.tell("returns_moved", day, "restocked", rows, p["channel"][at], qty, (day - p["start"][at]).astype(float))
+        self.observers.returns_moved(day, "restocked", rows, p["channel"][at], qty, (day - p["start"][at]).astype(float))
 
     # ------------------------------------------------------------------------------------ reading
     def in_flow(self) -> np.ndarray:

@@ -53,9 +53,9 @@ import numpy as np
 import simpy
 
 from simulation.engine.allocation import ChannelAllocation
-from simulation.engine.demand import Calendar, OrderGenerator, WalkIn, merged
+from simulation.engine.demand import Calendar, DrawnOrders, OrderGenerator, WalkIn
 from simulation.engine.fulfilment import Fulfilment
-from simulation.engine.observers import Observer
+from simulation.engine.observers import Observer, Observers
 from simulation.engine.records import OnlineView, StoreRecords
 from simulation.engine.replenishment import Replenishment
 from simulation.engine.returns import ReverseFlow
@@ -90,7 +90,7 @@ class Simulation:
         self.world = w = world if world is not None else self.sized_world(scenario)
         self.horizon = scenario.run.horizon_days
         self.warmup = scenario.run.warmup_days
-        self.observers = list(observers)
+        self.observers = Observers(observers)
         self.streams = make_streams(seed, replication)
         self.env = simpy.Environment()
         self.calendar = Calendar(w)
@@ -102,7 +102,7 @@ class Simulation:
             self.state.freshest_first = np.zeros(w.n_nodes)
             self.state.freshest_first[w.store_rows] = scenario.catalog.freshest_first_share
         plan = compile_returns(scenario, w)
-        self.returns = ReverseFlow(plan, w, self._tell) if plan is not None else None
+        self.returns = ReverseFlow(plan, w, self.observers) if plan is not None else None
         self.fulfilment = Fulfilment(w, scenario, self.horizon, self._lost, record_shipments, self.returns)
         self.allocation = ChannelAllocation(scenario.policies.allocation, w, self.replenishment)
         records = scenario.policies.store_records
@@ -139,18 +139,14 @@ class Simulation:
             _PILOT_SHARES[key] = served.shares(world)
         return compile_world(scenario, force, served=_PILOT_SHARES[key])
 
-    def _tell(self, hook: str, *args) -> None:
-        for observer in self.observers:
-            getattr(observer, hook)(*args)
-
     def _lost(self, day: int, rows, channels, margin) -> None:
-        self._tell("online_lost", day, rows, channels, margin)
+        self.observers.online_lost(day, rows, channels, margin)
 
     # ------------------------------------------------------------------------------------ SimPy
     def execute(self) -> Simulation:
         start = time.perf_counter()
         env = self.env
-        self._tell("started", self.world, self.state)
+        self.observers.started(self.world, self.state)
         for promo in self.scenario.demand.promotions:
             env.process(self._window(promo, self.calendar.promotions))
         for shock in self.scenario.demand.shocks:
@@ -214,9 +210,9 @@ class Simulation:
 
     def _step(self, name: str, phase: str, fn, day: int, *args):
         """One step of the day between the observers' step hooks, its wall time added to ``phase``."""
-        self._tell("step_started", name, day, self.state)
+        self.observers.step_started(name, day, self.state)
         result = self._timed(phase, fn, day, *args)
-        self._tell("step_finished", name, day, self.state)
+        self.observers.step_finished(name, day, self.state)
         return result
 
     def _timed(self, phase: str, fn, *args):
@@ -232,10 +228,11 @@ class Simulation:
         n = through - book.base
         if n > 0:
             base = book.base
-            self._tell("orders_settled", book.pop_front(n), base)
+            self.observers.orders_settled(book.pop_front(n), base)
 
     def _move_returns(self, day: int) -> None:
-        self.returns.step(day, self.state, self.calendar.node_capacity_factor())
+        if self.returns is not None:  # scheduled only with returns
+            self.returns.step(day, self.state, self.calendar.node_capacity_factor())
 
     def _arrive(self, when: float, rows, skus, qty):
         yield self._at(when)
@@ -251,33 +248,34 @@ class Simulation:
             self.to_online.before(self.state)
         self.view.before_walk_in(self.state)
         st, stores = self.state, self.world.store_rows
-        sold_before = st.today_sold[stores] if st.today_turned_away is not None and stores.size else None
+        turned_away = st.today_turned_away
+        sold_before = st.today_sold[stores] if turned_away is not None and stores.size else None
         wait = self.walk_in.serve(self.calendar, day, st, self.blocks, parts) if stores.size else None
         result = while_serving() if while_serving is not None else None
         if wait is not None:
-            self._tell("walk_in_served", day, wait())
-            self._tell("walk_in_wanted", day, self.walk_in.want)
-            if sold_before is not None:  # shoppers the shelf could not serve: lost sales no till records
-                st.today_turned_away[stores] += self.walk_in.want - (st.today_sold[stores] - sold_before)
+            self.observers.walk_in_served(day, wait())
+            self.observers.walk_in_wanted(day, self.walk_in.want)
+            if turned_away is not None and sold_before is not None:  # shoppers the shelf could not serve: no till records them
+                turned_away[stores] += self.walk_in.want - (st.today_sold[stores] - sold_before)
         self.view.after_walk_in(self.state)
         return result
 
-    def _draw_orders(self, day: int):
-        """Today's online orders, each line's record-check uniform, its picking work (exponential, mean
-        1; used where a node's picking time is exponential) and its uniform for unsynced walk-in sales. All
-        are drawn for every line every day, so the streams stay aligned across policies (common random
-        numbers)."""
+    def _draw_orders(self, day: int) -> DrawnOrders | None:
+        """Today's online orders and each line's draws (record check, picking work, used where a node's picking
+        time is exponential, unsynced walk-in sales, returns), drawn for every line every day so the streams stay
+        aligned across policies (common random numbers)."""
         if self.order_generator is None:
             return None
         if self.trace is not None and self.trace.has_orders:
             placed = self.trace.orders(day)
         else:
             placed = self.order_generator.placed(self.calendar, day, self.streams["online_orders"])
-        self._tell("online_orders_placed", day, placed)
+        self.observers.online_orders_placed(day, placed)
         batch = self.order_generator.arrange(placed, self.calendar, self.streams["transit"])
         lines = batch.line_qty.size
-        return (batch, self.streams["records"].random(lines), self.streams["picking"].exponential(size=lines),
-                self.view.line_uniforms(lines), self._return_draws(batch, "returns"))
+        return DrawnOrders(batch, fail_u=self.streams["records"].random(lines),
+                           work=self.streams["picking"].exponential(size=lines), sync_u=self.view.line_uniforms(lines),
+                           returns=self._return_draws(batch, "returns"))
 
     def _return_draws(self, batch, stream: str) -> np.ndarray:
         """Each line's return draws (none without returns); recaptured walk-in orders, which only policies with
@@ -286,16 +284,17 @@ class Simulation:
             return np.empty((batch.line_qty.size, 0))
         return self.returns.draws(self.streams[stream], batch.channel[batch.line_order])
 
-    def _serve_online(self, day: int, drawn=None) -> None:
+    def _serve_online(self, day: int, drawn: DrawnOrders | None = None) -> None:
         """Source today's online orders (``drawn`` by :meth:`_draw_orders`, drawn here if not given)."""
         drawn = self._draw_orders(day) if drawn is None else drawn
         if self.to_online.active and self.world.store_rows.size:
             converted, per_store = self.to_online.convert(day, self.state, self.calendar.zone_transit_factor())
-            self._tell("walk_in_converted", day, per_store)
-            lines = converted[0].line_qty.size
-            converted = (*converted, self.streams["recapture"].random(lines) if self.view.lags else np.zeros(lines),
-                         self._return_draws(converted[0], "recaptured_returns"))
-            drawn = merged(drawn, converted)
+            self.observers.walk_in_converted(day, per_store)
+            lines = converted.batch.line_qty.size
+            converted = converted.with_lines(
+                sync_u=self.streams["recapture"].random(lines) if self.view.lags else np.zeros(lines),
+                returns=self._return_draws(converted.batch, "recaptured_returns"))
+            drawn = converted if drawn is None else drawn.merged(converted)
         if drawn is not None:
             self.fulfilment.serve(day, drawn, self.state, self.view.today())
 
@@ -321,15 +320,15 @@ class Simulation:
         for days in np.unique(lead):
             at = lead == days
             self.env.process(self._arrive(day + int(days) + RECEIVE, moves.to[at], moves.sku[at], moves.qty[at]))
-        self._tell("transferred", day, moves, cost)
+        self.observers.transferred(day, moves, cost)
 
     def _replenish(self, day: int) -> None:
         arrivals, lane_costs = self.replenishment.replenish(day, self.state, self.calendar, self.streams["lead_time"],
                                                             self.blocks, self.streams["forecast"])
-        for rows, cost, requests in lane_costs:
-            self._tell("replenishment_shipped", day, rows, cost, requests)
-        for arrival_day, rows, skus, qty in arrivals:
-            self.env.process(self._arrive(arrival_day + RECEIVE, rows, skus, qty))
+        for shipped in lane_costs:
+            self.observers.replenishment_shipped(day, shipped.rows, shipped.cost, shipped.requests)
+        for arrival in arrivals:
+            self.env.process(self._arrive(arrival.day + RECEIVE, arrival.rows, arrival.skus, arrival.units))
 
     def _freshest_first(self) -> np.ndarray | None:
         """Units of today's outflow of perishables that store shoppers took freshest first: Binomial(units,
@@ -348,12 +347,12 @@ class Simulation:
         figures go to the observers."""
         st = self.state
         if self.records is not None:
-            self._tell("records_closed", day, *self.records.close(day, st))
+            self.observers.records_closed(day, *self.records.close(day, st))
         self.view.close(day)
         if st.perishable.size:
             spoiled = st.age(self._freshest_first())
             p = st.perishable
-            self._tell("spoiled", day, spoiled @ self.world.skus.unit_cost[p], spoiled.sum(axis=1),
+            self.observers.spoiled(day, spoiled @ self.world.skus.unit_cost[p], spoiled.sum(axis=1),
                        st.today_out[:, p].sum(axis=1), st.today_sold[:, p].sum(axis=1))
         if st.today_lost is not None:
             st.today_lost[:] = 0
@@ -367,8 +366,8 @@ class Simulation:
             st.today_out, st.today_sold, st.spoiled, self.world.skus.unit_cost, st.received, st.outflow, st.sold, per_node),
             self.world.n_nodes, st.on_hand.size)
         if self.returns is not None:
-            self._tell("returns_closed", day, self.returns.in_flow())
-        self._tell("day_closed", day, dict(zip(CLOSE_COLUMNS, per_node.T, strict=True)), st)
+            self.observers.returns_closed(day, self.returns.in_flow())
+        self.observers.day_closed(day, dict(zip(CLOSE_COLUMNS, per_node.T, strict=True)), st)
 
     def check_conservation(self) -> None:
         """Raise :class:`ConservationError` if any unit was created or destroyed (see the module docstring)."""

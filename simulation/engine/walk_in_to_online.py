@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.engine.demand import OrderBatch, OrderGenerator
+from simulation.engine.demand import DrawnOrders, OrderBatch, OrderGenerator
 from simulation.spec import ONLINE_CHANNELS, Scenario
 from simulation.world.network import World
 
@@ -41,9 +41,10 @@ class WalkInToOnline:
         s = self.world.store_rows
         self.asked, self.sold = state.today_demand[s].copy(), state.today_sold[s].copy()
 
-    def convert(self, day: int, state, stretch: np.ndarray | None = None) -> tuple[tuple, np.ndarray]:
-        """Today's converted orders (batch, record uniforms, picking work) and, per store, the units
-        recaptured and sent down the endless aisle and their margin. ``stretch``: the shocks' transit stretch per zone."""
+    def convert(self, day: int, state, stretch: np.ndarray | None = None) -> tuple[DrawnOrders, np.ndarray]:
+        """Today's converted orders (with their record uniforms and picking work; the caller draws the rest)
+        and, per store, the units recaptured and sent down the endless aisle and their margin.
+        ``stretch``: the shocks' transit stretch per zone."""
         w, rng = self.world, self.rng
         s = w.store_rows
         unmet = (state.today_demand[s] - self.asked) - (state.today_sold[s] - self.sold)
@@ -66,4 +67,4 @@ class WalkInToOnline:
         batch = OrderBatch(zone=zone[order], channel=channel, hour=hour[order], transit=transit[0, order],
                            transit_local=transit[1, order], line_order=np.arange(n), line_sku=sku[order],
                            line_qty=qty[order].astype(np.int64))
-        return (batch, rng.random(n), rng.exponential(size=n)), per_store
+        return DrawnOrders(batch, fail_u=rng.random(n), work=rng.exponential(size=n), sync_u=None, returns=None), per_store

@@ -198,17 +198,17 @@ def fit_walk_in(source: SalesFile, skip_days=()) -> WalkInFit:
         before = extra.copy()
         extra = fitting.censored_mean(cens["y"], mu, alpha[cens["k"]]) - cens["y"]
         if rounds % 3 == 0 or rounds == 1:  # alpha moves the censored means a little: refit it now and then
-            alpha = _alpha(stats, rate, scale, np.ones((n_skus, n_stores)), weekday, month, group_days, season)[0]
+            alpha = _alpha(stats, rate, scale, np.ones((n_skus, n_stores)), weekday, month, group_days, season).alpha
         if np.abs(extra - before).max() < 1e-3:
             break
     weekday, month, rate = _normalise(weekday, month, rate, weekday_of[used], month_of[used])
     season = np.where(used, weekday[weekday_of] * month[month_of], 0.0)
     ones = np.ones((n_skus, n_stores))
-    alpha_mle, information = _alpha(stats, rate, scale, ones, weekday, month, group_days, season)
+    alpha_mle, information, _ = _alpha(stats, rate, scale, ones, weekday, month, group_days, season)
     mix, mix_cv = None, 0.0
     for _ in range(2):  # the mix and the overdispersion it leaves: each once more given the other
         mix, mix_cv = store_mix(stats, cens, extra, rate, scale, weekday, month, group_days, alpha_mle)
-        alpha_mle, information = _alpha(stats, rate, scale, ones if mix is None else mix, weekday, month, group_days, season)
+        alpha_mle, information, _ = _alpha(stats, rate, scale, ones if mix is None else mix, weekday, month, group_days, season)
         if mix is None:
             break
     shrunk, notes = _shrink(alpha_mle, information)
@@ -236,7 +236,7 @@ def _normalise(weekday, month, rate, weekday_of, month_of):
     return weekday / w_mean, np.where(seen, month / m_mean, 1.0), rate * w_mean * m_mean
 
 
-def _alpha(stats: SalesStats, rate, scale, mix, weekday, month, group_days, season):
+def _alpha(stats: SalesStats, rate, scale, mix, weekday, month, group_days, season) -> fitting.Overdispersion:
     """Each SKU's overdispersion MLE and its information, from the gathered statistics."""
     group_season = np.array([weekday[g // 12] * month[g % 12] for g in range(GROUPS)])
     cens = stats.censored
@@ -246,7 +246,7 @@ def _alpha(stats: SalesStats, rate, scale, mix, weekday, month, group_days, seas
     n_skus = rate.size
     return fitting.fit_overdispersion_stats(rate, scale, mix, group_season, group_days, stats.cell_units, stats.value_counts,
                                             np.searchsorted(stats.big[0], np.arange(n_skus + 1)), stats.big[1],
-                                            np.searchsorted(k, np.arange(n_skus + 1)), y, mu, *ALPHA_RANGE)[:2]
+                                            np.searchsorted(k, np.arange(n_skus + 1)), y, mu, *ALPHA_RANGE)
 
 
 MIX_FLOOR = 0.02  # a spread of store-SKU multipliers below 2% is no mix worth modelling

@@ -10,13 +10,17 @@ keeps its own stream (``engine/streams.py``), so the draws do not depend on thre
 Kernels that update stock say so: they write into the ``on_hand`` (or ``cohorts``) array passed in
 and return what they did, so the caller owns all state.
 
-Every ``@njit`` in the package lives here. Results leave a kernel by name: the output columns are named by
-constant tuples defined beside the kernel (``CLOSE_COLUMNS``, ``SETTLE_SUMS``, ``REQUEST_COLUMNS``).
+Every ``@njit`` in the package lives here. Results leave a kernel by name: a result of several parts is a
+NamedTuple defined beside its kernel (``Shipments``, ``Sourced``, ``Matched``, ``WalkInSales``, ``Overdispersion``;
+numba builds and returns them natively), and the columns of a result table are named by constant tuples
+(``CLOSE_COLUMNS``, ``SETTLE_SUMS``, ``REQUEST_COLUMNS``, ``WALK_IN_COLUMNS``). The online platform's view of store
+stock travels into the sourcing kernel as one ``PlatformView``.
 """
 
 from simulation.kernels.closing import CLOSE_COLUMNS, age_stock, close_day
 from simulation.kernels.ordering import (
     REQUEST_COLUMNS,
+    Shipments,
     censored_moments,
     fill_requests,
     forecast_levels,
@@ -40,6 +44,7 @@ from simulation.kernels.picking import (
     settle_sums,
 )
 from simulation.kernels.records import (
+    PlatformView,
     binomial_inverse,
     carry_unseen,
     drift_records,
@@ -51,14 +56,16 @@ from simulation.kernels.records import (
 from simulation.kernels.returns import return_draws
 from simulation.kernels.selling import (
     INVERSION_MAX_MEAN,
+    WALK_IN_COLUMNS,
+    WalkInSales,
     negative_binomial_draw,
     negative_binomial_draws,
     serve_walk_in,
     walk_in_store,
 )
 from simulation.kernels.sizing import fill_rate_levels
-from simulation.kernels.sourcing import allocate_lines, source_orders
-from simulation.kernels.transfers import match_transfers
+from simulation.kernels.sourcing import Sourced, allocate_lines, source_orders
+from simulation.kernels.transfers import Matched, match_transfers
 
 __all__ = [
     "CLOSE_COLUMNS",
@@ -67,6 +74,12 @@ __all__ = [
     "SETTLE_COUNTS",
     "SETTLE_RESOLVED",
     "SETTLE_SUMS",
+    "WALK_IN_COLUMNS",
+    "Matched",
+    "PlatformView",
+    "Shipments",
+    "Sourced",
+    "WalkInSales",
     "age_stock",
     "allocate_lines",
     "binomial_inverse",

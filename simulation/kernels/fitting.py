@@ -10,6 +10,7 @@ through counts of their values: a retail year costs its SKUs x stores x 84 group
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -147,6 +148,15 @@ def _stats_loglik(alpha, mu, weight, units, tail_counts, big_y, cens_y, cens_mu)
     return total
 
 
+
+class Overdispersion(NamedTuple):
+    """Per SKU: the maximum-likelihood alpha, the log-likelihood's curvature in log alpha there, and its value."""
+
+    alpha: np.ndarray
+    information: np.ndarray
+    loglik: np.ndarray
+
+
 @njit(cache=True, parallel=True)
 def fit_overdispersion_stats(rate, scale, mix, group_season, group_days, cell_units, value_counts, big_start, big_y,
                              cens_start, cens_y, cens_mu, low, high):
@@ -155,7 +165,7 @@ def fit_overdispersion_stats(rate, scale, mix, group_season, group_days, cell_un
     own multiplier of the SKU (ones: none). ``cell_units`` [SKU, store,
     group]: units of uncensored rows; ``value_counts`` [SKU, V]: uncensored rows by units (the last column:
     V - 1 or more); rows of V or more units are also in ``big_y`` (SKU k's: big_start[k]:big_start[k + 1]);
-    censored rows in ``cens_y``, ``cens_mu`` (cens_start likewise). Returns (alpha, information, log-likelihood)."""
+    censored rows in ``cens_y``, ``cens_mu`` (cens_start likewise). Returns the :class:`Overdispersion`."""
     k_count, stores, groups = cell_units.shape
     best = np.empty(k_count)
     info = np.empty(k_count)
@@ -202,7 +212,7 @@ def fit_overdispersion_stats(rate, scale, mix, group_season, group_days, cell_un
         best[k] = math.exp(x)
         info[k] = max(-(fp - 2.0 * f0 + fm) / (h * h), 0.0)
         value[k] = f0
-    return best, info, value
+    return Overdispersion(best, info, value)
 
 
 @njit(cache=True)

@@ -4,6 +4,7 @@ short source among its children, receipts and inventory position."""
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -190,6 +191,16 @@ def _ration_one(available, request, shipped, remainder, rank, proportional):
 REQUEST_COLUMNS = ("shipped", "asked", "shipped_on_day")
 
 
+class Shipments(NamedTuple):
+    """What a source shipped to its child rows: one entry per (row, SKU) shipped, SKU by SKU, and the
+    ``REQUEST_COLUMNS`` per requesting row."""
+
+    row: np.ndarray      # index into the requesting rows
+    sku: np.ndarray
+    units: np.ndarray
+    per_row: np.ndarray  # [requesting row, REQUEST_COLUMNS]
+
+
 @njit(cache=True, nogil=True)
 def fill_requests(rows, wanted, parent, on_hand, owed, pipeline, supplied, today_out, today_demand, rank, proportional,
                   k_first, k_stop):
@@ -197,8 +208,7 @@ def fill_requests(rows, wanted, parent, on_hand, owed, pipeline, supplied, today
     rationing its on hand when short (see ``_ration_one``); the outside supplier (``parent`` < 0)
     ships everything. Updates the source's stock, outflow and demand, each child's pipeline and what
     is still owed to it, for SKUs ``k_first`` to ``k_stop - 1`` (SKUs are independent: blocks of them
-    run on parallel threads). Returns the shipments as (index into rows, SKU, units), SKU by SKU, and
-    per row the ``REQUEST_COLUMNS``.
+    run on parallel threads). Returns the :class:`Shipments`.
     """
     m = wanted.shape[0]
     request, sent, remainder = np.zeros(m, np.int64), np.zeros(m, np.int64), np.zeros(m)
@@ -234,7 +244,7 @@ def fill_requests(rows, wanted, parent, on_hand, owed, pipeline, supplied, today
                 out_row, out_sku, out_qty = _grow(out_row, n), _grow(out_sku, n), _grow(out_qty, n)
             out_row[n], out_sku[n], out_qty[n] = i, k, units
             n += 1
-    return out_row[:n], out_sku[:n], out_qty[:n], per_row
+    return Shipments(out_row[:n], out_sku[:n], out_qty[:n], per_row)
 
 
 @njit(cache=True, nogil=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -88,19 +89,32 @@ def walk_in_share(open_hour, close_hour, start, end):
     return max(b - a, 0.0)
 
 
+class PlatformView(NamedTuple):
+    """The online platform's view of store stock for one day, as :func:`unseen_units` reads it."""
+
+    lagged: np.ndarray      # [node] whether the platform's view of the node can differ from its shelf
+    gap: np.ndarray         # [node, SKU] record - shelf (0 x 0: records are exact)
+    unseen: np.ndarray      # [node, SKU] walk-in units sold before today since the last sync that arrived
+    sold: np.ndarray        # [node, SKU] walk-in units sold today
+    sync_hours: np.ndarray  # today's syncs, absolute hours
+    sync_ok: np.ndarray     # [node, sync] whether the sync arrived
+    open_hour: np.ndarray   # [node] walk-in opening hour of day
+    close_hour: np.ndarray  # [node] walk-in closing hour of day
+    interval: float         # hours between syncs (0: walk-in sales reach the platform at once)
+
+
 @njit(cache=True, nogil=True, inline="always")  # inlined: a tuple of arrays passed in a call costs per call
 def unseen_units(view, node, sku, hour, u):
     """Units the online platform still shows at ``node`` for ``sku`` at absolute ``hour`` that the shelf no
-    longer has (negative: units it has that the platform does not show). ``view`` is the day's
-    ``(lagged, record_gap, unseen, sold, sync_hours, sync_ok, open_hour, close_hour, interval)``:
+    longer has (negative: units it has that the platform does not show), from the day's :class:`PlatformView`:
 
     - the store's record gap (record - shelf) when records are kept;
     - with syncs every ``interval`` hours, the walk-in units sold since the store's last sync that arrived:
       today's after it (Binomial(sold today, share of the walk-in day between that sync and ``hour``) at the
       line's uniform ``u``), and, when no sync arrived yet today, ``unseen`` before today too.
     """
-    lagged, gap, unseen, sold, sync_hours, sync_ok, open_hour, close_hour, interval = view
-    if not lagged[node]:
+    gap, sync_hours, sync_ok, interval = view.gap, view.sync_hours, view.sync_ok, view.interval
+    if not view.lagged[node]:
         return 0
     out = gap[node, sku] if gap.shape[0] else 0
     if interval <= 0.0:
@@ -112,9 +126,10 @@ def unseen_units(view, node, sku, hour, u):
             since = sync_hours[j] - day_start
             break
     if since < 0.0:
-        out += unseen[node, sku]
+        out += view.unseen[node, sku]
         since = 0.0
-    return out + binomial_inverse(u, sold[node, sku], walk_in_share(open_hour[node], close_hour[node], since, hour - day_start))
+    share = walk_in_share(view.open_hour[node], view.close_hour[node], since, hour - day_start)
+    return out + binomial_inverse(u, view.sold[node, sku], share)
 
 
 @njit(cache=True, nogil=True)
@@ -131,8 +146,10 @@ def carry_unseen(rows, sold, unseen, last_sync, open_hour, close_hour, u):
                 unseen[r, k] = binomial_inverse(u[i, k], sold[r, k], walk_in_share(open_hour[r], close_hour[r], last_sync[i], 24.0))
 
 
-def exact_view(n_nodes: int) -> tuple:
+def exact_view(n_nodes: int) -> PlatformView:
     """A view for :func:`unseen_units` in which the platform sees every shelf exactly (the sourcing kernel
     takes ``None`` for it, and compiles the view away)."""
-    return (np.zeros(n_nodes, np.bool_), np.zeros((0, 0), np.int64), np.zeros((0, 0), np.int64), np.zeros((0, 0), np.int64),
-            np.zeros(0), np.zeros((n_nodes, 0), np.bool_), np.zeros(n_nodes), np.zeros(n_nodes), 0.0)
+    empty = np.zeros((0, 0), np.int64)
+    return PlatformView(lagged=np.zeros(n_nodes, np.bool_), gap=empty, unseen=empty, sold=empty, sync_hours=np.zeros(0),
+                        sync_ok=np.zeros((n_nodes, 0), np.bool_), open_hour=np.zeros(n_nodes), close_hour=np.zeros(n_nodes),
+                        interval=0.0)

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 INVERSION_MAX_MEAN = 30.0  # larger means draw a gamma-Poisson mixture (inversion would take ~mean steps)
+
+
+class WalkInSales(NamedTuple):
+    """One store's walk-in day."""
+
+    units: int           # units wanted
+    sold: int            # units sold
+    lines: int           # SKUs wanted
+    lines_full: int      # SKUs whose demand the shelf met in full
+    lost_margin: float   # margin of the units not sold
+
+
+WALK_IN_COLUMNS = WalkInSales._fields  # the columns of the engine's per-store walk-in table
 
 
 @njit(cache=True, nogil=True)
@@ -70,8 +84,8 @@ def serve_walk_in(want, open_share, on_hand, today_demand, today_out, today_sold
     """Serve one store's walk-in demand ``want`` (units per SKU: drawn, or replayed from a history) from the
     shelf; unmet demand is lost. A store open for a share ``open_share`` of the day serves only that share
     of its customers (rounded down per SKU). Takes the units sold from ``on_hand`` (the store's row) and
-    adds demand and sales to its rows of ``today_demand``, ``today_out`` and ``today_sold``. Returns (units
-    wanted, units sold, lines wanted, lines filled in full, margin lost)."""
+    adds demand and sales to its rows of ``today_demand``, ``today_out`` and ``today_sold``. Returns the
+    store's :class:`WalkInSales`."""
     units = units_sold = lines = lines_full = 0
     lost_margin = 0.0
     for k in range(want.size):
@@ -89,4 +103,4 @@ def serve_walk_in(want, open_share, on_hand, today_demand, today_out, today_sold
             if take == wanted:
                 lines_full += 1
             lost_margin += (wanted - take) * margin[k]
-    return units, units_sold, lines, lines_full, lost_margin
+    return WalkInSales(units, units_sold, lines, lines_full, lost_margin)

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from simulation.kernels.records import unseen_units
+
+
+class Sourced(NamedTuple):
+    """Per online order line: where it was sourced and what it got."""
+
+    node: np.ndarray     # serving node row (-1: no candidate)
+    filled: np.ndarray   # units taken from that node's shelf
+    failed: np.ndarray   # the shelf had less than the platform promised, or its record was wrong: nothing shipped
 
 
 @njit(cache=True)
@@ -108,7 +118,7 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
     ships nothing and is flagged.
     Each line's units count in ``today_demand`` and the units taken in ``today_out`` and ``today_sold``
     of its node.
-    Returns per line: serving node, units filled, record-failure flag.
+    Returns :class:`Sourced` per line.
     """
     n_lines = line_qty.size
     node_out = np.full(n_lines, -1, np.int64)
@@ -175,4 +185,4 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
                 if got > 0 and used_by[node] != o:
                     used_by[node] = o
                     quota[node, :] -= 1
-    return node_out, filled, failed
+    return Sourced(node_out, filled, failed)

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
+
+
+class Matched(NamedTuple):
+    """Moves matched SKU by SKU: one entry per (donor, receiver, SKU)."""
+
+    donor: np.ndarray
+    receiver: np.ndarray
+    sku: np.ndarray
+    units: np.ndarray
 
 
 @njit(cache=True)
 def match_transfers(excess, need):
     """Match donors' excess units to receivers' needs, SKU by SKU: the receiver with the largest need
     first takes from the donor with the largest excess first (ties: lower row first), until either
-    side runs out. Returns (donor row, receiver row, SKU, units) of each move."""
+    side runs out. Returns the moves (:class:`Matched`; rows of ``excess`` and ``need``)."""
     n_donors, k_count = excess.shape
     n_receivers = need.shape[0]
     size = (n_donors + n_receivers) * k_count
@@ -38,4 +49,4 @@ def match_transfers(excess, need):
                     d += 1
             if d >= n_donors or give[donors[d]] == 0:
                 break
-    return donor_out[:n], receiver_out[:n], sku_out[:n], qty_out[:n]
+    return Matched(donor_out[:n], receiver_out[:n], sku_out[:n], qty_out[:n])

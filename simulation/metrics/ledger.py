@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine.observers import Observer
+from simulation.kernels import WalkInSales
 from simulation.policies.transfers import TRANSFER_DIRECTIONS
 from simulation.spec import DAYS_PER_YEAR, FORWARD_CODE, NODE_TYPES, ONLINE_CHANNELS, STORE
 
@@ -40,17 +41,16 @@ class Ledger(Observer):
         self.sums[(metric, channel, node_type)] += float(value)
 
     def walk_in_served(self, day: int, per_store: np.ndarray) -> None:
-        """Add the day's walk-in totals per store: units wanted, sold, lines wanted, lines filled in
-        full, margin lost (see ``kernels.walk_in_store``)."""
+        """Add the day's walk-in totals (``per_store``: one row per store, columns ``kernels.WALK_IN_COLUMNS``)."""
         if day < self.warmup:
             return
-        units, sold, lines, lines_full, lost_margin = per_store.sum(axis=0)
-        self.add("units", "walk_in", STORE, units)
-        self.add("units_first", "walk_in", STORE, sold)
-        self.add("lines", "walk_in", STORE, lines)
-        self.add("lines_first", "walk_in", STORE, lines_full)
-        self.add("lost_sales_units", "walk_in", STORE, units - sold)
-        self.add("cost_lost_margin", "walk_in", STORE, lost_margin)
+        day_sales = WalkInSales(*per_store.sum(axis=0))
+        self.add("units", "walk_in", STORE, day_sales.units)
+        self.add("units_first", "walk_in", STORE, day_sales.sold)
+        self.add("lines", "walk_in", STORE, day_sales.lines)
+        self.add("lines_first", "walk_in", STORE, day_sales.lines_full)
+        self.add("lost_sales_units", "walk_in", STORE, day_sales.units - day_sales.sold)
+        self.add("cost_lost_margin", "walk_in", STORE, day_sales.lost_margin)
 
     def walk_in_converted(self, day: int, per_store: np.ndarray) -> None:
         """Walk-in units that became online orders are counted there, not as lost at the shelf."""

@@ -49,9 +49,9 @@ class Moves:
     direction: np.ndarray
 
     @classmethod
-    def of(cls, planned: tuple, direction: int) -> Moves:
-        frm, to, sku, qty = planned
-        return cls(frm, to, sku, qty, np.full(frm.size, direction, np.int64))
+    def of(cls, planned: kernels.Matched, direction: int) -> Moves:
+        return cls(planned.donor, planned.receiver, planned.sku, planned.units,
+                   np.full(planned.donor.size, direction, np.int64))
 
     @classmethod
     def join(cls, parts: list[Moves]) -> Moves:
@@ -68,30 +68,28 @@ def _cover(mean: np.ndarray, days: float) -> np.ndarray:
     return np.ceil(mean * days).astype(np.int64)
 
 
-def plan_moves(on_hand, position, mean, donors, receivers, give_above_days, fill_to_days, boost=None):
-    """Moves (from row, to row, SKU, units) from ``donors`` to ``receivers`` (row arrays).
+def plan_moves(on_hand, position, mean, donors, receivers, give_above_days, fill_to_days, boost=None) -> kernels.Matched:
+    """Moves from ``donors`` to ``receivers`` (row arrays; the moves name rows of the network).
 
     Donors give on hand above ``give_above_days`` of cover; receivers ask for the gap between
     ``fill_to_days`` of cover (times ``boost`` per receiver, or per receiver and SKU, if given) and their
     inventory position.
     """
-    empty = np.zeros(0, np.int64)
     if donors.size == 0 or receivers.size == 0:
-        return empty, empty, empty, empty
+        return _concat([])
     excess = np.maximum(on_hand[donors] - _cover(mean[donors], give_above_days), 0)
     target = mean[receivers] * fill_to_days * (1.0 if boost is None else boost if boost.ndim == 2 else boost[:, None])
     need = np.maximum(np.ceil(target).astype(np.int64) - position[receivers], 0)
     _, in_d, in_r = np.intersect1d(donors, receivers, return_indices=True)
     need[in_r] *= excess[in_d] == 0  # a node with excess of a SKU never also asks for it
-    d, r, k, q = kernels.match_transfers(excess, need)
-    return donors[d], receivers[r], k, q
+    matched = kernels.match_transfers(excess, need)
+    return matched._replace(donor=donors[matched.donor], receiver=receivers[matched.receiver])
 
 
-def apply_in_plan(stock: np.ndarray, position: np.ndarray, planned: tuple) -> None:
+def apply_in_plan(stock: np.ndarray, position: np.ndarray, planned: kernels.Matched) -> None:
     """Count planned moves in donors' stock and receivers' positions, so no unit is planned twice."""
-    frm, to, sku, qty = planned
-    np.add.at(stock, (frm, sku), -qty)
-    np.add.at(position, (to, sku), qty)
+    np.add.at(stock, (planned.donor, planned.sku), -planned.units)
+    np.add.at(position, (planned.receiver, planned.sku), planned.units)
 
 
 def transfer_day(rule, day: int) -> bool:
@@ -124,7 +122,7 @@ def rebalance_moves(day: int, rule, world, state, blocks, levels: np.ndarray | N
     return Moves.join(parts)
 
 
-def _from_sources(stock, position, mean, rows, source, owed, fill_to_days) -> tuple:
+def _from_sources(stock, position, mean, rows, source, owed, fill_to_days) -> kernels.Matched:
     """Each source of ``rows`` tops them up to ``fill_to_days`` of cover from the stock it does not owe its children."""
     parts = []
     for src in np.unique(source[rows]):
@@ -137,7 +135,7 @@ def _from_sources(stock, position, mean, rows, source, owed, fill_to_days) -> tu
     return _concat(parts)
 
 
-def _to_sources(stock, position, mean, rows, source, give_above_days, levels) -> tuple:
+def _to_sources(stock, position, mean, rows, source, give_above_days, levels) -> kernels.Matched:
     """``rows`` send back to their sources what lifts both their on hand and their inventory position above
     ``give_above_days`` of cover and their ``levels`` (if given)."""
     rows = rows[source[rows] >= 0]
@@ -146,13 +144,13 @@ def _to_sources(stock, position, mean, rows, source, give_above_days, levels) ->
         keep = np.maximum(keep, levels[rows])
     excess = np.maximum(np.minimum(position[rows], stock[rows]) - keep, 0)
     i, k = np.nonzero(excess)
-    return rows[i], source[rows[i]], k, excess[i, k]
+    return kernels.Matched(rows[i], source[rows[i]], k, excess[i, k])
 
 
-def _in_cases(planned: tuple, world, stock: np.ndarray, up: bool) -> tuple:
+def _in_cases(planned: kernels.Matched, world, stock: np.ndarray, up: bool) -> kernels.Matched:
     """Moves along a lane that ships whole case packs (``order_unit: case``) in whole cases: a top-up rounded up
     (as far as the source's stock allows, else down), a pull-back down (a part case stays)."""
-    frm, to, sku, qty = planned
+    frm, to, sku, qty = planned.donor, planned.receiver, planned.sku, planned.units
     lane = to if up else frm
     pack = np.where(world.lane_cases[lane], world.skus.case_pack[sku], 1)
     if not up:
@@ -168,11 +166,11 @@ def _in_cases(planned: tuple, world, stock: np.ndarray, up: bool) -> tuple:
         qty = np.empty_like(q)
         qty[order] = np.minimum(q, left // p * p)
     keep = qty > 0
-    return frm[keep], to[keep], sku[keep], qty[keep]
+    return kernels.Matched(frm[keep], to[keep], sku[keep], qty[keep])
 
 
-def _concat(parts: list[tuple]) -> tuple:
+def _concat(parts: list[kernels.Matched]) -> kernels.Matched:
     if not parts:
         empty = np.zeros(0, np.int64)
-        return empty, empty, empty, empty
-    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+        return kernels.Matched(empty, empty, empty, empty)
+    return kernels.Matched(*(np.concatenate(column) for column in zip(*parts, strict=True)))

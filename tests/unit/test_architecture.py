@@ -100,9 +100,24 @@ def test_the_readme_tree_names_every_folder_and_module():
             assert f"{path.parent.name}/" in tree, f"README's repository layout does not show the folder {path.parent.name}/"
 
 
+def test_the_fan_out_passes_on_every_hook_and_the_engine_calls_hooks_directly():
+    """``Observers`` overrides every hook of ``Observer`` (a hook it missed would silently reach no observer), and
+    nothing in the engine calls a hook through ``getattr`` (a misspelt name would fail only at run time; typed
+    calls are checked by mypy, which reads engine/simulation.py and engine/returns.py)."""
+    from simulation.engine.observers import Observer, Observers
+
+    hooks = {name for name in vars(Observer) if not name.startswith("_")}
+    assert hooks and hooks <= set(vars(Observers)), f"Observers does not pass on {sorted(hooks - set(vars(Observers)))}"
+    for module, path in MODULES.items():
+        if module.startswith("simulation.engine"):
+            calls = [node for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Call)
+                     and isinstance(node.func, ast.Call) and getattr(node.func.func, "id", "") == "getattr"]
+            assert not calls, f"{module}: a method called by computed name at line {calls[0].lineno}" if calls else ""
+
+
 def test_no_observer_shadows_a_hook_with_data():
-    """The engine calls every observer's hooks by name: an attribute of that name in an Observer subclass (the
-    validation probe once counted ``orders_placed``) would be called instead of the hook."""
+    """An attribute named like a hook in an Observer subclass (the validation probe once counted ``orders_placed``)
+    would be called instead of the hook."""
     from simulation.engine.observers import Observer
 
     hooks = {name for name in vars(Observer) if not name.startswith("_")}

@@ -177,10 +177,9 @@ def test_source_orders_matches_reference(seed, reserving):
     n_lines = sum(len(lines) for *_, lines in orders)
     fail_u = rng.random(n_lines)
     quota = rng.integers(0, 4, (n_nodes, n_channels))
-    view = list(kernels.exact_view(n_nodes))
-    view[0] = rng.random(n_nodes) < 0.6  # nodes whose records the platform sees, with gaps either way
-    view[1] = rng.integers(-2, 3, (n_nodes, n_skus))
-    gap = np.where(view[0][:, None], view[1], 0)
+    view = kernels.exact_view(n_nodes)._replace(  # nodes whose records the platform sees, with gaps either way
+        lagged=rng.random(n_nodes) < 0.6, gap=rng.integers(-2, 3, (n_nodes, n_skus)))
+    gap = np.where(view.lagged[:, None], view.gap, 0)
     expected, expected_stock, expected_quota = _source_reference(
         stock, orders, cands, whole_first, choose_store, held, reserved if reserving else np.zeros_like(stock), inaccuracy,
         fail_u, quota, gap)
@@ -191,7 +190,7 @@ def test_source_orders_matches_reference(seed, reserving):
     node, filled, failed = kernels.source_orders(
         stock, np.array([o[0] for o in orders]), np.array([o[1] for o in orders]), line_start, skus, qty, cands,
         whole_first, choose_store, held, reserved, inaccuracy, fail_u, quota, demand, out, sold, np.zeros(len(orders)),
-        np.zeros(n_lines), tuple(view))
+        np.zeros(n_lines), view)
     assert list(zip(node.tolist(), filled.tolist(), failed.tolist(), strict=True)) == expected
     expected_demand, expected_out = np.zeros_like(stock), np.zeros_like(stock)
     np.add.at(expected_demand, (node, skus), qty)
@@ -740,7 +739,8 @@ def test_unseen_units_and_carry_match_reference(seed):
     sync_hours = np.arange(first, last) * interval
     sync_ok = rng.random((n, sync_hours.size)) < 0.6
     open_h, close_h = rng.uniform(5, 10, n), rng.uniform(17, 23, n)
-    view = (lagged, gap, unseen, sold, sync_hours, sync_ok, open_h, close_h, interval)
+    view = kernels.PlatformView(lagged=lagged, gap=gap, unseen=unseen, sold=sold, sync_hours=sync_hours, sync_ok=sync_ok,
+                                open_hour=open_h, close_hour=close_h, interval=interval)
     for _ in range(40):
         node, sku, hour, u = int(rng.integers(n)), int(rng.integers(k)), 24 * day + rng.uniform(0, 24), rng.random()
         arrived = [t - 24 * day for t, ok in zip(sync_hours, sync_ok[node], strict=True) if ok and t <= hour]
