@@ -20,10 +20,10 @@ from common import (
     ci_text,
     diff_text,
     entry,
+    grid_difference,
     load,
     on_side,
     out_dir,
-    paired_difference,
     parse_args,
     point_mean,
     report,
@@ -67,7 +67,7 @@ def main() -> None:
     accuracy = "network.nodes[type=store].record_inaccuracy"
     good = point_mean(table, "no_stock_rate", "bopis", {accuracy: 0.01})
     poor = point_mean(table, "no_stock_rate", "bopis", {accuracy: INACCURACY[-1]})
-    rise = paired_difference(table, "no_stock_rate", "bopis", {"share": "low"}, {"share": "high"})
+    rise = grid_difference(table, "no_stock_rate", "bopis", {"share": "low"}, {"share": "high"})
     footer = (f"Seed: ~28% of BOPIS orders find no stock with poorly synced records; low single digits at >= 99% accuracy; "
               f"failures rise with the BOPIS share. Simulated (mean [95% CI] over replications, both shares):\n"
               f"- at 99% accuracy {ci_text(good)}: below 5%? {within(good, 0.0, 0.05)};\n"

@@ -8,7 +8,7 @@ Test, stated before the run: dispatch within 18 h rises from the lowest to the h
 reading, not a test).
 """
 
-from common import entry, load, out_dir, paired_difference, parse_args, report, significance
+from common import entry, grid_difference, load, out_dir, parse_args, report, significance
 
 import simulation as sim
 from simulation.experiment.sweep import summarise
@@ -34,7 +34,7 @@ def main() -> None:
              "p95 delivery hours": f"{r['delivery_hours_p95 (home_delivery)']:.1f}"} for _, r in summary.iterrows()]
     sla = summary["dispatch_within_sla (home_delivery)"].to_numpy()
     enough = [c for c, v in zip(CAPACITY, sla, strict=True) if v >= 0.92]
-    rise = paired_difference(table, "dispatch_within_sla", "home_delivery", {cw: capacity[0]}, {cw: capacity[-1]})
+    rise = grid_difference(table, "dispatch_within_sla", "home_delivery", {cw: capacity[0]}, {cw: capacity[-1]})
     agrees = "yes" if rise[1] > 0 else ("no" if rise[2] < 0 else "inconclusive")
     footer = (f"Seed: >= 92% timeliness with fast processing. Simulated: dispatch within 18 h goes from {sla[0]:.1%} to {sla[-1]:.1%} "
               f"from {CAPACITY[0]} to {CAPACITY[-1]} orders per hour, {rise[0] * 100:+.1f} pp [{rise[1] * 100:+.1f}, {rise[2] * 100:+.1f}] "

@@ -173,7 +173,7 @@ def point_mean(table: pd.DataFrame, metric: str, channel: str, at: dict) -> tupl
     return mean, mean - half, mean + half
 
 
-def paired_difference(table: pd.DataFrame, metric: str, channel: str, at_a: dict, at_b: dict) -> tuple[float, float, float]:
+def grid_difference(table: pd.DataFrame, metric: str, channel: str, at_a: dict, at_b: dict) -> tuple[float, float, float]:
     """Mean and 95% CI of (value at grid point ``at_b`` - value at ``at_a``) in a sweep table, paired by
     replication (the points share their customers: common random numbers)."""
     diff = (_per_replication(table, metric, channel, at_b) - _per_replication(table, metric, channel, at_a)).dropna()

@@ -37,10 +37,10 @@ from common import (
     diff_text,
     direction_and_size,
     entry,
+    grid_difference,
     load,
     on_side,
     out_dir,
-    paired_difference,
     parse_args,
     point_mean,
     report,
@@ -73,7 +73,7 @@ KPIS = [("shelf_stockout_rate", "walk_in", "store"), ("spoilage_rate", "all", "a
 def relative(table, name: str, channel: str, at_a: dict, at_b: dict, seed_change: float) -> tuple[tuple, tuple, str, str]:
     """The paired difference b - a, its relative size to a's mean, and its direction and size verdicts
     against the seed's relative change."""
-    diff = paired_difference(table, name, channel, at_a, at_b)
+    diff = grid_difference(table, name, channel, at_a, at_b)
     base = point_mean(table, name, channel, at_a)[0]
     change = tuple(x / base for x in diff) if base else (float("nan"),) * 3
     return diff, change, *direction_and_size(diff[0], diff[1] > 0 or diff[2] < 0, change[0], seed_change)
@@ -105,11 +105,11 @@ def main() -> None:
     stockout = relative(table, "shelf_stockout_rate", "walk_in", smoothing, calendar, SEED_STOCKOUT)
     spoil_diff, (spoil_change, *_), spoil_direction, spoil_size = relative(table, "spoilage_rate", "all", smoothing, calendar,
                                                                            SEED_SPOILAGE)
-    error = paired_difference(table, "shelf_stockout_rate", "walk_in", {**calendar, "forecast": "calendar, error cv 0"},
+    error = grid_difference(table, "shelf_stockout_rate", "walk_in", {**calendar, "forecast": "calendar, error cv 0"},
                               {**calendar, "forecast": "calendar, error cv 0.5"})
-    lifo = paired_difference(table, "spoilage_rate", "all", calendar, {**calendar, "freshest first": "50%"})
+    lifo = grid_difference(table, "spoilage_rate", "all", calendar, {**calendar, "freshest first": "50%"})
     whole = relative(table, "shelf_stockout_rate", "walk_in", smoothing, allocated, SEED_STOCKOUT)
-    moves = paired_difference(table, "shelf_stockout_rate", "walk_in", calendar, allocated)
+    moves = grid_difference(table, "shelf_stockout_rate", "walk_in", calendar, allocated)
     lifo_rises = on_side(lifo, +1)
     # Comparable only when both changes are significant; otherwise the size of one of them is unknown.
     both = lifo_rises == "yes" and spoil_direction != "inconclusive"

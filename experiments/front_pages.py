@@ -18,6 +18,7 @@ from pathlib import Path
 import simulation as sim
 from simulation.experiment.results import ResultsFolder, commit_label
 from simulation.metrics.registry import metric
+from simulation.reporting.reference import kpi_reference
 from simulation.reporting.report import DECOMPOSED, decomposition_sentence, headline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +29,8 @@ SEARCH_BEGIN, SEARCH_END = ("<!-- search: begin (written by experiments/regenera
                             "<!-- search: end -->")
 CALIBRATION_BEGIN, CALIBRATION_END = ("<!-- calibration: begin (written by experiments/regenerate.py --calibration; do not edit "
                                       "by hand) -->", "<!-- calibration: end -->")
+KPIS_BEGIN, KPIS_END = ("<!-- kpis: begin (written by experiments/regenerate.py --kpis from the metric registry; do not edit "
+                        "by hand) -->", "<!-- kpis: end -->")
 # The rows of the main job's table the README shows (its printout has them all).
 EXCERPT = ("fill_rate_units (walk_in)", "fill_rate_units (home_delivery)", "fill_rate_units (instant)", "shelf_stockout_rate (walk_in)",
            "days_of_inventory ", "delivery_hours_p50 (home_delivery)", "on_time_rate (instant)", "cost_total ")
@@ -44,6 +47,11 @@ def between(path: Path, begin: str, end: str, text: str) -> None:
         raise SystemExit(f"{path}: no {begin!r} ... {end!r} markers to write between")
     page = re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: f"{begin}\n{text.strip()}\n{end}", page, flags=re.S)
     path.write_text(page)
+
+
+def kpi_table() -> None:
+    """The README's KPI table, from the metric registry."""
+    between(README, KPIS_BEGIN, KPIS_END, kpi_reference())
 
 
 def main_job_command() -> list[str]:

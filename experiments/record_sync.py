@@ -25,10 +25,10 @@ from common import (
     ci_text,
     diff_text,
     entry,
+    grid_difference,
     load,
     on_side,
     out_dir,
-    paired_difference,
     parse_args,
     point_mean,
     report,
@@ -66,9 +66,9 @@ def main() -> None:
 
     real_time = table[(table.metric == "no_stock_rate") & (table.channel == "bopis") & (table.sync == "real time")]["value"]
     poor = point_mean(table, "no_stock_rate", "bopis", {"sync": "nightly, 30% lost"})
-    rise = paired_difference(table, "no_stock_rate", "bopis", {"share": "10%", "sync": "nightly, 30% lost"},
+    rise = grid_difference(table, "no_stock_rate", "bopis", {"share": "10%", "sync": "nightly, 30% lost"},
                              {"share": "40%", "sync": "nightly, 30% lost"})
-    faster = paired_difference(table, "no_stock_rate", "bopis", {"sync": "nightly, 30% lost"}, {"sync": "every 15 min"})
+    faster = grid_difference(table, "no_stock_rate", "bopis", {"sync": "nightly, 30% lost"}, {"sync": "every 15 min"})
     footer = (f"Seed: ~{SEED_RATE:.0%} of online orderers find no stock where store systems are poorly synchronised; failures "
               f"rise with the BOPIS share. Simulated (mean [95% CI] over replications):\n"
               f"- real time: no-stock rate {real_time.max():.1%} at most over {real_time.size} runs: zero in every run? "

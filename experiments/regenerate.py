@@ -105,9 +105,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="instead: rerun the calibrated split network's figures and sweeps into scenarios/README.md")
     parser.add_argument("--search", action="store_true",
                         help="instead: run the README's policy-search example word for word and write its output into README.md")
+    parser.add_argument("--kpis", action="store_true", help="instead: write README.md's KPI table from the metric registry")
     args = parser.parse_args(argv)
-    if args.main_job or args.calibration or args.search:
+    if args.main_job or args.calibration or args.search or args.kpis:
         import front_pages
+        if args.kpis:
+            front_pages.kpi_table()
+            print("Rewrote the KPI table of README.md")
         if args.search:
             front_pages.search_example()
             print("Rewrote the policy search's example output in README.md")

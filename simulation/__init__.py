@@ -13,7 +13,7 @@ from simulation.experiment.sweep import sweep
 from simulation.history.fitted import fit
 from simulation.history.record import record_history
 from simulation.reporting.report import report
-from simulation.spec import Scenario, ScenarioError, UsageError, load_scenario, scenario_from_dict, with_overrides
+from simulation.scenario import Scenario, ScenarioError, UsageError, load_scenario, scenario_from_dict, with_overrides
 from simulation.version import __version__
 
 __all__ = ["ConservationError", "RunResult", "Scenario", "ScenarioError", "UsageError", "__version__", "compare", "fit", "load_scenario",

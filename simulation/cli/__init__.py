@@ -22,9 +22,10 @@ from simulation.experiment.results import ResultsFolder, combine, environment
 from simulation.experiment.run import run
 from simulation.experiment.shapley import decompose, write_decomposition
 from simulation.experiment.sweep import grid_size, summarise, sweep
+from simulation.metrics.registry import summarised
 from simulation.reporting.report import DECOMPOSED, decomposition_sentence, report
-from simulation.reporting.tables import SWEEP_SUMMARY, format_comparison, format_decomposition, format_kpis, format_summary
-from simulation.spec import ScenarioError, UsageError, build_each, load_scenario, parse_set_options, split_assignment
+from simulation.reporting.tables import format_comparison, format_decomposition, format_kpis, format_summary
+from simulation.scenario import ScenarioError, UsageError, build_each, load_scenario, parse_set_options, split_assignment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,10 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "sweep":
             return _sweep(args)
-        if args.command in data.COMMANDS:
-            return data.COMMANDS[args.command](args)
-        if args.command in search.COMMANDS:
-            return search.COMMANDS[args.command](args)
+        if args.command in data.DATA_COMMANDS:
+            return data.DATA_COMMANDS[args.command](args)
+        if args.command in search.SEARCH_COMMANDS:
+            return search.SEARCH_COMMANDS[args.command](args)
         scenario = load_scenario(args.scenario, parse_set_options(args.set))
         if args.command == "validate":
             Simulation(scenario, seed=scenario.run.seed)  # builds catalog, network and policies as a run would
@@ -203,7 +204,7 @@ def _sweep(args) -> int:
     out = Path(args.out) if args.out else Path("results") / f"sweep_{scenario.name}"
     table = sweep(scenario, grid, zipped, args.replications, args.seed, executor=args.scheduler, workers=args.workers,
                   out=out, restart=args.restart, common_random_numbers=not args.independent_streams, force=args.force)
-    summary = summarise(table, [(m, c) for m, channels in SWEEP_SUMMARY for c in channels])
+    summary = summarise(table, [(m, c) for m, channels in summarised() for c in channels])
     print(format_summary(summary))
     seed = scenario.run.seed if args.seed is None else args.seed
     print(f"\n{table['point'].nunique()} grid points x {args.replications} replications, seed {seed} "

@@ -9,7 +9,7 @@ import time
 from simulation.cli import arguments
 from simulation.history.fitted import fit as fit_history
 from simulation.history.record import write_history
-from simulation.spec import load_scenario, parse_set_options
+from simulation.scenario import load_scenario, parse_set_options
 
 
 def add_commands(sub) -> None:
@@ -53,4 +53,4 @@ def fit(args) -> int:
     return 0
 
 
-COMMANDS = {"history": history, "fit": fit}
+DATA_COMMANDS = {"history": history, "fit": fit}

@@ -10,8 +10,8 @@ from pathlib import Path
 from simulation.cli import arguments
 from simulation.experiment.optimize import MAX_REPLICATIONS, MAX_TRIALS, optimize
 from simulation.reporting.search import search_report
-from simulation.spec import UsageError, parse_set_options
-from simulation.spec.yaml_safe import load_yaml
+from simulation.scenario import UsageError, parse_set_options
+from simulation.scenario.yaml_safe import load_yaml
 
 
 def share(text: str) -> float:
@@ -120,4 +120,4 @@ def run_optimize(args) -> int:
     return 0
 
 
-COMMANDS = {"optimize": run_optimize}
+SEARCH_COMMANDS = {"optimize": run_optimize}

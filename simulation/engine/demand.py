@@ -19,7 +19,7 @@ import numpy as np
 from simulation import kernels
 from simulation.engine.streams import store_streams
 from simulation.engine.threads import Blocks
-from simulation.spec import CHANNELS, ONLINE_CHANNELS, Promotion, Shock
+from simulation.scenario import CHANNELS, ONLINE_CHANNELS, Promotion, Shock
 from simulation.world.calendar import month_of, promotion_lift, season, shock_sku_factor
 from simulation.world.network import World
 from simulation.world.trace import PlacedOrders

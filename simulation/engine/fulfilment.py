@@ -13,7 +13,7 @@ import numpy as np
 
 from simulation import kernels
 from simulation.engine.orders import RETURN_DRAWS, BackorderQueue, OrderBook, Table
-from simulation.spec import CENTRAL_CODE, ONLINE_CHANNELS
+from simulation.scenario import CENTRAL_CODE, ONLINE_CHANNELS
 from simulation.world.promises import order_promise_hours
 
 if TYPE_CHECKING:

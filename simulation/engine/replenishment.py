@@ -13,7 +13,7 @@ from simulation.engine.threads import Blocks
 from simulation.policies.levels import Planning, segments
 from simulation.policies.replenishment import CalendarView, Today, build_policy, combined
 from simulation.policies.response import preposition
-from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, STORE_CODE, Scenario
+from simulation.scenario import DAYS_PER_YEAR, NODE_TYPES, STORE_CODE, Scenario
 from simulation.world.network import World, lead_days
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from simulation import kernels
 from simulation.engine.observers import Observer
 from simulation.engine.orders import RETURN_DRAWS, Table
-from simulation.spec import CENTRAL_CODE, STORE_CODE
+from simulation.scenario import CENTRAL_CODE, STORE_CODE
 from simulation.world.returns import ReturnPlan
 
 WITH_CUSTOMER, BY_COURIER, IN_INSPECTION, AWAITING_LANE, ON_LANE = range(5)

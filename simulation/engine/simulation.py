@@ -17,7 +17,7 @@ Order of events within day ``d`` (SimPy time ``d + fraction``):
        online lines older than their channel's ``max_wait_days`` are cancelled; the rest are filled oldest
        first from on hand and queue for picking at opening time
 0.50   demand: walk-in customers buy from store shelves (unmet demand is lost); online orders arrive
-       through the day and are sourced in arrival order (``spec/eligibility.py``: eligible nodes best first,
+       through the day and are sourced in arrival order (``scenario/eligibility.py``: eligible nodes best first,
        today's picking quota per node, BOPIS at the store the customer picks); each (order, node)
        shipment queues for picking (first come first served over the node's pickers in opening hours, or
        with ``policies.picking: due_first`` the day's shipments earliest due first), leaves at the next
@@ -67,7 +67,7 @@ from simulation.engine.walk_in_to_online import WalkInToOnline
 from simulation.kernels import CLOSE_COLUMNS, close_day
 from simulation.policies.response import emergency_moves
 from simulation.policies.transfers import PULL_BACK, TOP_UP, Moves, rebalance_moves, transfer_day
-from simulation.spec import Scenario
+from simulation.scenario import Scenario
 from simulation.world.network import World, compile_world
 from simulation.world.returns import compile_returns
 from simulation.world.trace import replay

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.engine.observers import Observer
-from simulation.spec import ONLINE_CHANNELS, Scenario
-from simulation.spec.loading import with_overrides
+from simulation.scenario import ONLINE_CHANNELS, Scenario
+from simulation.scenario.loading import with_overrides
 from simulation.world.network import World
 from simulation.world.planning import first_choice_shares
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.engine.demand import DrawnOrders, OrderBatch, OrderGenerator
-from simulation.spec import ONLINE_CHANNELS, Scenario
+from simulation.scenario import ONLINE_CHANNELS, Scenario
 from simulation.world.network import World
 
 # Per store, as walk_in_converted reports them: recaptured units, endless-aisle units, their margin.

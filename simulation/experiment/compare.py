@@ -20,7 +20,7 @@ from simulation.experiment.executors import completed, connect, local_workers
 from simulation.experiment.run import calendar, check_seed, run
 from simulation.experiment.stats import mean_ci, t975
 from simulation.experiment.store import RunStore
-from simulation.spec import Scenario, UsageError
+from simulation.scenario import Scenario, UsageError
 from simulation.world.preflight import check_pool
 
 __all__ = ["Comparison", "compare", "paired_table", "t975"]
@@ -40,7 +40,7 @@ class Comparison:
 
 
 # What a comparison keeps of each policy's orders: enough for delivery-time distributions by channel.
-ORDER_COLUMNS = ["channel", "tier", "node_type", "created_day", "delivery_hours", "promise_hours"]
+COMPARED_ORDER_COLUMNS = ["channel", "tier", "node_type", "created_day", "delivery_hours", "promise_hours"]
 
 
 def _one(args):
@@ -50,7 +50,7 @@ def _one(args):
     if replication:  # one replication's detail per policy is enough to draw; all runs share its customers
         return kpis, {}
     return kpis, {"daily": result.daily.assign(policy=scenario.name),
-                  "orders": result.orders[ORDER_COLUMNS].assign(policy=scenario.name)}
+                  "orders": result.orders[COMPARED_ORDER_COLUMNS].assign(policy=scenario.name)}
 
 
 def compare(scenarios: list[Scenario], replications: int = 3, seed: int = 0, workers: int | None = None,

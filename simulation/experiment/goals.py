@@ -21,9 +21,9 @@ import pandas as pd
 
 from simulation.experiment.stats import t_quantile
 from simulation.metrics.registry import METRICS
-from simulation.spec import CHANNELS, NODE_TYPES, Scenario, ScenarioError, UsageError, with_overrides
-from simulation.spec.overrides import _split_path
-from simulation.spec.yaml_safe import load_yaml
+from simulation.scenario import CHANNELS, NODE_TYPES, Scenario, ScenarioError, UsageError, with_overrides
+from simulation.scenario.overrides import _split_path
+from simulation.scenario.yaml_safe import load_yaml
 
 _RANGE = re.compile(r"^\s*(?P<low>[^.][^:]*?)\s*\.\.\s*(?P<high>[^:]+?)\s*(?::(?P<log>log))?\s*$")
 _KPI = re.compile(r"^\s*(?P<metric>[a-z_]+)\s*(?:\(\s*(?P<channel>[a-z_]+)\s*(?:,\s*(?P<node_type>[a-z_]+)\s*)?\))?\s*$")

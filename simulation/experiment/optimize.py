@@ -37,7 +37,7 @@ from simulation.experiment.selection import Selection, kim_nelson
 from simulation.experiment.stats import mean_ci
 from simulation.experiment.store import RunStore
 from simulation.experiment.sweep import Job, execute
-from simulation.spec import Scenario, ScenarioError, UsageError, load_scenario, with_overrides
+from simulation.scenario import Scenario, ScenarioError, UsageError, load_scenario, with_overrides
 
 MAX_TRIALS = 999        # run ids are trial x 1000 + replication: six digits
 MAX_REPLICATIONS = 999

@@ -106,7 +106,7 @@ def folder_kind(out: Path) -> str | None:
 def claim_folder(out: Path, kind: str) -> None:
     """Refuse to write a ``kind`` of results (run, comparison) into a folder that holds another kind, or
     files that are not results at all; rerunning the same kind into its folder replaces it, as expected."""
-    from simulation.spec import UsageError
+    from simulation.scenario import UsageError
 
     if problem := folder_problem(out):
         raise UsageError([f"out {out}: {problem}"])

@@ -14,7 +14,7 @@ from simulation.experiment.results import RunResult, environment
 from simulation.metrics.kpis import kpi_table
 from simulation.metrics.ledger import Ledger
 from simulation.metrics.order_stats import OrderStats
-from simulation.spec import Scenario, UsageError
+from simulation.scenario import Scenario, UsageError
 from simulation.world.network import World
 
 

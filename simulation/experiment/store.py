@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from simulation.experiment.results import atomic_write, environment, folder_problem
-from simulation.spec import UsageError
+from simulation.scenario import UsageError
 
 RUN_FILE = re.compile(r"^run-(\d{6})\.parquet$")
 

@@ -28,7 +28,7 @@ from simulation.experiment.executors import completed, connect, local_workers
 from simulation.experiment.run import check_seed, run
 from simulation.experiment.stats import mean_ci
 from simulation.experiment.store import RunStore
-from simulation.spec import Scenario, UsageError, build_each, load_scenario, with_overrides
+from simulation.scenario import Scenario, UsageError, build_each, load_scenario, with_overrides
 from simulation.world.preflight import check_pool, check_sweep_size
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.kernels import fitting
-from simulation.spec import ONLINE_CHANNELS, DataError
+from simulation.scenario import ONLINE_CHANNELS, DataError
 from simulation.world.history_files import day_calendar
 from simulation.world.order_file import OrderFile
 from simulation.world.sales_file import SalesFile

@@ -15,7 +15,7 @@ import yaml
 
 from simulation.experiment.results import atomic_write
 from simulation.history.fit import OnlineFit, WalkInFit, fit_online, fit_walk_in
-from simulation.spec import STORE, Scenario
+from simulation.scenario import STORE, Scenario
 from simulation.world.history_files import History
 from simulation.world.network import compile_world
 from simulation.world.order_file import OrderFile

@@ -20,7 +20,7 @@ import pandas as pd
 
 from simulation.engine import Observer
 from simulation.experiment.run import simulate
-from simulation.spec import ONLINE_CHANNELS, Scenario
+from simulation.scenario import ONLINE_CHANNELS, Scenario
 
 
 class DemandRecorder(Observer):

@@ -16,7 +16,7 @@ import pandas as pd
 from simulation.metrics.ledger import ONLINE_STOCK, Ledger
 from simulation.metrics.order_stats import COUNTS, N_TYPES, OrderStats
 from simulation.policies.transfers import TRANSFER_DIRECTIONS
-from simulation.spec import DAYS_PER_YEAR, NODE_TYPES, ONLINE_CHANNELS, STORE
+from simulation.scenario import DAYS_PER_YEAR, NODE_TYPES, ONLINE_CHANNELS, STORE
 
 
 def _with_totals(frame: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pandas as pd
 from simulation.engine.observers import Observer
 from simulation.kernels import WalkInSales
 from simulation.policies.transfers import TRANSFER_DIRECTIONS
-from simulation.spec import DAYS_PER_YEAR, FORWARD_CODE, NODE_TYPES, ONLINE_CHANNELS, STORE
+from simulation.scenario import DAYS_PER_YEAR, FORWARD_CODE, NODE_TYPES, ONLINE_CHANNELS, STORE
 
 ONLINE_STOCK = "online_stock"  # the node_type of split mode's online stock in the KPI table
 DAILY_METRICS = ("on_hand_units", "on_hand_value", "in_transit_units", "backordered_units", "stockout_rate",

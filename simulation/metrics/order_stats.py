@@ -15,7 +15,7 @@ import pandas as pd
 from simulation import kernels
 from simulation.engine.observers import Observer
 from simulation.engine.orders import ORDER_COLUMNS
-from simulation.spec import NODE_TYPES, ONLINE_CHANNELS, TIERS
+from simulation.scenario import NODE_TYPES, ONLINE_CHANNELS, TIERS
 from simulation.world.promises import order_promise_hours
 
 TIER_CODES = {t: i for i, t in enumerate(TIERS)}

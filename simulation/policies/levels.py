@@ -21,7 +21,7 @@ from statistics import NormalDist
 import numpy as np
 
 from simulation import kernels
-from simulation.spec import Level, ScenarioError
+from simulation.scenario import Level, ScenarioError
 
 Target = tuple[float, float | None]  # (service level, fill rate or None): a fill rate, where given, sizes the level
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from simulation import kernels
 from simulation.policies.levels import Planning, lot, resolve_level, z_by_sku
-from simulation.spec import (
+from simulation.scenario import (
     BaseStockSpec,
     CalendarForecastSpec,
     FixedQuantitySpec,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.policies.transfers import EMERGENCY, Moves, apply_in_plan, plan_moves
-from simulation.spec import CENTRAL_CODE
+from simulation.scenario import CENTRAL_CODE
 from simulation.world.calendar import shock_sku_factor
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation import kernels
-from simulation.spec import NODE_TYPES
+from simulation.scenario import NODE_TYPES
 
 # Why a unit moved; the KPI table reports transfers by direction (node type ``transfer:<direction>``).
 TRANSFER_DIRECTIONS = ("lateral", "top_up", "pull_back", "emergency")

@@ -10,9 +10,9 @@ import pandas as pd
 
 from simulation.experiment.compare import paired_table
 from simulation.experiment.sweep import swept_parameters
-from simulation.metrics.registry import CHANNEL_LABELS, metric
+from simulation.metrics.registry import CHANNEL_LABELS, charted, metric
 from simulation.reporting import plots
-from simulation.spec import CHANNELS, ONLINE_CHANNELS
+from simulation.scenario import ONLINE_CHANNELS
 
 
 @dataclass(frozen=True)
@@ -42,27 +42,21 @@ def _whiskers(table: pd.DataFrame, kpis: list[tuple[str, str]], of: str) -> str:
             "(Student t over replications).")
 
 
-# (chart, metric, channels, what the KPI is, in a caption)
-BARS = (("fill_rate_by_channel", "fill_rate_units", CHANNELS, "the share of units asked for that were delivered"),
-        ("on_time_by_channel", "on_time_rate", ONLINE_CHANNELS, "the share of online orders delivered complete within their promise"),
-        ("delivery_p90_by_channel", "delivery_hours_p90", ONLINE_CHANNELS, "the time within which 90% of delivered orders arrive"),
-        ("days_of_inventory", "days_of_inventory", ("all",), "average stock at cost over the cost of a day's sales, network-wide"),
-        ("cost_per_order_by_channel", "cost_per_order", ONLINE_CHANNELS, "picking, packing, transport and last mile per online order"))
-
 
 def comparison_charts(table: pd.DataFrame, of: str = "per policy", delivery_bars: bool = False) -> list[Chart]:
     """KPI bars with 95% CIs per policy (or grid point) and where the stock sits, from a comparison table.
     ``delivery_bars``: also the 90th-percentile delivery time by channel (for sweeps, which keep no orders
     to draw distributions from)."""
     charts = []
-    for name, kpi, channels, what in BARS:
-        if name == "delivery_p90_by_channel" and not delivery_bars:
+    for m in charted():
+        if m.name.startswith("delivery_hours") and not delivery_bars:  # runs with orders draw their distributions instead
             continue
-        kpis = [(kpi, c) for c in channels if ((table.metric == kpi) & (table.channel == c) & (table.node_type == "all")).any()]
+        kpis = [(m.name, c) for c in m.chart_channels
+                if ((table.metric == m.name) & (table.channel == c) & (table.node_type == "all")).any()]
         if kpis:
-            where = "" if kpis == [(kpi, "all")] else " by channel"
-            charts.append(Chart(name, draw(plots.kpi_comparison, table, kpis),
-                                f"{metric(kpi).title}{where} ({what}), {of}. {_whiskers(table, kpis, of)}"))
+            where = "" if kpis == [(m.name, "all")] else " by channel"
+            charts.append(Chart(m.chart, draw(plots.kpi_comparison, table, kpis),
+                                f"{m.title}{where} ({m.caption}), {of}. {_whiskers(table, kpis, of)}"))
     if ((table.metric == "avg_inventory_value") & (table.node_type != "all")).any():
         charts.append(Chart("stock_by_node_type", draw(plots.stock_by_node_type, table),
                             f"Where the stock sits: average inventory value at cost by node type, stacked, {of} (means over "

@@ -176,8 +176,7 @@ def stock_over_time(daily: pd.DataFrame, ax=None, windows: Sequence[tuple[float,
             ax.axvspan(start, min(end, last), color="0.85", zorder=0)
             ax.annotate(label, (start, 0.98), xycoords=("data", "axes fraction"), va="top", ha="right", rotation=90, fontsize=8)
     ax.set_xlabel("day")
-    unit = "% of stocked node-SKUs" if share else "currency" if metric.endswith("value") else "units"
-    ax.set_ylabel(_wrapped(f"{metric_info.title} ({unit})", 34))  # the daily series' own unit
+    ax.set_ylabel(_wrapped(metric_info.axis_label, 34))  # the series' unit, from the registry
     _legend_outside(ax)
     _thousands(ax)
     ax.spines[["top", "right"]].set_visible(False)

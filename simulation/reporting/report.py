@@ -16,17 +16,16 @@ import pandas as pd
 from simulation.experiment.results import ResultsFolder
 from simulation.experiment.stats import mean_ci
 from simulation.experiment.sweep import summarise, swept_parameters
-from simulation.metrics.registry import CHANNEL_LABELS, kpi_label, metric
+from simulation.metrics.registry import CHANNEL_LABELS, headlines, in_group, kpi_label, metric
 from simulation.reporting import figures
 from simulation.reporting.figures import point_names
 from simulation.reporting.publish import publish
 from simulation.reporting.search import search_report
-from simulation.spec import CHANNELS
+from simulation.scenario import CHANNELS
 
-# (metric, channel) of the headline KPIs; what each is called, which way is better and how it is printed
-# come from the metric registry.
-HEADLINE = (("days_of_inventory", "all"), ("fill_rate_units", "all"), ("on_time_rate", "all"), ("cost_per_order", "all"),
-            ("cost_total", "all"))
+# (metric, channel) of the headline KPIs, in the registry's ranking; what each is called, which way is better and how it
+# is printed come from the registry too.
+HEADLINE = tuple((name, "all") for name in headlines())
 
 
 def _kpi(table: pd.DataFrame, metric: str, channel: str, policy: str, node_type: str = "all"):
@@ -160,13 +159,10 @@ def _comparison(results: ResultsFolder):
     return title, sentences, _comparison_table(table, policies), note, charts
 
 
-# Shown when any policy has returns: each channel's return rate (a channel without returns has no row) and all's.
-RETURNS = (*[("return_rate", c) for c in ("bopis", "home_delivery", "instant")], ("days_to_resellable", "all"), ("cost_returns", "all"))
-
-
 def _comparison_table(table, policies) -> tuple[list[str], list[list[str]]]:
     rows = []
-    shown = [*HEADLINE[:-1], *[(n, c) for n, c in RETURNS if any(_kpi(table, n, c, p) is not None for p in policies)], HEADLINE[-1]]
+    returns = [(m.name, c) for m in in_group("returns") for c in m.compared]  # shown when any policy has returns
+    shown = [*HEADLINE[:-1], *[(n, c) for n, c in returns if any(_kpi(table, n, c, p) is not None for p in policies)], HEADLINE[-1]]
     for name, channel in shown:
         m, cells = metric(name), []
         for p in policies:

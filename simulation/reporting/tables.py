@@ -7,22 +7,14 @@ import numpy as np
 import pandas as pd
 
 from simulation.experiment.stats import t975
+from simulation.metrics.registry import compared, in_group
 from simulation.metrics.registry import metric as registered
 
-SERVICE = ["demand_units", "fill_rate_units", "fill_rate_lines", "fill_rate_orders", "lost_sales_units",
-           "on_time_rate", "delivery_hours_mean", "delivery_hours_p50", "delivery_hours_p90", "delivery_hours_p95",
-           "dispatch_within_sla", "split_rate", "no_stock_rate"]
-STOCK = ["avg_inventory_value", "inventory_turns", "days_of_inventory", "stockout_rate", "transfer_units", "cost_holding",
-         "cost_transport", "cost_fulfilment", "cost_transfer", "cost_lost_margin", "cost_spoilage", "cost_shrink",
-         "cost_returns", "cost_total"]
-# What a shopper meets at the store (metrics of channel walk_in, or all for the records), printed when present.
-SHELF = ["shelf_stockout_rate", "recaptured_units", "endless_aisle_units", "record_accuracy", "shrink_units"]
-# Online returns by channel and the node type that receives them, printed when the scenario has returns.
-RETURNS = ["returned_units", "return_rate", "days_to_return", "restocked_units", "written_off_units", "days_to_resellable",
-           "cost_returns"]
-
-SWEEP_SUMMARY = [("fill_rate_units", ["all", "home_delivery", "instant"]), ("days_of_inventory", ["all"]),
-                 ("on_time_rate", ["home_delivery"]), ("dispatch_within_sla", ["home_delivery"]), ("cost_total", ["all"])]
+# A run's tables, in print order: title, the registry's groups they print, their rows, and the rows they keep.
+RUN_TABLES = (("Service by channel", ("service",), ["channel", "node_type"], None),
+              ("Inventory and cost by node type", ("stock", "cost"), ["node_type"], ("channel", "all")),
+              ("Store shelves", ("shelf",), ["node_type"], ("node_type", "store")),
+              ("Returns by channel and receiving node type", ("returns",), ["channel", "node_type"], None))
 
 
 def format_summary(summary: pd.DataFrame) -> str:
@@ -47,25 +39,13 @@ def format_summary(summary: pd.DataFrame) -> str:
     return "\n".join("  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)) for row in [header, *rows])
 
 
-# (metric, channels) shown by `invsim compare`, in order.
-HEADLINE = [("fill_rate_units", ["walk_in", "bopis", "home_delivery", "instant", "all"]), ("shelf_stockout_rate", ["walk_in"]),
-            ("days_of_inventory", ["all"]), ("avg_inventory_value", ["all"]),
-            ("delivery_hours_p50", ["bopis", "home_delivery", "instant"]),
-            ("delivery_hours_p95", ["bopis", "home_delivery", "instant"]),
-            ("on_time_rate", ["bopis", "home_delivery", "instant"]),
-            ("dispatch_within_sla", ["home_delivery"]), ("split_rate", ["all"]), ("transfer_units", ["all"]),
-            ("cost_per_order", ["bopis", "home_delivery", "instant", "all"]),
-            ("return_rate", ["bopis", "home_delivery", "instant", "all"]), ("days_to_resellable", ["all"]), ("cost_returns", ["all"]),
-            ("cost_total", ["all"])]
-
-
 def format_comparison(table: pd.DataFrame, baseline: str) -> str:
     """Side by side: each policy's mean ± 95% CI half-width, and each paired difference to the baseline."""
     table = table[table["node_type"] == "all"]
     policies = list(dict.fromkeys(table["policy"]))
     others = [p for p in policies if p != baseline]
     lines = []
-    for metric, channels in HEADLINE:
+    for metric, channels in compared():
         for channel in channels:
             rows = table[(table["metric"] == metric) & (table["channel"] == channel)].set_index("policy")
             if rows.empty or not rows["mean"].any():  # e.g. transfer units when no policy transfers
@@ -134,15 +114,11 @@ def format_kpis(kpis: pd.DataFrame) -> str:
     else:
         table = kpis.assign(text=[_fmt(m, v) for m, v in zip(kpis["metric"], kpis["value"], strict=False)])
     parts = []
-    for title, metrics, index in (("Service by channel", SERVICE, ["channel", "node_type"]),
-                                  ("Inventory and cost by node type", STOCK, ["node_type"]),
-                                  ("Store shelves", SHELF, ["node_type"]),
-                                  ("Returns by channel and receiving node type", RETURNS, ["channel", "node_type"])):
+    for title, groups, index, keep in RUN_TABLES:
+        metrics = [m.name for m in in_group(*groups)]
         sub = table[table["metric"].isin(metrics)]
-        if title.startswith("Inventory"):
-            sub = sub[sub["channel"] == "all"]
-        elif title.startswith("Store"):
-            sub = sub[sub["node_type"] == "store"]
+        if keep is not None:
+            sub = sub[sub[keep[0]] == keep[1]]
         if sub.empty:
             continue
         wide = sub.pivot_table(index=index, columns="metric", values="text", aggfunc="first", sort=False)

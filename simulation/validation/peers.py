@@ -25,7 +25,7 @@ import numpy as np
 from simulation.experiment.results import atomic_write
 
 CACHE = Path(__file__).parent / "data" / "stockpyl_owmr.json"
-SEED = 20261124
+STOCKPYL_SEED = 20261124
 WARMUP = 100
 # One warehouse (lead 2, base stock 20) feeding three retailers (lead 1, base stock 5, Poisson 3/day each).
 OWMR = {"demand": 3.0, "warehouse_lead": 2, "warehouse_S": 20, "retailer_lead": 1, "retailer_S": 5, "retailers": 3,
@@ -34,7 +34,7 @@ REPLICATIONS = 400
 
 
 def owmr_replication(rep: int, params: dict = OWMR) -> dict[str, float]:
-    """One stockpyl replication (seed ``SEED + rep``): warehouse on hand and each retailer's fill rate and
+    """One stockpyl replication (seed ``STOCKPYL_SEED + rep``): warehouse on hand and each retailer's fill rate and
     on hand, averaged over the periods after warm-up."""
     from stockpyl.sim import simulation
     from stockpyl.supply_chain_network import network_from_edges
@@ -45,7 +45,7 @@ def owmr_replication(rep: int, params: dict = OWMR) -> dict[str, float]:
         demand_type=[None] + ["P"] * n, mean=[None] + [p["demand"]] * n, policy_type="BS",
         base_stock_level=[p["warehouse_S"]] + [p["retailer_S"]] * n,
         shipment_lead_time=[p["warehouse_lead"]] + [p["retailer_lead"]] * n, supply_type=["U"] + [None] * n)
-    simulation(net, p["periods"], rand_seed=SEED + rep, progress_bar=False)
+    simulation(net, p["periods"], rand_seed=STOCKPYL_SEED + rep, progress_bar=False)
     out: dict[str, float] = {}
     for node in net.nodes:
         k = node.product_indices[0]
@@ -66,7 +66,7 @@ def load_owmr(params: dict = OWMR) -> dict[str, list[float]]:
     stockpyl, naming the command that remakes it."""
     stored = json.loads(CACHE.read_text())
     remake = "run `python -m simulation.validation.peers` to remake it"
-    if stored["params"] != params or stored["seed"] != SEED:
+    if stored["params"] != params or stored["seed"] != STOCKPYL_SEED:
         raise ValueError(f"{CACHE.name} was made for {stored['params']} (seed {stored['seed']}), not {params}: {remake}")
     if stored["stockpyl"] != version("stockpyl"):
         raise ValueError(f"{CACHE.name} was made with stockpyl {stored['stockpyl']}, this is {version('stockpyl')}: {remake}")
@@ -77,7 +77,7 @@ def load_owmr(params: dict = OWMR) -> dict[str, list[float]]:
 def regenerate(replications: int = REPLICATIONS, workers: int | None = None) -> Path:
     with ProcessPoolExecutor(workers or os.cpu_count()) as pool:
         reps = list(pool.map(owmr_replication, range(replications)))
-    payload = {"stockpyl": version("stockpyl"), "seed": SEED, "params": OWMR, "replications": reps}
+    payload = {"stockpyl": version("stockpyl"), "seed": STOCKPYL_SEED, "params": OWMR, "replications": reps}
     atomic_write(CACHE, lambda tmp: Path(tmp).write_text(json.dumps(payload, indent=1) + "\n"))
     return CACHE
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.spec import CHANNELS
+from simulation.scenario import CHANNELS
 
 _MONTH_START = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.spec import Catalog as CatalogSpec
-from simulation.spec import ScenarioError
-from simulation.spec.vocabulary import VELOCITY_SHARES
+from simulation.scenario import Catalog as CatalogSpec
+from simulation.scenario import ScenarioError
+from simulation.scenario.vocabulary import VELOCITY_SHARES
 
 FILE_COLUMNS = ("sku", "mean_daily_units", "unit_cost", "price")
 LOT_COLUMNS = ("case_pack", "min_order_units", "presentation_units")  # optional file columns; else the catalog's values
@@ -80,7 +80,7 @@ class SkuTable:
         fastest SKUs that together make up the first 80% of the catalog's units (the SKU that crosses 80% is
         A), B those that reach 95%, C the rest.
 
-        >>> from simulation.spec.vocabulary import VELOCITY_CLASSES
+        >>> from simulation.scenario.vocabulary import VELOCITY_CLASSES
         >>> one, none = np.ones(5, int), np.zeros(5, int)
         >>> t = SkuTable(np.array(list("abcde")), np.array([50.0, 30.0, 12.0, 5.0, 3.0]), none * 0.0, one, one, none, one, none,
         ...              none, none)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.spec import NODE_TYPES, ONLINE_CHANNELS
+from simulation.scenario import NODE_TYPES, ONLINE_CHANNELS
 
 
 def last_mile_costs(sc, cands, cand_node: np.ndarray, node_type: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.spec import DataError
+from simulation.scenario import DataError
 from simulation.world.calendar import month_of
 
 SALES_KEY = ("location", "sku", "units")

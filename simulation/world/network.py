@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulation.spec import (
+from simulation.scenario import (
     CENTRAL_WAREHOUSE,
     FORWARD_WAREHOUSE,
     NODE_TYPES,
@@ -26,8 +26,8 @@ from simulation.spec import (
     Scenario,
     ScenarioError,
 )
-from simulation.spec.channels import by_tier
-from simulation.spec.eligibility import candidates
+from simulation.scenario.channels import by_tier
+from simulation.scenario.eligibility import candidates
 from simulation.world.catalog import SkuTable, build_catalog
 from simulation.world.costs import last_mile_costs
 from simulation.world.history_files import read_store_mix
@@ -311,7 +311,7 @@ def store_range(rule, rate: np.ndarray, scales: np.ndarray) -> np.ndarray | None
     """[store, sku] the SKUs each store stocks under ``policies.ranging`` (None: all). SKUs are sorted
     fastest first, so the top N are the first N.
 
-    >>> from simulation.spec.policies import Ranging
+    >>> from simulation.scenario.policies import Ranging
     >>> store_range(Ranging(rule="top", top=2), np.array([5.0, 2.0, 1.0]), np.ones(2)).astype(int).tolist()
     [[1, 1, 0], [1, 1, 0]]
     >>> fast = Ranging(rule="min_daily_units", min_daily_units=2.0)

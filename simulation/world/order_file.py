@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.spec import ONLINE_CHANNELS
+from simulation.scenario import ONLINE_CHANNELS
 from simulation.world.history_files import ORDER_KEY, History, _codes, _Problems, _whole, _written
 from simulation.world.sales_file import _raw_batches, collect_ids
 
-STRINGS = ("zone", "channel", "sku", "time", "date")
+ORDER_TEXT_COLUMNS = ("zone", "channel", "sku", "time", "date")
 
 
 class OrderFile:
@@ -73,7 +73,7 @@ class OrderFile:
         offset, orders, last = 0, 0, None  # last: the previous row's (id, zone, channel, hour, day)
         seen = np.zeros(0, bool)
         starts, start_rows = [], []  # each order's id (hashed) and first row, to find an id that comes back
-        for frame in _raw_batches(self.path, self.field, strings=STRINGS):
+        for frame in _raw_batches(self.path, self.field, strings=ORDER_TEXT_COLUMNS):
             if offset == 0:
                 missing = [c for c in ORDER_KEY if c not in frame.columns]
                 if missing:

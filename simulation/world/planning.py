@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.spec import ONLINE_CHANNELS
+from simulation.scenario import ONLINE_CHANNELS
 
 
 def first_choice_shares(cand_node: np.ndarray, rows: int) -> np.ndarray:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulation.spec import CENTRAL_WAREHOUSE, ONLINE_CHANNELS, Scenario, ScenarioError, UsageError
+from simulation.scenario import CENTRAL_WAREHOUSE, ONLINE_CHANNELS, Scenario, ScenarioError, UsageError
 from simulation.world.catalog import SkuTable, build_catalog
 
 BASE_BYTES = 420 << 20

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.spec import ONLINE_CHANNELS
-from simulation.spec.channels import by_tier
+from simulation.scenario import ONLINE_CHANNELS
+from simulation.scenario.channels import by_tier
 
 
 def promise_tables(sc, zones) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

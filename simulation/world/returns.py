@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.spec import CENTRAL_CODE, NODE_TYPES, ONLINE_CHANNELS, Scenario
-from simulation.spec.eligibility import stores_by_distance, zone_central
+from simulation.scenario import CENTRAL_CODE, NODE_TYPES, ONLINE_CHANNELS, Scenario
+from simulation.scenario.eligibility import stores_by_distance, zone_central
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.spec import CHANNELS, DataError
+from simulation.scenario import CHANNELS, DataError
 from simulation.world.history_files import SALES_KEY, History, _codes, _Problems, _whole, _written
 
 BATCH_ROWS = 1 << 22
-STRINGS = ("location", "sku", "channel", "date")
+SALES_TEXT_COLUMNS = ("location", "sku", "channel", "date")
 
 
-def _raw_batches(path: Path, field: str, columns: list[str] | None = None, strings: tuple[str, ...] = STRINGS) -> Iterator[pd.DataFrame]:
+def _raw_batches(path: Path, field: str, columns: list[str] | None = None,
+                 strings: tuple[str, ...] = SALES_TEXT_COLUMNS) -> Iterator[pd.DataFrame]:
     """The file's rows in batches of about ``BATCH_ROWS``, ``strings`` columns dictionary-encoded (CSV: every
     other column as text, so numbers are parsed, and refused, row by row in our words)."""
     import pyarrow as pa

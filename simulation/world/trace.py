@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulation.spec import DataError, Scenario
+from simulation.scenario import DataError, Scenario
 from simulation.world.history_files import History
 from simulation.world.network import World
 from simulation.world.order_file import read_orders

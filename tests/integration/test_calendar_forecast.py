@@ -9,7 +9,7 @@ import pytest
 import simulation as sim
 from simulation.engine.observers import Observer
 from simulation.engine.simulation import Simulation
-from simulation.spec import ScenarioError, scenario_from_dict
+from simulation.scenario import ScenarioError, scenario_from_dict
 from simulation.validation.cases.worlds import copies, with_stores
 
 FLAT = {"demand.weekday": [1] * 7, "demand.monthly": [1] * 12, "demand.promotions": [], "demand.shocks": []}

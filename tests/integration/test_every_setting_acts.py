@@ -17,9 +17,9 @@ import pytest
 from pydantic import BaseModel
 
 import simulation as sim
-from simulation.spec import Scenario
-from simulation.spec.overrides import _models
-from simulation.spec.yaml_safe import load_yaml
+from simulation.scenario import Scenario
+from simulation.scenario.overrides import _models
+from simulation.scenario.yaml_safe import load_yaml
 from tests.conftest import SCENARIOS
 
 AUTO = object()  # the field's current value in the context, moved to another valid one
@@ -211,18 +211,19 @@ PLAN: dict[tuple[str, str], tuple[str, object, dict]] = {
                                      {"policies.ranging": {"rule": "min_daily_units", "min_daily_units": 1.0}}),
     ("Ranging", "file"): ("policies.ranging.file", str(DATA / "range_b.csv"),
                           {"policies.ranging": {"rule": "file", "file": str(DATA / "range_a.csv")}}),
-    ("WalkInToOnline", "unmet_share"): ("policies.walk_in_to_online.unmet_share", 0.5, {}),
-    ("WalkInToOnline", "unranged_share"): ("policies.walk_in_to_online.unranged_share", 0.5,
+    ("WalkInToOnlineSettings", "unmet_share"): ("policies.walk_in_to_online.unmet_share", 0.5, {}),
+    ("WalkInToOnlineSettings", "unranged_share"): ("policies.walk_in_to_online.unranged_share", 0.5,
                                            {"policies.ranging": {"rule": "top", "top": 25}}),
-    ("WalkInToOnline", "channel"): ("policies.walk_in_to_online.channel", "bopis", {"policies.walk_in_to_online.unmet_share": 0.5}),
-    ("StoreRecords", "shrink_share"): ("policies.store_records.shrink_share", 0.05, {}),
-    ("StoreRecords", "scan_error_rate"): ("policies.store_records.scan_error_rate", 0.3, {}),
-    ("StoreRecords", "count_interval_days"): ("policies.store_records.count_interval_days", 5, RECORDS),
-    ("StoreRecords", "sync_interval_hours"): ("policies.store_records.sync_interval_hours", 6, {}),
-    ("StoreRecords", "lost_sync_share"): ("policies.store_records.lost_sync_share", 0.5, {"policies.store_records.sync_interval_hours": 6}),
-    ("Replenishment", "rationing"): ("replenishment.rationing", "priority",  # ties in row order: the first store first
+    ("WalkInToOnlineSettings", "channel"): ("policies.walk_in_to_online.channel", "bopis", {"policies.walk_in_to_online.unmet_share": 0.5}),
+    ("StoreRecordsSettings", "shrink_share"): ("policies.store_records.shrink_share", 0.05, {}),
+    ("StoreRecordsSettings", "scan_error_rate"): ("policies.store_records.scan_error_rate", 0.3, {}),
+    ("StoreRecordsSettings", "count_interval_days"): ("policies.store_records.count_interval_days", 5, RECORDS),
+    ("StoreRecordsSettings", "sync_interval_hours"): ("policies.store_records.sync_interval_hours", 6, {}),
+    ("StoreRecordsSettings", "lost_sync_share"): ("policies.store_records.lost_sync_share", 0.5,
+                                                 {"policies.store_records.sync_interval_hours": 6}),
+    ("ReplenishmentSettings", "rationing"): ("replenishment.rationing", "priority",  # ties in row order: the first store first
                                      {"replenishment.central_warehouse": {"policy": "base_stock", "S": 3}}),
-    ("Replenishment", "online_stock"): ("replenishment.online_stock", {"policy": "base_stock", "S": 40}, {}),
+    ("ReplenishmentSettings", "online_stock"): ("replenishment.online_stock", {"policy": "base_stock", "S": 40}, {}),
     ("PlanningError", "bias"): ("replenishment.planning_error.bias", 0.5, {}),
     ("PlanningError", "cv"): ("replenishment.planning_error.cv", 0.5, {}),
     ("OnlineSizing", "rule"): ("replenishment.online_sizing.rule", "served", POOL),
@@ -285,7 +286,7 @@ POLICY_FIELDS = {"review_period_days": 4, "review_offset_days": 2, "service_leve
                  "by_group": None}
 for _kind, _spec in POLICIES.items():
     for _field, _value in POLICY_FIELDS.items():
-        model = getattr(sim.spec.policies, _kind)
+        model = getattr(sim.scenario.policies, _kind)
         if _field not in model.model_fields:
             continue
         _context = dict(_spec)

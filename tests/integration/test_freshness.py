@@ -3,7 +3,7 @@ old on the shelf, so waste rises with their share (Gioia & Minner 2023, Transpor
 find the share of last-in-first-out customers drives waste as much as ordering does); units are conserved."""
 
 from simulation.experiment.run import simulate
-from simulation.spec import scenario_from_dict
+from simulation.scenario import scenario_from_dict
 from simulation.validation.cases.worlds import copies, with_stores
 
 

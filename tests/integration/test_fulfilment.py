@@ -10,8 +10,8 @@ import simulation as sim
 from simulation import kernels
 from simulation.engine import Simulation, next_cutoff
 from simulation.experiment.run import simulate
-from simulation.spec import NODE_TYPES, ONLINE_CHANNELS
-from simulation.spec.eligibility import distance_km
+from simulation.scenario import NODE_TYPES, ONLINE_CHANNELS
+from simulation.scenario.eligibility import distance_km
 from simulation.world.network import compile_world
 from tests.conftest import single_node
 

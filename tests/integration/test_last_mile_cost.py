@@ -11,8 +11,8 @@ import simulation as sim
 from simulation.engine.observers import Observer
 from simulation.experiment.run import simulate
 from simulation.metrics.kpis import kpi_table
-from simulation.spec import ScenarioError
-from simulation.spec.eligibility import candidates
+from simulation.scenario import ScenarioError
+from simulation.scenario.eligibility import candidates
 from tests.conftest import SCENARIOS
 
 COSTS = {"costs.last_mile_per_order": {"bopis": 1.0, "home_delivery": 5.0, "instant": 7.0},
@@ -39,7 +39,7 @@ def test_each_channels_last_mile_is_the_sum_of_its_shipments_costed_by_hand(mode
     run, ledger, stats = simulate(sc, seed=4, record_shipments=True)
     kpis = kpi_table(ledger, stats, run.world, sc).set_index(["metric", "channel", "node_type"])["value"]
     ships, w = run.fulfilment.shipments, run.world
-    channels = sim.spec.ONLINE_CHANNELS
+    channels = sim.scenario.ONLINE_CHANNELS
     types = set()
     for c, name in enumerate(channels):
         mine = ships["channel"] == c
@@ -96,5 +96,5 @@ def test_a_lane_charges_its_fixed_cost_once_per_delivery():
     kpis = kpi_table(ledger, stats, run.world, sc).set_index(["metric", "channel", "node_type"])["value"]
     assert sum(counted.count.values()) > 50
     for code, n in counted.count.items():
-        assert kpis[("cost_transport", "all", sim.spec.NODE_TYPES[code])] == pytest.approx(2.5 * n)
+        assert kpis[("cost_transport", "all", sim.scenario.NODE_TYPES[code])] == pytest.approx(2.5 * n)
     assert np.isclose(kpis[("cost_transport", "all", "all")], 2.5 * sum(counted.count.values()))

@@ -10,7 +10,7 @@ from simulation.engine import Observer, Simulation
 from simulation.experiment.run import simulate
 from simulation.policies.levels import Planning
 from simulation.policies.replenishment import build_policy
-from simulation.spec import ScenarioError
+from simulation.scenario import ScenarioError
 from tests.conftest import SCENARIOS, single_node
 
 

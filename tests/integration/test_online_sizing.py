@@ -7,7 +7,7 @@ import pytest
 import simulation as sim
 from simulation.engine import Simulation
 from simulation.engine.sizing import ServedUnits, pilot_scenario
-from simulation.spec import ONLINE_CHANNELS
+from simulation.scenario import ONLINE_CHANNELS
 from simulation.world.network import compile_world
 
 SMALL = {"catalog.skus": 200, "run.horizon_days": 90, "run.warmup_days": 14}

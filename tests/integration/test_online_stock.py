@@ -8,7 +8,7 @@ import pytest
 
 import simulation as sim
 from simulation.engine import Simulation
-from simulation.spec import ScenarioError
+from simulation.scenario import ScenarioError
 from tests.conftest import SCENARIOS
 
 SPLIT = {"policies.inventory_mode": "split", "run.horizon_days": 60, "run.warmup_days": 5,

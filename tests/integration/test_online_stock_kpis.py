@@ -8,7 +8,7 @@ import simulation as sim
 from simulation.engine import Observer
 from simulation.experiment.run import simulate
 from simulation.metrics.kpis import kpi_table
-from simulation.spec import DAYS_PER_YEAR, FORWARD_CODE
+from simulation.scenario import DAYS_PER_YEAR, FORWARD_CODE
 from tests.conftest import SCENARIOS
 
 

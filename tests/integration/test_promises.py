@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import simulation as sim
-from simulation.spec import ONLINE_CHANNELS, ScenarioError
+from simulation.scenario import ONLINE_CHANNELS, ScenarioError
 from simulation.world.network import compile_world
 from simulation.world.promises import order_promise_hours
 from tests.conftest import SCENARIOS

@@ -6,7 +6,7 @@ import pytest
 
 import simulation as sim
 from simulation.engine import Simulation
-from simulation.spec import ScenarioError
+from simulation.scenario import ScenarioError
 from tests.integration.test_lot_rules import Orders, store_world
 
 

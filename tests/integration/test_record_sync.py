@@ -9,7 +9,7 @@ import simulation as sim
 from simulation.engine.observers import Observer
 from simulation.experiment.run import simulate
 from simulation.metrics.kpis import kpi_table
-from simulation.spec import ScenarioError
+from simulation.scenario import ScenarioError
 from tests.conftest import SCENARIOS
 
 Z = 4.0

@@ -13,7 +13,7 @@ from simulation.engine.state import ConservationError
 from simulation.experiment.run import run as run_once
 from simulation.experiment.run import simulate
 from simulation.metrics.kpis import kpi_table
-from simulation.spec import STORE_CODE, load_scenario, parse_set_options, with_overrides
+from simulation.scenario import STORE_CODE, load_scenario, parse_set_options, with_overrides
 from tests.conftest import SCENARIOS
 
 Z = 3.29  # two-sided 99.9%: these checks do not flake
@@ -205,7 +205,7 @@ def test_return_kpis_reconcile_with_the_engines_own_counts():
 def test_a_catalog_files_return_rate_overrides_the_channels_per_sku(tmp_path):
     """A catalog file's return_rate column sets each SKU's rate (blank: the channel's): SKUs at 0 never come back,
     SKUs at 1 always do, the rest at the channel's 0.2; a rate outside [0, 1] is refused naming the row."""
-    from simulation.spec import ScenarioError
+    from simulation.scenario import ScenarioError
     from simulation.world.catalog import build_catalog
     frame = build_catalog(tiny().catalog).frame()[["sku", "mean_daily_units", "unit_cost", "price"]]
     frame["return_rate"] = [0.0, 1.0, None] * (len(frame) // 3) + [None] * (len(frame) % 3)

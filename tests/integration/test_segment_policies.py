@@ -10,8 +10,8 @@ import pytest
 
 import simulation as sim
 from simulation.engine import Simulation
-from simulation.spec import ScenarioError
-from simulation.spec.vocabulary import VELOCITY_CLASSES
+from simulation.scenario import ScenarioError
+from simulation.scenario.vocabulary import VELOCITY_CLASSES
 from tests.integration.test_lot_rules import Orders, store_world
 
 TINY = "scenarios/tiny.yaml"

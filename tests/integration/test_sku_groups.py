@@ -8,7 +8,7 @@ import pytest
 
 from simulation.engine.observers import Observer
 from simulation.experiment.run import simulate
-from simulation.spec import scenario_from_dict
+from simulation.scenario import scenario_from_dict
 from simulation.validation.cases.worlds import copies, with_stores
 from simulation.world.network import compile_world
 
@@ -76,7 +76,7 @@ def test_groups_are_drawn_at_their_shares_and_read_from_a_file(tmp_path):
 
 
 def test_an_unknown_group_is_named():
-    from simulation.spec import ScenarioError
+    from simulation.scenario import ScenarioError
     message = "demand.shocks[0].sku_groups[0]: unknown SKU group 'tents' (the catalog's: umbrellas, water)"
     with pytest.raises(ScenarioError, match=re.escape(message)):
         compile_world(scenario_from_dict(rainstorm(sku_groups=["tents"])))

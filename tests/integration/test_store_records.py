@@ -10,7 +10,7 @@ from simulation.engine.observers import Observer
 from simulation.engine.state import InventoryState
 from simulation.experiment.run import simulate
 from simulation.metrics.kpis import kpi_table
-from simulation.spec import ScenarioError
+from simulation.scenario import ScenarioError
 from simulation.validation.probe import Probe
 from tests.conftest import SCENARIOS
 

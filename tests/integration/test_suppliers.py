@@ -6,7 +6,7 @@ import numpy as np
 
 from simulation.engine.observers import Observer
 from simulation.experiment.run import simulate
-from simulation.spec import scenario_from_dict
+from simulation.scenario import scenario_from_dict
 from simulation.validation.cases.worlds import copies
 from simulation.world.network import compile_world
 

@@ -9,7 +9,7 @@ import pytest
 import simulation as sim
 from simulation.experiment.run import simulate
 from simulation.metrics.kpis import kpi_table
-from simulation.spec import ScenarioError
+from simulation.scenario import ScenarioError
 from simulation.validation.probe import Probe
 from tests.conftest import SCENARIOS
 

@@ -4,7 +4,7 @@ every malformed file is one clear message naming the row and the column (exit 2)
 import pandas as pd
 import pytest
 
-from simulation import spec as sim_errors
+from simulation import scenario as sim_errors
 from simulation.cli import main
 from tests.conftest import SCENARIOS
 

@@ -13,7 +13,7 @@ import pytest
 import simulation as sim
 from simulation.engine.demand import OrderGenerator
 from simulation.experiment.sweep import grid_size
-from simulation.spec import ScenarioError, UsageError
+from simulation.scenario import ScenarioError, UsageError
 from simulation.world import preflight
 from simulation.world.catalog import build_catalog
 from simulation.world.network import compile_world

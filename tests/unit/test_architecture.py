@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "simulation"
 # Bottom to top: a module may import from its own layer and the layers below it, never above.
-LAYERS = ("version", "spec", "kernels", "world", "policies", "engine", "metrics", "experiment", "reporting", "history", "validation",
+LAYERS = ("version", "scenario", "kernels", "world", "policies", "engine", "metrics", "experiment", "reporting", "history", "validation",
           "cli")
 FACADE = {"simulation", "simulation.__main__"}  # the public API and `python -m simulation` sit above every layer
 MAX_LINES = 400
@@ -128,3 +128,29 @@ def test_no_observer_shadows_a_hook_with_data():
                     if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and \
                             getattr(node.value, "id", "") == "self":
                         assert node.attr not in hooks, f"{module}.{cls.name}: self.{node.attr} shadows the observer hook"
+
+
+def test_no_two_classes_of_the_package_share_a_name():
+    """A settings class (the scenario's schema) never shares a name with an engine class, nor any two classes of
+    the package with each other: a reader (or a tool) following ``Replenishment`` must land on one thing."""
+    where: dict[str, list[str]] = {}
+    for module, path in MODULES.items():
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                where.setdefault(node.name, []).append(module)
+    shared = {name: modules for name, modules in where.items() if len(modules) > 1}
+    assert not shared, f"classes defined more than once: {shared}"
+
+
+def test_no_module_constant_is_defined_in_two_modules():
+    """An upper-case constant (``HEADLINE``, ``RETURNS``) is defined in one module and imported elsewhere, so two
+    lists with one name cannot drift apart."""
+    where: dict[str, list[str]] = {}
+    for module, path in MODULES.items():
+        for node in ast.parse(path.read_text()).body:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id.isupper() and target.id != "__all__":
+                    where.setdefault(target.id, []).append(module)
+    shared = {name: modules for name, modules in where.items() if len(modules) > 1}
+    assert not shared, f"constants defined in more than one module: {shared}"

@@ -7,7 +7,7 @@ import simulation as sim
 from simulation.engine.demand import Calendar, OrderGenerator, WalkIn, month_of, walk_in_demand
 from simulation.engine.streams import make_streams, store_streams
 from simulation.kernels import negative_binomial_draws
-from simulation.spec import ONLINE_CHANNELS
+from simulation.scenario import ONLINE_CHANNELS
 from simulation.world.network import compile_world
 
 Z999 = 3.29

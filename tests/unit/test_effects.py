@@ -1,5 +1,5 @@
 """Every accepted setting does something: a field set away from its default where the scenario's mode or policy
-never reads it is refused, naming the field and what it needs (spec/effects.py); the same value where it acts
+never reads it is refused, naming the field and what it needs (scenario/effects.py); the same value where it acts
 is accepted."""
 
 import pytest

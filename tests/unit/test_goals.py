@@ -8,7 +8,7 @@ import pytest
 
 import simulation as sim
 from simulation.experiment.goals import Kpi, Target, as_overrides, parse_kpi, parse_setting, parse_target
-from simulation.spec import UsageError
+from simulation.scenario import UsageError
 from tests.conftest import SCENARIOS
 
 TINY = sim.load_scenario(SCENARIOS / "tiny.yaml", {"replenishment.store": {"policy": "order_up_to"}})

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from simulation.experiment.results import ResultsFolder, folder_kind
-from simulation.spec import UsageError
+from simulation.scenario import UsageError
 
 
 def frame():

@@ -7,7 +7,7 @@ import pydantic
 import pytest
 
 import simulation as sim
-from simulation.spec import apply_overrides, parse_set_options
+from simulation.scenario import apply_overrides, parse_set_options
 from simulation.world.catalog import build_catalog
 from tests.conftest import SCENARIOS
 

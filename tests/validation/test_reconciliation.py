@@ -21,7 +21,7 @@ import pytest
 import simulation as sim
 from simulation.experiment.run import simulate
 from simulation.metrics.kpis import kpi_table
-from simulation.spec import DAYS_PER_YEAR, ONLINE_CHANNELS
+from simulation.scenario import DAYS_PER_YEAR, ONLINE_CHANNELS
 from simulation.validation.probe import Probe
 
 COUNTERS = ("sold", "spoiled", "outflow")
@@ -129,7 +129,7 @@ def test_inventory_and_cost_kpis_equal_the_daily_series_and_engine_counters(audi
     assert kpi(kpis, "inventory_turns") == pytest.approx(sold_value / days * DAYS_PER_YEAR / avg_all, rel=1e-9)
     assert kpi(kpis, "days_of_inventory") == pytest.approx(avg_all * days / sold_value, rel=1e-9)
     types = run.sim.world.node_type
-    for i, t in enumerate(sim.spec.NODE_TYPES):
+    for i, t in enumerate(sim.scenario.NODE_TYPES):
         rows = types == i
         if rows.any() and ("inventory_turns", "all", t) in kpis.index:
             out_value = (run.probe.since_warmup("outflow")[rows] * cost).sum()

@@ -8,7 +8,7 @@ import numpy as np
 
 from simulation.engine import Observer, Simulation
 from simulation.policies.transfers import TRANSFER_DIRECTIONS, transfer_day
-from simulation.spec import scenario_from_dict
+from simulation.scenario import scenario_from_dict
 from simulation.validation import independent, theory
 from simulation.validation.cases.checks import SEED, Check, case, check, difference
 from simulation.validation.cases.worlds import copies, label, probe, with_stores

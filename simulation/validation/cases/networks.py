@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.experiment.run import run as run_scenario
-from simulation.spec import scenario_from_dict
+from simulation.scenario import scenario_from_dict
 from simulation.validation import theory
 from simulation.validation.cases.checks import BATCHES, OWMR_COPIES, SAMPLE_HOURS, SEED, Check, case, check, difference
 from simulation.validation.cases.worlds import copies, label, local_network, probe, probed, single_node

@@ -11,7 +11,7 @@ import numpy as np
 
 from simulation.experiment.optimize import optimize
 from simulation.experiment.selection import kim_nelson
-from simulation.spec import scenario_from_dict
+from simulation.scenario import scenario_from_dict
 from simulation.validation import theory
 from simulation.validation.cases.checks import PER_CHECK_LEVEL, POWER, SEED, Check, case, check
 from simulation.validation.cases.worlds import copies, probe, with_stores

@@ -8,7 +8,7 @@ import numpy as np
 
 from simulation.experiment.run import simulate
 from simulation.metrics.order_stats import OrderStats
-from simulation.spec import scenario_from_dict
+from simulation.scenario import scenario_from_dict
 from simulation.validation.cases.checks import SEED
 from simulation.validation.probe import Probe
 

@@ -6,10 +6,10 @@ A value equal to the field's default is never refused: it asks for nothing a run
 
 from __future__ import annotations
 
-from simulation.spec.policies import OnlineSizing, PushSpec, Transfers
-from simulation.spec.returns import ReverseLane
-from simulation.spec.scenario import Scenario
-from simulation.spec.vocabulary import FORWARD_WAREHOUSE, ONLINE_CHANNELS, STORE, SUPPLIER, VELOCITY_CLASSES
+from simulation.scenario.policies import OnlineSizing, PushSpec, Transfers
+from simulation.scenario.returns import ReverseLane
+from simulation.scenario.scenario import Scenario
+from simulation.scenario.vocabulary import FORWARD_WAREHOUSE, ONLINE_CHANNELS, STORE, SUPPLIER, VELOCITY_CLASSES
 
 
 def _changed(model, *names: str) -> list[str]:
@@ -131,7 +131,7 @@ def _mechanism_settings(sc: Scenario) -> list[str]:
 def _shared_sources(sc: Scenario, fed_by: dict, type_of: dict) -> bool:
     """Whether some node both serves online orders and supplies other nodes from the same stock (under split stock
     a warehouse's online stock supplies only the forward warehouses)."""
-    from simulation.spec.eligibility import candidates
+    from simulation.scenario.eligibility import candidates
 
     serving = {c.node for zone in sc.network.zones for options in candidates(sc, zone).values() for c in options}
     split = sc.policies.inventory_mode == "split"

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from simulation.spec.distributions import MAX_TIME, Spec
+from simulation.scenario.distributions import MAX_TIME, Spec
 
 
 class Level(Spec):

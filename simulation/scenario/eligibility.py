@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from simulation.spec.vocabulary import CENTRAL_WAREHOUSE, FORWARD_WAREHOUSE, ONLINE_CHANNELS, STORE
+from simulation.scenario.vocabulary import CENTRAL_WAREHOUSE, FORWARD_WAREHOUSE, ONLINE_CHANNELS, STORE
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from simulation.spec.eligibility import eligibility_problems, return_store_problems
-from simulation.spec.scenario import Scenario
-from simulation.spec.vocabulary import ONLINE_CHANNELS, SUPPLIER
+from simulation.scenario.eligibility import eligibility_problems, return_store_problems
+from simulation.scenario.scenario import Scenario
+from simulation.scenario.vocabulary import ONLINE_CHANNELS, SUPPLIER
 
 
 def reference_problems(sc: Scenario) -> list[str]:

@@ -7,9 +7,9 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from simulation.spec.distributions import MAX_CV, Spec
-from simulation.spec.levels import ClassTarget, Level
-from simulation.spec.vocabulary import VELOCITY_CLASSES, Days, Money, Share, VelocityClass
+from simulation.scenario.distributions import MAX_CV, Spec
+from simulation.scenario.levels import ClassTarget, Level
+from simulation.scenario.vocabulary import VELOCITY_CLASSES, Days, Money, Share, VelocityClass
 
 
 class Transfers(Spec):
@@ -112,7 +112,7 @@ class Ranging(Spec):
         return self
 
 
-class WalkInToOnline(Spec):
+class WalkInToOnlineSettings(Spec):
     """Shares of walk-in demand that become online orders from the store's zone, sourced as any order of their
     channel: under one pool from the pool, under split stock from the online channel's own stock (the shopper
     orders from the online store). The rest is lost."""
@@ -122,7 +122,7 @@ class WalkInToOnline(Spec):
     channel: Literal["home_delivery", "bopis"] = Field("home_delivery", description="the online channel they order through")
 
 
-class StoreRecords(Spec):
+class StoreRecordsSettings(Spec):
     """Store stock records that drift from the shelf (phantom stock), and how often the online platform
     receives them. Replenishment orders against the record; online sourcing and BOPIS customers see the
     record as last synced; shoppers and pickers take from the shelf. Off by default (records exact, synced
@@ -144,7 +144,7 @@ class StoreRecords(Spec):
         return bool(self.shrink_share or self.scan_error_rate)
 
     @model_validator(mode="after")
-    def _syncs(self) -> StoreRecords:
+    def _syncs(self) -> StoreRecordsSettings:
         if self.lost_sync_share and not self.sync_interval_hours:
             raise ValueError("lost_sync_share: means nothing with sync_interval_hours 0 (records reach the platform in real time)")
         return self
@@ -171,8 +171,8 @@ class Policies(Spec):
     transfers: Transfers = Transfers()
     allocation: Allocation = Allocation()
     ranging: Ranging = Ranging()
-    walk_in_to_online: WalkInToOnline = WalkInToOnline()
-    store_records: StoreRecords = StoreRecords()
+    walk_in_to_online: WalkInToOnlineSettings = WalkInToOnlineSettings()
+    store_records: StoreRecordsSettings = StoreRecordsSettings()
     shock_response: Literal["none", "respond"] = Field(
         "none", description="respond: pre-position stock at nodes a shock will hit (from its warning) and "
                             "send them emergency transfers while it lasts")
@@ -357,7 +357,7 @@ class OnlineSizing(Spec):
 POLICY_GROUPS = ("central_warehouse", "forward_warehouse", "store", "online_stock")
 
 
-class Replenishment(Spec):
+class ReplenishmentSettings(Spec):
     rationing: Literal["proportional", "priority"] = Field(
         "proportional", description="how a short source splits stock among requesting nodes")
     central_warehouse: ReplenishmentSpec = OrderUpToSpec(policy="order_up_to", service_level=0.98)

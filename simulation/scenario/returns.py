@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from simulation.spec.distributions import Distribution, Gamma, Spec
-from simulation.spec.vocabulary import Money, Share
+from simulation.scenario.distributions import Distribution, Gamma, Spec
+from simulation.scenario.vocabulary import Money, Share
 
 
 class ChannelReturns(Spec):

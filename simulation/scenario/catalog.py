@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from simulation.spec.distributions import MAX_CV, Spec
-from simulation.spec.vocabulary import Share
+from simulation.scenario.distributions import MAX_CV, Spec
+from simulation.scenario.vocabulary import Share
 
 
 class Popularity(Spec):

@@ -7,8 +7,8 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from simulation.spec.distributions import MAX_TIME, Distribution, Spec
-from simulation.spec.vocabulary import ONLINE_CHANNELS, Hours, Tier
+from simulation.scenario.distributions import MAX_TIME, Distribution, Spec
+from simulation.scenario.vocabulary import ONLINE_CHANNELS, Hours, Tier
 
 
 def _single_or_by_tier(value) -> str:

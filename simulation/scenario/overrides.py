@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from simulation.spec.errors import ScenarioError
-from simulation.spec.yaml_safe import load_yaml, yaml_problem
+from simulation.scenario.errors import ScenarioError
+from simulation.scenario.yaml_safe import load_yaml, yaml_problem
 
 _SEGMENT = re.compile(r"\[(\*)\]|\[([A-Za-z_]\w*)=([^\]]*)\]|\[(\d+)\]|([^.\[\]]+)")
 
@@ -34,7 +34,7 @@ def _split_path(key: str) -> list:
     return parts
 
 
-_TAGS = ("policy", "kind", "rule")  # the field that names a variant of a union, as loading's merge reads them
+VARIANT_TAGS = ("policy", "kind", "rule")  # the field that names a variant of a union, as loading's merge reads them
 
 
 def _models(annotation) -> list:
@@ -50,7 +50,7 @@ def _model(annotation, data) -> type | None:
     models = _models(annotation)
     if len(models) > 1 and isinstance(data, dict):
         models = [m for m in models if any(t in m.model_fields and data.get(t) in typing.get_args(m.model_fields[t].annotation)
-                                           for t in _TAGS)]
+                                           for t in VARIANT_TAGS)]
     return models[0] if len(models) == 1 else None
 
 
@@ -75,7 +75,7 @@ def _shorthand(annotation) -> str | None:
 
 
 def _schema():
-    from simulation.spec.scenario import Scenario  # the schema (it loads after this module)
+    from simulation.scenario.scenario import Scenario  # the schema (it loads after this module)
 
     return Scenario
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from simulation.spec.errors import ScenarioError
+from simulation.scenario.errors import ScenarioError
 
 MAX_YAML_VALUES = 1_000_000  # values a scenario file may hold once its aliases are expanded
 

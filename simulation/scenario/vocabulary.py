@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
-from simulation.spec.distributions import MAX_TIME
+from simulation.scenario.distributions import MAX_TIME
 
 NodeType = Literal["central_warehouse", "forward_warehouse", "store"]
 NODE_TYPES: tuple[str, ...] = ("central_warehouse", "forward_warehouse", "store")

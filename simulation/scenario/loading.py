@@ -12,12 +12,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from simulation.spec.checks import reference_problems
-from simulation.spec.effects import idle_settings
-from simulation.spec.errors import ScenarioError, describe
-from simulation.spec.overrides import apply_overrides
-from simulation.spec.scenario import Scenario
-from simulation.spec.yaml_safe import load_yaml, yaml_problem
+from simulation.scenario.checks import reference_problems
+from simulation.scenario.effects import idle_settings
+from simulation.scenario.errors import ScenarioError, describe
+from simulation.scenario.overrides import VARIANT_TAGS, apply_overrides
+from simulation.scenario.scenario import Scenario
+from simulation.scenario.yaml_safe import load_yaml, yaml_problem
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -75,9 +75,6 @@ def _read_raw(path: Path, chain: tuple[Path, ...]) -> dict:
 # A mapping naming another variant of a tagged choice (a policy, a distribution's kind, a ranging rule)
 # replaces the base's mapping: the base's fields belong to its own variant (S of order_up_to means
 # nothing to forecast_order_up_to).
-_TAGS = ("policy", "kind", "rule")
-
-
 def _merge(base: dict, top: Mapping) -> dict:
     out = dict(base)
     for key, value in top.items():
@@ -90,7 +87,7 @@ def _merge(base: dict, top: Mapping) -> dict:
 
 
 def _other_variant(base: dict, top: Mapping) -> bool:
-    return any(tag in top and tag in base and top[tag] != base[tag] for tag in _TAGS)
+    return any(tag in top and tag in base and top[tag] != base[tag] for tag in VARIANT_TAGS)
 
 
 def scenario_from_dict(raw: Mapping[str, Any], overrides: Mapping[str, Any] | None = None,

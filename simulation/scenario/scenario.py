@@ -9,14 +9,14 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from simulation.spec.catalog import Catalog
-from simulation.spec.channels import Channels
-from simulation.spec.demand import Demand
-from simulation.spec.distributions import Spec
-from simulation.spec.network import Network
-from simulation.spec.policies import POLICY_GROUPS, Policies, Replenishment, ReplenishmentSpec
-from simulation.spec.returns import Returns
-from simulation.spec.vocabulary import Money, NodeType, Tier
+from simulation.scenario.catalog import Catalog
+from simulation.scenario.channels import Channels
+from simulation.scenario.demand import Demand
+from simulation.scenario.distributions import Spec
+from simulation.scenario.network import Network
+from simulation.scenario.policies import POLICY_GROUPS, Policies, ReplenishmentSettings, ReplenishmentSpec
+from simulation.scenario.returns import Returns
+from simulation.scenario.vocabulary import Money, NodeType, Tier
 
 
 class FulfilmentCost(Spec):
@@ -89,7 +89,7 @@ class Scenario(Spec):
     channels: Channels = Channels()
     demand: Demand = Demand()
     policies: Policies = Policies()
-    replenishment: Replenishment = Replenishment()
+    replenishment: ReplenishmentSettings = ReplenishmentSettings()
     costs: Costs = Costs()
     returns: Returns = Returns()
     run: Run = Run()

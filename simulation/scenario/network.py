@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from simulation.spec.distributions import Distribution, Spec
-from simulation.spec.policies import ReplenishmentSpec
-from simulation.spec.vocabulary import Factor, Money, NodeType, Share, Tier
+from simulation.scenario.distributions import Distribution, Spec
+from simulation.scenario.policies import ReplenishmentSpec
+from simulation.scenario.vocabulary import Factor, Money, NodeType, Share, Tier
 
 Km = Annotated[float, Field(ge=-1e6, le=1e6)]
 Location = tuple[Km, Km]

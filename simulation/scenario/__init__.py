@@ -4,13 +4,13 @@
 Layers inside: vocabulary, errors, distributions -> the sections -> scenario -> eligibility, checks ->
 overrides -> loading. Everything outside imports from here."""
 
-from simulation.spec.catalog import Catalog
-from simulation.spec.demand import Promotion, Shock
-from simulation.spec.errors import DataError, ScenarioError, UsageError
-from simulation.spec.levels import Level
-from simulation.spec.loading import build_each, load_scenario, scenario_from_dict, with_overrides
-from simulation.spec.overrides import apply_overrides, parse_set_options, split_assignment
-from simulation.spec.policies import (
+from simulation.scenario.catalog import Catalog
+from simulation.scenario.demand import Promotion, Shock
+from simulation.scenario.errors import DataError, ScenarioError, UsageError
+from simulation.scenario.levels import Level
+from simulation.scenario.loading import build_each, load_scenario, scenario_from_dict, with_overrides
+from simulation.scenario.overrides import apply_overrides, parse_set_options, split_assignment
+from simulation.scenario.policies import (
     BaseStockSpec,
     CalendarForecastSpec,
     FixedQuantitySpec,
@@ -20,8 +20,8 @@ from simulation.spec.policies import (
     PushSpec,
     ReorderQtySpec,
 )
-from simulation.spec.scenario import Scenario
-from simulation.spec.vocabulary import (
+from simulation.scenario.scenario import Scenario
+from simulation.scenario.vocabulary import (
     CENTRAL_CODE,
     CENTRAL_WAREHOUSE,
     CHANNELS,
