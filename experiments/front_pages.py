@@ -5,6 +5,7 @@ the calibrated split network's figures in scenarios/README.md. ``experiments/reg
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import re
@@ -40,12 +41,28 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+SEAL = re.compile(r"\n?<!-- written text's digest: ([0-9a-f]{16}) \(an edit by hand fails the tests\) -->\s*$")
+
+
+def sealed(text: str) -> str:
+    """``text`` with a last line holding its digest, so an edit by hand between a block's markers is caught
+    (tests/smoke/test_experiments.py recomputes it)."""
+    text = text.strip()
+    return f"{text}\n<!-- written text's digest: {hashlib.sha256(text.encode()).hexdigest()[:16]} (an edit by hand fails the tests) -->"
+
+
+def seal_holds(block: str) -> bool:
+    """Whether a block (what lies between its markers) still is the text its seal was computed over."""
+    found = SEAL.search(block)
+    return found is not None and sealed(block[:found.start()]) == block.strip()
+
+
 def between(path: Path, begin: str, end: str, text: str) -> None:
-    """Replace what lies between the markers in ``path`` with ``text`` (the markers must be there)."""
+    """Replace what lies between the markers in ``path`` with ``text``, sealed (the markers must be there)."""
     page = path.read_text()
     if begin not in page or end not in page:
         raise SystemExit(f"{path}: no {begin!r} ... {end!r} markers to write between")
-    page = re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: f"{begin}\n{text.strip()}\n{end}", page, flags=re.S)
+    page = re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: f"{begin}\n{sealed(text)}\n{end}", page, flags=re.S)
     path.write_text(page)
 
 

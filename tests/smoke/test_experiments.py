@@ -192,11 +192,34 @@ def test_the_front_pages_figures_come_from_their_commands():
     assert all(part in readme for part in example)   # the command the block ran is the README's, word for word
 
 
-def test_between_markers_replaces_only_what_lies_between(tmp_path):
+def test_between_markers_replaces_only_what_lies_between_and_seals_it(tmp_path):
     import front_pages
     page = tmp_path / "page.md"
     page.write_text("before\n<!-- a -->\nold\n<!-- b -->\nafter\n")
     front_pages.between(page, "<!-- a -->", "<!-- b -->", "new 1.5%")
-    assert page.read_text() == "before\n<!-- a -->\nnew 1.5%\n<!-- b -->\nafter\n"
+    text = page.read_text()
+    assert text.startswith("before\n<!-- a -->\nnew 1.5%\n<!-- written text's digest: ") and text.endswith("\n<!-- b -->\nafter\n")
+    block = text.split("<!-- a -->", 1)[1].split("<!-- b -->", 1)[0]
+    assert front_pages.seal_holds(block)
+    assert not front_pages.seal_holds(block.replace("1.5%", "1.6%")), "an edit by hand breaks the seal"
     with pytest.raises(SystemExit, match="no"):
         front_pages.between(page, "<!-- x -->", "<!-- b -->", "z")
+
+
+def _generated_blocks():
+    import front_pages
+    import regenerate
+    return [(front_pages.README, front_pages.MAIN_BEGIN, front_pages.MAIN_END),
+            (front_pages.README, front_pages.SEARCH_BEGIN, front_pages.SEARCH_END),
+            (front_pages.README, front_pages.KPIS_BEGIN, front_pages.KPIS_END),
+            (front_pages.SCENARIOS_README, front_pages.CALIBRATION_BEGIN, front_pages.CALIBRATION_END),
+            (ROOT / "experiments" / "README.md", regenerate.BEGIN, regenerate.END)]
+
+
+def test_no_generated_block_was_edited_by_hand():
+    """Every block the regenerator writes still is the text it sealed: a figure typed over a generated one fails
+    here (rerun its command instead)."""
+    import front_pages
+    for path, begin, end in _generated_blocks():
+        block = path.read_text().split(begin, 1)[1].split(end, 1)[0]
+        assert front_pages.seal_holds(block), f"{path.name}: the block after {begin[:30]!r} was edited by hand"
