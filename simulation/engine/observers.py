@@ -8,6 +8,7 @@ observers: pass yours as ``Simulation(..., observers=[...])`` to measure somethi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +21,18 @@ if TYPE_CHECKING:
 
 # The steps of a day that step_started/step_finished bracket, in the order they run ("returns" only with returns).
 STEPS = ("returns", "backorders", "walk_in", "online", "transfers", "replenishment", "close_day")
+
+
+@dataclass(frozen=True)
+class ShippedLines:
+    """Online lines shipped today, one entry per line, as their customers' returns are drawn (``engine/returns.py``)."""
+
+    channel: np.ndarray         # channel code
+    sku: np.ndarray
+    node_type: np.ndarray       # the node type a return is headed to (store or central warehouse, by its route)
+    delivered: np.ndarray       # units delivered (0: never delivered within the run)
+    returned: np.ndarray        # of them, units the customer returns
+    days_to_return: np.ndarray  # days from delivery to the return starting
 
 
 class Observer:
@@ -72,11 +85,8 @@ class Observer:
         """Tonight's store records, per store row: units lost unrecorded and their value at unit cost, and
         after the day's counts the records that differ from the shelf among those kept (ranged SKUs)."""
 
-    def returns_drawn(self, day: int, channel: np.ndarray, node_type: np.ndarray, delivered: np.ndarray, returned: np.ndarray,
-                      days_to_return: np.ndarray) -> None:
-        """Online lines shipped today (``engine/returns.py``): channel code, the node type the return is headed to
-        (store or central warehouse, by route), units delivered, of them units the customer returns, and the days
-        from delivery to the return starting."""
+    def returns_drawn(self, day: int, lines: ShippedLines) -> None:
+        """Online lines shipped today and the units their customers return."""
 
     def returns_moved(self, day: int, event: str, rows: np.ndarray, channel: np.ndarray, units: np.ndarray,
                       values: np.ndarray) -> None:
@@ -150,10 +160,9 @@ class Observers(Observer):
         for member in self.members:
             member.records_closed(day, lost_units, lost_value, wrong, kept)
 
-    def returns_drawn(self, day: int, channel: np.ndarray, node_type: np.ndarray, delivered: np.ndarray, returned: np.ndarray,
-                      days_to_return: np.ndarray) -> None:
+    def returns_drawn(self, day: int, lines: ShippedLines) -> None:
         for member in self.members:
-            member.returns_drawn(day, channel, node_type, delivered, returned, days_to_return)
+            member.returns_drawn(day, lines)
 
     def returns_moved(self, day: int, event: str, rows: np.ndarray, channel: np.ndarray, units: np.ndarray, values: np.ndarray) -> None:
         for member in self.members:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation import kernels
-from simulation.engine.observers import Observer
+from simulation.engine.observers import Observer, ShippedLines
 from simulation.engine.orders import RETURN_DRAWS, Table
 from simulation.scenario import CENTRAL_CODE, STORE_CODE
 from simulation.world.returns import ReturnPlan
@@ -66,7 +66,8 @@ class ReverseFlow:
                                                     draws[:, 1], draws[:, 3])
         to_store = (draws[:, 2] < plan.to_store[channel]) & (plan.store_by_zone[zone, 0] >= 0)
         days = draws[:, 0]
-        self.observers.returns_drawn(day, channel, np.where(to_store, STORE_CODE, CENTRAL_CODE), units, returned, days)
+        self.observers.returns_drawn(day, ShippedLines(channel=channel, sku=sku, node_type=np.where(to_store, STORE_CODE, CENTRAL_CODE),
+                                                       delivered=units, returned=returned, days_to_return=days))
         back = returned > 0
         if not back.any():
             return

@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from simulation.engine.observers import Observer
+from simulation.engine.observers import Observer, ShippedLines
 from simulation.kernels import WalkInSales
 from simulation.policies.transfers import TRANSFER_DIRECTIONS
 from simulation.scenario import DAYS_PER_YEAR, FORWARD_CODE, NODE_TYPES, ONLINE_CHANNELS, STORE
@@ -124,15 +124,14 @@ class Ledger(Observer):
         self.add("records_wrong_days", "all", STORE, wrong.sum())
         self.add("records_kept_days", "all", STORE, kept.sum())
 
-    def returns_drawn(self, day: int, channel: np.ndarray, node_type: np.ndarray, delivered: np.ndarray, returned: np.ndarray,
-                      days_to_return: np.ndarray) -> None:
+    def returns_drawn(self, day: int, lines: ShippedLines) -> None:
         """Units delivered and returned by channel (returned also by the node type they are headed to), and the
         returned units' days from delivery to the return, by the day the line shipped."""
         if day < self.warmup:
             return
         # All three by the node type a return would head to, so that channel totals add up like the rest
-        self._by_cell(node_type, channel, delivered_units=delivered, return_days_sum=returned * days_to_return,
-                      returned_units=returned)
+        self._by_cell(lines.node_type, lines.channel, delivered_units=lines.delivered,
+                      return_days_sum=lines.returned * lines.days_to_return, returned_units=lines.returned)
 
     def returns_moved(self, day: int, event: str, rows: np.ndarray, channel: np.ndarray, units: np.ndarray,
                       values: np.ndarray) -> None:

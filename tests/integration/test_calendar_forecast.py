@@ -61,13 +61,23 @@ def promotion_forecasts(policy: dict) -> np.ndarray:
 def test_a_calendar_forecast_errs_on_promotion_days_by_the_stated_error_and_smoothing_errs_more():
     """Stated error: bias 0.1, cv 0.25. Over 10 promotion days x 200 store-SKUs the forecast / truth ratio has
     mean 1.1 and cv 0.25 (lognormal draws: sample mean within 0.01, cv within 0.02, each over 4 standard
-    errors); with no error it is the truth exactly. Smoothing (alpha 0.2) learns the lift only as it sells:
+    errors), its log normal with the implied parameters and independent across reviews and stores; with no error it
+    is the truth exactly. Smoothing (alpha 0.2) learns the lift only as it sells:
     the day before the sale it expects the old rate (half the truth), and over the sale it forecasts short by
     far more than the stated bias."""
     truth = 2 * RATE
     calendar = promotion_forecasts({"policy": "calendar_order_up_to", "error": {"bias": 0.1, "cv": 0.25}}) / truth
     assert calendar.mean() == pytest.approx(1.1, abs=0.01)
     assert calendar.std() / calendar.mean() == pytest.approx(0.25, abs=0.02)
+    # The model behind those: log(ratio / 1.1) is Normal(-s^2/2, s) with s^2 = log(1 + 0.25^2), drawn afresh at every
+    # review and for every store-SKU. Its mean and spread within 4 standard errors, and no carry-over from one
+    # review to the next (a draw kept for the run would correlate fully) nor from one store to the next.
+    logs = np.log(calendar / 1.1)
+    n, s = logs.size, np.sqrt(np.log1p(0.25**2))
+    assert abs(logs.mean() + s**2 / 2) < 4 * s / np.sqrt(n)
+    assert abs(logs.std() - s) < 4 * s / np.sqrt(2 * n)
+    for a, b in ((logs[1:], logs[:-1]), (logs[:, 1:], logs[:, :-1])):
+        assert abs(np.corrcoef(a.ravel(), b.ravel())[0, 1]) < 4 / np.sqrt(a.size)
     assert (promotion_forecasts({"policy": "calendar_order_up_to"}) == truth).all()
     smoothing = promotion_forecasts({"policy": "forecast_order_up_to", "alpha": 0.2}) / truth
     assert smoothing[0].mean() == pytest.approx(0.5, abs=0.05)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import simulation as sim
-from simulation.engine import Simulation
+from simulation.engine import Observer, Simulation
 from simulation.scenario import ScenarioError
 from tests.integration.test_lot_rules import Orders, store_world
 
@@ -50,8 +50,29 @@ def test_push_ignores_stock_so_an_overestimate_piles_up():
         return s.loc[20:40].mean(), s.loc[100:119].mean()
     early, late = store_stock({"policy": "push", "review_period_days": 7}, 0.5)
     assert late > early * 1.5
-    early, late = store_stock({"policy": "base_stock"}, 0.5)
-    assert late == pytest.approx(early, rel=0.15)
+
+
+def test_pull_with_the_same_overestimate_holds_its_stock_at_the_level():
+    """Pull (base stock, reviewed daily, from a supplier that ships everything, unit lots) with the planner 50% high:
+    every night each store's on hand plus in transit is exactly its order-up-to levels summed, from the first day to
+    the last, so nothing piles up (the overestimate sits in the level, once)."""
+    class Close(Observer):
+        def __init__(self):
+            self.position = []
+
+        def day_closed(self, day, per_node, state):
+            self.position.append(per_node["on_hand_units"] + per_node["in_transit_units"])
+
+    raw = store_world()
+    raw["catalog"].update(case_pack=1, min_order_units=0)
+    raw["replenishment"]["store"] = {"policy": "base_stock"}
+    raw["replenishment"]["planning_error"] = {"bias": 0.5}
+    close = Close()
+    run = Simulation(sim.scenario_from_dict(raw), seed=4, observers=[close]).execute()
+    rows, policy = run.replenishment.policies["store"]
+    position = np.array(close.position)[:, rows]
+    assert len(position) == run.horizon
+    np.testing.assert_array_equal(position, np.broadcast_to(policy.S.sum(axis=1), position.shape))
 
 
 def test_a_push_horizon_must_be_positive():

@@ -13,7 +13,7 @@ from simulation.engine.state import ConservationError
 from simulation.experiment.run import run as run_once
 from simulation.experiment.run import simulate
 from simulation.metrics.kpis import kpi_table
-from simulation.scenario import STORE_CODE, load_scenario, parse_set_options, with_overrides
+from simulation.scenario import ONLINE_CHANNELS, STORE_CODE, load_scenario, parse_set_options, with_overrides
 from tests.conftest import SCENARIOS
 
 Z = 3.29  # two-sided 99.9%: these checks do not flake
@@ -29,9 +29,10 @@ class Returns(Observer):
     def __init__(self, warmup=0):
         self.warmup, self.drawn, self.moved = warmup, [], []
 
-    def returns_drawn(self, day, channel, node_type, delivered, returned, days_to_return):
+    def returns_drawn(self, day, lines):
         if day >= self.warmup:
-            self.drawn.append((channel.copy(), delivered.copy(), returned.copy(), days_to_return.copy()))
+            self.drawn.append((lines.channel.copy(), lines.delivered.copy(), lines.returned.copy(), lines.days_to_return.copy(),
+                               lines.sku.copy()))
 
     def returns_moved(self, day, event, rows, channel, units, values):
         if day >= self.warmup:
@@ -69,7 +70,7 @@ def pooled_store_returns():
 def test_the_return_rate_is_the_stated_share_of_delivered_units(pooled_store_returns):
     """Each delivered unit comes back with probability 0.2 (a line's units are drawn together as a
     Binomial): the returned share lies within 3.29 binomial standard errors of it."""
-    channel, delivered, returned, _ = pooled_store_returns[1].lines()
+    channel, delivered, returned, _, _ = pooled_store_returns[1].lines()
     home = channel == 1
     n, share = delivered[home].sum(), returned[home].sum() / delivered[home].sum()
     assert n > 20_000
@@ -80,7 +81,7 @@ def test_the_return_rate_is_the_stated_share_of_delivered_units(pooled_store_ret
 
 def test_days_to_return_follow_the_stated_distribution(pooled_store_returns):
     """Gamma, mean 7, cv 0.5 (the default): the unit-weighted mean of the lines' draws within its standard error."""
-    _, _, returned, days = pooled_store_returns[1].lines()
+    _, _, returned, days, _ = pooled_store_returns[1].lines()
     w, x = returned[returned > 0], days[returned > 0]
     mean = (w * x).sum() / w.sum()
     se = 3.5 * math.sqrt((w**2).sum()) / w.sum()
@@ -203,22 +204,28 @@ def test_return_kpis_reconcile_with_the_engines_own_counts():
 
 
 def test_a_catalog_files_return_rate_overrides_the_channels_per_sku(tmp_path):
-    """A catalog file's return_rate column sets each SKU's rate (blank: the channel's): SKUs at 0 never come back,
-    SKUs at 1 always do, the rest at the channel's 0.2; a rate outside [0, 1] is refused naming the row."""
+    """A catalog file's return_rate column sets each SKU's rate in the channels with returns (blank: the channel's):
+    SKUs at 0 never come back, SKUs at 1 always do, the rest at the channel's 0.2 (within a binomial interval); a
+    rate outside [0, 1] is refused naming the row."""
     from simulation.scenario import ScenarioError
     from simulation.world.catalog import build_catalog
     frame = build_catalog(tiny().catalog).frame()[["sku", "mean_daily_units", "unit_cost", "price"]]
     frame["return_rate"] = [0.0, 1.0, None] * (len(frame) // 3) + [None] * (len(frame) % 3)
     frame.to_csv(tmp_path / "catalog.csv", index=False)
     sim, seen = run(tiny(f"catalog={{file: {tmp_path / 'catalog.csv'}}}", "returns={home_delivery: {rate: 0.2}}"))
-    _, delivered, returned, _ = seen.lines()
+    channel, delivered, returned, _, sku = seen.lines()
+    assert returned[channel != ONLINE_CHANNELS.index("home_delivery")].sum() == 0  # the only channel with returns
+    home = channel == ONLINE_CHANNELS.index("home_delivery")
+    delivered, returned, sku = delivered[home], returned[home], sku[home]
     rate = dict(zip(frame.sku, frame.return_rate, strict=True))
-    skus = sim.world.skus.sku
-    never = np.array([rate[s] == 0.0 for s in skus])
-    always = np.array([rate[s] == 1.0 for s in skus])
-    assert sim.returns.returned[never].sum() == 0
-    assert sim.returns.returned[always].sum() > 0
-    assert 0.15 < returned.sum() / delivered.sum() < 0.6  # a third of SKUs at 1, a third at 0.2, a third at 0
+    line_rate = np.array([rate[s] for s in sim.world.skus.sku])[sku]
+    never, always, channels = line_rate == 0.0, line_rate == 1.0, np.isnan(line_rate)
+    assert delivered[never].sum() > 0 and returned[never].sum() == 0
+    assert delivered[always].sum() > 0 and np.array_equal(returned[always], delivered[always])  # every unit comes back
+    # The rest at the channel's 0.2: the sum of each line's Binomial(delivered, 0.2) is Binomial(units, 0.2).
+    units, back = delivered[channels].sum(), returned[channels].sum()
+    z = (back - 0.2 * units) / np.sqrt(units * 0.2 * 0.8)
+    assert units > 1000 and abs(z) < 4, f"{back} of {units} units returned at a stated 0.2 (z = {z:.1f})"
     frame.loc[4, "return_rate"] = 1.5
     frame.to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(ScenarioError, match=r"row 6 column 'return_rate': must be a share in \[0, 1\]"):
