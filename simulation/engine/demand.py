@@ -35,7 +35,7 @@ class Calendar:
     announced: list[Shock] = field(default_factory=list)  # from each shock's warning until it ends
 
     def season(self, day: int) -> float:
-        return season(self.world.scenario.demand, day)
+        return season(self.world.calendar, day)
 
     def promotion_lift(self, channel: str) -> np.ndarray:
         """Demand multiplier per SKU for a channel from the promotions in force (``world.calendar``)."""
@@ -140,13 +140,14 @@ class WalkIn:
         def run(block):
             for i in range(block.start, block.stop):
                 node = w.store_rows[i]
-                shelf = (state.on_hand[node], state.today_demand[node], state.today_out[node], state.today_sold[node], margin)
+                shelf = {"on_hand": state.on_hand[node], "today_demand": state.today_demand[node],
+                         "today_out": state.today_out[node], "today_sold": state.today_sold[node], "margin": margin}
                 if self.trace is not None:
-                    out[i] = kernels.serve_walk_in(self.want[i], open_share[i], *shelf)
+                    out[i] = kernels.serve_walk_in(want=self.want[i], open_share=open_share[i], **shelf)
                     continue
                 mu = w.store_scale[i] * factor[i] * mean
-                out[i] = kernels.walk_in_store(self.rngs[i], mu if w.store_mix is None else mu * w.store_mix[i], self.alpha,
-                                               open_share[i], *shelf, self.want[i])
+                out[i] = kernels.walk_in_store(rng=self.rngs[i], mean=mu if w.store_mix is None else mu * w.store_mix[i],
+                                               alpha=self.alpha, open_share=open_share[i], want=self.want[i], **shelf)
 
         wait = blocks.start(run, w.store_rows.size, parts)
 
@@ -231,7 +232,7 @@ class OrderGenerator:
 
     def __init__(self, world: World):
         self.world = world
-        online = world.scenario.demand.online
+        online = world.online_demand
         self.lines_mean = online.basket_lines_mean
         self.units_mean = online.units_per_line_mean
         profile = np.asarray(online.hourly_profile, float)

@@ -14,6 +14,7 @@ import numpy as np
 from simulation import kernels
 from simulation.engine.orders import RETURN_DRAWS, BackorderQueue, OrderBook, Table
 from simulation.scenario import CENTRAL_CODE, ONLINE_CHANNELS
+from simulation.scenario.policies import Policies
 from simulation.world.promises import order_promise_hours
 
 if TYPE_CHECKING:
@@ -43,13 +44,13 @@ class Fulfilment:
     ``lost(day, rows, channels, margin)`` is told of every online unit lost; ``returns`` (a
     :class:`~.returns.ReverseFlow`, None: no returns) of every line shipped."""
 
-    def __init__(self, world, scenario, horizon: int, lost: Callable[..., None], record_shipments: bool = False,
+    def __init__(self, world, policies: Policies, horizon: int, lost: Callable[..., None], record_shipments: bool = False,
                  returns=None):
         w = self.world = world
         self.lost = lost
         self.returns = returns
-        self.parcel_capacity_share = scenario.policies.parcel_capacity_share
-        self.due_first = scenario.policies.picking == "due_first"
+        self.parcel_capacity_share = policies.parcel_capacity_share
+        self.due_first = policies.picking == "due_first"
         self.orders = OrderBook()
         self.backorders = BackorderQueue()
         self.online_lines = 0
@@ -61,7 +62,7 @@ class Fulfilment:
         self.busy_until = np.zeros((w.n_nodes, int(w.pickers.max())))
         # Sourcing rules per online channel, and units per SKU each node keeps back from each channel.
         self.choose_store = np.array([c == "bopis" for c in ONLINE_CHANNELS])
-        self.whole_order_first = np.array([scenario.policies.sourcing == "single_node_first" for _ in ONLINE_CHANNELS])
+        self.whole_order_first = np.array([policies.sourcing == "single_node_first" for _ in ONLINE_CHANNELS])
         self.held_back = np.zeros((w.n_nodes, len(ONLINE_CHANNELS)), np.int64)
         for c, name in enumerate(ONLINE_CHANNELS):
             if name != "bopis":
@@ -95,7 +96,8 @@ class Fulfilment:
             remaining[expired] = 0
         can_pick = self.pick_rate[node, day] > 0  # a closed node releases nothing today
         held = self.held_back[node, channel] + (self.reserved[node, sku] if self.reserved is not None else 0)
-        filled = kernels.allocate_lines(state.on_hand, node, sku, np.where(can_pick, remaining, 0), held)
+        filled = kernels.allocate_lines(on_hand=state.on_hand, line_node=node, line_sku=sku, line_qty=np.where(can_pick, remaining, 0),
+                                        line_held=held)
         if filled.any():
             np.add.at(state.today_out, (node, sku), filled)
             np.add.at(state.today_sold, (node, sku), filled)
@@ -118,10 +120,12 @@ class Fulfilment:
         self.online_lines += batch.line_qty.size
         if batch.size == 0:
             return
-        sourced = kernels.source_orders(
-            state.on_hand, batch.zone, batch.channel, batch.line_start, batch.line_sku, batch.line_qty, w.cand_node,
-            self.whole_order_first, self.choose_store, self.held_back, self.reserved, w.inaccuracy, drawn.fail_u,
-            self._picking_quota(day), state.today_demand, state.today_out, state.today_sold, batch.hour, drawn.sync_u, view)
+        sourced = kernels.source_orders(on_hand=state.on_hand, order_zone=batch.zone, order_channel=batch.channel,
+                                        line_start=batch.line_start, line_sku=batch.line_sku, line_qty=batch.line_qty,
+                                        cand_node=w.cand_node, whole_order_first=self.whole_order_first, choose_store=self.choose_store,
+                                        held_back=self.held_back, reserved=self.reserved, inaccuracy=w.inaccuracy, fail_u=drawn.fail_u,
+                                        quota=self._picking_quota(day), today_demand=state.today_demand, today_out=state.today_out,
+                                        today_sold=state.today_sold, order_hour=batch.hour, sync_u=drawn.sync_u, view=view)
         line_node, filled, failed = sourced.node, sourced.filled, sourced.failed
 
         short = batch.line_qty - filled
@@ -168,9 +172,10 @@ class Fulfilment:
         due = created + order_promise_hours(w, book["zone"][orders], book["channel"][orders], nodes, created)
         by_ready = np.argsort(ready, kind="stable")
         picked = np.empty(ready.size)
-        picked[by_ready] = kernels.pick_orders_due_first(ready[by_ready], nodes[by_ready], self.busy_until, w.pickers,
-                                                         self.pick_rate, w.open_hour, w.close_hour, work[by_ready],
-                                                         due[by_ready])
+        picked[by_ready] = kernels.pick_orders_due_first(ready_hour=ready[by_ready], job_node=nodes[by_ready],
+                                                         busy_until=self.busy_until, pickers=w.pickers, rate=self.pick_rate,
+                                                         open_hour=w.open_hour, close_hour=w.close_hour, work=work[by_ready],
+                                                         due_hour=due[by_ready])
         return picked
 
     def _picking_quota(self, day: int) -> np.ndarray:
@@ -209,17 +214,18 @@ class Fulfilment:
         if self.due_first:
             picked = self._pick_due_first(orders, nodes, ready, work)
         else:
-            picked = kernels.pick_orders(ready, nodes, self.busy_until, w.pickers, self.pick_rate, w.open_hour,
-                                         w.close_hour, work)
+            picked = kernels.pick_orders(ready_hour=ready, job_node=nodes, busy_until=self.busy_until, pickers=w.pickers,
+                                         rate=self.pick_rate, open_hour=w.open_hour, close_hour=w.close_hour, work=work)
         parcel = book["channel"][orders] == HOME_DELIVERY
         dispatched = picked.copy()
         dispatched[parcel] = next_cutoff(picked[parcel], w.cutoffs[nodes[parcel]])
         central = w.node_type[nodes] == CENTRAL_CODE
         delivered = dispatched + np.where(central, book["transit"][orders], book["transit_local"][orders])
         last_mile = w.last_mile[nodes, book["zone"][orders], book["channel"][orders]]
-        kernels.book_shipments(orders, nodes, picked, dispatched, delivered, w.ship_cost, last_mile, book["ready_hour"],
-                               book["dispatch_hour"], book["delivered_hour"], book["shipments"], book["fulfilment_cost"],
-                               book["last_mile_cost"])
+        kernels.book_shipments(rows=orders, nodes=nodes, picked=picked, dispatched=dispatched, delivered=delivered,
+                               ship_cost=w.ship_cost, last_mile=last_mile, ready_hour=book["ready_hour"],
+                               dispatch_hour=book["dispatch_hour"], delivered_hour=book["delivered_hour"], shipments=book["shipments"],
+                               fulfilment_cost=book["fulfilment_cost"], last_mile_cost=book["last_mile_cost"])
         if self.returns is not None:
             line_rows = orders[line_shipment]
             self.returns.delivered(day, book["channel"][line_rows], book["zone"][line_rows],

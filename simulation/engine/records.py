@@ -43,8 +43,9 @@ class StoreRecords:
         shape = (3, self.rows.size, state.shape[1])
         u = self.stream.random(shape)
         lost = np.zeros((self.rows.size, 2))
-        kernels.drift_records(self.rows, state.today_sold, state.on_hand, state.record_gap, state.lost, state.today_lost,
-                              self.shrink_share, self.half_error_rate, u[0], u[1], u[2], self.unit_cost, lost)
+        kernels.drift_records(rows=self.rows, sold=state.today_sold, on_hand=state.on_hand, gap=state.record_gap, lost=state.lost,
+                              today_lost=state.today_lost, shrink_share=self.shrink_share, half_error_rate=self.half_error_rate,
+                              u_loss=u[0], u_high=u[1], u_low=u[2], unit_cost=self.unit_cost, out=lost)
         gap = state.record_gap[self.rows]
         if self.interval:
             gap[self.count_day == day % self.interval] = 0
@@ -119,6 +120,6 @@ class OnlineView:
         ok = self.sync_ok[self.rows]
         last = np.where(ok.any(axis=1), self.sync_hours[::-1][np.argmax(ok[:, ::-1], axis=1)] - 24.0 * day, -1.0) \
             if self.sync_hours.size else np.full(self.rows.size, -1.0)
-        kernels.carry_unseen(self.rows, self.sold, self.unseen, last, self.open_hour, self.close_hour,
-                             self.stream.random((self.rows.size, self.sold.shape[1])))
+        kernels.carry_unseen(rows=self.rows, sold=self.sold, unseen=self.unseen, last_sync=last, open_hour=self.open_hour,
+                             close_hour=self.close_hour, u=self.stream.random((self.rows.size, self.sold.shape[1])))
 

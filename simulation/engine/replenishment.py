@@ -13,7 +13,8 @@ from simulation.engine.threads import Blocks
 from simulation.policies.levels import Planning, segments
 from simulation.policies.replenishment import CalendarView, Today, build_policy, combined
 from simulation.policies.response import preposition
-from simulation.scenario import DAYS_PER_YEAR, NODE_TYPES, STORE_CODE, Scenario
+from simulation.scenario import DAYS_PER_YEAR, NODE_TYPES, STORE_CODE
+from simulation.scenario.policies import ReplenishmentSettings
 from simulation.world.network import World, lead_days
 
 
@@ -35,44 +36,54 @@ class LaneShipments(NamedTuple):
     requests: np.ndarray | None
 
 
+class OwnPolicy(NamedTuple):
+    """A node's own replenishment policy (``network.nodes[i].replenishment``), in place of its class's."""
+
+    node_id: str
+    node_type: str
+    spec: object   # the policy's settings
+    path: str      # where the scenario sets it, for errors
+
+
 class Replenishment:
     """The replenishment policy of each group of rows (a node class; in split mode the central warehouses'
     online stock when it has a policy of its own; a node with its own policy, as group ``node <id>``), which
-    groups review today, and the step that orders and ships. :attr:`initial` is the stock the policies start from."""
+    groups review today, and the step that orders and ships. :attr:`initial` is the stock the policies start from.
+    ``settings`` is the scenario's replenishment section; ``respond``: shocks are met by the response plan
+    (``policies.shock_response``)."""
 
-    def __init__(self, scenario: Scenario, world: World):
+    def __init__(self, settings: ReplenishmentSettings, own: list[OwnPolicy], world: World, respond: bool = False):
         w = self.world = world
         self.policies: dict[str, tuple[np.ndarray, object]] = {}
         self.group = np.zeros(w.n_nodes, np.int64)       # each row's policy: an index into self.policies
         self.class_row = np.zeros(w.n_nodes, np.int64)   # each row's index among its group's rows
         self.initial = np.zeros((w.n_nodes, w.skus.size), np.int64)
         groups = {cls: np.flatnonzero(w.node_type == code) for code, cls in enumerate(NODE_TYPES)}
-        specs = {name: (getattr(scenario.replenishment, name), f"replenishment.{name}") for name in groups}
-        holding_per_day = scenario.costs.holding_rate_per_year / DAYS_PER_YEAR * w.skus.unit_cost
-        online_part = scenario.replenishment.online_stock
+        specs = {name: (getattr(settings, name), f"replenishment.{name}") for name in groups}
+        holding_per_day = w.holding_rate_per_year / DAYS_PER_YEAR * w.skus.unit_cost
+        online_part = settings.online_stock
         if online_part is not None and w.online_rows.size:
             groups["central_warehouse"] = np.setdiff1d(groups["central_warehouse"], w.online_rows)
             groups["online_stock"] = w.online_rows
             specs["online_stock"] = (online_part, "replenishment.online_stock")
-        for i, node in enumerate(scenario.network.nodes):  # a node's own policy: a group of its own
-            if node.replenishment is not None:
-                rows = w.node_rows[node.id]
-                groups[node.type] = np.setdiff1d(groups[node.type], rows)
-                groups[f"node {node.id}"] = rows
-                specs[f"node {node.id}"] = (node.replenishment, f"network.nodes[{i}].replenishment")
+        for node in own:  # a node's own policy: a group of its own
+            rows = w.node_rows[node.node_id]
+            groups[node.node_type] = np.setdiff1d(groups[node.node_type], rows)
+            groups[f"node {node.node_id}"] = rows
+            specs[f"node {node.node_id}"] = (node.spec, node.path)
         for name, rows in groups.items():
             if rows.size == 0:
                 continue
             self.group[rows], self.class_row[rows] = len(self.policies), np.arange(rows.size)
             spec, path = specs[name]
-            policy = self._build(scenario, path, rows, spec, w.planning_mean[rows], w.planning_var[rows], holding_per_day)
+            policy = self._build(path, rows, spec, w.planning_mean[rows], w.planning_var[rows], holding_per_day)
             if name == "central_warehouse" and w.planning_online is not None and online_part != spec:
                 # One stock, two plans (pool mode): the part of the warehouse's demand its stores bring by its own
                 # rule, its online part by the online stock's; the levels add.
                 mean, var = (part[rows] for part in w.planning_online)
-                stores = self._build(scenario, path, rows, spec, np.maximum(w.planning_mean[rows] - mean, 0.0),
+                stores = self._build(path, rows, spec, np.maximum(w.planning_mean[rows] - mean, 0.0),
                                      np.maximum(w.planning_var[rows] - var, 0.0), holding_per_day)
-                policy = combined(stores, self._build(scenario, "replenishment.online_stock", rows, online_part, mean, var,
+                policy = combined(stores, self._build("replenishment.online_stock", rows, online_part, mean, var,
                                                       holding_per_day))
             self.policies[name] = (rows, policy)
             self.initial[rows] = policy.initial_stock()
@@ -96,10 +107,10 @@ class Replenishment:
         # world orders exactly what its policies want, without a pass over the orders.
         self.lot_rules = bool((w.lane_cases & (skus.case_pack > 1).any()).any() or w.lane_min_units.any()
                               or ((w.source < 0).any() and skus.min_order_units.any()))
-        self.proportional = scenario.replenishment.rationing != "priority"
-        self.respond = scenario.policies.shock_response == "respond"
+        self.proportional = settings.rationing != "priority"
+        self.respond = respond
 
-    def _build(self, scenario: Scenario, path: str, rows: np.ndarray, spec, mean, var, holding_per_day):
+    def _build(self, path: str, rows: np.ndarray, spec, mean, var, holding_per_day):
         """The policy ``spec`` (at ``path``, named in errors) for ``rows``, planned on daily demand ``mean`` and ``var``."""
         w = self.world
         targets, segment = segments(spec.targets(), spec.group_targets(), w.skus, path)
@@ -108,9 +119,9 @@ class Replenishment:
         # A display minimum: the group's own for every SKU; stores also the catalog's per SKU (facings).
         facings = w.skus.presentation_units if (w.node_type[rows] == STORE_CODE).all() else np.zeros(w.skus.size, np.int64)
         local = {r: i for i, r in enumerate(rows)}
-        view = CalendarView(scenario.demand, w.skus, w.planning_channel_share[rows],
+        view = CalendarView(w.calendar, w.skus, w.planning_channel_share[rows],
                             [(shock, np.array([local[r] for n in shock.nodes for r in w.node_rows[n] if r in local], np.int64))
-                             for shock in scenario.demand.shocks])
+                             for shock in w.calendar.shocks])
         return build_policy(spec, plan, path, np.maximum(facings, spec.presentation_units), view, targets)
 
     def replenish(self, day: int, state: InventoryState, calendar, lead_stream: np.random.Generator,
@@ -152,8 +163,8 @@ class Replenishment:
             position -= extra[rows]
         wanted = self._wanted(rows, ordering, position)
         if self.lot_rules:
-            kernels.round_orders(wanted, w.lane_cases[rows], w.lane_min_units[rows], w.source[rows] < 0, w.skus.case_pack,
-                                 w.skus.min_order_units)
+            kernels.round_orders(wanted=wanted, cases=w.lane_cases[rows], lane_min=w.lane_min_units[rows],
+                                 supplier_fed=w.source[rows] < 0, case_pack=w.skus.case_pack, supplier_min=w.skus.min_order_units)
         sources = w.source[rows]
         for parent in np.unique(sources):
             kids = np.flatnonzero(sources == parent)
@@ -172,8 +183,9 @@ class Replenishment:
                         continue
             rank = np.argsort(w.priority[rows[kids]], kind="stable")
             parts = blocks.map(lambda block, kids=kids, mine=mine, rank=rank, parent=parent: kernels.fill_requests(
-                rows[kids], mine, parent, state.on_hand, state.owed, state.pipeline, state.supplied, state.today_out,
-                state.today_demand, rank, self.proportional, block.start, block.stop), w.skus.size, mine.size)
+                rows=rows[kids], wanted=mine, parent=parent, on_hand=state.on_hand, owed=state.owed, pipeline=state.pipeline,
+                supplied=state.supplied, today_out=state.today_out, today_demand=state.today_demand, rank=rank,
+                proportional=self.proportional, k_first=block.start, k_stop=block.stop), w.skus.size, mine.size)
             r, k, units = (np.concatenate([getattr(part, f) for part in parts]) for f in ("row", "sku", "units"))
             per_row = dict(zip(kernels.REQUEST_COLUMNS, np.sum([part.per_row for part in parts], axis=0).T, strict=True))
             shipped = per_row["shipped"]

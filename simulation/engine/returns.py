@@ -62,8 +62,8 @@ class ReverseFlow:
         """Shipped lines (delivered at ``delivered_hour``, never if not finite): their customers' returns begin."""
         plan = self.plan
         units = np.where(np.isfinite(delivered_hour), units, 0)
-        returned, resellable = kernels.return_draws(units, plan.rate[channel, sku], plan.resellable[channel, sku],
-                                                    draws[:, 1], draws[:, 3])
+        returned, resellable = kernels.return_draws(units=units, rate=plan.rate[channel, sku], resellable=plan.resellable[channel, sku],
+                                                    u_returned=draws[:, 1], u_resellable=draws[:, 3])
         to_store = (draws[:, 2] < plan.to_store[channel]) & (plan.store_by_zone[zone, 0] >= 0)
         days = draws[:, 0]
         self.observers.returns_drawn(day, ShippedLines(channel=channel, sku=sku, node_type=np.where(to_store, STORE_CODE, CENTRAL_CODE),

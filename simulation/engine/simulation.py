@@ -4,6 +4,8 @@ SimPy decides *when*; numba kernels (:mod:`simulation.kernels`) decide *how much
 :class:`~.state.InventoryState` (node x SKU integer arrays), orders one :class:`~.fulfilment.Fulfilment`;
 each step of the day is a method of those (or of :class:`~.replenishment.Replenishment`) that says what it
 writes. Observers (:mod:`.observers`) are told what happened and never write; the scenario is never written to.
+The constructor compiles the scenario (:meth:`Simulation.sized_world`) and hands each part its section; from then
+on every step reads the compiled :class:`~simulation.world.network.World` only.
 
 Order of events within day ``d`` (SimPy time ``d + fraction``):
 
@@ -57,7 +59,7 @@ from simulation.engine.demand import Calendar, DrawnOrders, OrderGenerator, Walk
 from simulation.engine.fulfilment import Fulfilment
 from simulation.engine.observers import Observer, Observers
 from simulation.engine.records import OnlineView, StoreRecords
-from simulation.engine.replenishment import Replenishment
+from simulation.engine.replenishment import OwnPolicy, Replenishment
 from simulation.engine.returns import ReverseFlow
 from simulation.engine.sizing import PILOT_REPLICATION, ServedUnits, pilot_scenario
 from simulation.engine.state import SERIAL, InventoryState
@@ -94,17 +96,21 @@ class Simulation:
         self.streams = make_streams(seed, replication)
         self.env = simpy.Environment()
         self.calendar = Calendar(w)
-        self.replenishment = Replenishment(scenario, w)
+        own = [OwnPolicy(n.id, n.type, n.replenishment, f"network.nodes[{i}].replenishment")
+               for i, n in enumerate(scenario.network.nodes) if n.replenishment is not None]
+        self.replenishment = Replenishment(scenario.replenishment, own, w, scenario.policies.shock_response == "respond")
         self.state = InventoryState(self.replenishment.initial, w.source, w.skus.shelf_life_days)
         if self.replenishment.learns_from_sales:
             self.state.track_turned_away()
-        if scenario.catalog.freshest_first_share > 0:
+        self.freshest_first_share = scenario.catalog.freshest_first_share
+        if self.freshest_first_share > 0:
             self.state.freshest_first = np.zeros(w.n_nodes)
-            self.state.freshest_first[w.store_rows] = scenario.catalog.freshest_first_share
+            self.state.freshest_first[w.store_rows] = self.freshest_first_share
         plan = compile_returns(scenario, w)
         self.returns = ReverseFlow(plan, w, self.observers) if plan is not None else None
-        self.fulfilment = Fulfilment(w, scenario, self.horizon, self._lost, record_shipments, self.returns)
+        self.fulfilment = Fulfilment(w, scenario.policies, self.horizon, self._lost, record_shipments, self.returns)
         self.allocation = ChannelAllocation(scenario.policies.allocation, w, self.replenishment)
+        self.transfers, self.respond = scenario.policies.transfers, scenario.policies.shock_response == "respond"
         records = scenario.policies.store_records
         self.records = StoreRecords(w, records, self.streams["store_records"]) if records.active else None
         if self.records is not None:
@@ -117,7 +123,7 @@ class Simulation:
         trace = scenario.demand.trace
         self.trace = replay(scenario, w, self.horizon, self.streams["bootstrap"]) if trace is not None else None
         self.walk_in = WalkIn(w, seed, replication, self.trace if self.trace is not None and self.trace.has_sales else None)
-        self.to_online = WalkInToOnline(scenario, w, self.order_generator, self.streams["recapture"])
+        self.to_online = WalkInToOnline(scenario.policies.walk_in_to_online, w, self.order_generator, self.streams["recapture"])
         self.blocks: Blocks = SERIAL  # the thread pool while executing
         self.phase_seconds: dict[str, float] = {}
         self.wall_seconds = 0.0
@@ -147,9 +153,9 @@ class Simulation:
         start = time.perf_counter()
         env = self.env
         self.observers.started(self.world, self.state)
-        for promo in self.scenario.demand.promotions:
+        for promo in self.world.calendar.promotions:
             env.process(self._window(promo, self.calendar.promotions))
-        for shock in self.scenario.demand.shocks:
+        for shock in self.world.calendar.shocks:
             env.process(self._window(shock, self.calendar.shocks))
             env.process(self._window(shock, self.calendar.announced, notice=shock.warning_days))
         for cls, (_, policy) in self.replenishment.policies.items():
@@ -302,8 +308,7 @@ class Simulation:
     def _transfer(self, day: int) -> None:
         """Rebalancing and emergency transfers leave today and arrive after their lead time: the lateral lanes'
         ``lead_time_days``, or a replenishment lane's mean lead time (top-ups from a source, pull-backs to it)."""
-        rule, w = self.scenario.policies.transfers, self.world
-        respond = self.scenario.policies.shock_response == "respond"
+        rule, w, respond = self.transfers, self.world, self.respond
         levels = self.replenishment.target_levels() if transfer_day(rule, day) else None
         moves = Moves.join([rebalance_moves(day, rule, w, self.state, self.blocks, levels),
                             emergency_moves(w, self.calendar, rule, respond, self.state, self.blocks)])
@@ -333,7 +338,7 @@ class Simulation:
     def _freshest_first(self) -> np.ndarray | None:
         """Units of today's outflow of perishables that store shoppers took freshest first: Binomial(units,
         ``catalog.freshest_first_share``) per store and SKU (stream ``freshness``); None when the share is 0."""
-        share = self.scenario.catalog.freshest_first_share
+        share = self.freshest_first_share
         if share == 0.0:
             return None
         st, stores = self.state, self.world.store_rows
@@ -361,9 +366,11 @@ class Simulation:
         if st.today_turned_away is not None:
             st.today_turned_away[:] = 0
         per_node = np.zeros((self.world.n_nodes, len(CLOSE_COLUMNS)))
-        self.blocks.map(lambda block: close_day(
-            np.arange(block.start, block.stop), st.on_hand, st.pipeline, st.backordered, st.stocked, st.today_in,
-            st.today_out, st.today_sold, st.spoiled, self.world.skus.unit_cost, st.received, st.outflow, st.sold, per_node),
+        self.blocks.map(lambda block: close_day(rows=np.arange(block.start, block.stop), on_hand=st.on_hand, pipeline=st.pipeline,
+                                                backordered=st.backordered, stocked=st.stocked, today_in=st.today_in,
+                                                today_out=st.today_out, today_sold=st.today_sold, spoiled=st.spoiled,
+                                                unit_cost=self.world.skus.unit_cost, received=st.received, outflow=st.outflow,
+                                                sold=st.sold, out=per_node),
             self.world.n_nodes, st.on_hand.size)
         if self.returns is not None:
             self.observers.returns_closed(day, self.returns.in_flow())

@@ -74,7 +74,7 @@ class InventoryState:
     # ------------------------------------------------------------------------------------ moving stock
     def receive(self, rows: np.ndarray, skus: np.ndarray, qty: np.ndarray) -> None:
         """Shipments arrive: pipeline -> on hand (writes on_hand, pipeline, today_in)."""
-        kernels.receive(self.on_hand, self.pipeline, self.today_in, rows, skus, qty)
+        kernels.receive(on_hand=self.on_hand, pipeline=self.pipeline, today_in=self.today_in, rows=rows, skus=skus, qty=qty)
 
     def restock(self, rows: np.ndarray, skus: np.ndarray, qty: np.ndarray) -> None:
         """Returned units become sellable: into on hand from outside the supply chain (writes on_hand,
@@ -96,7 +96,8 @@ class InventoryState:
         p = self.perishable
         gone = self._gone_today(p)
         newest = np.zeros_like(gone) if newest is None else newest
-        spoiled = kernels.age_stock(self.cohorts, self.shelf_life, self.today_in[:, p], gone, newest)
+        spoiled = kernels.age_stock(cohorts=self.cohorts, shelf_life=self.shelf_life, received=self.today_in[:, p], outflow=gone,
+                                    newest=newest)
         self.on_hand[:, p] -= spoiled
         self.spoiled[:, p] += spoiled
         return spoiled
@@ -114,8 +115,8 @@ class InventoryState:
         perishable units that spoil tonight (they can serve no future demand)."""
         rows = np.arange(self.shape[0]) if rows is None else rows
         position = np.empty((rows.size, self.shape[1]), np.int64)
-        blocks.map(lambda block: kernels.position_rows(
-            rows[block], self.on_hand, self.pipeline, self.owed, self.backordered, position[block]), rows.size,
+        blocks.map(lambda block: kernels.position_rows(rows=rows[block], on_hand=self.on_hand, pipeline=self.pipeline, owed=self.owed,
+                                                       backordered=self.backordered, out=position[block]), rows.size,
             position.size)
         for i in np.flatnonzero(np.isin(rows, self.source)):
             position[i] -= self.owed[self.source == rows[i]].sum(axis=0)

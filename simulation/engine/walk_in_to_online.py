@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.engine.demand import DrawnOrders, OrderBatch, OrderGenerator
-from simulation.scenario import ONLINE_CHANNELS, Scenario
+from simulation.scenario import ONLINE_CHANNELS
+from simulation.scenario.policies import WalkInToOnlineSettings
 from simulation.world.network import World
 
 # Per store, as walk_in_converted reports them: recaptured units, endless-aisle units, their margin.
@@ -22,18 +23,15 @@ class WalkInToOnline:
     """Reads the walk-in step's demand and sales at the stores and turns shares of what went unmet into
     one-line online orders (one per store and SKU with converted units)."""
 
-    def __init__(self, scenario: Scenario, world: World, orders: OrderGenerator | None, rng: np.random.Generator):
-        rule = scenario.policies.walk_in_to_online
+    def __init__(self, rule: WalkInToOnlineSettings, world: World, orders: OrderGenerator | None, rng: np.random.Generator):
         self.world, self.orders, self.rng = world, orders, rng
         self.unmet_share, self.unranged_share = rule.unmet_share, rule.unranged_share
         self.channel = ONLINE_CHANNELS.index(rule.channel)
-        nodes = scenario.network.nodes
-        store_nodes = [nodes[world.twin_of[r]] for r in world.store_rows]
         self.active = bool(self.unmet_share or self.unranged_share) and orders is not None
         if self.active:
-            self.zone = np.array([world.zone_index[n.zone] for n in store_nodes], np.int64)
-            self.open_hour = np.array([n.open_hour for n in store_nodes], float)
-            self.close_hour = np.array([n.close_hour for n in store_nodes], float)
+            stores = world.store_rows
+            self.zone = world.node_zone[stores]
+            self.open_hour, self.close_hour = world.open_hour[stores].astype(float), world.close_hour[stores].astype(float)
         self.margin = world.skus.price - world.skus.unit_cost
 
     def before(self, state) -> None:

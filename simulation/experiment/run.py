@@ -36,7 +36,7 @@ def simulate(scenario: Scenario, seed: int, replication: int = 0, world: World |
     """Execute one run with the KPI recorders attached (a :class:`Ledger` and :class:`OrderStats`, then
     ``observers``); returns the finished simulation and the two recorders (see :func:`kpi_table`)."""
     world = Simulation.sized_world(scenario) if world is None else world
-    ledger = Ledger(world, scenario)
+    ledger = Ledger(world)
     stats = OrderStats(world, scenario.run.warmup_days, scenario.run.order_sample, order_sample_stream(seed, replication))
     sim = Simulation(scenario, seed, replication, world, record_shipments=record_shipments, threads=threads,
                      observers=[ledger, stats, *observers]).execute()
@@ -53,7 +53,7 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, threa
     start = time.perf_counter()
     world = Simulation.sized_world(scenario, force)
     sim, ledger, stats = simulate(scenario, seed, replication, world, threads)
-    kpis, daily, orders = kpi_table(ledger, stats, world, scenario), ledger.daily_frame(), stats.sample_frame()
+    kpis, daily, orders = kpi_table(ledger, stats, world), ledger.daily_frame(), stats.sample_frame()
     wall = time.perf_counter() - start
     node_sku_days = world.n_nodes * world.skus.size * scenario.run.horizon_days
     manifest = {

@@ -244,9 +244,11 @@ def _alpha(stats: SalesStats, rate, scale, mix, weekday, month, group_days, seas
     k, i, y = cens["k"][order], cens["i"][order], cens["y"][order]
     mu = rate[k] * scale[i] * mix[k, i] * season[cens["d"][order]]
     n_skus = rate.size
-    return fitting.fit_overdispersion_stats(rate, scale, mix, group_season, group_days, stats.cell_units, stats.value_counts,
-                                            np.searchsorted(stats.big[0], np.arange(n_skus + 1)), stats.big[1],
-                                            np.searchsorted(k, np.arange(n_skus + 1)), y, mu, *ALPHA_RANGE)
+    low, high = ALPHA_RANGE
+    return fitting.fit_overdispersion_stats(
+        rate=rate, scale=scale, mix=mix, group_season=group_season, group_days=group_days, cell_units=stats.cell_units,
+        value_counts=stats.value_counts, big_start=np.searchsorted(stats.big[0], np.arange(n_skus + 1)), big_y=stats.big[1],
+        cens_start=np.searchsorted(k, np.arange(n_skus + 1)), cens_y=y, cens_mu=mu, low=low, high=high)
 
 
 MIX_FLOOR = 0.02  # a spread of store-SKU multipliers below 2% is no mix worth modelling

@@ -57,7 +57,8 @@ def _stocked_rows(fit, klass: np.ndarray) -> np.ndarray:
         mu, a = w.rate[k] * w.scale[i] * season[d] * (w.mix[k, i] if w.mix is not None else 1.0), w.alpha[k]
         for c in range(change.shape[0]):
             mine = klass[k] == c
-            change[c] += fitting.sales_histogram(mu[mine], a[mine], stock[mine], BINS) - fitting.cells_histogram(mu[mine], a[mine], BINS)
+            change[c] += (fitting.sales_histogram(mu=mu[mine], alpha_of_row=a[mine], stock=stock[mine], bins=BINS)
+                          - fitting.cells_histogram(mu[mine], a[mine], BINS))
     return change
 
 
@@ -67,7 +68,8 @@ def class_histograms(fit) -> list[dict]:
     group_season = np.array([w.weekday[g // 12] * w.monthly[g % 12] for g in range(GROUPS)])
     group_days = np.bincount(season_group(w.weekday_of, w.month_of)[w.used], minlength=GROUPS).astype(float)
     mix = w.mix if w.mix is not None else np.ones((w.rate.size, w.scale.size))
-    expected_all = fitting.expected_histogram(w.rate, w.scale, mix, group_season, group_days, w.alpha, BINS)
+    expected_all = fitting.expected_histogram(rate=w.rate, scale=w.scale, mix=mix, season_value=group_season, season_days=group_days,
+                                              alpha=w.alpha, bins=BINS)
     rank = np.empty(w.rate.size, np.int64)
     rank[np.argsort(-w.rate, kind="stable")] = np.arange(w.rate.size)
     klass = np.searchsorted(np.round(np.array([high for _, _, high in CLASSES]) * rank.size), rank, side="right")

@@ -71,7 +71,7 @@ RETURN_SUMS = ("delivered_units", "returned_units", "return_days_sum", "restocke
                "written_off_units", "cost_returns")
 
 
-def _return_rows(ledger: Ledger, scenario) -> list[tuple[str, str, str, float]]:
+def _return_rows(ledger: Ledger, world) -> list[tuple[str, str, str, float]]:
     """Returns KPIs by channel and receiving node type (with totals): units returned and their rate of the units
     delivered, restocked and written off, days from delivery to return and from return to sellable, and their cost."""
     sums = [{"channel": c, "node_type": t, "metric": m, "value": v} for (m, c, t), v in ledger.sums.items()
@@ -84,7 +84,7 @@ def _return_rows(ledger: Ledger, scenario) -> list[tuple[str, str, str, float]]:
     rows = []
     for r in wide.itertuples(index=False):
         kind = r.node_type
-        if r.channel != "all" and scenario.returns.channel(r.channel) is None:  # a channel without returns
+        if r.channel != "all" and r.channel not in world.return_channels:  # a channel without returns
             continue
         if kind != "all" and r.returned_units == 0 and r.restocked_units == 0 and r.cost_returns == 0 and r.written_off_units == 0:
             continue
@@ -98,7 +98,7 @@ def _return_rows(ledger: Ledger, scenario) -> list[tuple[str, str, str, float]]:
     return rows
 
 
-def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFrame:
+def kpi_table(ledger: Ledger, stats: OrderStats, world) -> pd.DataFrame:
     """The KPI table of a finished run from its recorders: metric, channel, node_type, value."""
     rows: list[tuple[str, str, str, float]] = []
     online = stats.cell_frame(COUNTS) if stats.sums["orders"].any() else None
@@ -151,7 +151,7 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
         if total("requested_units") > 0:  # what nodes of the type get the day they ask their (stock-holding) source
             rows.append(("replenishment_fill_rate", "all", t, total("requested_units_on_day") / total("requested_units")))
         rows.append(("cost_holding", "all", t, total("cost_holding")))
-        if scenario.costs.backorder_per_unit_day:  # only where backorders are priced (the table is otherwise unchanged)
+        if world.backorder_per_unit_day:  # only where backorders are priced (the table is otherwise unchanged)
             rows.append(("cost_backorder", "all", t, total("cost_backorder")))
         rows.append(("transfer_units", "all", t, total("transfer_units")))
         rows.append(("cost_transfer", "all", t, total("cost_transfer")))
@@ -187,7 +187,7 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
             rows += [("transfer_units", "all", group, ledger.sums[("transfer_units", "all", group)]),
                      ("cost_transfer", "all", group, ledger.sums[("cost_transfer", "all", group)])]
     # Stockouts at each shock's nodes while it lasts.
-    for shock in scenario.demand.shocks:
+    for shock in world.calendar.shocks:
         group = f"shock:{shock.name}"
         if ledger.sums[("stocked_days", "all", group)] > 0:
             rows.append(("stockout_rate", "all", group,
@@ -212,7 +212,7 @@ def kpi_table(ledger: Ledger, stats: OrderStats, world, scenario) -> pd.DataFram
     if len(lost):
         for r in _with_totals(lost).itertuples(index=False):
             rows.append(("cost_lost_margin", r.channel, r.node_type, r.value))
-    rows += _return_rows(ledger, scenario)
+    rows += _return_rows(ledger, world)
     # Total cost of the run: holding, backorders, transport, fulfilment, transfers, spoilage, shrink, returns and lost margin.
     parts = {"cost_holding", "cost_backorder", "cost_transport", "cost_fulfilment", "cost_transfer", "cost_spoilage",
              "cost_shrink", "cost_returns", "cost_lost_margin"}

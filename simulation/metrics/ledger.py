@@ -22,16 +22,15 @@ class Ledger(Observer):
     """Running sums keyed by (metric, channel, node_type) from the end of warm-up, and the daily
     node-type series (every day)."""
 
-    def __init__(self, world, scenario):
-        self.warmup = scenario.run.warmup_days
-        self._world, self._scenario = world, scenario
+    def __init__(self, world):
+        self.warmup = world.warmup_days
+        self._world = world
         self._node_type = world.node_type
         # Split mode's online stock, measured as a group of its own: the warehouses' online rows and the
         # forward warehouses (which hold online stock only).
-        split = scenario.policies.inventory_mode == "split"
         # The shelf the walk-in customer sees: each store's ranged SKUs (all, without ranging).
         self._stores, self._ranged = world.store_rows, world.ranged
-        self.online_stock = np.union1d(world.online_rows, np.flatnonzero(world.node_type == FORWARD_CODE)) if split \
+        self.online_stock = np.union1d(world.online_rows, np.flatnonzero(world.node_type == FORWARD_CODE)) if world.split \
             else np.zeros(0, np.int64)
         self.sums: dict[tuple[str, str, str], float] = defaultdict(float)
         self.daily: list[tuple[int, str, str, float]] = []
@@ -165,7 +164,7 @@ class Ledger(Observer):
                 self._record_day(day, name, {m: by_type[m][t] for m in by_type})
         self._record_day(day, "all", {m: v.sum() for m, v in by_type.items()})
         # Each shock's own nodes, every day (so its before, during and after can be plotted).
-        for shock in self._scenario.demand.shocks:
+        for shock in w.calendar.shocks:
             rows = np.unique(np.concatenate([w.node_rows[n] for n in shock.nodes])) if shock.nodes else []
             if len(rows):
                 group = f"shock:{shock.name}"
@@ -188,8 +187,8 @@ class Ledger(Observer):
             for metric, column in (("inventory_value_days", "on_hand_value"), ("sold_value", "sold_value"),
                                    ("stockout_days", "stockout_days"), ("stocked_days", "stocked")):
                 self.add(metric, "all", ONLINE_STOCK, per_node[column][rows].sum())
-        rate = self._scenario.costs.holding_rate_per_year / DAYS_PER_YEAR
-        penalty = self._scenario.costs.backorder_per_unit_day
+        rate = w.holding_rate_per_year / DAYS_PER_YEAR
+        penalty = w.backorder_per_unit_day
         for t, name in enumerate(NODE_TYPES):
             if present[t]:
                 self.add("inventory_value_days", "all", name, by_type["on_hand_value"][t])

@@ -53,7 +53,7 @@ class OrderStats(Observer):
         # Each shock with zones: the orders its zones place while it lasts, per online channel (cell
         # shock x channel), so its delivery tail is its own and not the year's.
         self.shocks = [(shock.name, np.isin(world.zone_ids, shock.zones), shock.start_day, shock.end_day)
-                       for shock in world.scenario.demand.shocks if shock.zones]
+                       for shock in world.calendar.shocks if shock.zones]
         n_event = len(self.shocks) * len(ONLINE_CHANNELS)
         self._event_sums = np.zeros((len(kernels.SETTLE_SUMS), n_event))
         self.event_sums = dict(zip(kernels.SETTLE_SUMS, self._event_sums, strict=True))
@@ -72,12 +72,14 @@ class OrderStats(Observer):
         extra = derived(columns, self.world)
         self._sample({"order_id": np.arange(first_id, first_id + n), **columns}, n)
         cell = columns["channel"] * N_TYPES + extra["node_type"]
-        long = kernels.settle_sums(
-            cell, extra["created_day"] >= self.warmup, columns["units"], columns["units_first"], columns["lines"],
-            columns["lines_first"], columns["lost_units"], columns["record_failures"], columns["shipments"],
-            columns["last_mile_cost"], columns["fulfilment_cost"], columns["open_lines"], columns["lost_lines"],
-            extra["delivery_hours"], extra["promise_hours"], extra["dispatch_hours"], extra["sla_hours"], self._sums,
-            self.histogram, BINS_PER_HOUR)
+        long = kernels.settle_sums(cell=cell, measured=extra["created_day"] >= self.warmup, units=columns["units"],
+                                   units_first=columns["units_first"], lines=columns["lines"], lines_first=columns["lines_first"],
+                                   lost_units=columns["lost_units"], record_failures=columns["record_failures"],
+                                   shipments=columns["shipments"], last_mile_cost=columns["last_mile_cost"],
+                                   fulfilment_cost=columns["fulfilment_cost"], open_lines=columns["open_lines"],
+                                   lost_lines=columns["lost_lines"], delivery_hours=extra["delivery_hours"],
+                                   promise_hours=extra["promise_hours"], dispatch_hours=extra["dispatch_hours"],
+                                   sla_hours=extra["sla_hours"], sums=self._sums, histogram=self.histogram, bins_per_hour=BINS_PER_HOUR)
         if long.size:
             self.long_hours.append((cell[long], extra["delivery_hours"][long]))
         for i, (_, zones, start, end) in enumerate(self.shocks):
@@ -86,12 +88,14 @@ class OrderStats(Observer):
             if not during.any():
                 continue
             cell = i * len(ONLINE_CHANNELS) + columns["channel"]
-            long = kernels.settle_sums(
-                cell, during, columns["units"], columns["units_first"], columns["lines"], columns["lines_first"],
-                columns["lost_units"], columns["record_failures"], columns["shipments"], columns["last_mile_cost"],
-                columns["fulfilment_cost"], columns["open_lines"], columns["lost_lines"], extra["delivery_hours"],
-                extra["promise_hours"], extra["dispatch_hours"], extra["sla_hours"], self._event_sums, self.event_histogram,
-                BINS_PER_HOUR)
+            long = kernels.settle_sums(cell=cell, measured=during, units=columns["units"], units_first=columns["units_first"],
+                                       lines=columns["lines"], lines_first=columns["lines_first"], lost_units=columns["lost_units"],
+                                       record_failures=columns["record_failures"], shipments=columns["shipments"],
+                                       last_mile_cost=columns["last_mile_cost"], fulfilment_cost=columns["fulfilment_cost"],
+                                       open_lines=columns["open_lines"], lost_lines=columns["lost_lines"],
+                                       delivery_hours=extra["delivery_hours"], promise_hours=extra["promise_hours"],
+                                       dispatch_hours=extra["dispatch_hours"], sla_hours=extra["sla_hours"], sums=self._event_sums,
+                                       histogram=self.event_histogram, bins_per_hour=BINS_PER_HOUR)
             if long.size:
                 self.event_long_hours.append((cell[long], extra["delivery_hours"][long]))
 

@@ -74,9 +74,9 @@ def fill_rate_level(plan: Planning, review_period: int, target: float) -> np.nda
     def flat(a):
         return np.ascontiguousarray(np.broadcast_to(a, shape), dtype=np.float64).ravel()
 
-    levels = kernels.fill_rate_levels(flat(plan.mean * p), flat(plan.protection_variance(review_period)),
-                                      flat(plan.mean * before), flat(plan.var * before + lead_part),
-                                      flat(plan.mean * review_period), float(target))
+    levels = kernels.fill_rate_levels(mean_p=flat(plan.mean * p), var_p=flat(plan.protection_variance(review_period)),
+                                      mean_q=flat(plan.mean * before), var_q=flat(plan.var * before + lead_part),
+                                      cycle_mean=flat(plan.mean * review_period), target=float(target))
     return levels.reshape(shape)
 
 

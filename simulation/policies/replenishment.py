@@ -77,7 +77,7 @@ class MinMax(_Timing):
         return self.S.copy()
 
     def order_quantities(self, rows, position):
-        return kernels.order_min_max(position, rows, self.s, self.S)
+        return kernels.order_min_max(position=position, rows=rows, s=self.s, S=self.S)
 
 
 @dataclass(kw_only=True)
@@ -89,7 +89,7 @@ class ReorderQty(_Timing):
         return self.s + self.Q
 
     def order_quantities(self, rows, position):
-        return kernels.order_reorder_qty(position, rows, self.s, self.Q)
+        return kernels.order_reorder_qty(position=position, rows=rows, s=self.s, Q=self.Q)
 
 
 @dataclass(kw_only=True)
@@ -103,7 +103,7 @@ class FixedQuantity(_Timing):
         return self.s + self.Q
 
     def order_quantities(self, rows, position):
-        return kernels.order_fixed_quantity(position, rows, self.s, self.Q)
+        return kernels.order_fixed_quantity(position=position, rows=rows, s=self.s, Q=self.Q)
 
 
 @dataclass(kw_only=True)
@@ -140,8 +140,8 @@ class ForecastOrderUpTo(_Timing):
     learns = True
 
     def levels(self, rows):
-        levels = kernels.forecast_levels(self.forecast[rows], self.mse[rows], self.protection_days[rows], self.lead_var[rows],
-                                         self.z, self.alpha)
+        levels = kernels.forecast_levels(level=self.forecast[rows], mse=self.mse[rows], protection_days=self.protection_days[rows],
+                                         lead_var=self.lead_var[rows], z=self.z, alpha=self.alpha)
         return np.maximum(levels, self.floor[None, :]) if self.floor.any() else levels
 
     def initial_stock(self):
@@ -152,19 +152,20 @@ class ForecastOrderUpTo(_Timing):
 
     def observe(self, rows, today):
         if self.from_sales:
-            kernels.smooth_forecast_from_sales(self.forecast, self.mse, self.dispersion, rows, today.demand, today.turned_away,
-                                               today.on_hand, today.record_gap, today.censors, self.alpha)
+            kernels.smooth_forecast_from_sales(level=self.forecast, mse=self.mse, dispersion=self.dispersion, rows=rows,
+                                               demand=today.demand, turned_away=today.turned_away, on_hand=today.on_hand,
+                                               record_gap=today.record_gap, censors=today.censors, alpha=self.alpha)
         else:
-            kernels.smooth_forecast(self.forecast, self.mse, today.demand[rows].astype(np.float64), self.alpha)
+            kernels.smooth_forecast(level=self.forecast, mse=self.mse, observed=today.demand[rows].astype(np.float64), alpha=self.alpha)
 
 
 @dataclass(frozen=True)
 class CalendarView:
-    """What a forecast that sees the calendar knows of one node class: the scenario's demand section
-    (profile, promotions, shocks), each row's planned units by channel, and the class rows (local
-    indices) each shock names."""
+    """What a forecast that sees the calendar knows of one node class: the demand calendar (profile, promotions,
+    shocks: ``world.calendar``), each row's planned units by channel, and the class rows (local indices) each shock
+    names."""
 
-    demand: object
+    calendar: object
     skus: object                        # the SKU table (which SKUs a promotion or shock touches)
     channel_share: np.ndarray          # [class row, channel]
     shock_rows: list                    # [(shock, local rows)]
@@ -203,8 +204,8 @@ class CalendarOrderUpTo(_Timing):
     def _multiplier(self, day: int, today: int) -> np.ndarray:
         """c_d per class row and SKU as known on ``today`` (broadcastable [rows, 1] when only the season moves)."""
         v, skus = self.view, self.plan.mean.shape[1]
-        factor = np.full((self.plan.mean.shape[0], 1), season(v.demand, day))
-        promotions = in_force(v.demand.promotions, day)
+        factor = np.full((self.plan.mean.shape[0], 1), season(v.calendar, day))
+        promotions = in_force(v.calendar.promotions, day)
         if promotions:
             factor = factor * (v.channel_share @ channel_lifts(promotions, v.skus))
         for shock, rows in v.shock_rows:

@@ -5,11 +5,23 @@ calendar applies them to days ahead."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from simulation.scenario import CHANNELS
 
 _MONTH_START = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
+
+
+@dataclass(frozen=True)
+class CalendarPlan:
+    """The demand section's calendar, compiled once: the weekday and month profiles, the promotions and the shocks."""
+
+    weekday: tuple[float, ...]
+    monthly: tuple[float, ...]
+    promotions: tuple = ()
+    shocks: tuple = ()
 
 
 def month_of(day: int) -> int:
@@ -22,7 +34,8 @@ def month_of(day: int) -> int:
 
 
 def season(demand, day: int) -> float:
-    """The weekday and month multipliers of ``demand`` (the scenario's demand section) on ``day``."""
+    """The weekday and month multipliers of ``demand`` (a :class:`CalendarPlan`, or the scenario's demand section)
+    on ``day``."""
     return demand.weekday[day % 7] * demand.monthly[month_of(day)]
 
 

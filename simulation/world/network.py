@@ -28,6 +28,7 @@ from simulation.scenario import (
 )
 from simulation.scenario.channels import by_tier
 from simulation.scenario.eligibility import candidates
+from simulation.world.calendar import CalendarPlan
 from simulation.world.catalog import SkuTable, build_catalog
 from simulation.world.costs import last_mile_costs
 from simulation.world.history_files import read_store_mix
@@ -53,8 +54,14 @@ def lead_days(raw: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class World:
-    scenario: Scenario
     skus: SkuTable
+    calendar: CalendarPlan       # season, promotions and shocks
+    online_demand: object        # the demand section's online orders (rate, lines, hourly profile, channel mix)
+    warmup_days: int             # days before measuring starts
+    split: bool                  # inventory_mode split: channel stocks apart
+    holding_rate_per_year: float  # of unit cost
+    backorder_per_unit_day: float  # cost of a unit owed to an online customer for a day (0: not priced)
+    return_channels: tuple[str, ...]  # online channels whose customers return units
     node_ids: list[str]
     node_type: np.ndarray        # index into NODE_TYPES
     twin_of: np.ndarray          # the scenario node a row stands for (split mode adds 'CW:online' rows)
@@ -71,6 +78,7 @@ class World:
     cutoffs: np.ndarray          # [node, j] carrier cut-off hours for parcels, padded with nan
     open_hour: np.ndarray
     close_hour: np.ndarray
+    node_zone: np.ndarray        # [row] the zone a store sits in (index into zone_ids; -1: none)
     priority: np.ndarray
     inaccuracy: np.ndarray       # [node] chance a sourced line finds the shelf short of the record
     protection: np.ndarray       # [node] units per SKU kept back from home-delivery and instant orders
@@ -112,7 +120,7 @@ class World:
     @property
     def online_rows(self) -> np.ndarray:
         """Rows that are a central warehouse's online stock (split mode), after the scenario's own nodes."""
-        return np.arange(len(self.scenario.network.nodes), self.n_nodes)
+        return np.arange(len(self.node_index), self.n_nodes)  # node_index: one row per scenario node
 
     @property
     def lane_lead_days(self) -> np.ndarray:
@@ -125,7 +133,7 @@ class World:
         delivery is late or early on its own); an online twin shares its warehouse's draws, so split and
         pool runs see the same lead times."""
         vendors = self.skus.suppliers
-        raw = np.empty((len(self.scenario.network.nodes), vendors))
+        raw = np.empty((len(self.node_index), vendors))
         for dist, rows, from_supplier in self.lane_groups:
             if from_supplier:
                 raw[rows] = dist.sample(rng, rows.size * vendors).reshape(rows.size, vendors)
@@ -260,12 +268,18 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
         node_rows.setdefault(nodes[t].id, []).append(r)
     fulfil = sc.costs.fulfilment_per_order
     return World(
-        scenario=sc, skus=skus, node_ids=ids, node_type=node_type, twin_of=twin, source=source, depth=depth,
+        skus=skus, calendar=CalendarPlan(tuple(sc.demand.weekday), tuple(sc.demand.monthly), tuple(sc.demand.promotions),
+                                         tuple(sc.demand.shocks)),
+        online_demand=sc.demand.online, warmup_days=sc.run.warmup_days, split=split,
+        holding_rate_per_year=sc.costs.holding_rate_per_year, backorder_per_unit_day=sc.costs.backorder_per_unit_day,
+        return_channels=tuple(c for c in ONLINE_CHANNELS if sc.returns.channel(c) is not None),
+        node_ids=ids, node_type=node_type, twin_of=twin, source=source, depth=depth,
         lane_cost=lane_cost, lane_order_cost=lane_order_cost, lane_ship_cost=lane_ship_cost, lane_cases=lane_cases,
         lane_min_units=lane_min, capacity=capacity,
         pickers=per_row(lambda n: n.pickers, np.int64),
         pick_exponential=per_row(lambda n: n.pick_time == "exponential", bool), cutoffs=cutoffs,
         open_hour=per_row(lambda n: n.open_hour), close_hour=per_row(lambda n: n.close_hour),
+        node_zone=per_row(lambda n: [z.id for z in zones].index(n.zone) if n.zone else -1, np.int64),
         priority=per_row(lambda n: n.priority, np.int64), inaccuracy=per_row(lambda n: n.record_inaccuracy),
         protection=per_row(lambda n: sc.policies.store_protection_units if n.type == STORE else 0, np.int64),
         ship_cost=per_row(lambda n: getattr(fulfil, n.type)), store_rows=store_rows,

@@ -38,7 +38,7 @@ def test_spoilage_rate_counts_what_spoiled_over_what_left():
     raw["run"] = {"horizon_days": 200, "warmup_days": 0}
     scenario = scenario_from_dict(raw)
     sim, ledger, stats = simulate(scenario, 9)
-    kpis = kpi_table(ledger, stats, sim.world, scenario)
+    kpis = kpi_table(ledger, stats, sim.world)
     rate = kpis[(kpis.metric == "spoilage_rate") & (kpis.node_type == "store")]["value"].item()
     row = sim.world.node_index["S1"]
     spoiled, left = sim.state.spoiled[row].sum(), sim.state.outflow[row].sum()

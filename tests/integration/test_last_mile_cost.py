@@ -37,7 +37,7 @@ def by_hand(sc, node_id: str, zone_id: str, channel: str) -> float:
 def test_each_channels_last_mile_is_the_sum_of_its_shipments_costed_by_hand(mode):
     sc = sim.load_scenario(SCENARIOS / "tiny.yaml", {**COSTS, **RUN, "policies.inventory_mode": mode})
     run, ledger, stats = simulate(sc, seed=4, record_shipments=True)
-    kpis = kpi_table(ledger, stats, run.world, sc).set_index(["metric", "channel", "node_type"])["value"]
+    kpis = kpi_table(ledger, stats, run.world).set_index(["metric", "channel", "node_type"])["value"]
     ships, w = run.fulfilment.shipments, run.world
     channels = sim.scenario.ONLINE_CHANNELS
     types = set()
@@ -93,7 +93,7 @@ def test_a_lane_charges_its_fixed_cost_once_per_delivery():
     sc = sim.load_scenario(SCENARIOS / "tiny.yaml", {**lanes, **free_last_mile, **RUN})  # transport: the lanes only
     counted = Deliveries()
     run, ledger, stats = simulate(sc, seed=2, observers=[counted])
-    kpis = kpi_table(ledger, stats, run.world, sc).set_index(["metric", "channel", "node_type"])["value"]
+    kpis = kpi_table(ledger, stats, run.world).set_index(["metric", "channel", "node_type"])["value"]
     assert sum(counted.count.values()) > 50
     for code, n in counted.count.items():
         assert kpis[("cost_transport", "all", sim.scenario.NODE_TYPES[code])] == pytest.approx(2.5 * n)

@@ -37,7 +37,7 @@ def test_online_stock_kpis_equal_the_engines_arrays():
     sc = sim.load_scenario(SCENARIOS / "tiny.yaml", {"policies.inventory_mode": "split", "run.warmup_days": 10})
     watch = OnlineStock(10)
     run, ledger, stats = simulate(sc, seed=7, observers=[watch])
-    kpis = kpi_table(ledger, stats, run.world, sc).set_index(["metric", "channel", "node_type"])["value"]
+    kpis = kpi_table(ledger, stats, run.world).set_index(["metric", "channel", "node_type"])["value"]
     assert run.world.node_ids[watch.rows[-1]] == "CW:online" and watch.rows.size == 2
     days = len(watch.value)
     avg = np.mean(watch.value)

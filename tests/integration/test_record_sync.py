@@ -105,7 +105,7 @@ def no_stock(records: dict, mode: str = "split", **settings) -> float:
     sc = sim.load_scenario(SCENARIOS / "tiny.yaml", {"policies.inventory_mode": mode, "policies.store_records": records,
                                                      "network.nodes[type=store].record_inaccuracy": 0.0, **settings})
     result, ledger, stats = simulate(sc, seed=5)  # raises ConservationError on a leak
-    kpis = kpi_table(ledger, stats, result.world, sc).set_index(["metric", "channel", "node_type"])["value"]
+    kpis = kpi_table(ledger, stats, result.world).set_index(["metric", "channel", "node_type"])["value"]
     return kpis[("no_stock_rate", "bopis", "all")]
 
 

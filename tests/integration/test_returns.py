@@ -193,7 +193,7 @@ def test_return_kpis_reconcile_with_the_engines_own_counts():
     sc = tiny("run.warmup_days=0", "policies.inventory_mode=pool",
               "returns={home_delivery: {rate: 0.2, route: mixed, store_share: 0.5}, bopis: {rate: 0.1, route: store}}")
     sim, ledger, stats = simulate(sc, 4)
-    kpis = kpi_table(ledger, stats, sim.world, sc)
+    kpis = kpi_table(ledger, stats, sim.world)
     flow = sim.returns
     assert kpi(kpis, "returned_units") == flow.returned.sum()
     assert kpi(kpis, "restocked_units") == flow.restocked.sum() == sim.state.restocked.sum()

@@ -39,7 +39,7 @@ def run(records, mode="split", seed=11, **settings):
                                                      **settings})
     probe, sales = Probe(sc.run.warmup_days), StoreSales(sc.run.warmup_days)
     result, ledger, stats = simulate(sc, seed=seed, observers=[probe, sales])  # raises ConservationError on a leak
-    kpis = kpi_table(ledger, stats, result.world, sc).set_index(["metric", "channel", "node_type"])["value"]
+    kpis = kpi_table(ledger, stats, result.world).set_index(["metric", "channel", "node_type"])["value"]
     return result, probe, sales, kpis
 
 

@@ -80,8 +80,8 @@ def test_lead_times_vary_by_vendor_only_on_lanes_from_the_supplier():
     raw["catalog"]["suppliers"] = 1
     single = compile_world(scenario_from_dict(raw)).sample_lead_days(np.random.default_rng(0))
     rng = np.random.default_rng(0)
-    expected = [world.scenario.network.lanes[0].lead_time_days.sample(rng, 1)[0],
-                world.scenario.network.lanes[1].lead_time_days.sample(rng, 1)[0]]
+    lanes = scenario_from_dict(raw).network.lanes
+    expected = [lanes[0].lead_time_days.sample(rng, 1)[0], lanes[1].lead_time_days.sample(rng, 1)[0]]
     assert single[:2, 0].tolist() == [max(1, round(x)) for x in expected]  # the scenario rows (then the online twin)
 
 

@@ -23,7 +23,7 @@ def run(mode, recapture=True):
                                                      **({"policies.walk_in_to_online": SHARES} if recapture else {})})
     probe = Probe(sc.run.warmup_days)
     result, ledger, stats = simulate(sc, seed=11, observers=[probe], record_shipments=True)
-    kpis = kpi_table(ledger, stats, result.world, sc).set_index(["metric", "channel", "node_type"])["value"]
+    kpis = kpi_table(ledger, stats, result.world).set_index(["metric", "channel", "node_type"])["value"]
     return result, probe, kpis
 
 
@@ -119,7 +119,7 @@ def test_without_ranging_the_shelf_is_every_sku_and_unstocked_ones_count_as_empt
     sc = sim.load_scenario(SCENARIOS / "tiny.yaml")
     probe = Probe(sc.run.warmup_days)
     result, ledger, stats = simulate(sc, seed=2, observers=[probe])
-    kpis = kpi_table(ledger, stats, result.world, sc).set_index(["metric", "channel", "node_type"])["value"]
+    kpis = kpi_table(ledger, stats, result.world).set_index(["metric", "channel", "node_type"])["value"]
     stores = result.world.store_rows
     shelf = kpis[("shelf_stockout_rate", "walk_in", "store")]
     assert shelf == pytest.approx(probe.sums["empty"][stores].sum() / (stores.size * 50 * probe.days), rel=1e-12)

@@ -154,3 +154,65 @@ def test_no_module_constant_is_defined_in_two_modules():
                     where.setdefault(target.id, []).append(module)
     shared = {name: modules for name, modules in where.items() if len(modules) > 1}
     assert not shared, f"constants defined in more than one module: {shared}"
+
+
+def _scenario_reads(tree: ast.AST, where: str = "module") -> list[tuple[str, int]]:
+    """(function, line) of every mention of a scenario object: a name ``scenario`` or ``sc``, an attribute
+    ``.scenario``, or the ``Scenario`` class imported."""
+    found = []
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found += _scenario_reads(node, node.name)
+            continue
+        if isinstance(node, ast.ClassDef):
+            found += _scenario_reads(node, where)
+            continue
+        for sub in ast.walk(node):
+            if (isinstance(sub, ast.Name) and sub.id in ("scenario", "sc")) or \
+                    (isinstance(sub, ast.Attribute) and sub.attr == "scenario") or \
+                    (isinstance(sub, ast.arg) and sub.arg in ("scenario", "sc")) or \
+                    (isinstance(sub, ast.ImportFrom) and any(a.name == "Scenario" for a in sub.names)):
+                found.append((where, sub.lineno))
+    return found
+
+
+# Where the scenario may still be read below the compile step: the simulation compiles it and hands each part its
+# section (its constructor and sized_world; "module": its import of the Scenario type), and the pilot run is a scenario
+# of its own.
+COMPILE_POINTS = {"simulation.engine.simulation": {"__init__", "sized_world", "module"}, "simulation.engine.sizing": None}
+
+
+def test_the_engine_policies_kernels_and_metrics_read_the_compiled_world_not_the_scenario():
+    """The scenario is compiled once (``world/``: the World and its plans); engine, policies, kernels and metrics read
+    only what that gives them, so a setting is followed through one route. Only the compile points above touch it."""
+    for module, path in MODULES.items():
+        if module.split(".")[1:2] not in (["engine"], ["policies"], ["kernels"], ["metrics"]):
+            continue
+        allowed = COMPILE_POINTS.get(module, set())
+        if allowed is None:
+            continue
+        reads = [(f, line) for f, line in _scenario_reads(ast.parse(path.read_text())) if f not in allowed]
+        assert not reads, f"{module} reads the scenario at {reads}: read the World (or a plan compiled into it) instead"
+
+
+def test_kernels_are_called_by_name():
+    """A kernel takes many arrays of one dtype, so a call that passes more than three by position could swap two and
+    silently change results: outside ``kernels/`` every such call names its arguments (numba takes keywords at no
+    cost per call)."""
+    import inspect
+
+    import simulation.kernels as kernels_package
+    from simulation.kernels import fitting
+
+    def compiled(name):
+        return hasattr(getattr(kernels_package, name, None) or getattr(fitting, name, None), "py_func")
+
+    for module, path in MODULES.items():
+        if module.startswith("simulation.kernels"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+                if name and compiled(name):
+                    assert len(node.args) <= 3, f"{module}:{node.lineno}: {name} called with {len(node.args)} positional arguments"
+    assert inspect.isfunction(kernels_package.close_day.py_func)

@@ -32,10 +32,12 @@ def test_streams_are_independent_of_each_other_and_of_policy():
     assert len({g.random() for g in stores}) == 3 and store_streams(1, 0, 2)[1].random() == store_streams(1, 0, 5)[1].random()
 
 
+TINY_FLAT = {"demand.promotions": [], "demand.shocks": []}
+
+
 @pytest.fixture(scope="module")
 def tiny_world():
-    sc = sim.load_scenario("scenarios/tiny.yaml", {"demand.promotions": [], "demand.shocks": []})
-    return compile_world(sc)
+    return compile_world(sim.load_scenario("scenarios/tiny.yaml", TINY_FLAT))
 
 
 def test_walk_in_demand_has_the_scenario_mean(tiny_world):
@@ -43,7 +45,8 @@ def test_walk_in_demand_has_the_scenario_mean(tiny_world):
     walk_in, cal, days = WalkIn(w, 3, 0), Calendar(w), 700
     total = np.zeros((w.store_rows.size, w.skus.size))
     expected = np.zeros_like(total)
-    scale = np.array([w.scenario.network.nodes[r].demand_scale for r in w.store_rows])
+    nodes = sim.load_scenario("scenarios/tiny.yaml", TINY_FLAT).network.nodes
+    scale = np.array([nodes[w.twin_of[r]].demand_scale for r in w.store_rows])
     for day in range(days):
         total += walk_in_demand(w, cal, day, walk_in)
         expected += cal.season(day) * scale[:, None] * w.skus.rate[None, :]
@@ -72,7 +75,7 @@ def test_online_orders_carry_the_expected_units_per_channel_and_follow_the_hourl
     se = units.std(axis=0, ddof=1) * np.sqrt(days)  # days are independent
     assert np.all(np.abs(total - expected) < Z999 * se), (total, expected)
     hours = np.concatenate(hours)
-    profile = np.asarray(w.scenario.demand.online.hourly_profile)
+    profile = np.asarray(w.online_demand.hourly_profile)
     share = np.bincount(hours.astype(int), minlength=24) / hours.size
     p = profile / profile.sum()
     assert np.all(np.abs(share - p) < Z999 * np.sqrt(p * (1 - p) / hours.size) + 1e-12)

@@ -114,7 +114,7 @@ def test_quantile_reads_past_the_histogram_exactly():
         channel_from_opening = np.zeros(3, bool)
         channel_sla = np.zeros(3)
         zone_ids = ["Z"]
-        scenario = SimpleNamespace(demand=SimpleNamespace(shocks=[]))
+        calendar = SimpleNamespace(shocks=[])
 
     stats = OrderStats(World(), warmup=0, sample_size=0, rng=np.random.default_rng(0))
     hours = np.array([1.0, 2.0, 1000.0, np.inf])

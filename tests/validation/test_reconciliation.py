@@ -54,7 +54,7 @@ def audited(request):
     sc = scenario(name, horizon, mode, warmup=15)
     audit = Audit(sc.run.warmup_days)
     run, ledger, stats = simulate(sc, seed=5, observers=[audit])
-    kpis = kpi_table(ledger, stats, run.world, sc).set_index(["metric", "channel", "node_type"])["value"]
+    kpis = kpi_table(ledger, stats, run.world).set_index(["metric", "channel", "node_type"])["value"]
     orders = stats.sample_frame()
     assert len(orders) == run.fulfilment.orders.count, "the order table must hold every order for this test to mean anything"
     return Audited(run, ledger, stats, audit), kpis, orders
