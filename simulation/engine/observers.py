@@ -35,6 +35,38 @@ class ShippedLines:
     days_to_return: np.ndarray  # days from delivery to the return starting
 
 
+@dataclass(frozen=True)
+class Spoilage:
+    """Tonight's spoilage of perishables, per row."""
+
+    value: np.ndarray  # units spoiled, at unit cost
+    units: np.ndarray  # units spoiled
+    out: np.ndarray    # the day's perishable units that left the row (to customers or other rows)
+    sold: np.ndarray   # of them, units sold to customers
+
+
+@dataclass(frozen=True)
+class RecordsClosed:
+    """Tonight's store records, per store row."""
+
+    lost_units: np.ndarray  # units lost unrecorded
+    lost_value: np.ndarray  # their value at unit cost
+    wrong: np.ndarray       # after the day's counts: records that differ from the shelf, among those kept
+    kept: np.ndarray        # records kept (ranged SKUs)
+
+
+@dataclass(frozen=True)
+class ReturnsMoved:
+    """Returns that moved today, one entry per batch of a line."""
+
+    event: str           # picked_up (by courier), inspected, written_off, shipped_back (split: the reverse lane), restocked
+    rows: np.ndarray     # the rows that receive them
+    channel: np.ndarray  # channel code
+    units: np.ndarray
+    values: np.ndarray   # picked_up: courier cost; inspected: handling cost; written_off: value at unit cost;
+    #                      shipped_back: the reverse lane's cost; restocked: days from the return's start to sellable
+
+
 class Observer:
     """Every hook does nothing here: override those you need. ``state`` is the run's
     :class:`~.state.InventoryState`; rows are stock rows of ``world``; days count from 0, warm-up
@@ -75,24 +107,17 @@ class Observer:
         """Today's transfers (:class:`~simulation.policies.transfers.Moves`: from row, to row, SKU, units and
         direction per move) and each move's cost."""
 
-    def spoiled(self, day: int, value_per_row: np.ndarray, units_per_row: np.ndarray, out_per_row: np.ndarray,
-                sold_per_row: np.ndarray) -> None:
-        """Tonight's spoilage per row: its value and units, and the day's perishable units that left the row
-        (to customers or other rows) and that were sold to customers."""
+    def spoiled(self, day: int, spoilage: Spoilage) -> None:
+        """Tonight's spoilage of perishables."""
 
-    def records_closed(self, day: int, lost_units: np.ndarray, lost_value: np.ndarray, wrong: np.ndarray,
-                       kept: np.ndarray) -> None:
-        """Tonight's store records, per store row: units lost unrecorded and their value at unit cost, and
-        after the day's counts the records that differ from the shelf among those kept (ranged SKUs)."""
+    def records_closed(self, day: int, records: RecordsClosed) -> None:
+        """Tonight's store records: units lost unrecorded and records that differ from the shelf."""
 
     def returns_drawn(self, day: int, lines: ShippedLines) -> None:
         """Online lines shipped today and the units their customers return."""
 
-    def returns_moved(self, day: int, event: str, rows: np.ndarray, channel: np.ndarray, units: np.ndarray,
-                      values: np.ndarray) -> None:
-        """Returns that moved today, per batch of a line: ``event`` is ``picked_up`` (by courier; values: its cost),
-        ``inspected`` (handling cost), ``written_off`` (value at unit cost), ``shipped_back`` (split: on the reverse
-        lane; its cost) or ``restocked`` (values: days from the return's start to sellable); ``rows`` receive them."""
+    def returns_moved(self, day: int, moved: ReturnsMoved) -> None:
+        """Returns that moved today (picked up, inspected, written off, shipped back or restocked)."""
 
     def returns_closed(self, day: int, in_flow: np.ndarray) -> None:
         """Tonight's units in the reverse flow per row (returns started, not yet restocked or written off)."""
@@ -151,22 +176,21 @@ class Observers(Observer):
         for member in self.members:
             member.transferred(day, moves, cost)
 
-    def spoiled(self, day: int, value_per_row: np.ndarray, units_per_row: np.ndarray, out_per_row: np.ndarray,
-                sold_per_row: np.ndarray) -> None:
+    def spoiled(self, day: int, spoilage: Spoilage) -> None:
         for member in self.members:
-            member.spoiled(day, value_per_row, units_per_row, out_per_row, sold_per_row)
+            member.spoiled(day, spoilage)
 
-    def records_closed(self, day: int, lost_units: np.ndarray, lost_value: np.ndarray, wrong: np.ndarray, kept: np.ndarray) -> None:
+    def records_closed(self, day: int, records: RecordsClosed) -> None:
         for member in self.members:
-            member.records_closed(day, lost_units, lost_value, wrong, kept)
+            member.records_closed(day, records)
 
     def returns_drawn(self, day: int, lines: ShippedLines) -> None:
         for member in self.members:
             member.returns_drawn(day, lines)
 
-    def returns_moved(self, day: int, event: str, rows: np.ndarray, channel: np.ndarray, units: np.ndarray, values: np.ndarray) -> None:
+    def returns_moved(self, day: int, moved: ReturnsMoved) -> None:
         for member in self.members:
-            member.returns_moved(day, event, rows, channel, units, values)
+            member.returns_moved(day, moved)
 
     def returns_closed(self, day: int, in_flow: np.ndarray) -> None:
         for member in self.members:

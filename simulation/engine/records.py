@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation import kernels
+from simulation.engine.observers import RecordsClosed
 from simulation.engine.state import InventoryState
 from simulation.world.network import World
 
@@ -36,10 +37,9 @@ class StoreRecords:
         k = world.skus.size
         self.count_day = (np.arange(k)[None, :] + COUNT_STAGGER * np.arange(self.rows.size)[:, None]) % max(self.interval, 1)
 
-    def close(self, day: int, state: InventoryState) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def close(self, day: int, state: InventoryState) -> RecordsClosed:
         """Today's loss and mis-recording, then today's counts (writes on_hand, record_gap, lost,
-        today_lost). Returns per store row: units and value (at unit cost) lost, and among the SKUs it stocks
-        the records that differ from the shelf and their number."""
+        today_lost). Returns per store row the units and value lost, and the records wrong among those kept."""
         shape = (3, self.rows.size, state.shape[1])
         u = self.stream.random(shape)
         lost = np.zeros((self.rows.size, 2))
@@ -51,7 +51,8 @@ class StoreRecords:
             gap[self.count_day == day % self.interval] = 0
             state.record_gap[self.rows] = gap
         kept = state.stocked[self.rows]
-        return lost[:, 0], lost[:, 1], np.count_nonzero((gap != 0) & kept, axis=1), np.count_nonzero(kept, axis=1)
+        return RecordsClosed(lost_units=lost[:, 0], lost_value=lost[:, 1], wrong=np.count_nonzero((gap != 0) & kept, axis=1),
+                             kept=np.count_nonzero(kept, axis=1))
 
 
 class OnlineView:

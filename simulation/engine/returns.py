@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation import kernels
-from simulation.engine.observers import Observer, ShippedLines
+from simulation.engine.observers import Observer, ReturnsMoved, ShippedLines
 from simulation.engine.orders import RETURN_DRAWS, Table
 from simulation.scenario import CENTRAL_CODE, STORE_CODE
 from simulation.world.returns import ReturnPlan
@@ -99,8 +99,8 @@ class ReverseFlow:
             courier = at[~to_store]
             due[courier] += plan.courier_days[channel[courier]]
             stage[courier] = BY_COURIER
-            self.observers.returns_moved(day, "picked_up", row[courier], channel[courier], units[courier],
-                      units[courier] * plan.courier_cost[channel[courier]])
+            self.observers.returns_moved(day, ReturnsMoved("picked_up", row[courier], channel[courier], units[courier],
+                                                           values=units[courier] * plan.courier_cost[channel[courier]]))
             self._inspect(at[to_store], p)
         arrived = np.flatnonzero((due <= day) & (stage == BY_COURIER))
         self._inspect(arrived, p)
@@ -110,10 +110,10 @@ class ReverseFlow:
         if inspected.size:
             r, ch, k = row[inspected], channel[inspected], sku[inspected]
             handled = units[inspected] * plan.handling_cost[w.node_type[r]]
-            self.observers.returns_moved(day, "inspected", r, ch, units[inspected], handled)
+            self.observers.returns_moved(day, ReturnsMoved("inspected", r, ch, units[inspected], values=handled))
             lost = units[inspected] - resellable[inspected]
             np.add.at(self.written_off, k, lost)
-            self.observers.returns_moved(day, "written_off", r, ch, lost, lost * w.skus.unit_cost[k])
+            self.observers.returns_moved(day, ReturnsMoved("written_off", r, ch, lost, values=lost * w.skus.unit_cost[k]))
             via_lane = (plan.lane_row[r] >= 0) & (resellable[inspected] > 0)
             lane = inspected[via_lane]
             stage[lane] = AWAITING_LANE
@@ -122,8 +122,8 @@ class ReverseFlow:
             self._restock(day, inspected[~via_lane & (resellable[inspected] > 0)], p, state)
         leaving = np.flatnonzero((due <= day) & (stage == AWAITING_LANE))
         if leaving.size:
-            self.observers.returns_moved(day, "shipped_back", row[leaving], channel[leaving], resellable[leaving],
-                      resellable[leaving] * plan.lane_cost)
+            self.observers.returns_moved(day, ReturnsMoved("shipped_back", row[leaving], channel[leaving], resellable[leaving],
+                                                           values=resellable[leaving] * plan.lane_cost))
             row[leaving] = plan.lane_row[row[leaving]]
             due[leaving] = day + plan.lane_lead_days
             stage[leaving] = ON_LANE
@@ -145,7 +145,8 @@ class ReverseFlow:
         rows, skus, qty = p["row"][at], p["sku"][at], p["resellable"][at]
         state.restock(rows, skus, qty)
         np.add.at(self.restocked, skus, qty)
-        self.observers.returns_moved(day, "restocked", rows, p["channel"][at], qty, (day - p["start"][at]).astype(float))
+        self.observers.returns_moved(day, ReturnsMoved("restocked", rows, p["channel"][at], qty,
+                                                       values=(day - p["start"][at]).astype(float)))
 
     # ------------------------------------------------------------------------------------ reading
     def in_flow(self) -> np.ndarray:

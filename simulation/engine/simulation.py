@@ -57,7 +57,7 @@ import simpy
 from simulation.engine.allocation import ChannelAllocation
 from simulation.engine.demand import Calendar, DrawnOrders, OrderGenerator, WalkIn
 from simulation.engine.fulfilment import Fulfilment
-from simulation.engine.observers import Observer, Observers
+from simulation.engine.observers import Observer, Observers, Spoilage
 from simulation.engine.records import OnlineView, StoreRecords
 from simulation.engine.replenishment import OwnPolicy, Replenishment
 from simulation.engine.returns import ReverseFlow
@@ -352,13 +352,13 @@ class Simulation:
         figures go to the observers."""
         st = self.state
         if self.records is not None:
-            self.observers.records_closed(day, *self.records.close(day, st))
+            self.observers.records_closed(day, self.records.close(day, st))
         self.view.close(day)
         if st.perishable.size:
             spoiled = st.age(self._freshest_first())
             p = st.perishable
-            self.observers.spoiled(day, spoiled @ self.world.skus.unit_cost[p], spoiled.sum(axis=1),
-                       st.today_out[:, p].sum(axis=1), st.today_sold[:, p].sum(axis=1))
+            self.observers.spoiled(day, Spoilage(value=spoiled @ self.world.skus.unit_cost[p], units=spoiled.sum(axis=1),
+                                                 out=st.today_out[:, p].sum(axis=1), sold=st.today_sold[:, p].sum(axis=1)))
         if st.today_lost is not None:
             st.today_lost[:] = 0
         self.replenishment.learn(st)

@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from simulation.engine.observers import Observer, ShippedLines
+from simulation.engine.observers import Observer, RecordsClosed, ReturnsMoved, ShippedLines, Spoilage
 from simulation.kernels import WalkInSales
 from simulation.policies.transfers import TRANSFER_DIRECTIONS
 from simulation.scenario import DAYS_PER_YEAR, FORWARD_CODE, NODE_TYPES, ONLINE_CHANNELS, STORE
@@ -101,27 +101,25 @@ class Ledger(Observer):
                 self.add("transfer_units", "all", key(g), moves.qty[at].sum())
                 self.add("cost_transfer", "all", key(g), cost[at].sum())
 
-    def spoiled(self, day: int, value_per_node: np.ndarray, units_per_node: np.ndarray, out_per_node: np.ndarray,
-                sold_per_node: np.ndarray) -> None:
+    def spoiled(self, day: int, spoilage: Spoilage) -> None:
         if day < self.warmup:
             return
         node_types = self._node_type
         for t in np.unique(node_types):
             at = node_types == t
-            self.add("cost_spoilage", "all", NODE_TYPES[t], value_per_node[at].sum())
-            self.add("spoiled_units", "all", NODE_TYPES[t], units_per_node[at].sum())
-            self.add("perishable_out_units", "all", NODE_TYPES[t], out_per_node[at].sum())
-            self.add("perishable_sold_units", "all", NODE_TYPES[t], sold_per_node[at].sum())
+            self.add("cost_spoilage", "all", NODE_TYPES[t], spoilage.value[at].sum())
+            self.add("spoiled_units", "all", NODE_TYPES[t], spoilage.units[at].sum())
+            self.add("perishable_out_units", "all", NODE_TYPES[t], spoilage.out[at].sum())
+            self.add("perishable_sold_units", "all", NODE_TYPES[t], spoilage.sold[at].sum())
 
-    def records_closed(self, day: int, lost_units: np.ndarray, lost_value: np.ndarray, wrong: np.ndarray,
-                       kept: np.ndarray) -> None:
+    def records_closed(self, day: int, records: RecordsClosed) -> None:
         """Store records: units lost unrecorded, their value, and record-days that differ from the shelf."""
         if day < self.warmup:
             return
-        self.add("shrink_units", "all", STORE, lost_units.sum())
-        self.add("cost_shrink", "all", STORE, lost_value.sum())
-        self.add("records_wrong_days", "all", STORE, wrong.sum())
-        self.add("records_kept_days", "all", STORE, kept.sum())
+        self.add("shrink_units", "all", STORE, records.lost_units.sum())
+        self.add("cost_shrink", "all", STORE, records.lost_value.sum())
+        self.add("records_wrong_days", "all", STORE, records.wrong.sum())
+        self.add("records_kept_days", "all", STORE, records.kept.sum())
 
     def returns_drawn(self, day: int, lines: ShippedLines) -> None:
         """Units delivered and returned by channel (returned also by the node type they are headed to), and the
@@ -132,16 +130,15 @@ class Ledger(Observer):
         self._by_cell(lines.node_type, lines.channel, delivered_units=lines.delivered,
                       return_days_sum=lines.returned * lines.days_to_return, returned_units=lines.returned)
 
-    def returns_moved(self, day: int, event: str, rows: np.ndarray, channel: np.ndarray, units: np.ndarray,
-                      values: np.ndarray) -> None:
+    def returns_moved(self, day: int, moved: ReturnsMoved) -> None:
         """Returns' costs (courier, handling, write-off, reverse lane), units written off and restocked, and the
         restocked units' days from return to sellable, by channel and the node type of ``rows``."""
         if day < self.warmup:
             return
-        node_types = self._node_type[rows]
-        if event == "restocked":
+        node_types, channel, units, values = self._node_type[moved.rows], moved.channel, moved.units, moved.values
+        if moved.event == "restocked":
             self._by_cell(node_types, channel, restocked_units=units, resellable_days_sum=units * values)
-        elif event == "written_off":
+        elif moved.event == "written_off":
             self._by_cell(node_types, channel, written_off_units=units, cost_returns=values)
         else:
             self._by_cell(node_types, channel, cost_returns=values)

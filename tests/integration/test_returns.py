@@ -34,9 +34,9 @@ class Returns(Observer):
             self.drawn.append((lines.channel.copy(), lines.delivered.copy(), lines.returned.copy(), lines.days_to_return.copy(),
                                lines.sku.copy()))
 
-    def returns_moved(self, day, event, rows, channel, units, values):
+    def returns_moved(self, day, moved):
         if day >= self.warmup:
-            self.moved.append((day, event, rows.copy(), units.copy(), np.asarray(values, float).copy()))
+            self.moved.append((day, moved.event, moved.rows.copy(), moved.units.copy(), np.asarray(moved.values, float).copy()))
 
     def lines(self):
         return [np.concatenate(part) for part in zip(*self.drawn, strict=True)]
