@@ -188,6 +188,11 @@ class OrderBatch:
         """Order o's lines are line_start[o]:line_start[o + 1]."""
         return np.concatenate(([0], np.cumsum(np.bincount(self.line_order, minlength=self.size)))).astype(np.int64)
 
+    def lines(self) -> kernels.OrderLines:
+        """The orders as the sourcing kernel reads them."""
+        return kernels.OrderLines(zone=self.zone, channel=self.channel, hour=self.hour, line_start=self.line_start,
+                                  line_sku=self.line_sku, line_qty=self.line_qty)
+
 
 
 @dataclass(frozen=True)

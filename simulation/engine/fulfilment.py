@@ -120,12 +120,10 @@ class Fulfilment:
         self.online_lines += batch.line_qty.size
         if batch.size == 0:
             return
-        sourced = kernels.source_orders(on_hand=state.on_hand, order_zone=batch.zone, order_channel=batch.channel,
-                                        line_start=batch.line_start, line_sku=batch.line_sku, line_qty=batch.line_qty,
-                                        cand_node=w.cand_node, whole_order_first=self.whole_order_first, choose_store=self.choose_store,
+        sourced = kernels.source_orders(stock=state.arrays, orders=batch.lines(), cand_node=w.cand_node,
+                                        whole_order_first=self.whole_order_first, choose_store=self.choose_store,
                                         held_back=self.held_back, reserved=self.reserved, inaccuracy=w.inaccuracy, fail_u=drawn.fail_u,
-                                        quota=self._picking_quota(day), today_demand=state.today_demand, today_out=state.today_out,
-                                        today_sold=state.today_sold, order_hour=batch.hour, sync_u=drawn.sync_u, view=view)
+                                        quota=self._picking_quota(day), sync_u=drawn.sync_u, view=view)
         line_node, filled, failed = sourced.node, sourced.filled, sourced.failed
 
         short = batch.line_qty - filled

@@ -183,9 +183,8 @@ class Replenishment:
                         continue
             rank = np.argsort(w.priority[rows[kids]], kind="stable")
             parts = blocks.map(lambda block, kids=kids, mine=mine, rank=rank, parent=parent: kernels.fill_requests(
-                rows=rows[kids], wanted=mine, parent=parent, on_hand=state.on_hand, owed=state.owed, pipeline=state.pipeline,
-                supplied=state.supplied, today_out=state.today_out, today_demand=state.today_demand, rank=rank,
-                proportional=self.proportional, k_first=block.start, k_stop=block.stop), w.skus.size, mine.size)
+                rows=rows[kids], wanted=mine, parent=parent, stock=state.arrays, rank=rank, proportional=self.proportional,
+                k_first=block.start, k_stop=block.stop), w.skus.size, mine.size)
             r, k, units = (np.concatenate([getattr(part, f) for part in parts]) for f in ("row", "sku", "units"))
             per_row = dict(zip(kernels.REQUEST_COLUMNS, np.sum([part.per_row for part in parts], axis=0).T, strict=True))
             shipped = per_row["shipped"]

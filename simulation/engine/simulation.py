@@ -366,12 +366,10 @@ class Simulation:
         if st.today_turned_away is not None:
             st.today_turned_away[:] = 0
         per_node = np.zeros((self.world.n_nodes, len(CLOSE_COLUMNS)))
-        self.blocks.map(lambda block: close_day(rows=np.arange(block.start, block.stop), on_hand=st.on_hand, pipeline=st.pipeline,
-                                                backordered=st.backordered, stocked=st.stocked, today_in=st.today_in,
-                                                today_out=st.today_out, today_sold=st.today_sold, spoiled=st.spoiled,
-                                                unit_cost=self.world.skus.unit_cost, received=st.received, outflow=st.outflow,
-                                                sold=st.sold, out=per_node),
-            self.world.n_nodes, st.on_hand.size)
+        stock = st.arrays
+        self.blocks.map(lambda block: close_day(rows=np.arange(block.start, block.stop), stock=stock,
+                                                unit_cost=self.world.skus.unit_cost, out=per_node),
+                        self.world.n_nodes, st.on_hand.size)
         if self.returns is not None:
             self.observers.returns_closed(day, self.returns.in_flow())
         self.observers.day_closed(day, dict(zip(CLOSE_COLUMNS, per_node.T, strict=True)), st)

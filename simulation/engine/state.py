@@ -71,10 +71,18 @@ class InventoryState:
     def shape(self) -> tuple[int, int]:
         return self.on_hand.shape
 
+    @property
+    def arrays(self) -> kernels.Stock:
+        """The stock arrays as the kernels take them (the same arrays: a kernel's writes land here)."""
+        return kernels.Stock(on_hand=self.on_hand, pipeline=self.pipeline, owed=self.owed, backordered=self.backordered,
+                             supplied=self.supplied, stocked=self.stocked, today_in=self.today_in, today_out=self.today_out,
+                             today_sold=self.today_sold, today_demand=self.today_demand, spoiled=self.spoiled,
+                             received=self.received, outflow=self.outflow, sold=self.sold)
+
     # ------------------------------------------------------------------------------------ moving stock
     def receive(self, rows: np.ndarray, skus: np.ndarray, qty: np.ndarray) -> None:
         """Shipments arrive: pipeline -> on hand (writes on_hand, pipeline, today_in)."""
-        kernels.receive(on_hand=self.on_hand, pipeline=self.pipeline, today_in=self.today_in, rows=rows, skus=skus, qty=qty)
+        kernels.receive(stock=self.arrays, rows=rows, skus=skus, qty=qty)
 
     def restock(self, rows: np.ndarray, skus: np.ndarray, qty: np.ndarray) -> None:
         """Returned units become sellable: into on hand from outside the supply chain (writes on_hand,
@@ -115,9 +123,9 @@ class InventoryState:
         perishable units that spoil tonight (they can serve no future demand)."""
         rows = np.arange(self.shape[0]) if rows is None else rows
         position = np.empty((rows.size, self.shape[1]), np.int64)
-        blocks.map(lambda block: kernels.position_rows(rows=rows[block], on_hand=self.on_hand, pipeline=self.pipeline, owed=self.owed,
-                                                       backordered=self.backordered, out=position[block]), rows.size,
-            position.size)
+        stock = self.arrays
+        blocks.map(lambda block: kernels.position_rows(rows=rows[block], stock=stock, out=position[block]), rows.size,
+                   position.size)
         for i in np.flatnonzero(np.isin(rows, self.source)):
             position[i] -= self.owed[self.source == rows[i]].sum(axis=0)
         if self.perishable.size:

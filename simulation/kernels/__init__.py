@@ -14,7 +14,8 @@ Every ``@njit`` in the package lives here. Results leave a kernel by name: a res
 NamedTuple defined beside its kernel (``Shipments``, ``Sourced``, ``Matched``, ``WalkInSales``, ``Overdispersion``;
 numba builds and returns them natively), and the columns of a result table are named by constant tuples
 (``CLOSE_COLUMNS``, ``SETTLE_SUMS``, ``REQUEST_COLUMNS``, ``WALK_IN_COLUMNS``). The online platform's view of store
-stock travels into the sourcing kernel as one ``PlatformView``.
+stock travels into the sourcing kernel as one ``PlatformView``; inputs that travel together are bundled likewise
+(``Stock``: the run's stock arrays; ``OrderLines``: a day's orders), and callers name every other argument.
 """
 
 from simulation.kernels.closing import CLOSE_COLUMNS, age_stock, close_day
@@ -64,7 +65,8 @@ from simulation.kernels.selling import (
     walk_in_store,
 )
 from simulation.kernels.sizing import fill_rate_levels
-from simulation.kernels.sourcing import Sourced, allocate_lines, source_orders
+from simulation.kernels.sourcing import OrderLines, Sourced, allocate_lines, source_orders
+from simulation.kernels.stock import Stock, empty_stock
 from simulation.kernels.transfers import Matched, match_transfers
 
 __all__ = [
@@ -76,9 +78,11 @@ __all__ = [
     "SETTLE_SUMS",
     "WALK_IN_COLUMNS",
     "Matched",
+    "OrderLines",
     "PlatformView",
     "Shipments",
     "Sourced",
+    "Stock",
     "WalkInSales",
     "age_stock",
     "allocate_lines",
@@ -88,6 +92,7 @@ __all__ = [
     "censored_moments",
     "close_day",
     "drift_records",
+    "empty_stock",
     "exact_view",
     "fill_rate_levels",
     "fill_requests",

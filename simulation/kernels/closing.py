@@ -13,11 +13,13 @@ CLOSE_COLUMNS = ("on_hand_units", "on_hand_value", "in_transit_units", "backorde
 
 
 @njit(cache=True, nogil=True)
-def close_day(rows, on_hand, pipeline, backordered, stocked, today_in, today_out, today_sold, spoiled, unit_cost,
-              received, outflow, sold, out):
-    """End of day for nodes ``rows``: add today's flows into the run totals, clear them, and write per
-    node the ledger's figures into ``out`` (columns ``CLOSE_COLUMNS``). Releases the GIL: blocks of
-    rows run on parallel threads."""
+def close_day(rows, stock, unit_cost, out):
+    """End of day for nodes ``rows`` of ``stock`` (a :class:`~.stock.Stock`): add today's flows into the run totals,
+    clear them, and write per node the ledger's figures into ``out`` (columns ``CLOSE_COLUMNS``). Releases the GIL:
+    blocks of rows run on parallel threads."""
+    on_hand, pipeline, backordered, stocked, spoiled = stock.on_hand, stock.pipeline, stock.backordered, stock.stocked, stock.spoiled
+    today_in, today_out, today_sold = stock.today_in, stock.today_out, stock.today_sold
+    received, outflow, sold = stock.received, stock.outflow, stock.sold
     k_count = on_hand.shape[1]
     for i in rows:
         units = value = transit = waiting = empty = kept = sold_units = out_units = out_value = sold_value = lost = 0.0

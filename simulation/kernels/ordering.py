@@ -202,14 +202,15 @@ class Shipments(NamedTuple):
 
 
 @njit(cache=True, nogil=True)
-def fill_requests(rows, wanted, parent, on_hand, owed, pipeline, supplied, today_out, today_demand, rank, proportional,
-                  k_first, k_stop):
+def fill_requests(rows, wanted, parent, stock, rank, proportional, k_first, k_stop):
     """A source ships to its child rows ``rows`` what it owes them plus today's orders ``wanted[i, k]``,
     rationing its on hand when short (see ``_ration_one``); the outside supplier (``parent`` < 0)
     ships everything. Updates the source's stock, outflow and demand, each child's pipeline and what
     is still owed to it, for SKUs ``k_first`` to ``k_stop - 1`` (SKUs are independent: blocks of them
     run on parallel threads). Returns the :class:`Shipments`.
     """
+    on_hand, owed, pipeline, supplied = stock.on_hand, stock.owed, stock.pipeline, stock.supplied
+    today_out, today_demand = stock.today_out, stock.today_demand
     m = wanted.shape[0]
     request, sent, remainder = np.zeros(m, np.int64), np.zeros(m, np.int64), np.zeros(m)
     size = max(1024, m * (k_stop - k_first) // 8)
@@ -255,8 +256,9 @@ def _grow(values, n):
 
 
 @njit(cache=True, nogil=True)
-def receive(on_hand, pipeline, today_in, rows, skus, qty):
+def receive(stock, rows, skus, qty):
     """Shipments (row, SKU, units) arrive: from the pipeline into on hand, counted as today's receipts."""
+    on_hand, pipeline, today_in = stock.on_hand, stock.pipeline, stock.today_in
     for j in range(rows.size):
         r, k, units = rows[j], skus[j], qty[j]
         on_hand[r, k] += units
@@ -265,9 +267,10 @@ def receive(on_hand, pipeline, today_in, rows, skus, qty):
 
 
 @njit(cache=True, nogil=True)
-def position_rows(rows, on_hand, pipeline, owed, backordered, out):
+def position_rows(rows, stock, out):
     """Inventory position of nodes ``rows`` (on hand + in transit + owed by the source - backordered),
     into ``out[i]`` for the i-th of ``rows``."""
+    on_hand, pipeline, owed, backordered = stock.on_hand, stock.pipeline, stock.owed, stock.backordered
     for i in range(rows.size):
         r = rows[i]
         for k in range(on_hand.shape[1]):

@@ -10,6 +10,18 @@ from numba import njit
 from simulation.kernels.records import unseen_units
 
 
+class OrderLines(NamedTuple):
+    """A day's online orders in arrival order, as the sourcing kernel reads them: order ``o`` has lines
+    ``line_start[o]:line_start[o + 1]``."""
+
+    zone: np.ndarray
+    channel: np.ndarray     # index into ONLINE_CHANNELS
+    hour: np.ndarray        # absolute hour of arrival
+    line_start: np.ndarray
+    line_sku: np.ndarray
+    line_qty: np.ndarray
+
+
 class Sourced(NamedTuple):
     """Per online order line: where it was sourced and what it got."""
 
@@ -91,17 +103,16 @@ def _first_with(on_hand, cands, sku, need, held, reserved, quota, used_by, o, ca
 
 
 @njit(cache=True)
-def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line_qty, cand_node,
-                  whole_order_first, choose_store, held_back, reserved, inaccuracy, fail_u, quota, today_demand, today_out,
-                  today_sold, order_hour, sync_u, view):
-    """Choose the serving node of every online order line, in arrival order, and take the stock.
+def source_orders(stock, orders, cand_node, whole_order_first, choose_store, held_back, reserved, inaccuracy, fail_u, quota,
+                  sync_u, view):
+    """Choose the serving node of every online order line (``orders``: :class:`OrderLines`), in arrival order, and
+    take the stock (``stock``: a :class:`~.stock.Stock`).
 
-    ``cand_node[zone, channel, :]`` lists eligible nodes best first (-1 padded); order ``o`` has lines
-    ``line_start[o]:line_start[o + 1]``. ``held_back[node, channel]`` units per SKU are not offered to
-    that channel (store protection), nor ``reserved[node, sku]`` to any (what a node keeps for the nodes it
-    supplies, ``policies.allocation``; None: nothing). ``quota[node, channel]`` is how many more orders of the channel
-    the node can pick today; a node that starts shipping an order uses one of every channel's
-    (updated in place). Per channel:
+    ``cand_node[zone, channel, :]`` lists eligible nodes best first (-1 padded). ``held_back[node, channel]`` units
+    per SKU are not offered to that channel (store protection), nor ``reserved[node, sku]`` to any (what a node
+    keeps for the nodes it supplies, ``policies.allocation``; None: nothing). ``quota[node, channel]`` is how many
+    more orders of the channel the node can pick today; a node that starts shipping an order uses one of every
+    channel's (updated in place). Per channel:
 
     - ``choose_store[channel]`` (BOPIS): the customer picks, among open stores (quota > 0), the first
       whose stock covers every line (else the one covering most lines, nearest on ties); all lines
@@ -120,6 +131,9 @@ def source_orders(on_hand, order_zone, order_channel, line_start, line_sku, line
     of its node.
     Returns :class:`Sourced` per line.
     """
+    on_hand, today_demand, today_out, today_sold = stock.on_hand, stock.today_demand, stock.today_out, stock.today_sold
+    order_zone, order_channel, order_hour = orders.zone, orders.channel, orders.hour
+    line_start, line_sku, line_qty = orders.line_start, orders.line_sku, orders.line_qty
     n_lines = line_qty.size
     node_out = np.full(n_lines, -1, np.int64)
     filled = np.zeros(n_lines, np.int64)

@@ -51,11 +51,12 @@ def source(world, on_hand, channel, lines, rule="nearest"):
     quota = np.full((world.n_nodes, n_ch), 1000, np.int64)
     skus = np.array([k for k, _ in lines], np.int64)
     qty = np.array([q for _, q in lines], np.int64)
+    order = kernels.OrderLines(zone=np.array([0]), channel=np.array([channel]), hour=np.zeros(1),
+                               line_start=np.array([0, len(lines)]), line_sku=skus, line_qty=qty)
     node, filled, _ = kernels.source_orders(
-        on_hand, np.array([0]), np.array([channel]), np.array([0, len(lines)]), skus, qty, world.cand_node,
-        whole, choose, np.zeros((world.n_nodes, n_ch), np.int64), None, np.zeros(world.n_nodes), np.ones(len(lines)), quota,
-        np.zeros_like(on_hand), np.zeros_like(on_hand), np.zeros_like(on_hand), np.zeros(1), np.zeros(len(lines)),
-        kernels.exact_view(world.n_nodes))
+        kernels.empty_stock(on_hand.shape, on_hand=on_hand), order, world.cand_node, whole, choose,
+        np.zeros((world.n_nodes, n_ch), np.int64), None, np.zeros(world.n_nodes), np.ones(len(lines)), quota,
+        np.zeros(len(lines)), kernels.exact_view(world.n_nodes))
     return [world.node_ids[n] for n in node], filled.tolist()
 
 
@@ -119,11 +120,12 @@ def test_a_closed_store_is_not_chosen_for_pickup():
     quota = np.full((w.n_nodes, len(ONLINE_CHANNELS)), 10, np.int64)
     quota[w.node_index["SFS"], BOPIS] = 0
     n_ch = len(ONLINE_CHANNELS)
+    order = kernels.OrderLines(zone=np.array([0]), channel=np.array([BOPIS]), hour=np.zeros(1), line_start=np.array([0, 1]),
+                               line_sku=np.array([0]), line_qty=np.array([1]))
     node, filled, _ = kernels.source_orders(
-        on_hand, np.array([0]), np.array([BOPIS]), np.array([0, 1]), np.array([0]), np.array([1]), w.cand_node,
-        np.zeros(n_ch, bool), np.arange(n_ch) == BOPIS, np.zeros((w.n_nodes, n_ch), np.int64), None, np.zeros(w.n_nodes),
-        np.ones(1), quota, np.zeros_like(on_hand), np.zeros_like(on_hand), np.zeros_like(on_hand), np.zeros(1), np.zeros(1),
-        kernels.exact_view(w.n_nodes))
+        kernels.empty_stock(on_hand.shape, on_hand=on_hand), order, w.cand_node, np.zeros(n_ch, bool),
+        np.arange(n_ch) == BOPIS, np.zeros((w.n_nodes, n_ch), np.int64), None, np.zeros(w.n_nodes), np.ones(1), quota,
+        np.zeros(1), kernels.exact_view(w.n_nodes))
     assert w.node_ids[node[0]] == "S" and filled[0] == 1
 
 

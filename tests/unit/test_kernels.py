@@ -187,10 +187,11 @@ def test_source_orders_matches_reference(seed, reserving):
     skus = np.array([k for *_, lines in orders for k, _ in lines])
     qty = np.array([q for *_, lines in orders for _, q in lines])
     demand, out, sold = np.zeros_like(stock), np.zeros_like(stock), np.zeros_like(stock)
+    lines = kernels.OrderLines(zone=np.array([o[0] for o in orders]), channel=np.array([o[1] for o in orders]),
+                               hour=np.zeros(len(orders)), line_start=line_start, line_sku=skus, line_qty=qty)
     node, filled, failed = kernels.source_orders(
-        stock, np.array([o[0] for o in orders]), np.array([o[1] for o in orders]), line_start, skus, qty, cands,
-        whole_first, choose_store, held, reserved, inaccuracy, fail_u, quota, demand, out, sold, np.zeros(len(orders)),
-        np.zeros(n_lines), view)
+        kernels.empty_stock(stock.shape, on_hand=stock, today_demand=demand, today_out=out, today_sold=sold), lines, cands,
+        whole_first, choose_store, held, reserved, inaccuracy, fail_u, quota, np.zeros(n_lines), view)
     assert list(zip(node.tolist(), filled.tolist(), failed.tolist(), strict=True)) == expected
     expected_demand, expected_out = np.zeros_like(stock), np.zeros_like(stock)
     np.add.at(expected_demand, (node, skus), qty)
@@ -453,8 +454,9 @@ def _fill(available, requests, rank, proportional, blocks=2):
     shipped = np.zeros_like(requests)
     edges = np.linspace(0, k, blocks + 1).astype(int)
     for first, stop in pairwise(edges):
-        r, sku, units, _ = kernels.fill_requests(np.arange(1, m + 1), requests, 0, on_hand, owed, pipeline, supplied,
-                                                 today_out, today_demand, rank, proportional, first, stop)
+        stock = kernels.empty_stock(on_hand.shape, on_hand=on_hand, owed=owed, pipeline=pipeline, supplied=supplied,
+                                    today_out=today_out, today_demand=today_demand)
+        r, sku, units, _ = kernels.fill_requests(np.arange(1, m + 1), requests, 0, stock, rank, proportional, first, stop)
         shipped[r, sku] = units
     np.testing.assert_array_equal(pipeline[1:], shipped)
     np.testing.assert_array_equal(owed[1:], requests - shipped)
@@ -501,8 +503,9 @@ def test_fill_requests_counts_what_ships_on_the_day_asked(seed):
     pipeline, supplied, today_out, today_demand = (np.zeros_like(on_hand) for _ in range(4))
     per_row = np.zeros((m, len(kernels.REQUEST_COLUMNS)), np.int64)
     for first, stop in ((0, 3), (3, k)):
-        per_row += kernels.fill_requests(np.arange(1, m + 1), wanted, 0, on_hand, owed, pipeline, supplied, today_out,
-                                         today_demand, rank, False, first, stop)[3]
+        stock = kernels.empty_stock(on_hand.shape, on_hand=on_hand, owed=owed, pipeline=pipeline, supplied=supplied,
+                                    today_out=today_out, today_demand=today_demand)
+        per_row += kernels.fill_requests(np.arange(1, m + 1), wanted, 0, stock, rank, False, first, stop).per_row
     sent = pipeline[1:]
     columns = dict(zip(kernels.REQUEST_COLUMNS, per_row.T, strict=True))
     np.testing.assert_array_equal(columns["shipped"], sent.sum(axis=1))
@@ -623,8 +626,10 @@ def test_close_day_matches_numpy(seed):
                 "stocked": stocked.sum(1), "sold_units": today_sold.sum(1), "outflow_units": today_out.sum(1),
                 "outflow_value": today_out @ cost, "sold_value": today_sold @ cost, "spoiled_units": spoiled.sum(1)}
     got = np.zeros((shape[0], len(kernels.CLOSE_COLUMNS)))
-    kernels.close_day(np.arange(shape[0]), on_hand, pipeline, backordered, stocked, today_in, today_out, today_sold,
-                      spoiled, cost, *totals, got)
+    stock = kernels.empty_stock(shape, on_hand=on_hand, pipeline=pipeline, backordered=backordered, stocked=stocked,
+                                today_in=today_in, today_out=today_out, today_sold=today_sold, spoiled=spoiled,
+                                received=totals[0], outflow=totals[1], sold=totals[2])
+    kernels.close_day(np.arange(shape[0]), stock, cost, got)
     for name, column in zip(kernels.CLOSE_COLUMNS, got.T, strict=True):
         np.testing.assert_allclose(column, expected[name], rtol=1e-12, err_msg=name)
     for t, e in zip(totals, expected_totals, strict=True):
