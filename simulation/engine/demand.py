@@ -11,7 +11,7 @@ therefore match the rates exactly. Each store draws its walk-in demand from its 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
 
 import numpy as np
@@ -194,7 +194,6 @@ class OrderBatch:
                                   line_sku=self.line_sku, line_qty=self.line_qty)
 
 
-
 @dataclass(frozen=True)
 class DrawnOrders:
     """A day's online orders and what each line draws when it arrives (per-line arrays in the batch's line order;
@@ -205,9 +204,6 @@ class DrawnOrders:
     work: np.ndarray            # picking work, in mean picking times (exponential, mean 1)
     sync_u: np.ndarray | None   # uniform for the walk-in sales the platform has not seen yet
     returns: np.ndarray | None  # [line, RETURN_DRAWS] (no columns without returns)
-
-    def with_lines(self, **arrays) -> DrawnOrders:
-        return replace(self, **arrays)
 
     def merged(self, other: DrawnOrders) -> DrawnOrders:
         """Both batches as one, orders in arrival order (``self``'s first among equal hours) and each order's lines

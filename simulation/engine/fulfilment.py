@@ -120,7 +120,8 @@ class Fulfilment:
         self.online_lines += batch.line_qty.size
         if batch.size == 0:
             return
-        sourced = kernels.source_orders(stock=state.arrays, orders=batch.lines(), cand_node=w.cand_node,
+        orders = batch.lines()
+        sourced = kernels.source_orders(stock=state.arrays, orders=orders, cand_node=w.cand_node,
                                         whole_order_first=self.whole_order_first, choose_store=self.choose_store,
                                         held_back=self.held_back, reserved=self.reserved, inaccuracy=w.inaccuracy, fail_u=drawn.fail_u,
                                         quota=self._picking_quota(day), sync_u=drawn.sync_u, view=view)
@@ -137,7 +138,7 @@ class Fulfilment:
 
         nan = np.full(n, np.nan)
         ids = self.orders.append(
-            created_hour=batch.hour, zone=batch.zone, channel=batch.channel, node=line_node[batch.line_start[:-1]],
+            created_hour=batch.hour, zone=batch.zone, channel=batch.channel, node=line_node[orders.line_start[:-1]],
             lines=np.bincount(batch.line_order, minlength=n), units=per_order(batch.line_qty),
             lines_first=per_order(short == 0), units_first=per_order(filled), open_lines=per_order(line_waits),
             lost_lines=per_order(line_lost), lost_units=per_order(np.where(line_lost, short, 0)),

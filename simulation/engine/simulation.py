@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import simpy
@@ -98,7 +99,8 @@ class Simulation:
         self.calendar = Calendar(w)
         own = [OwnPolicy(n.id, n.type, n.replenishment, f"network.nodes[{i}].replenishment")
                for i, n in enumerate(scenario.network.nodes) if n.replenishment is not None]
-        self.replenishment = Replenishment(scenario.replenishment, own, w, scenario.policies.shock_response == "respond")
+        self.transfers, self.respond = scenario.policies.transfers, scenario.policies.shock_response == "respond"
+        self.replenishment = Replenishment(scenario.replenishment, own, w, self.respond)
         self.state = InventoryState(self.replenishment.initial, w.source, w.skus.shelf_life_days)
         if self.replenishment.learns_from_sales:
             self.state.track_turned_away()
@@ -110,7 +112,6 @@ class Simulation:
         self.returns = ReverseFlow(plan, w, self.observers) if plan is not None else None
         self.fulfilment = Fulfilment(w, scenario.policies, self.horizon, self._lost, record_shipments, self.returns)
         self.allocation = ChannelAllocation(scenario.policies.allocation, w, self.replenishment)
-        self.transfers, self.respond = scenario.policies.transfers, scenario.policies.shock_response == "respond"
         records = scenario.policies.store_records
         self.records = StoreRecords(w, records, self.streams["store_records"]) if records.active else None
         if self.records is not None:
@@ -297,9 +298,8 @@ class Simulation:
             converted, per_store = self.to_online.convert(day, self.state, self.calendar.zone_transit_factor())
             self.observers.walk_in_converted(day, per_store)
             lines = converted.batch.line_qty.size
-            converted = converted.with_lines(
-                sync_u=self.streams["recapture"].random(lines) if self.view.lags else np.zeros(lines),
-                returns=self._return_draws(converted.batch, "recaptured_returns"))
+            converted = replace(converted, sync_u=self.streams["recapture"].random(lines) if self.view.lags else np.zeros(lines),
+                                returns=self._return_draws(converted.batch, "recaptured_returns"))
             drawn = converted if drawn is None else drawn.merged(converted)
         if drawn is not None:
             self.fulfilment.serve(day, drawn, self.state, self.view.today())

@@ -49,7 +49,7 @@ def comparison_charts(table: pd.DataFrame, of: str = "per policy", delivery_bars
     to draw distributions from)."""
     charts = []
     for m in charted():
-        if m.name.startswith("delivery_hours") and not delivery_bars:  # runs with orders draw their distributions instead
+        if m.chart == "delivery_p90_by_channel" and not delivery_bars:  # runs with orders draw their distributions instead
             continue
         kpis = [(m.name, c) for c in m.chart_channels
                 if ((table.metric == m.name) & (table.channel == c) & (table.node_type == "all")).any()]

@@ -27,6 +27,7 @@ from simulation.scenario import (
     ScenarioError,
 )
 from simulation.scenario.channels import by_tier
+from simulation.scenario.demand import Online
 from simulation.scenario.eligibility import candidates
 from simulation.world.calendar import CalendarPlan
 from simulation.world.catalog import SkuTable, build_catalog
@@ -56,7 +57,7 @@ def lead_days(raw: np.ndarray) -> np.ndarray:
 class World:
     skus: SkuTable
     calendar: CalendarPlan       # season, promotions and shocks
-    online_demand: object        # the demand section's online orders (rate, lines, hourly profile, channel mix)
+    online_demand: Online        # the demand section's online orders (rate, lines, hourly profile, channel mix)
     warmup_days: int             # days before measuring starts
     split: bool                  # inventory_mode split: channel stocks apart
     holding_rate_per_year: float  # of unit cost
@@ -267,6 +268,7 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
     for r, t in enumerate(twin_of):
         node_rows.setdefault(nodes[t].id, []).append(r)
     fulfil = sc.costs.fulfilment_per_order
+    zone_index = {z.id: i for i, z in enumerate(zones)}
     return World(
         skus=skus, calendar=CalendarPlan(tuple(sc.demand.weekday), tuple(sc.demand.monthly), tuple(sc.demand.promotions),
                                          tuple(sc.demand.shocks)),
@@ -279,13 +281,13 @@ def compile_world(sc: Scenario, force: bool = False, served: np.ndarray | None =
         pickers=per_row(lambda n: n.pickers, np.int64),
         pick_exponential=per_row(lambda n: n.pick_time == "exponential", bool), cutoffs=cutoffs,
         open_hour=per_row(lambda n: n.open_hour), close_hour=per_row(lambda n: n.close_hour),
-        node_zone=per_row(lambda n: [z.id for z in zones].index(n.zone) if n.zone else -1, np.int64),
+        node_zone=per_row(lambda n: zone_index.get(n.zone, -1), np.int64),
         priority=per_row(lambda n: n.priority, np.int64), inaccuracy=per_row(lambda n: n.record_inaccuracy),
         protection=per_row(lambda n: sc.policies.store_protection_units if n.type == STORE else 0, np.int64),
         ship_cost=per_row(lambda n: getattr(fulfil, n.type)), store_rows=store_rows,
         store_scale=scales,
         node_index=index, node_rows={k: np.array(v, np.int64) for k, v in node_rows.items()},
-        zone_index={z.id: i for i, z in enumerate(zones)},
+        zone_index=zone_index,
         channel_backorders=np.array([getattr(sc.channels, c).unfilled == "backorder" for c in ONLINE_CHANNELS]),
         channel_max_wait=np.array([getattr(sc.channels, c).max_wait_days for c in ONLINE_CHANNELS], np.int64),
         channel_sla=np.array([getattr(sc.channels, c).dispatch_sla_hours for c in ONLINE_CHANNELS]),

@@ -199,8 +199,6 @@ def test_kernels_are_called_by_name():
     """A kernel takes many arrays of one dtype, so a call that passes more than three by position could swap two and
     silently change results: outside ``kernels/`` every such call names its arguments (numba takes keywords at no
     cost per call)."""
-    import inspect
-
     import simulation.kernels as kernels_package
     from simulation.kernels import fitting
 
@@ -215,4 +213,3 @@ def test_kernels_are_called_by_name():
                 name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
                 if name and compiled(name):
                     assert len(node.args) <= 3, f"{module}:{node.lineno}: {name} called with {len(node.args)} positional arguments"
-    assert inspect.isfunction(kernels_package.close_day.py_func)
