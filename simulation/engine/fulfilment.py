@@ -110,9 +110,9 @@ class Fulfilment:
         queue.keep(remaining > 0)
 
     # ------------------------------------------------------------------------------------ today's orders
-    def serve(self, day: int, drawn: DrawnOrders, state, view: kernels.PlatformView | None) -> None:
-        """Source today's orders with their lines' draws as the platform sees stock (``view``, see
-        :func:`~simulation.kernels.records.unseen_units`; None: the shelf exactly): eligible nodes best first within
+    def serve(self, day: int, drawn: DrawnOrders, state, view: kernels.PlatformView, syncs: kernels.Syncs | None) -> None:
+        """Source today's orders with their lines' draws as the platform sees stock (``view`` and ``syncs``, see
+        :func:`~simulation.kernels.records.unseen_units`): eligible nodes best first within
         today's picking quota; unfilled lines wait at their node or are lost per channel (writes on_hand, today_demand,
         today_out, today_sold, backordered)."""
         w = self.world
@@ -124,7 +124,8 @@ class Fulfilment:
         sourced = kernels.source_orders(stock=state.arrays, orders=orders, cand_node=w.cand_node,
                                         whole_order_first=self.whole_order_first, choose_store=self.choose_store,
                                         held_back=self.held_back, reserved=self.reserved, inaccuracy=w.inaccuracy, fail_u=drawn.fail_u,
-                                        quota=self._picking_quota(day), sync_u=drawn.sync_u, view=view)
+                                        quota=self._picking_quota(day), sync_u=drawn.sync_u, view=view,
+                                        syncs=syncs)
         line_node, filled, failed = sourced.node, sourced.filled, sourced.failed
 
         short = batch.line_qty - filled

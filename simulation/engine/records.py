@@ -69,8 +69,8 @@ class OnlineView:
         self.stream = stream
         self.open_hour, self.close_hour = world.open_hour.astype(float), world.close_hour.astype(float)
         exact = kernels.exact_view(world.n_nodes)
-        self.lagged, self.gap, self.unseen, self.sold = exact.lagged, exact.gap, exact.unseen, exact.sold
-        self.sync_hours, self.sync_ok = exact.sync_hours, exact.sync_ok
+        self.lagged, self.gap, self.unseen, self.sold = exact.lagged, exact.gap, exact.gap, exact.gap
+        self.sync_hours, self.sync_ok = np.zeros(0), np.zeros((world.n_nodes, 0), bool)
         if self.lags or state.record_gap is not None:
             self.lagged[self.rows] = True
         if state.record_gap is not None:
@@ -105,14 +105,18 @@ class OnlineView:
         if self.lags:
             self.sold[self.rows] += state.today_sold[self.rows]
 
-    def today(self) -> kernels.PlatformView | None:
-        """The view as :func:`~simulation.kernels.records.unseen_units` reads it; None when the platform sees
-        every shelf exactly."""
-        if not self.lagged.any():
+    def today(self) -> kernels.PlatformView:
+        """The view as :func:`~simulation.kernels.records.unseen_units` reads it (every shelf exactly when records
+        are exact and nothing lags)."""
+        return kernels.PlatformView(lagged=self.lagged, gap=self.gap)
+
+    def syncs(self) -> kernels.Syncs | None:
+        """Today's syncs as :func:`~simulation.kernels.records.unseen_units` reads them; None when walk-in sales reach
+        the platform at once."""
+        if not self.lags:
             return None
-        return kernels.PlatformView(lagged=self.lagged, gap=self.gap, unseen=self.unseen, sold=self.sold,
-                                    sync_hours=self.sync_hours, sync_ok=self.sync_ok, open_hour=self.open_hour,
-                                    close_hour=self.close_hour, interval=self.interval)
+        return kernels.Syncs(unseen=self.unseen, sold=self.sold, hours=self.sync_hours, arrived=self.sync_ok,
+                             open_hour=self.open_hour, close_hour=self.close_hour, interval=self.interval)
 
     def close(self, day: int) -> None:
         """Walk-in units sold after each store's last sync that arrived today stay unseen into tomorrow."""

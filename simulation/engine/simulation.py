@@ -302,7 +302,7 @@ class Simulation:
                                 returns=self._return_draws(converted.batch, "recaptured_returns"))
             drawn = converted if drawn is None else drawn.merged(converted)
         if drawn is not None:
-            self.fulfilment.serve(day, drawn, self.state, self.view.today())
+            self.fulfilment.serve(day, drawn, self.state, self.view.today(), self.view.syncs())
 
     # ------------------------------------------------------------------------------------ stock moves
     def _transfer(self, day: int) -> None:

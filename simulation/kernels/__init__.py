@@ -14,7 +14,7 @@ Every ``@njit`` in the package lives here. Results leave a kernel by name: a res
 NamedTuple defined beside its kernel (``Shipments``, ``Sourced``, ``Matched``, ``WalkInSales``, ``Overdispersion``;
 numba builds and returns them natively), and the columns of a result table are named by constant tuples
 (``CLOSE_COLUMNS``, ``SETTLE_SUMS``, ``REQUEST_COLUMNS``, ``WALK_IN_COLUMNS``). The online platform's view of store
-stock travels into the sourcing kernel as one ``PlatformView``; inputs that travel together are bundled likewise
+stock travels into the sourcing kernel as one ``PlatformView`` (with its ``Syncs`` when walk-in sales reach it late); inputs that travel together are bundled likewise
 (``Stock``: the run's stock arrays; ``OrderLines``: a day's orders), and callers name every other argument.
 """
 
@@ -46,12 +46,14 @@ from simulation.kernels.picking import (
 )
 from simulation.kernels.records import (
     PlatformView,
+    Syncs,
     binomial_inverse,
     carry_unseen,
     drift_records,
     exact_view,
     poisson_inverse,
     unseen_units,
+    unsynced_units,
     walk_in_share,
 )
 from simulation.kernels.returns import return_draws
@@ -80,6 +82,7 @@ __all__ = [
     "Matched",
     "OrderLines",
     "PlatformView",
+    "Syncs",
     "Shipments",
     "Sourced",
     "Stock",
@@ -117,6 +120,7 @@ __all__ = [
     "smooth_forecast_from_sales",
     "source_orders",
     "unseen_units",
+    "unsynced_units",
     "walk_in_share",
     "walk_in_store",
 ]

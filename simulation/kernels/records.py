@@ -90,46 +90,55 @@ def walk_in_share(open_hour, close_hour, start, end):
 
 
 class PlatformView(NamedTuple):
-    """The online platform's view of store stock for one day, as :func:`unseen_units` reads it."""
+    """What the online platform sees of store stock for one day, as :func:`unseen_units` reads it."""
 
     lagged: np.ndarray      # [node] whether the platform's view of the node can differ from its shelf
     gap: np.ndarray         # [node, SKU] record - shelf (0 x 0: records are exact)
+
+
+class Syncs(NamedTuple):
+    """Walk-in sales reaching the platform only with a store's syncs, every ``interval`` hours (one day's)."""
+
     unseen: np.ndarray      # [node, SKU] walk-in units sold before today since the last sync that arrived
     sold: np.ndarray        # [node, SKU] walk-in units sold today
-    sync_hours: np.ndarray  # today's syncs, absolute hours
-    sync_ok: np.ndarray     # [node, sync] whether the sync arrived
+    hours: np.ndarray       # today's syncs, absolute hours
+    arrived: np.ndarray     # [node, sync] whether the sync arrived
     open_hour: np.ndarray   # [node] walk-in opening hour of day
     close_hour: np.ndarray  # [node] walk-in closing hour of day
-    interval: float         # hours between syncs (0: walk-in sales reach the platform at once)
+    interval: float         # hours between syncs
 
 
-@njit(cache=True, nogil=True, inline="always")  # inlined: a tuple of arrays passed in a call costs per call
-def unseen_units(view, node, sku, hour, u):
+@njit(cache=True, nogil=True)
+def unseen_units(view, syncs, node, sku, hour, u):
     """Units the online platform still shows at ``node`` for ``sku`` at absolute ``hour`` that the shelf no
-    longer has (negative: units it has that the platform does not show), from the day's :class:`PlatformView`:
-
-    - the store's record gap (record - shelf) when records are kept;
-    - with syncs every ``interval`` hours, the walk-in units sold since the store's last sync that arrived:
-      today's after it (Binomial(sold today, share of the walk-in day between that sync and ``hour``) at the
-      line's uniform ``u``), and, when no sync arrived yet today, ``unseen`` before today too.
-    """
-    gap, sync_hours, sync_ok, interval = view.gap, view.sync_hours, view.sync_ok, view.interval
+    longer has (negative: units it has that the platform does not show): at a node whose view lags
+    (``view.lagged``), the store's record gap (record - shelf, when records are kept) and the walk-in units
+    sold that no sync has brought yet (:func:`unsynced_units`; ``syncs`` None: none)."""
     if not view.lagged[node]:
         return 0
-    out = gap[node, sku] if gap.shape[0] else 0
-    if interval <= 0.0:
-        return out
+    return (view.gap[node, sku] if view.gap.shape[0] else 0) + unsynced_units(syncs, node, sku, hour, u)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def unsynced_units(syncs, node, sku, hour, u):
+    """Walk-in units a lagged store sold that the platform has not seen at absolute ``hour``: those since the
+    store's last sync that arrived, today's after it (Binomial(sold today, share of the walk-in day between
+    that sync and ``hour``) at the line's uniform ``u``), and, when no sync arrived yet today, ``unseen``
+    before today too. None ``syncs`` (sales reach the platform at once): 0, and numba compiles the rest away."""
+    if syncs is None:
+        return 0
     day_start = 24.0 * math.floor(hour / 24.0)
     since = -1.0
-    for j in range(sync_hours.size - 1, -1, -1):
-        if sync_hours[j] <= hour and sync_ok[node, j]:
-            since = sync_hours[j] - day_start
+    for j in range(syncs.hours.size - 1, -1, -1):
+        if syncs.hours[j] <= hour and syncs.arrived[node, j]:
+            since = syncs.hours[j] - day_start
             break
+    out = 0
     if since < 0.0:
-        out += view.unseen[node, sku]
+        out += syncs.unseen[node, sku]
         since = 0.0
-    share = walk_in_share(view.open_hour[node], view.close_hour[node], since, hour - day_start)
-    return out + binomial_inverse(u, view.sold[node, sku], share)
+    share = walk_in_share(syncs.open_hour[node], syncs.close_hour[node], since, hour - day_start)
+    return out + binomial_inverse(u, syncs.sold[node, sku], share)
 
 
 @njit(cache=True, nogil=True)
@@ -147,9 +156,5 @@ def carry_unseen(rows, sold, unseen, last_sync, open_hour, close_hour, u):
 
 
 def exact_view(n_nodes: int) -> PlatformView:
-    """A view for :func:`unseen_units` in which the platform sees every shelf exactly (the sourcing kernel
-    takes ``None`` for it, and compiles the view away)."""
-    empty = np.zeros((0, 0), np.int64)
-    return PlatformView(lagged=np.zeros(n_nodes, np.bool_), gap=empty, unseen=empty, sold=empty, sync_hours=np.zeros(0),
-                        sync_ok=np.zeros((n_nodes, 0), np.bool_), open_hour=np.zeros(n_nodes), close_hour=np.zeros(n_nodes),
-                        interval=0.0)
+    """A view in which the platform sees every shelf exactly."""
+    return PlatformView(lagged=np.zeros(n_nodes, np.bool_), gap=np.zeros((0, 0), np.int64))

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from simulation.kernels.records import unseen_units
+from simulation.kernels.records import unsynced_units
 
 
 class OrderLines(NamedTuple):
@@ -61,16 +61,6 @@ def _available(on_hand, node, sku, held_back, reserved):
 
 
 @njit(cache=True, inline="always")
-def _shown(on_hand, node, sku, held_back, reserved, view, hour, u):
-    """Units the online platform offers at ``node``: its stock as the platform sees it (``unseen_units``;
-    ``view`` None: the shelf, and numba compiles the branch away) less what is kept back."""
-    shown = on_hand[node, sku] - _kept(node, sku, held_back, reserved)
-    if view is not None:
-        shown += unseen_units(view, node, sku, hour, u)
-    return max(shown, 0)
-
-
-@njit(cache=True, inline="always")
 def _take(on_hand, node, sku, want, held_back, reserved, fail_u, inaccuracy, shown):
     """Pick what the platform promised at ``node`` (up to ``want`` of the ``shown`` units); the line fails
     outright (returns -1) when the shelf has fewer than that, or when the record showed units the shelf
@@ -91,20 +81,9 @@ def _open_to(node, quota, used_by, o):
     return used_by[node] == o or quota[node] > 0
 
 
-@njit(cache=True, inline="always")
-def _first_with(on_hand, cands, sku, need, held, reserved, quota, used_by, o, capped, view, hour, u):
-    for m in range(cands.size):
-        node = cands[m]
-        if node < 0:
-            break
-        if (not capped or _open_to(node, quota, used_by, o)) and _shown(on_hand, node, sku, held, reserved, view, hour, u) >= need:
-            return node
-    return -1
-
-
 @njit(cache=True)
 def source_orders(stock, orders, cand_node, whole_order_first, choose_store, held_back, reserved, inaccuracy, fail_u, quota,
-                  sync_u, view):
+                  sync_u, view, syncs=None):
     """Choose the serving node of every online order line (``orders``: :class:`OrderLines`), in arrival order, and
     take the stock (``stock``: a :class:`~.stock.Stock`).
 
@@ -123,8 +102,8 @@ def source_orders(stock, orders, cand_node, whole_order_first, choose_store, hel
       with enough stock, else the first with some (a partial line), else it stays unfilled at the
       first candidate.
 
-    Stock is judged as the platform sees it at the order's hour (``view``, see ``unseen_units``; None: the
-    shelf exactly; line ``j`` draws its unsynced walk-in sales at ``sync_u[j]``); a line whose node's shelf
+    Stock is judged as the platform sees it at the order's hour (``view`` and ``syncs``, see ``unseen_units``;
+    ``exact_view()`` and None: the shelf exactly; line ``j`` draws its unsynced walk-in sales at ``sync_u[j]``); a line whose node's shelf
     has less than the platform promised, or whose record is wrong (``fail_u[line] < inaccuracy[node]``),
     ships nothing and is flagged.
     Each line's units count in ``today_demand`` and the units taken in ``today_out`` and ``today_sold``
@@ -139,6 +118,43 @@ def source_orders(stock, orders, cand_node, whole_order_first, choose_store, hel
     filled = np.zeros(n_lines, np.int64)
     failed = np.zeros(n_lines, np.bool_)
     used_by = np.full(on_hand.shape[0], -1, np.int64)
+    need = np.zeros(n_lines, np.int64)
+    lagged, gap = view.lagged, view.gap
+    records = gap.shape[0] > 0
+
+    # Inner functions, which numba inlines: they read the arrays above without their being passed again (a tuple
+    # of arrays handed to a helper costs each array's reference count at every call: 2-4x slower here).
+    def shown(node, sku, held, hour, u):
+        """Units the online platform offers at ``node``: its stock as the platform sees it (``unseen_units``) less
+        what is kept back."""
+        units = on_hand[node, sku] - _kept(node, sku, held, reserved)
+        if lagged[node]:
+            units += (gap[node, sku] if records else 0) + unsynced_units(syncs, node, sku, hour, u)
+        return max(units, 0)
+
+    def best_with(cands, sku, want, held, room, o, hour, u):
+        """The node a line goes to: the first candidate with quota left and ``want`` units shown, else the first
+        with ``want`` units, else the first with some (a partial line), else the first candidate (-1: none). One
+        pass: each candidate's stock is judged once."""
+        enough = some = -1
+        for m in range(cands.size):
+            node = cands[m]
+            if node < 0:
+                break
+            units = shown(node, sku, held, hour, u)
+            if units >= want:
+                if _open_to(node, room, used_by, o):
+                    return node
+                if enough < 0:
+                    enough = node
+            elif units >= 1 and some < 0:
+                some = node
+        if enough >= 0:
+            return enough
+        if some >= 0:
+            return some
+        return cands[0]
+
     for o in range(order_zone.size):
         z, c = order_zone[o], order_channel[o]
         cands = cand_node[z, c]
@@ -148,6 +164,11 @@ def source_orders(stock, orders, cand_node, whole_order_first, choose_store, hel
         hour = order_hour[o]
         chosen = -1
         if choose_store[c] or whole_order_first[c]:
+            for j in range(first, last):  # a SKU may appear on several lines: each line needs its SKU's total
+                need[j] = 0
+                for i in range(first, last):
+                    if line_sku[i] == line_sku[j]:
+                        need[j] += line_qty[i]
             best_count = -1
             for m in range(cands.size):
                 node = cands[m]
@@ -157,11 +178,7 @@ def source_orders(stock, orders, cand_node, whole_order_first, choose_store, hel
                     continue
                 count = 0
                 for j in range(first, last):
-                    need = 0  # a SKU may appear on several lines: compare its total
-                    for i in range(first, last):
-                        if line_sku[i] == line_sku[j]:
-                            need += line_qty[i]
-                    if _shown(on_hand, node, line_sku[j], held, reserved, view, hour, sync_u[j]) >= need:
+                    if shown(node, line_sku[j], held, hour, sync_u[j]) >= need[j]:
                         count += 1
                 if count == last - first:
                     chosen = node
@@ -175,21 +192,12 @@ def source_orders(stock, orders, cand_node, whole_order_first, choose_store, hel
                 continue
         for j in range(first, last):
             sku, want, u = line_sku[j], line_qty[j], sync_u[j]
-            node = chosen
-            if node < 0:
-                node = _first_with(on_hand, cands, sku, want, held, reserved, room, used_by, o, True, view, hour, u)
-            if node < 0:
-                node = _first_with(on_hand, cands, sku, want, held, reserved, room, used_by, o, False, view, hour, u)
-            if node < 0:
-                node = _first_with(on_hand, cands, sku, 1, held, reserved, room, used_by, o, False, view, hour, u)
-            if node < 0:
-                node = cands[0]
+            node = chosen if chosen >= 0 else best_with(cands, sku, want, held, room, o, hour, u)
             node_out[j] = node
             if node < 0:
                 continue
             today_demand[node, sku] += want
-            got = _take(on_hand, node, sku, want, held, reserved, fail_u[j], inaccuracy,
-                        _shown(on_hand, node, sku, held, reserved, view, hour, u))
+            got = _take(on_hand, node, sku, want, held, reserved, fail_u[j], inaccuracy, shown(node, sku, held, hour, u))
             if got < 0:
                 failed[j] = True
             else:

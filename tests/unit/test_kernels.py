@@ -744,8 +744,9 @@ def test_unseen_units_and_carry_match_reference(seed):
     sync_hours = np.arange(first, last) * interval
     sync_ok = rng.random((n, sync_hours.size)) < 0.6
     open_h, close_h = rng.uniform(5, 10, n), rng.uniform(17, 23, n)
-    view = kernels.PlatformView(lagged=lagged, gap=gap, unseen=unseen, sold=sold, sync_hours=sync_hours, sync_ok=sync_ok,
-                                open_hour=open_h, close_hour=close_h, interval=interval)
+    view = kernels.PlatformView(lagged=lagged, gap=gap)
+    syncs = kernels.Syncs(unseen=unseen, sold=sold, hours=sync_hours, arrived=sync_ok, open_hour=open_h, close_hour=close_h,
+                          interval=interval)
     for _ in range(40):
         node, sku, hour, u = int(rng.integers(n)), int(rng.integers(k)), 24 * day + rng.uniform(0, 24), rng.random()
         arrived = [t - 24 * day for t, ok in zip(sync_hours, sync_ok[node], strict=True) if ok and t <= hour]
@@ -753,7 +754,8 @@ def test_unseen_units_and_carry_match_reference(seed):
         want = 0 if not lagged[node] else (gap[node, sku] + (0 if arrived else unseen[node, sku])
                                           + _binomial_reference(u, sold[node, sku], _share_reference(open_h[node], close_h[node], since,
                                                                                                        hour - 24 * day)))
-        assert kernels.unseen_units(view, node, sku, hour, u) == want
+        assert kernels.unseen_units(view, syncs, node, sku, hour, u) == want
+        assert kernels.unseen_units(view, None, node, sku, hour, u) == (gap[node, sku] if lagged[node] else 0)
     rows = np.flatnonzero(lagged)
     last_sync = np.array([max([t - 24 * day for t, ok in zip(sync_hours, sync_ok[r], strict=True) if ok], default=-1.0) for r in rows])
     u = rng.random((rows.size, k))
