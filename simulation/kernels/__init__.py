@@ -14,8 +14,9 @@ Every ``@njit`` in the package lives here. Results leave a kernel by name: a res
 NamedTuple defined beside its kernel (``Shipments``, ``Sourced``, ``Matched``, ``WalkInSales``, ``Overdispersion``;
 numba builds and returns them natively), and the columns of a result table are named by constant tuples
 (``CLOSE_COLUMNS``, ``SETTLE_SUMS``, ``REQUEST_COLUMNS``, ``WALK_IN_COLUMNS``). The online platform's view of store
-stock travels into the sourcing kernel as one ``PlatformView`` (with its ``Syncs`` when walk-in sales reach it late); inputs that travel together are bundled likewise
-(``Stock``: the run's stock arrays; ``OrderLines``: a day's orders), and callers name every other argument.
+stock travels into the sourcing kernel as one ``PlatformView`` (with its ``Syncs`` when walk-in sales reach it
+late); inputs that travel together are bundled likewise (``Stock``: the run's stock arrays; ``OrderLines``: a day's
+orders), and callers name every other argument.
 """
 
 from simulation.kernels.closing import CLOSE_COLUMNS, age_stock, close_day
@@ -82,10 +83,10 @@ __all__ = [
     "Matched",
     "OrderLines",
     "PlatformView",
-    "Syncs",
     "Shipments",
     "Sourced",
     "Stock",
+    "Syncs",
     "WalkInSales",
     "age_stock",
     "allocate_lines",
