@@ -212,16 +212,13 @@ class DrawnOrders:
         hour = np.concatenate([x.hour, y.hour])
         lines = np.concatenate([np.bincount(x.line_order, minlength=x.size), np.bincount(y.line_order, minlength=y.size)])
         order = np.argsort(hour, kind="stable")
-        sorted_lines = lines[order]
-        first_line = np.cumsum(lines) - lines
-        within = np.arange(lines.sum()) - np.repeat(np.cumsum(sorted_lines) - sorted_lines, sorted_lines)
-        perm = np.repeat(first_line[order], sorted_lines) + within
+        perm, line_order = kernels.lines_in_order(n_lines=lines, order=order)
 
         def both(name):
             return np.concatenate([getattr(x, name), getattr(y, name)])
         batch = OrderBatch(zone=both("zone")[order], channel=both("channel")[order], hour=hour[order],
                            transit=both("transit")[order], transit_local=both("transit_local")[order],
-                           line_order=np.repeat(np.arange(order.size), sorted_lines), line_sku=both("line_sku")[perm],
+                           line_order=line_order, line_sku=both("line_sku")[perm],
                            line_qty=both("line_qty")[perm])
         per_line = {f.name: np.concatenate([getattr(self, f.name), getattr(other, f.name)])[perm]
                     for f in fields(self) if f.name != "batch"}
@@ -288,15 +285,10 @@ class OrderGenerator:
         n_lines = 1 + rng.poisson(self.lines_mean - 1.0, n)
         line_order = np.repeat(np.arange(n), n_lines)
         line_channel = channel[line_order]
-        line_sku = np.empty(line_order.size, np.int64)
         u = rng.random(line_order.size)
-        line_profile = profile[zone[line_order]]
-        for c, wt in enumerate(weights):
-            for p, g in enumerate(profiles):
-                mask = (line_channel == c) & (line_profile == p)
-                if mask.any():
-                    cdf = np.cumsum(wt * g)
-                    line_sku[mask] = np.minimum(np.searchsorted(cdf, u[mask] * cdf[-1], side="right"), wt.size - 1)
+        cdf = np.array([np.cumsum(wt * g) for wt in weights for g in profiles])  # [channel x profile, SKU]
+        group = line_channel * len(profiles) + profile[zone[line_order]]
+        line_sku = kernels.line_skus(key=u * cdf[group, -1], group=group, cdf=cdf)
         line_qty = 1 + rng.poisson(self.units_mean - 1.0, line_order.size)
         return PlacedOrders(zone=zone, channel=channel, hour=hour, n_lines=n_lines.astype(np.int64), line_sku=line_sku,
                             line_qty=line_qty.astype(np.int64))
@@ -305,18 +297,13 @@ class OrderGenerator:
         """Placed orders given their transit times (drawn in the order placed, so a replayed history draws
         the same ones) and sorted by arrival time, each order's lines kept together."""
         zone, n_lines = placed.zone, placed.n_lines
-        n = zone.size
         transit = self.transit(zone, placed.channel, transit_rng, calendar.zone_transit_factor())
-        # Arrival order: orders sorted by time, lines follow their order.
+        # Arrival order: orders sorted by time, each order's lines kept together behind it.
         order = np.argsort(placed.hour, kind="stable")
-        # Each order's lines are contiguous: take the orders' line ranges in arrival order (no sort).
-        sorted_lines = n_lines[order]
-        first_line = np.cumsum(n_lines) - n_lines
-        within = np.arange(int(n_lines.sum())) - np.repeat(np.cumsum(sorted_lines) - sorted_lines, sorted_lines)
-        line_perm = np.repeat(first_line[order], sorted_lines) + within
+        line_perm, line_order = kernels.lines_in_order(n_lines=n_lines, order=order)
         return OrderBatch(zone=zone[order], channel=placed.channel[order], hour=placed.hour[order], transit=transit[0, order],
-                          transit_local=transit[1, order], line_order=np.repeat(np.arange(n), sorted_lines),
-                          line_sku=placed.line_sku[line_perm], line_qty=placed.line_qty[line_perm])
+                          transit_local=transit[1, order], line_order=line_order, line_sku=placed.line_sku[line_perm],
+                          line_qty=placed.line_qty[line_perm])
 
 
 __all__ = ["CHANNELS", "Calendar", "DrawnOrders", "OrderBatch", "OrderGenerator", "PlacedOrders", "WalkIn", "month_of",

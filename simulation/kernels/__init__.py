@@ -19,6 +19,7 @@ late); inputs that travel together are bundled likewise (``Stock``: the run's st
 orders), and callers name every other argument.
 """
 
+from simulation.kernels.baskets import line_skus, lines_in_order
 from simulation.kernels.closing import CLOSE_COLUMNS, age_stock, close_day
 from simulation.kernels.ordering import (
     REQUEST_COLUMNS,
@@ -101,6 +102,8 @@ __all__ = [
     "fill_rate_levels",
     "fill_requests",
     "forecast_levels",
+    "line_skus",
+    "lines_in_order",
     "match_transfers",
     "negative_binomial_draw",
     "negative_binomial_draws",

@@ -809,3 +809,33 @@ def test_fill_rate_levels_use_the_normal_loss_past_its_threshold():
         S += 1
     assert got == S
     assert kernels.fill_rate_levels(*(np.zeros(1) for _ in range(5)), 0.98)[0] == 0  # no demand, no stock
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_line_skus_match_numpy_searchsorted(seed):
+    """Each line's SKU is numpy's searchsorted (side right, capped at the last SKU) in its row of cumulative weights,
+    with SKUs of zero weight, keys on a row's exact cumulative values, at 0 and at the row's total."""
+    rng = rng_for(seed)
+    n_skus = int(rng.integers(1, 300))
+    weights = rng.gamma(0.4, 1.0, (3, n_skus)) * (rng.random((3, n_skus)) > 0.2)
+    weights[:, 0] += 1e-3  # every row has some weight
+    cdf = np.cumsum(weights, axis=1)
+    group = rng.integers(0, 3, 5000)
+    key = rng.random(group.size) * cdf[group, -1]
+    edge = rng.integers(0, n_skus, 300)
+    key[:300] = cdf[group[:300], edge]
+    key[300:310], key[310:320] = 0.0, cdf[group[310:320], -1]
+    want = np.minimum([np.searchsorted(cdf[g], x, side="right") for g, x in zip(group, key, strict=True)], n_skus - 1)
+    np.testing.assert_array_equal(kernels.line_skus(key=key, group=group, cdf=cdf), want)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lines_in_order_keep_each_orders_lines_behind_it(seed):
+    rng = rng_for(seed)
+    n_lines = rng.integers(0, 4, 50)
+    order = rng.permutation(50)
+    perm, line_order = kernels.lines_in_order(n_lines=n_lines, order=order)
+    placed = [(o, i) for o in range(50) for i in range(n_lines[o])]  # (order, line within it) of each placed line
+    want = [placed.index((o, i)) for o in order for i in range(n_lines[o])]
+    np.testing.assert_array_equal(perm, want)
+    np.testing.assert_array_equal(line_order, np.repeat(np.arange(50), n_lines[order]))
