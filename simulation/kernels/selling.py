@@ -9,6 +9,10 @@ import numpy as np
 from numba import njit
 
 INVERSION_MAX_MEAN = 30.0  # larger means draw a gamma-Poisson mixture (inversion would take ~mean steps)
+# A uniform below (1 - m + m²/2 - m³/6) x ZERO_MARGIN (m the mean; a lower bound of e^-m, itself at most P[0])
+# is below P[0] as computed too (its rounding error is ~1e-16), so the draw is 0 whichever way P[0] rounds:
+# most slow-moving SKUs' days, at no exp or log.
+ZERO_MARGIN = 1.0 - 1e-12
 
 
 class WalkInSales(NamedTuple):
@@ -31,7 +35,8 @@ def negative_binomial_draw(rng, mean, alpha):
     Means up to ``INVERSION_MAX_MEAN`` invert the cdf with one uniform, walking up from P[0] =
     (1 + alpha mean)^(-1/alpha) (or e^-mean) by P[k+1] = P[k] (1/alpha + k) / (k + 1) * alpha mean /
     (1 + alpha mean) (or mean / (k + 1)): one uniform per draw, whatever the mean, which keeps streams
-    aligned across policies and costs a few ns for the slow SKUs that dominate a catalogue. Larger
+    aligned across policies and costs a few ns for the slow SKUs that dominate a catalogue (a uniform below
+    a lower bound of P[0] is 0 at once). Larger
     means draw a gamma then a Poisson variate.
     """
     if mean > INVERSION_MAX_MEAN:
@@ -39,6 +44,8 @@ def negative_binomial_draw(rng, mean, alpha):
         return rng.poisson(lam)
     u = rng.random()
     if mean <= 0.0:
+        return 0
+    if u < (1.0 - mean * (1.0 - mean * (0.5 - mean / 6.0))) * ZERO_MARGIN:  # P[0] >= e^-mean >= 1 - m + m²/2 - m³/6
         return 0
     if alpha > 0.0:
         r = 1.0 / alpha
