@@ -123,11 +123,11 @@ class WalkIn:
         self.trace = trace
         self.want = np.zeros((world.store_rows.size, world.skus.size), np.int64)
 
-    def serve(self, calendar: Calendar, day: int, state, blocks: Blocks, parts: int | None = None):
+    def serve(self, calendar: Calendar, day: int, state, blocks: Blocks):
         """Start drawing today's demand and serving it from ``state.on_hand`` (adding to
-        ``state.today_demand``, ``today_out`` and ``today_sold``) on the thread pool; returns a function
-        that waits and gives per store the ``kernels.WALK_IN_COLUMNS``. ``parts``: blocks of stores (default one
-        per thread)."""
+        ``state.today_demand``, ``today_out`` and ``today_sold``) on the thread pool, store by store; returns a
+        function that serves the stores still left on the calling thread, waits, and gives per store the
+        ``kernels.WALK_IN_COLUMNS``."""
         w = self.world
         mean = (w.skus.rate * calendar.promotion_lift("walk_in")) * calendar.season(day)
         factor = calendar.store_demand_factor()
@@ -137,22 +137,21 @@ class WalkIn:
         if self.trace is not None:
             self.trace.walk_in(day, self.want)
 
-        def run(block):
-            for i in range(block.start, block.stop):
-                node = w.store_rows[i]
-                shelf = {"on_hand": state.on_hand[node], "today_demand": state.today_demand[node],
-                         "today_out": state.today_out[node], "today_sold": state.today_sold[node], "margin": margin}
-                if self.trace is not None:
-                    out[i] = kernels.serve_walk_in(want=self.want[i], open_share=open_share[i], **shelf)
-                    continue
-                mu = w.store_scale[i] * factor[i] * mean
-                out[i] = kernels.walk_in_store(rng=self.rngs[i], mean=mu if w.store_mix is None else mu * w.store_mix[i],
-                                               alpha=self.alpha, open_share=open_share[i], want=self.want[i], **shelf)
+        def run(i):
+            node = w.store_rows[i]
+            shelf = {"on_hand": state.on_hand[node], "today_demand": state.today_demand[node],
+                     "today_out": state.today_out[node], "today_sold": state.today_sold[node], "margin": margin}
+            if self.trace is not None:
+                out[i] = kernels.serve_walk_in(want=self.want[i], open_share=open_share[i], **shelf)
+                return
+            mu = w.store_scale[i] * factor[i] * mean
+            out[i] = kernels.walk_in_store(rng=self.rngs[i], mean=mu if w.store_mix is None else mu * w.store_mix[i],
+                                           alpha=self.alpha, open_share=open_share[i], want=self.want[i], **shelf)
 
-        wait = blocks.start(run, w.store_rows.size, parts)
+        finish = blocks.share(run, w.store_rows.size)
 
         def done():
-            wait()
+            finish()
             return out
         return done
 

@@ -248,16 +248,15 @@ class Simulation:
     # ------------------------------------------------------------------------------------ demand
     def _serve_walk_in(self, day: int, while_serving=None):
         """Walk-in customers buy from store shelves (on the thread pool); ``while_serving()`` runs on
-        this thread meanwhile (it must not touch stock) and its result is returned. The stores then
-        take one thread fewer, leaving a core to this one."""
-        parts = self.blocks.threads - 1 if while_serving is not None else None
+        this thread meanwhile (it must not touch stock) and its result is returned; this thread then serves
+        the stores still waiting, so the stores and the other work share the cores whichever takes longer."""
         if self.to_online.active:
             self.to_online.before(self.state)
         self.view.before_walk_in(self.state)
         st, stores = self.state, self.world.store_rows
         turned_away = st.today_turned_away
         sold_before = st.today_sold[stores] if turned_away is not None and stores.size else None
-        wait = self.walk_in.serve(self.calendar, day, st, self.blocks, parts) if stores.size else None
+        wait = self.walk_in.serve(self.calendar, day, st, self.blocks) if stores.size else None
         result = while_serving() if while_serving is not None else None
         if wait is not None:
             self.observers.walk_in_served(day, wait())

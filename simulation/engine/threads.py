@@ -7,6 +7,7 @@ draws from its own random stream), so a run gives identical results on any numbe
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
@@ -39,17 +40,38 @@ class Blocks:
             return [fn(slice(0, n))] if n else []
         return self.start(fn, n)()
 
-    def start(self, fn, n: int, parts: int | None = None):
-        """Start ``fn`` over ``parts`` blocks (default: one per thread) on the pool and return a function
-        that waits for (and returns) the results; with one thread, everything runs when that function
-        is called."""
-        parts = self.threads if parts is None else max(1, parts)
-        edges = np.linspace(0, n, parts + 1).round().astype(int)
+    def start(self, fn, n: int):
+        """Start ``fn`` over one block per thread on the pool and return a function that waits for (and
+        returns) the results; with one thread, everything runs when that function is called."""
+        edges = np.linspace(0, n, self.threads + 1).round().astype(int)
         blocks = [slice(int(a), int(b)) for a, b in pairwise(edges) if b > a]
         if self._pool is None:
             return lambda: [fn(b) for b in blocks]
         futures = [self._pool.submit(fn, b) for b in blocks]
         return lambda: [f.result() for f in futures]
+
+    def share(self, fn, n: int):
+        """Start ``fn(i)`` for items ``i`` in 0..n-1 on all threads but one and return ``finish``: the caller
+        does its own work meanwhile, then calls ``finish()``, which takes the items still left on the calling
+        thread and waits for the rest. Items go one at a time to whichever thread is free, so the caller's work
+        and the items share the cores however long each takes (the results must not depend on which thread
+        ran an item)."""
+        items, lock = iter(range(n)), threading.Lock()
+
+        def work() -> None:
+            while True:
+                with lock:
+                    i = next(items, None)
+                if i is None:
+                    return
+                fn(i)
+        helpers = [self._pool.submit(work) for _ in range(self.threads - 1)] if self._pool is not None else []
+
+        def finish() -> None:
+            work()
+            for helper in helpers:
+                helper.result()
+        return finish
 
     def close(self) -> None:
         if self._pool is not None:
