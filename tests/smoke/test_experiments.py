@@ -2,6 +2,7 @@
 a result table that states the seed claim and the verdict, and its files in --out."""
 
 import ast
+import importlib.util
 import re
 import subprocess
 import sys
@@ -209,11 +210,21 @@ def test_between_markers_replaces_only_what_lies_between_and_seals_it(tmp_path):
 def _generated_blocks():
     import front_pages
     import regenerate
+    bench, dask_sweep = _benchmark_module("run"), _benchmark_module("dask_sweep")
     return [(front_pages.README, front_pages.MAIN_BEGIN, front_pages.MAIN_END),
             (front_pages.README, front_pages.SEARCH_BEGIN, front_pages.SEARCH_END),
             (front_pages.README, front_pages.KPIS_BEGIN, front_pages.KPIS_END),
             (front_pages.SCENARIOS_README, front_pages.CALIBRATION_BEGIN, front_pages.CALIBRATION_END),
-            (ROOT / "experiments" / "README.md", regenerate.BEGIN, regenerate.END)]
+            (ROOT / "experiments" / "README.md", regenerate.BEGIN, regenerate.END),
+            (ROOT / "BENCHMARKS.md", bench.BEGIN, bench.END), (ROOT / "BENCHMARKS.md", dask_sweep.BEGIN, dask_sweep.END)]
+
+
+def _benchmark_module(name: str):
+    """benchmarks/<name>.py as a module (the folder is not a package, and its run.py would shadow other names)."""
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_no_generated_block_was_edited_by_hand():
