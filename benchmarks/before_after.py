@@ -6,7 +6,8 @@ against the machine's drift rather than against last week's figures.
 
 Each commit is checked out in a temporary git worktree; every run is a fresh process importing that
 worktree's package (after one untimed warm-up run per commit, which fills its numba cache). Prints, per
-commit, the wall and engine seconds of each run and their medians, and the change of the median.
+commit, the wall and engine seconds of each run and their medians, the change of the median, and the median of
+the ratios of neighbouring runs (steadier when the machine's speed drifts during the sitting).
 """
 
 from __future__ import annotations
@@ -77,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
               f"engine s median {statistics.median(engine):.2f}; {rate:.2f} M node-SKU-days/s")
     change = medians[args.after] / medians[args.before] - 1
     print(f"{args.scenario}: median wall time {change:+.1%} ({args.after} against {args.before}), {args.repeats} runs each, interleaved")
+    # The machine's speed drifts within a sitting (a shared VM): a pair of neighbouring runs sees the same speed, so
+    # the median of the pairs' ratios is the steadier figure.
+    ratios = [a["wall"] / b["wall"] for a, b in zip(times[args.after], times[args.before], strict=True)]
+    print(f"paired: {args.after}'s wall time over {args.before}'s, run by run: {', '.join(f'{r:.2f}' for r in ratios)}; "
+          f"median {statistics.median(ratios) - 1:+.1%}")
     return 0
 
 

@@ -69,7 +69,8 @@ class OnlineView:
         self.stream = stream
         self.open_hour, self.close_hour = world.open_hour.astype(float), world.close_hour.astype(float)
         exact = kernels.exact_view(world.n_nodes)
-        self.lagged, self.gap, self.unseen, self.sold = exact.lagged, exact.gap, exact.gap, exact.gap
+        self.lagged, self.gap = exact.lagged, exact.gap
+        self.unseen = self.sold = np.zeros((0, 0), np.int64)  # kept only when walk-in sales reach the platform late
         self.sync_hours, self.sync_ok = np.zeros(0), np.zeros((world.n_nodes, 0), bool)
         if self.lags or state.record_gap is not None:
             self.lagged[self.rows] = True
@@ -116,7 +117,7 @@ class OnlineView:
         if not self.lags:
             return None
         return kernels.Syncs(unseen=self.unseen, sold=self.sold, hours=self.sync_hours, arrived=self.sync_ok,
-                             open_hour=self.open_hour, close_hour=self.close_hour, interval=self.interval)
+                             open_hour=self.open_hour, close_hour=self.close_hour)
 
     def close(self, day: int) -> None:
         """Walk-in units sold after each store's last sync that arrived today stay unseen into tomorrow."""

@@ -97,7 +97,7 @@ class PlatformView(NamedTuple):
 
 
 class Syncs(NamedTuple):
-    """Walk-in sales reaching the platform only with a store's syncs, every ``interval`` hours (one day's)."""
+    """One day of walk-in sales reaching the platform only with each store's syncs."""
 
     unseen: np.ndarray      # [node, SKU] walk-in units sold before today since the last sync that arrived
     sold: np.ndarray        # [node, SKU] walk-in units sold today
@@ -105,7 +105,6 @@ class Syncs(NamedTuple):
     arrived: np.ndarray     # [node, sync] whether the sync arrived
     open_hour: np.ndarray   # [node] walk-in opening hour of day
     close_hour: np.ndarray  # [node] walk-in closing hour of day
-    interval: float         # hours between syncs
 
 
 @njit(cache=True, nogil=True)

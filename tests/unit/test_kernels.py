@@ -745,8 +745,7 @@ def test_unseen_units_and_carry_match_reference(seed):
     sync_ok = rng.random((n, sync_hours.size)) < 0.6
     open_h, close_h = rng.uniform(5, 10, n), rng.uniform(17, 23, n)
     view = kernels.PlatformView(lagged=lagged, gap=gap)
-    syncs = kernels.Syncs(unseen=unseen, sold=sold, hours=sync_hours, arrived=sync_ok, open_hour=open_h, close_hour=close_h,
-                          interval=interval)
+    syncs = kernels.Syncs(unseen=unseen, sold=sold, hours=sync_hours, arrived=sync_ok, open_hour=open_h, close_hour=close_h)
     for _ in range(40):
         node, sku, hour, u = int(rng.integers(n)), int(rng.integers(k)), 24 * day + rng.uniform(0, 24), rng.random()
         arrived = [t - 24 * day for t, ok in zip(sync_hours, sync_ok[node], strict=True) if ok and t <= hour]
