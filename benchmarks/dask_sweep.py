@@ -1,7 +1,7 @@
 """One sweep of the retail network on the local process pool and on a Dask cluster: wall times, and whether
 the results are identical (they must be: a run is fixed by its scenario, seed and replication).
 
-    python benchmarks/dask_sweep.py --write      # retail.yaml cut to 30 days, 2 points x 2 replications, each executor twice (about 8 min)
+    python benchmarks/dask_sweep.py --write      # retail.yaml cut to 30 days, 2 points x 2 replications, each executor twice (about 10 min)
     python benchmarks/dask_sweep.py --days 10 --skus 2000   # a minute
 
 The cluster is a ``distributed.LocalCluster`` of worker processes on this machine (one thread each, as the local

@@ -1,6 +1,6 @@
 """Benchmarks: throughput and memory of the engine at the DESIGN sizes, against a per-event SimPy model.
 
-    python benchmarks/run.py --write              # every size, the main job, the bounds; rewrites BENCHMARKS.md (about 15 min)
+    python benchmarks/run.py --write              # every size, the main job, the bounds; rewrites BENCHMARKS.md (about 12 min)
     python benchmarks/run.py --sizes tiny --reference-stores 4 --reference-skus 50 --reference-sample 200 --no-main-job   # seconds
 
 Every measurement runs in a fresh process (spawned), so peak resident memory is that run's alone, after a
