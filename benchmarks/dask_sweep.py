@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from distributed import Client, LocalCluster
 
     import simulation as sim
+    from simulation.experiment.results import commit_label
 
     overrides = {"run.horizon_days": args.days, "run.warmup_days": min(30, args.days // 3),
                  **({"catalog.skus": args.skus} if args.skus else {})}
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     local_seconds, dask_seconds = (first + fourth) / 2, (second + third) / 2
     nodes = len(scenario.network.nodes)
     text = "\n".join([
-        f"Measured by `python benchmarks/dask_sweep.py{' --write' if args.write else ''}` at commit {_commit()} on "
+        f"Measured by `python benchmarks/dask_sweep.py{' --write' if args.write else ''}` at commit {commit_label()} on "
         f"{os.cpu_count()} cores (Python {platform.python_version()}): `retail.yaml` ({nodes} nodes x "
         f"{scenario.catalog.skus:,} SKUs) cut to {args.days} days, a sweep of {len(GRID[next(iter(GRID))])} points "
         f"(`{next(iter(GRID))}`) x {args.replications} replications = {runs} runs, {args.workers} worker processes of "
@@ -87,12 +88,6 @@ def main(argv: list[str] | None = None) -> int:
         between(ROOT / "BENCHMARKS.md", BEGIN, END, text)
         print("rewrote the Dask section of BENCHMARKS.md")
     return 0 if same else 1
-
-
-def _commit() -> str:
-    from simulation.experiment.results import commit_label
-
-    return commit_label()
 
 
 if __name__ == "__main__":
