@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
+
 import yaml
 
 from simulation.scenario.errors import ScenarioError
@@ -36,6 +39,15 @@ def _expanded_size(node, sizes: dict) -> int:
 
 
 def load_yaml(text: str):
+    """The value a YAML text holds, a fresh copy each call (callers may change it)."""
+    return copy.deepcopy(_parsed(text))
+
+
+# A sweep or a ladder loads the same few files hundreds of times: PyYAML's pure-Python parser takes 40 ms for
+# city.yaml and 0.4 s for retail.yaml, a copy of the value under 1% of that. Keyed by the text, so an edited file
+# is read anew; a text that fails raises each time (lru_cache keeps no exceptions).
+@lru_cache(maxsize=32)
+def _parsed(text: str):
     loader = SafeScenarioLoader(text)
     try:
         try:
