@@ -23,6 +23,11 @@ def default_threads() -> int:
         if not value.isdigit() or int(value) < 1:
             raise ValueError(f"INVSIM_THREADS: must be a whole number >= 1, got {value!r}")
         return int(value)
+    return available_cores()
+
+
+def available_cores() -> int:
+    """The cores this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 

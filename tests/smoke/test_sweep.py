@@ -4,6 +4,7 @@ resumable results store and the CLI."""
 import json
 import os
 import signal
+import sys
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,9 @@ import pytest
 
 import simulation as sim
 from simulation.cli import as_flags, main
+from simulation.engine.threads import available_cores, default_threads
 from simulation.experiment.compare import paired_table
+from simulation.experiment.executors import completed
 from simulation.experiment.sweep import grid_points
 
 MODES = {"policies.inventory_mode": ["split", "pool"]}
@@ -124,6 +127,42 @@ def test_dask_cluster_gives_the_same_table(tiny):
                                  replications=2, seed=3, executor=cluster.scheduler_address)
     pd.testing.assert_frame_equal(local, on_dask)
     assert np.allclose(by_address.table.query("policy == 'b'")["diff"].fillna(0), 0)  # same scenario: no difference
+
+
+def test_a_dask_worker_shares_its_cores_among_its_task_threads(monkeypatch):
+    """A worker runs one task per thread at once: each run's engine gets the cores divided among them (two task
+    threads on this machine's cores: one engine thread each; one task thread: every core), as the local pool gives
+    each process one. Without this, a cluster of multi-thread workers ran runs of every core each, oversubscribed."""
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.delenv("INVSIM_THREADS", raising=False)
+    for per_worker in (1, 2):
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=per_worker, processes=True,
+                                      dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+            engine_threads = [threads for _, threads in completed(lambda _: default_threads(), range(4), client=client)]
+        assert engine_threads == [max(1, available_cores() // per_worker)] * 4
+
+
+def test_a_dask_worker_reuses_the_memory_a_day_frees_despite_the_nannys_trim_setting():
+    """A Dask nanny starts its workers with MALLOC_TRIM_THRESHOLD_, which makes glibc hand every freed array over
+    128 KiB back to the kernel and fault it in anew: a run's day allocates hundreds. On a worker the engine's
+    tasks set the thresholds back, so 200 arrays of 2 MiB made and freed in turn fault in about one's pages (512),
+    not all of them (102,400)."""
+    distributed = pytest.importorskip("distributed")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc's malloc")
+
+    def page_faults_making_arrays(_):
+        import resource
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(200):
+            np.ones(2**18).sum()
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        assert client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")), "the nanny no longer sets the trim threshold"
+        faults = [f for _, f in completed(page_faults_making_arrays, range(3), client=client)]
+    assert max(faults) < 10_000, f"page faults per 200 arrays: {faults}"
 
 
 def test_a_sweep_survives_a_dask_worker_killed_mid_run(tiny, tmp_path):
