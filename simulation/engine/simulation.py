@@ -75,8 +75,10 @@ from simulation.world.network import World, compile_world
 from simulation.world.returns import compile_returns
 from simulation.world.trace import replay
 
-_PILOT_SHARES: dict[str, np.ndarray] = {}  # scenario digest -> the pilot's served shares (the latest few)
-PILOTS_KEPT = 16  # a comparison's policies alternate on a worker: keep each one's pilot (a few KB each)
+_PILOT_SHARES: dict[str, np.ndarray] = {}  # scenario digest -> the pilot's served shares (the latest that fit)
+# A comparison's policies alternate on a worker, replication after replication: keep every one's pilot that fits
+# (the pool ladder's 96 served-sizing policies hold 3 MB; a count of 16 had each replication rerun them all).
+PILOT_BYTES_KEPT = 64 * 2**20
 
 CALENDAR, RECEIVE, RETURNS, RELEASE, DEMAND, REVIEW, TRANSFER, REPLENISH, CLOSE = 0.0, 0.1, 0.15, 0.2, 0.5, 0.8, 0.83, 0.85, 0.95
 
@@ -141,9 +143,10 @@ class Simulation:
             world = compile_world(pilot, force)
             served = ServedUnits(world, pilot.run.warmup_days)
             cls(pilot, scenario.run.seed, PILOT_REPLICATION, world, threads=1, observers=[served]).execute()
-            while len(_PILOT_SHARES) >= PILOTS_KEPT:  # a sweep moves on: forget the oldest
-                del _PILOT_SHARES[next(iter(_PILOT_SHARES))]
-            _PILOT_SHARES[key] = served.shares(world)
+            shares = served.shares(world)
+            while _PILOT_SHARES and sum(a.nbytes for a in _PILOT_SHARES.values()) + shares.nbytes > PILOT_BYTES_KEPT:
+                del _PILOT_SHARES[next(iter(_PILOT_SHARES))]  # a sweep moves on: forget the oldest
+            _PILOT_SHARES[key] = shares
         return compile_world(scenario, force, served=_PILOT_SHARES[key])
 
     def _lost(self, day: int, rows, channels, margin) -> None:

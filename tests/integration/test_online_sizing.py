@@ -60,3 +60,18 @@ def test_the_pilot_is_deterministic_and_independent_of_the_run_seed():
     other_seed = sim.load_scenario("scenarios/city_seed_pool.yaml", {**SMALL, "replenishment.online_sizing.rule": "served",
                                                                       "run.seed": 8})
     assert not np.array_equal(Simulation.sized_world(other_seed).planning_mean, first)
+
+
+def test_a_worker_keeps_the_pilot_of_every_policy_a_comparison_alternates_through(monkeypatch):
+    """A comparison sends a worker its policies replication after replication: each policy's pilot runs once per
+    process, not once per replication (the pool ladder alternates 96 served-sizing policies)."""
+    from simulation.engine import simulation as engine
+
+    engine._PILOT_SHARES.clear()
+    policies = [scenario("served", **{"catalog.skus": 40, "name": f"policy-{i}"}) for i in range(24)]
+    pilots = []
+    monkeypatch.setattr(engine, "ServedUnits", lambda *a: pilots.append(1) or ServedUnits(*a))
+    for _replication in range(2):
+        for policy in policies:
+            Simulation.sized_world(policy)
+    assert len(pilots) == len(policies)
