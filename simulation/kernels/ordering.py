@@ -251,7 +251,8 @@ def fill_requests(rows, wanted, parent, stock, rank, proportional, k_first, k_st
 @njit(cache=True, nogil=True)
 def _grow(values, n):
     bigger = np.empty(2 * values.size, values.dtype)
-    bigger[:n] = values[:n]
+    for i in range(n):  # not a slice assignment (see source_orders)
+        bigger[i] = values[i]
     return bigger
 
 

@@ -206,5 +206,6 @@ def source_orders(stock, orders, cand_node, whole_order_first, choose_store, hel
                 today_sold[node, sku] += got
                 if got > 0 and used_by[node] != o:
                     used_by[node] = o
-                    quota[node, :] -= 1
+                    for channel in range(quota.shape[1]):  # a loop: a slice assignment compiles numba's shape-error
+                        quota[node, channel] -= 1          # message (2 s of a first run's compiling)
     return Sourced(node_out, filled, failed)
