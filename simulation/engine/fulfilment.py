@@ -172,10 +172,11 @@ class Fulfilment:
         due = created + order_promise_hours(w, book["zone"][orders], book["channel"][orders], nodes, created)
         by_ready = np.argsort(ready, kind="stable")
         picked = np.empty(ready.size)
-        picked[by_ready] = kernels.pick_orders_due_first(ready_hour=ready[by_ready], job_node=nodes[by_ready],
+        job_node = nodes[by_ready]
+        picked[by_ready] = kernels.pick_orders_due_first(ready_hour=ready[by_ready], job_node=job_node,
                                                          busy_until=self.busy_until, pickers=w.pickers, rate=self.pick_rate,
                                                          open_hour=w.open_hour, close_hour=w.close_hour, work=work[by_ready],
-                                                         due_hour=due[by_ready])
+                                                         due_hour=due[by_ready], by_node=np.argsort(job_node, kind="stable"))
         return picked
 
     def _picking_quota(self, day: int) -> np.ndarray:

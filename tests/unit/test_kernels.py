@@ -273,7 +273,8 @@ def test_pick_orders_due_first_matches_reference(seed):
     rng, ready, job_node, busy, pickers, rate, open_h, close_h, work = _picking_case(seed)
     due = ready + rng.choice([1.0, 24.0, 48.0], ready.size)  # instant, next-day and later promises mixed
     expected, expected_busy = _due_first_reference(ready, job_node, busy, pickers, rate, open_h, close_h, work, due)
-    done = kernels.pick_orders_due_first(ready, job_node, busy, pickers, rate, open_h, close_h, work, due)
+    done = kernels.pick_orders_due_first(ready, job_node, busy, pickers, rate, open_h, close_h, work, due,
+                                         np.argsort(job_node, kind="stable"))
     np.testing.assert_allclose(done, expected)
     np.testing.assert_allclose(busy, expected_busy)
 
@@ -284,7 +285,8 @@ def test_due_first_with_due_in_arrival_order_is_first_come_first_served(seed):
     _, ready, job_node, busy, pickers, rate, open_h, close_h, work = _picking_case(seed)
     fifo_busy = busy.copy()
     fifo = kernels.pick_orders(ready, job_node, fifo_busy, pickers, rate, open_h, close_h, work)
-    due_first = kernels.pick_orders_due_first(ready, job_node, busy, pickers, rate, open_h, close_h, work, ready + 5.0)
+    due_first = kernels.pick_orders_due_first(ready, job_node, busy, pickers, rate, open_h, close_h, work, ready + 5.0,
+                                              np.argsort(job_node, kind="stable"))
     np.testing.assert_allclose(due_first, fifo)
     np.testing.assert_allclose(busy, fifo_busy)
 
