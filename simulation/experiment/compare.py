@@ -134,7 +134,7 @@ def paired_table(runs: pd.DataFrame, baseline: str) -> pd.DataFrame:
         # one array per policy, taken at once (a ladder's 192 policies x 170 KPIs made pandas the bottleneck)
         by_policy = np.ascontiguousarray(block.to_numpy(float).T)
         base = by_policy[policies.index(baseline)]
-        for policy, values in zip(policies, by_policy):
+        for policy, values in zip(policies, by_policy, strict=True):
             ok = np.isfinite(values)
             mean, half = mean_ci(values[ok])
             row = {"metric": metric, "channel": channel, "node_type": node_type, "policy": policy,
