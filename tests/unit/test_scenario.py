@@ -138,3 +138,19 @@ def test_a_field_is_settable_by_its_path_where_the_file_wrote_its_section_as_one
     assert (sc.costs.last_mile_rate("store", "instant").fixed, sc.costs.last_mile_rate("store", "instant").per_km) == (5.0, 2.0)
     with pytest.raises(sim.ScenarioError, match=r"replenishment\.store\.order_up_to\.S: give exactly one of"):
         sim.load_scenario(city_path, {"replenishment.store": {"policy": "order_up_to", "S": 5}, "replenishment.store.S.days_of_cover": 7})
+
+
+def test_a_scenario_file_read_twice_gives_two_values_each_its_own():
+    """YAML is parsed once per text and process (a ladder loads the same files hundreds of times); every load gets
+    its own copy, since loading writes into what it read (resolved file paths, merged bases)."""
+    from simulation.scenario.yaml_safe import load_yaml
+
+    text = "network: {stores: [{id: S01, capacity_per_hour: 5}]}\nlist: &a [1, 2]\nsame: *a\n"
+    first = load_yaml(text)
+    first["network"]["stores"][0]["capacity_per_hour"] = -5
+    first["list"].append(3)
+    second = load_yaml(text)
+    assert second["network"]["stores"][0]["capacity_per_hour"] == 5 and second["list"] == [1, 2]
+    assert second["same"] is second["list"]  # an alias stays one value within a copy, as YAML means it
+    text = (SCENARIOS / "city.yaml").read_text()
+    assert load_yaml(text) == load_yaml(text) and load_yaml(text) is not load_yaml(text)
