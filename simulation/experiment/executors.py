@@ -59,7 +59,7 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (mal
 
 
 @functools.cache  # once per process
-def _heap_kept_for_reuse() -> bool:
+def _heap_kept_for_reuse() -> None:
     """Undo, in this worker process, what a Dask nanny's ``MALLOC_TRIM_THRESHOLD_`` does to a run (glibc only).
 
     The nanny sets it (65,536 by default) so a worker hands freed memory back to the OS at once; glibc then also
@@ -69,9 +69,10 @@ def _heap_kept_for_reuse() -> bool:
     that for trimming): memory a run frees is reused by the next day's arrays, and anything larger still goes back."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c"))
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20) and libc.mallopt(_M_TRIM_THRESHOLD, 64 * 2**20))
+        libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)
+        libc.mallopt(_M_TRIM_THRESHOLD, 64 * 2**20)
     except (OSError, AttributeError, TypeError):  # not glibc: nothing to undo
-        return True
+        pass
 
 
 def local_workers(workers: int | None, jobs: int) -> int:
